@@ -1,0 +1,54 @@
+# Two commands on a fresh machine with Python 3.11:
+#   make report   set up .venv from the lock file (when missing or stale), run the whole workflow
+#   make test     set up the same way, run the tests
+# Windows users without make: see README.md for the plain pip / snakemake / pytest commands.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CORES  ?= all
+PYTEST_ARGS ?=
+
+.PHONY: report test validate benchmark envs lock clean-outputs help
+
+help:
+	@echo "make report     set up .venv and run the workflow on the configured study (synthetic by default)"
+	@echo "make test       set up .venv and run the tests"
+	@echo "make validate   Monte Carlo validation of the estimators (outside CI; minutes)"
+	@echo "make benchmark  time and peak memory of the register part and the effects at stated sizes"
+	@echo "make envs       regenerate workflow/envs/*.yaml from the lock files"
+	@echo "make lock       re-resolve requirements*.lock from pyproject.toml (needs the package index)"
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+report: $(STAMP)
+	$(BIN)/python -m mentorwijs doctor --part report
+	$(BIN)/snakemake --cores $(CORES) all
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+validate: $(STAMP)
+	$(BIN)/python -m mentorwijs validate --config config.yaml
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/register_part.py
+	$(BIN)/python benchmarks/effects.py
+
+envs: $(STAMP)
+	$(BIN)/python workflow/envs/generate.py
+
+lock:
+	uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+	    -o requirements.lock --no-header --annotation-style line
+	uv pip compile pyproject.toml --universal --python-version 3.11 -c requirements.lock \
+	    -o requirements-register.lock --no-header --annotation-style line
+
+clean-outputs:
+	rm -rf data/interim/* data/processed/* export/* reports/figures/* reports/tables/*.csv \
+	    reports/*.html reports/*.pdf reports/provenance.json .snakemake/metadata

@@ -1,0 +1,28 @@
+"""Mentorwijs effect evaluation: from raw exports to report and factsheet.
+
+Targets (see README.md):
+  all             the three parts in one place (the synthetic study)
+  simulate        the built-in synthetic raw study (when study.synthetic is true)
+
+Run `snakemake --cores all` for everything, or name a target. Every rule logs to logs/.
+"""
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.json")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        synthetic_outputs(),

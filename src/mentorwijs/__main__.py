@@ -1,0 +1,3 @@
+from mentorwijs.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""The ``mentorwijs`` command.
+
+Every subcommand is a thin wrapper around library functions. A problem the user can fix
+(:class:`mentorwijs.errors.InputError`) is printed as one message naming file, row, column and
+fix, with exit code 1; any other exception is a bug and keeps its traceback (exit code 2 from
+Python). Exit codes: 0 success (warnings may be listed), 1 input or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from mentorwijs import __version__
+from mentorwijs.errors import InputError
+
+EXIT_OK = 0
+EXIT_INPUT_ERROR = 1
+
+
+def _progress(message: str) -> None:
+    print(f"[mentorwijs] {message}", file=sys.stderr, flush=True)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from mentorwijs.config import load_config
+    from mentorwijs.simulate import simulate
+
+    targets, effect = {}, {}
+    if args.config is not None:
+        section = load_config(args.config).get("synthetic", {})
+        targets, effect = section.get("targets", {}), section.get("effect", {})
+    result = simulate(
+        args.out,
+        seed=args.seed,
+        scale=args.scale,
+        pool_scale=args.pool_scale,
+        add_waves=tuple(args.add_wave),
+        codebooks=args.codebooks,
+        targets=targets,
+        effect=effect,
+        progress=_progress,
+    )
+    size = sum((result.out / f).stat().st_size for f in result.files)
+    _progress(f"wrote {len(result.files)} files, {size / 1e6:.1f} MB, into {result.out.as_posix()} in {result.seconds:.1f} s")
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from mentorwijs.system import check_system
+
+    problems = check_system(part=args.part)
+    for line in problems:
+        print(line, file=sys.stderr)
+    return EXIT_INPUT_ERROR if problems else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mentorwijs",
+        description="Reproducible effect evaluation of the Mentorwijs training (questionnaires, CBS register, report).",
+    )
+    parser.add_argument("--version", action="version", version=f"mentorwijs {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sim = sub.add_parser(
+        "simulate",
+        help="write the built-in synthetic study (raw exports + truth.json)",
+        description=(
+            "Write a complete synthetic raw study in the real export formats (training schedule, "
+            "invitation list, Castor study and survey exports, Qualtrics questionnaires, CBS linkage key "
+            "and register extracts) plus truth.json with the data-generating truth. The same seed gives "
+            "the same bytes. At --scale 1 the published flow of participants is reproduced exactly."
+        ),
+    )
+    sim.add_argument("--out", required=True, type=Path, metavar="DIR",
+                     help="folder to write into: new, empty, or an earlier synthetic study (never a folder with real data)")
+    sim.add_argument("--seed", required=True, type=int, metavar="N", help="random seed; the same seed gives byte-identical files")
+    sim.add_argument("--scale", type=float, default=1.0, metavar="F",
+                     help="multiply the numbers of training groups, supervisors and employees (default 1: the published study)")
+    sim.add_argument("--pool-scale", type=float, default=1.0, metavar="F",
+                     help="multiply the register candidate pool in the control regions, independently of --scale (default 1)")
+    sim.add_argument("--add-wave", action="append", default=[], metavar="NAME",
+                     help="also write supervisor survey wave NAME (T4, T5, ...) to demonstrate adding a wave; repeatable")
+    sim.add_argument("--codebooks", type=Path, default=Path("data/codebooks"), metavar="DIR",
+                     help="folder with the codebooks that name the raw items (default data/codebooks)")
+    sim.add_argument("--config", type=Path, default=None, metavar="FILE",
+                     help="take the realism targets and the true effect from this config.yaml (default: built-in values)")
+    sim.set_defaults(func=cmd_simulate)
+
+    doc = sub.add_parser("doctor", help="check that the system libraries a part needs are present")
+    doc.add_argument("--part", choices=["questionnaires", "register", "report", "all"], default="all",
+                     help="which part of the workflow to check for (default all)")
+    doc.set_defaults(func=cmd_doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except InputError as exc:
+        print(f"mentorwijs {args.command}: error: {exc.message}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except KeyboardInterrupt:  # pragma: no cover
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,27 @@
+"""The built-in synthetic study (only when `study.synthetic` is true).
+
+input:  data/codebooks/*.yaml (they name the raw items)
+output: every raw file under `synthetic.out` that config.yaml names, truth.json, the marker
+"""
+
+
+if SYNTHETIC:
+
+    rule simulate:
+        input:
+            codebooks=codebooks(),
+        output:
+            synthetic_outputs(),
+        log:
+            "logs/simulate.log",
+        params:
+            out=config["synthetic"]["out"],
+            seed=config["study"]["seed"],
+            scale=config["synthetic"]["scale"],
+            pool_scale=config["synthetic"]["pool_scale"],
+            targets=config["synthetic"].get("targets", {}),
+            effect=config["synthetic"].get("effect", {}),
+        conda:
+            "../envs/mentorwijs.yaml"
+        script:
+            "../scripts/simulate.py"
