@@ -85,18 +85,25 @@ def mean_sd(values: pd.Series) -> tuple[int, float, float]:
     return n, mean, sd
 
 
+LEADING_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?")
+
+
 def natural_key(value: object) -> tuple:
-    """Sort key that orders numbers numerically before text, and waves by their number."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    """Sort key: empty first, then text starting with a number (or a wave) by that number, then text.
+
+    Waves sort by their number (T2 before T10), categories such as '1-2', '3', '4-5' by their
+    leading number.
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) or value == "":
         return (0, 0.0, "")
     text = str(value)
     match = WAVE_PATTERN.match(text)
     if match:
         return (1, float(match.group(1)), text)
-    try:
-        return (1, float(text), text)
-    except ValueError:
-        return (2, 0.0, text)
+    match = LEADING_NUMBER.match(text)
+    if match:
+        return (1, float(match.group(0)), text)
+    return (2, 0.0, text)
 
 
 def sort_rows(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
