@@ -36,11 +36,12 @@ def simulate_supervisor_waves(
     dropout_intercept: float,
     dropout_slope: float,
     seed: int,
+    dropout_from: int = 0,
     decimals: int = 3,
 ) -> pd.DataFrame:
     """One row per observed supervisor x wave: ``training_group, supervisor, wave, score``.
 
-    Also returns, in ``DataFrame.attrs['complete']``, the scores every supervisor would have had
+    Drop-out can happen after wave ``dropout_from`` and every later wave. Also returns, in ``DataFrame.attrs['complete']``, the scores every supervisor would have had
     without drop-out (for checks of bias against the truth).
     """
     rng = np.random.default_rng(seed)
@@ -63,7 +64,7 @@ def simulate_supervisor_waves(
                 if stays:
                     rows.append((group, supervisor, f"T{k}", score))
                     p_leave = 1.0 / (1.0 + math.exp(-(dropout_intercept + dropout_slope * (score - 3.5))))
-                    stays = uniforms[k] >= p_leave
+                    stays = k < dropout_from or uniforms[k] >= p_leave
     columns = ["training_group", "supervisor", "wave", "score"]
     data = pd.DataFrame(rows, columns=columns)
     data.attrs["complete"] = pd.DataFrame(full, columns=columns)
@@ -85,7 +86,23 @@ def fixture() -> pd.DataFrame:
     )
 
 
+def boundary_fixture() -> pd.DataFrame:
+    """No training-group effect at all (sd_group 0): lme4 estimates its variance at 0."""
+    return simulate_supervisor_waves(
+        n_groups=10,
+        group_sizes=(5, 9),
+        wave_means=(3.2, 3.6, 3.55, 3.5),
+        sd_group=0.0,
+        sd_supervisor=0.4,
+        sd_residual=0.35,
+        dropout_intercept=-1.8,
+        dropout_slope=-1.5,
+        seed=SEED + 2,
+    )
+
+
 if __name__ == "__main__":
-    data = fixture()
-    data.to_csv(HERE / "supervisors_data.csv", index=False, lineterminator="\n")
-    print(f"{len(data)} rows, {data.supervisor.nunique()} supervisors, waves: {data.wave.value_counts().sort_index().to_dict()}")
+    for name, data in (("supervisors_data.csv", fixture()), ("supervisors_boundary_data.csv", boundary_fixture())):
+        data.to_csv(HERE / name, index=False, lineterminator="\n")
+        counts = data.wave.value_counts().sort_index().to_dict()
+        print(f"{name}: {len(data)} rows, {data.supervisor.nunique()} supervisors, waves: {counts}")

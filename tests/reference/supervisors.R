@@ -7,6 +7,7 @@
 #    training groups, 4 waves, MAR drop-out.
 #    score ~ wave + (1 | training_group) + (1 | supervisor), REML; wave T0 is the reference.
 #    Supervisor ids are unique across groups, so this is (1 | training_group/supervisor).
+#    supervisors_boundary_data.csv: the same without any training-group effect (singular fit).
 # 2. dietox (shipped in the statsmodels wheel): Weight ~ Time + (1 | Litter/Pig), REML.
 #
 # The output has one row per number: model, quantity, term, value (17 significant digits).
@@ -41,6 +42,14 @@ sup$wave <- factor(sup$wave, levels = c("T0", "T1", "T2", "T3"))
 fit_sup <- lmer(score ~ wave + (1 | training_group) + (1 | supervisor), data = sup, REML = TRUE,
                 control = lmerControl(optimizer = "bobyqa", optCtrl = list(rhobeg = 0.2, rhoend = 1e-10)))
 report("supervisors", fit_sup)
+
+# the same model where the training groups differ in nothing: a boundary (singular) fit
+bnd <- read.csv("tests/reference/supervisors_boundary_data.csv", stringsAsFactors = FALSE)
+bnd$wave <- factor(bnd$wave, levels = c("T0", "T1", "T2", "T3"))
+fit_bnd <- lmer(score ~ wave + (1 | training_group) + (1 | supervisor), data = bnd, REML = TRUE,
+                control = lmerControl(optimizer = "bobyqa", optCtrl = list(rhobeg = 0.2, rhoend = 1e-10)))
+report("supervisors_boundary", fit_bnd)
+add("supervisors_boundary", "singular", "", as.character(isSingular(fit_bnd)))
 
 diet <- read.csv(args[1])
 fit_diet <- lmer(Weight ~ Time + (1 | Litter/Pig), data = diet, REML = TRUE,

@@ -112,8 +112,9 @@ def boundary_components(result, *, relative: float = BOUNDARY_RELATIVE) -> list[
     """Names of the variance components of a fitted ``MixedLM`` estimated at zero.
 
     A component counts as zero when it is below ``relative`` times the residual variance.
-    The diagonal of the random-effects covariance is named by its columns (``Group`` is the
-    random intercept of the groups), variance components by their ``vc_formula`` names.
+    The diagonal of the random-effects covariance is named by its columns (statsmodels names
+    the random intercept after the ``groups`` column, or ``Group``), variance components by
+    their ``vc_formula`` names.
     """
     scale = float(result.scale)
     names = []

@@ -13,8 +13,7 @@ contributes every wave they answered, so under drop-out that depends on earlier 
 Contrasts are wave minus reference wave, with Wald 95% intervals from the normal distribution
 (z-based: estimate +/- 1.96 SE, with the conventional model-based covariance
 sigma^2 (X' V^-1 X)^-1 of lme4, see :func:`~mentorwijs.supervisors.mixed.fixed_effects_covariance`),
-two-sided p from the same z. The model's warnings replace statsmodels' label ``Group`` of the
-training-group intercept by ``training_group``. ``p_holm`` applies Holm's step-down correction over all contrasts of all
+two-sided p from the same z. ``p_holm`` applies Holm's step-down correction over all contrasts of all
 constructs. The effect size is the contrast divided by the SD (n - 1) of all reference-wave
 scores of that construct. Waves are whatever the data hold: a new wave adds rows, no code.
 """
@@ -140,8 +139,7 @@ class ContrastResult:
 
     @property
     def warnings(self) -> str:
-        messages = [m.replace("boundary: Group variance", "boundary: training_group variance") for m in self.fit.warnings]
-        return "; ".join(dict.fromkeys([*messages, *self.notes]))
+        return "; ".join(dict.fromkeys([*self.fit.warnings, *self.notes]))
 
 
 def wave_dummies(wave: pd.Series, waves: Sequence[str], reference: str) -> pd.DataFrame:
@@ -218,7 +216,7 @@ def mixed_contrasts(
     result.group_variance = float(np.asarray(fitted.cov_re, dtype=float)[0, 0])
     result.supervisor_variance = float(np.atleast_1d(np.asarray(fitted.vcomp, dtype=float))[0])
     result.residual_variance = float(fitted.scale)
-    result.boundary = ["training_group" if c == "Group" else c for c in fit.boundary]
+    result.boundary = list(fit.boundary)
     return result
 
 
