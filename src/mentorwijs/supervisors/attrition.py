@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mentorwijs.supervisors._common import mean_sd, natural_key, require_columns, sort_rows, wave_number
-from mentorwijs.supervisors.models import _category_labels, check_supervisors_long
+from mentorwijs.supervisors.models import category_labels, check_supervisors_long
 
 ATTRITION_COLUMNS = [
     "wave", "variable", "category", "statistic",
@@ -83,9 +83,9 @@ def attrition(
                      "std_diff": standardised_difference(m_s, sd_s, m_d, sd_d)}
                 )
                 continue
-            labels_s = _category_labels(stayed[variable]).dropna()
-            labels_d = _category_labels(dropped[variable]).dropna()
-            levels = sorted(set(_category_labels(baseline[variable]).dropna()), key=natural_key)
+            labels_s = category_labels(stayed[variable]).dropna()
+            labels_d = category_labels(dropped[variable]).dropna()
+            levels = sorted(set(category_labels(baseline[variable]).dropna()), key=natural_key)
             for level in levels:
                 p_s = float((labels_s == level).mean()) if len(labels_s) else math.nan
                 p_d = float((labels_d == level).mean()) if len(labels_d) else math.nan

@@ -33,6 +33,7 @@ from statsmodels.stats.multitest import multipletests
 
 from mentorwijs.errors import InputError
 from mentorwijs.supervisors._common import (
+    natural_key,
     require_columns,
     require_range,
     require_unique,
@@ -111,6 +112,14 @@ def check_supervisors_long(
         )
     for construct in constructs:
         require_range(long, construct, *SCORE_RANGE, table=table)
+        at_reference = long.loc[long["wave"] == reference_wave, construct]
+        if at_reference.notna().sum() < 2:
+            raise InputError(
+                f"{construct} has fewer than two scores at the reference wave {reference_wave}",
+                file=table,
+                column=construct,
+                hint="check supervisors.constructs in config.yaml and the scale scores of the reference wave",
+            )
     return waves
 
 
@@ -328,7 +337,7 @@ def supervisor_effects(
 # sensitivity
 
 
-def _category_labels(values: pd.Series) -> pd.Series:
+def category_labels(values: pd.Series) -> pd.Series:
     """Categories as text; whole numbers without a decimal part ('2', not '2.0')."""
 
     def label(value: object) -> object:
@@ -349,8 +358,6 @@ def covariate_design(data: pd.DataFrame, covariates: Mapping[str, str], *, table
     ``covariates`` maps a column to ``numeric`` or ``categorical``; a categorical covariate's
     first level in natural order is the reference. Rows with a missing covariate get NaN.
     """
-    from mentorwijs.supervisors._common import natural_key
-
     require_columns(data, list(covariates), table=table)
     columns = {}
     for name, kind in covariates.items():
@@ -367,7 +374,7 @@ def covariate_design(data: pd.DataFrame, covariates: Mapping[str, str], *, table
                 )
             columns[name] = values.astype(float)
         elif kind == "categorical":
-            labels = _category_labels(data[name])
+            labels = category_labels(data[name])
             levels = sorted(labels.dropna().unique(), key=natural_key)
             for level in levels[1:]:
                 columns[f"{name}[{level}]"] = (labels == level).astype(float).where(labels.notna())
@@ -388,7 +395,7 @@ def complete_cases(data: pd.DataFrame, construct: str, waves: Sequence[str]) -> 
     return scored.loc[scored["supervisor"].isin(keep)]
 
 
-def _sensitivity_rows(analysis, construct, fitted, wanted, counts, level):
+def _sensitivity_rows(analysis, construct, fitted, wanted, level):
     rows = []
     for (wave, subgroup), (label, n) in wanted.items():
         estimate, se = fitted.estimates[label]
@@ -415,7 +422,7 @@ def _sensitivity_rows(analysis, construct, fitted, wanted, counts, level):
     return rows
 
 
-def _modifier_analysis(data, construct, waves, reference_wave, modifier, levels, optimizers, level):
+def _modifier_analysis(data, construct, waves, reference_wave, modifier, levels, optimizers):
     """Wave x modifier interaction: change per level and the difference of changes."""
     data = data.loc[modifier.loc[data.index].notna()]
     group = modifier.loc[data.index]
@@ -470,8 +477,6 @@ def supervisor_sensitivity(
     Intervals are z-based Wald intervals; ``n`` counts the supervisors scored at the wave in the
     rows' subgroup(s).
     """
-    from mentorwijs.supervisors._common import natural_key
-
     waves = check_supervisors_long(long, constructs, reference_wave=reference_wave)
     require_columns(long, [mode_column, "n_employees_guided"], table="supervisors_long")
     long = long.reset_index(drop=True)
@@ -488,7 +493,7 @@ def supervisor_sensitivity(
             fitted.notes.extend(extra_notes)
             counts = subset["wave"].value_counts()
             wanted = {(w, "all"): (f"wave[{w}]", counts.get(w, 0)) for w in later}
-            return _sensitivity_rows(analysis, construct, fitted, wanted, counts, level)
+            return _sensitivity_rows(analysis, construct, fitted, wanted, level)
 
         rows += simple("all_available", data, design)
         rows += simple("complete_cases", complete_cases(data, construct, waves), design)
@@ -501,7 +506,7 @@ def supervisor_sensitivity(
             subset = data.loc[complete]
             rows += simple("adjusted", subset, pd.concat([design, extra], axis=1).loc[subset.index], notes)
 
-        mode = _category_labels(data[mode_column])
+        mode = category_labels(data[mode_column])
         mode_levels = sorted(mode.dropna().unique(), key=natural_key)
         guided = pd.to_numeric(data["n_employees_guided"], errors="coerce")
         below, above = f"<{guided_cutoff:g}", f">={guided_cutoff:g}"
@@ -524,10 +529,9 @@ def supervisor_sensitivity(
                     }
                 )
                 continue
-            fitted, wanted = _modifier_analysis(data, construct, waves, reference_wave, modifier, present, optimizers, level)
+            fitted, wanted = _modifier_analysis(data, construct, waves, reference_wave, modifier, present, optimizers)
             if missing:
                 fitted.notes.append(f"{missing} supervisors without {analysis[3:]} left out")
-            counts = data["wave"].value_counts()
-            rows += _sensitivity_rows(analysis, construct, fitted, wanted, counts, level)
+            rows += _sensitivity_rows(analysis, construct, fitted, wanted, level)
     table = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
     return sort_rows(table, ["analysis", "construct", "wave", "subgroup"])
