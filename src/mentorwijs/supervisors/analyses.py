@@ -63,6 +63,7 @@ def supervisor_analyses(
         covariates=covariates,
         guided_cutoff=guided_cutoff,
         optimizers=optimizers,
+        main_effects=effects,
     )
     log.info("sensitivity analyses: %d rows", len(sensitivity))
     tables = {

@@ -460,6 +460,7 @@ def supervisor_sensitivity(
     mode_column: str = "mode",
     optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
     level: float = 0.95,
+    main_effects: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Sensitivity analyses of the change per construct (key ``analysis, construct, wave, subgroup``).
 
@@ -475,7 +476,8 @@ def supervisor_sensitivity(
       (``<10``, reference) against at or above it (``>=10``).
 
     Intervals are z-based Wald intervals; ``n`` counts the supervisors scored at the wave in the
-    rows' subgroup(s).
+    rows' subgroup(s). ``main_effects``, the table :func:`supervisor_effects` returned for the
+    same data and level, gives the ``all_available`` rows without fitting the models again.
     """
     waves = check_supervisors_long(long, constructs, reference_wave=reference_wave)
     require_columns(long, [mode_column, "n_employees_guided"], table="supervisors_long")
@@ -495,7 +497,11 @@ def supervisor_sensitivity(
             wanted = {(w, "all"): (f"wave[{w}]", counts.get(w, 0)) for w in later}
             return _sensitivity_rows(analysis, construct, fitted, wanted, level)
 
-        rows += simple("all_available", data, design)
+        if main_effects is None:
+            rows += simple("all_available", data, design)
+        else:
+            reused = main_effects.loc[main_effects["construct"] == construct]
+            rows += reused.assign(analysis="all_available", subgroup="all")[SENSITIVITY_COLUMNS].to_dict("records")
         rows += simple("complete_cases", complete_cases(data, construct, waves), design)
 
         if covariates:
