@@ -1,0 +1,123 @@
+"""All tables of the supervisors' part from the four input tables, and their writer.
+
+:func:`supervisor_analyses` takes DataFrames and plain values and returns DataFrames (the
+workflow adapter reads the parquet files and calls it); :func:`write_tables` writes them as
+CSV: UTF-8, comma, decimal point, numbers to 8 significant digits, missing as an empty cell,
+``\\n`` line ends, written in full to a temporary file first so no partial file is ever left.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from mentorwijs.supervisors.attrition import attrition
+from mentorwijs.supervisors.employees import employees_baseline
+from mentorwijs.supervisors.mixed import DEFAULT_OPTIMIZERS
+from mentorwijs.supervisors.models import supervisor_effects, supervisor_sensitivity
+from mentorwijs.supervisors.process import process_table
+
+log = logging.getLogger(__name__)
+
+#: Names of the tables, as under reports/tables/.
+TABLES = ("supervisor_effects", "supervisor_means", "supervisor_sensitivity", "attrition", "process", "employees_baseline")
+
+#: Columns holding whole numbers (written without decimals, nullable where missing).
+INTEGER_COLUMNS = {
+    "n", "n_reference", "n_obs", "n_supervisors", "n_groups", "converged", "boundary", "primary",
+    "count", "n_stayed", "n_dropped",
+}
+
+
+def supervisor_analyses(
+    supervisors_long: pd.DataFrame,
+    supervisors: pd.DataFrame,
+    schedule: pd.DataFrame,
+    employees: pd.DataFrame,
+    *,
+    constructs: Sequence[str],
+    reference_wave: str,
+    primary_wave: str,
+    optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
+    guided_cutoff: float = 10,
+    baseline_covariates: Mapping[str, str] | None = None,
+    employees_followup_wave: str = "T2",
+) -> dict[str, pd.DataFrame]:
+    """Every table of the supervisors' part, by name (see :data:`TABLES`)."""
+    covariates = dict(baseline_covariates or {})
+    log.info("supervisors_long: %d rows, %d supervisors", len(supervisors_long), supervisors_long["supervisor"].nunique() if "supervisor" in supervisors_long else 0)
+    effects, means = supervisor_effects(
+        supervisors_long, constructs, reference_wave=reference_wave, primary_wave=primary_wave, optimizers=optimizers
+    )
+    log.info("mixed models fitted: %d contrasts", len(effects))
+    sensitivity = supervisor_sensitivity(
+        supervisors_long,
+        constructs,
+        reference_wave=reference_wave,
+        covariates=covariates,
+        guided_cutoff=guided_cutoff,
+        optimizers=optimizers,
+        main_effects=effects,
+    )
+    log.info("sensitivity analyses: %d rows", len(sensitivity))
+    tables = {
+        "supervisor_effects": effects,
+        "supervisor_means": means,
+        "supervisor_sensitivity": sensitivity,
+        "attrition": attrition(supervisors_long, constructs, covariates=covariates, reference_wave=reference_wave),
+        "process": process_table(supervisors, schedule),
+        "employees_baseline": employees_baseline(employees, baseline_wave=reference_wave, followup_wave=employees_followup_wave),
+    }
+    return {name: with_integer_columns(table) for name, table in tables.items()}
+
+
+def with_integer_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its whole-number columns as nullable integers."""
+    table = table.copy()
+    for column in table.columns:
+        if column in INTEGER_COLUMNS:
+            table[column] = pd.array(
+                [pd.NA if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))) else int(v) for v in table[column]],
+                dtype="Int64",
+            )
+    return table
+
+
+def format_table(table: pd.DataFrame, digits: int = 8) -> pd.DataFrame:
+    """Every cell as text: floats to ``digits`` significant digits, missing as ''."""
+
+    def cell(value: object) -> str:
+        if value is None or value is pd.NA:
+            return ""
+        if isinstance(value, (bool, np.bool_)):
+            return str(int(value))
+        if isinstance(value, (int, np.integer)):
+            return str(int(value))
+        if isinstance(value, (float, np.floating)):
+            if math.isnan(value):
+                return ""
+            text = f"{float(value):.{digits}g}"
+            return "0" if text == "-0" else text
+        return str(value)
+
+    return table.astype(object).map(cell)
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], paths: Mapping[str, str | Path]) -> None:
+    """Write each named table to its path (see the module docstring for the format)."""
+    missing = [name for name in paths if name not in tables]
+    if missing:
+        raise KeyError(f"no table named {missing[0]!r}")
+    rendered = {name: format_table(tables[name]).to_csv(index=False, lineterminator="\n") for name in paths}
+    for name, path in paths.items():
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_bytes(rendered[name].encode("utf-8"))
+        os.replace(temporary, path)
