@@ -639,7 +639,7 @@ def _rating_values(rng: np.random.Generator, n: int, support: Sequence[int], mea
     if n < 2:
         return np.clip(np.round(np.full(n, mean)), min(support), max(support)).astype(int)
     try:
-        return ratings_with_mean_sd(rng, n, support, mean, sd, max_steps=100_000 if exact else 20_000)
+        return ratings_with_mean_sd(rng, n, support, mean, sd, max_steps=100_000 if exact else 5_000)
     except RuntimeError:
         if exact:
             raise
