@@ -539,10 +539,11 @@ def _variable_list(book: Codebook) -> pd.DataFrame:
     for step_no, field_no, step, item in _study_layout(book):
         match = UNNAMED_FIELD.match(str(item.raw))
         variable, label = (None, match.group(3)) if match else (str(item.raw), item.description)
-        low, high = item.range if item.range else (None, None)
+        kind = _castor_field_type(item)
+        low, high = item.range if (item.range and kind == "numeric") else (None, None)
         group = str(item.raw) if (item.labels or item.options) else None
         rows.append(
-            [STUDY_PHASE, step, str(step_no), str(field_no), _castor_field_type(item), variable, label, group, "1",
+            [STUDY_PHASE, step, str(step_no), str(field_no), kind, variable, label, group, "1",
              _cell(low), _cell(high), None, None, None, "0", None, None, None]
         )
     return _frame(rows, VARIABLE_LIST_COLUMNS)
