@@ -345,7 +345,12 @@ def _employees(
     selections = round(sum(DISABILITY_COUNTS.values()) * n / N_EMPLOYEES)
     emp["disability"] = _disabilities(rng, n, scaled_counts(DISABILITY_COUNTS, selections))
     emp["work_ability"] = exact_categorical(rng, scaled_counts(WORK_ABILITY_COUNTS, n)).astype(int)
-    demands = values_with_mean_sd(rng, n, range(2, 11), *DEMANDS_MEAN_SD)
+    try:
+        demands = values_with_mean_sd(rng, n, range(2, 11), *DEMANDS_MEAN_SD, max_steps=200_000 if scale == 1 else 5_000)
+    except RuntimeError:  # a few employees (small scales) may not reach the published rounding
+        if scale == 1:
+            raise
+        demands = np.clip(np.round(rng.normal(*DEMANDS_MEAN_SD, size=n)), 2, 10).astype(int)
     physical = np.clip(np.ceil(demands / 2) + rng.integers(-1, 1, size=n), 1, 5)
     physical = np.clip(physical, demands - 5, demands - 1)
     emp["demands_physical"] = physical.astype(int)
