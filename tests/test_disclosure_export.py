@@ -1,16 +1,19 @@
-"""The export boundary: export_tables on the committed fixture result tables, and the text scans
-the report part uses."""
+"""The export boundary: export_tables on the committed fixture result tables, the rule `export`
+run by Snakemake on the same fixtures, and the text scans the report part uses."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT
 from mentorwijs.disclosure import (
     REGISTRY,
     DisclosurePolicy,
@@ -23,7 +26,7 @@ from mentorwijs.disclosure import (
 )
 from mentorwijs.errors import InputError
 
-from test_disclosure import M, POLICY
+from test_disclosure import M, POLICY, SECTION
 
 RESULTS = FIXTURES / "results"
 KINDS = sorted(p.stem for p in RESULTS.glob("*.csv"))
@@ -124,6 +127,37 @@ def test_missing_or_unreadable_result_table_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="empty"):
         export_tables(tmp_path, tmp_path / "out", POLICY, kinds=["rmst"])
     assert not (tmp_path / "out").exists()
+
+
+# --- the rule `export` --------------------------------------------------------------------------
+
+
+def test_rule_lists_exactly_the_registered_kinds():
+    text = (ROOT / "workflow" / "rules" / "export.smk").read_text(encoding="utf-8")
+    listed = re.findall(r'^\s+"(\w+)",$', text.split("EXPORT_TABLES = [")[1].split("]")[0], flags=re.M)
+    assert sorted(listed) == sorted(REGISTRY)
+
+
+def test_rule_export_runs_the_library_on_fixture_tables(tmp_path):
+    pytest.importorskip("snakemake")
+    work = tmp_path / "work"
+    shutil.copytree(RESULTS, work / "data" / "processed" / "results")
+    import yaml
+
+    (work / "config.yaml").write_text(yaml.safe_dump({"disclosure": SECTION}), encoding="utf-8")
+    (work / "Snakefile").write_text(
+        f'configfile: "config.yaml"\ninclude: "{(ROOT / "workflow" / "rules" / "export.smk").as_posix()}"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", "export", "--quiet", "all"],
+        cwd=work, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    export_tables(RESULTS, tmp_path / "library", POLICY)
+    assert tree_bytes(work / "export") == tree_bytes(tmp_path / "library")
+    assert "exported 14 tables" in (work / "logs" / "export.log").read_text(encoding="utf-8")
 
 
 # --- scans for the report -----------------------------------------------------------------------
