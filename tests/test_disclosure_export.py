@@ -49,9 +49,11 @@ def test_export_writes_checked_tables_log_and_readme(tmp_path):
     log = pd.read_csv(out / "output_check_log.csv", dtype=str, keep_default_na=False)
     assert list(log.columns) == ["table", "rule", "cell", "n", "action"]
     assert set(log["table"]) == set(KINDS)
-    # the log never shows a suppressed value: n is the marker, empty, or a published number
-    suppressed = log[log["action"] == "suppressed"]
-    assert set(suppressed["n"]) <= {M, ""}
+    # the log never shows a suppressed value: n is the marker, empty, or a number its table publishes
+    assert set(log.loc[log["action"] == "suppressed", "n"]) <= {M, ""}
+    for row in log[~log["n"].isin([M, ""])].itertuples():
+        shown = read_exported_table(out / "tables" / f"{row.table}.csv").to_numpy().ravel()
+        assert row.n in set(shown), row
     assert ("flow", "exemption", "exempt") in set(zip(log["table"], log["rule"], log["action"]))
     exclusions = read_exported_table(out / "tables" / "exclusions.csv")
     assert dict(zip(zip(exclusions["stage"], exclusions["reason"]), exclusions["n"])) == {
@@ -195,3 +197,12 @@ def test_scan_text_finds_a_hidden_value_and_ignores_published_ones(tmp_path):
     clean = ("The pooled effect was 0.052 (95% CI -0.028 to 0.132; n = 73 trainees); in the government sector "
              "0.07 (n = 50) and -0.01 (23 trainees). Month 6 of 12.")
     assert scan_text_for_small_cells(clean, hidden, published) == []
+
+
+def test_documented_column_contract_matches_the_registry():
+    text = (ROOT / "docs" / "disclosure.md").read_text(encoding="utf-8")
+    for kind, spec in REGISTRY.items():
+        required = spec.required()
+        optional = tuple(c for c in spec.declared() if c not in required)
+        row = f"| `{kind}` | {', '.join(spec.keys)} | {', '.join(required)} | {', '.join(optional)} |"
+        assert row.replace("|  |", "| |") in text.replace("|  |", "| |"), kind
