@@ -108,6 +108,10 @@ def test_unregistered_file_or_microdata_leaves_nothing_behind(tmp_path):
     with pytest.raises(InputError, match="'matched' is not a registered aggregate table kind"):
         export_tables(src, out, POLICY)
     (src / "matched.csv").unlink()
+    (src / "panel.parquet").write_bytes(b"PAR1")
+    with pytest.raises(InputError, match="only registered aggregate tables"):
+        export_tables(src, out, POLICY)
+    (src / "panel.parquet").unlink()
     pd.read_csv(RESULTS / "km.csv").assign(person="p").to_csv(src / "km.csv", index=False)
     with pytest.raises(InputError, match="identifier") as err:
         export_tables(src, out, POLICY)

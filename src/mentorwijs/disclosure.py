@@ -92,7 +92,7 @@ _ID_NAMES = {
 }
 _ID_PREFIXES = ("rinpersoon", "sbeid", "ikvid", "rinobject", "recipient", "castor")
 # Column-name tokens that mark an extreme value.
-_EXTREME_TOKENS = {"min", "max", "minimum", "maximum", "mininum", "largest", "smallest"}
+_EXTREME_TOKENS = {"min", "max", "minimum", "maximum", "largest", "smallest"}
 # Person-level variables of the data contracts: a table carrying them is microdata.
 _MICRODATA_NAMES = {
     "weight", "pscore", "treated", "distance", "hours", "employed_1h", "employed_12h", "employed_3m",
