@@ -312,6 +312,8 @@ class TableSpec:
 
 _MODEL_INFO = ("converged", "warnings")
 _EFFECT = ("estimate", "se", "ci_low", "ci_high", "p")
+# A monthly difference-in-differences effect with its simultaneous band (did_by_month, placebo).
+_DID_BY_MONTH = Figure(columns=_EFFECT + ("band_low", "band_high"), n=("n_treated", "n_control", "n_clusters"), df="df_resid")
 
 
 def _spec(kind: str, description: str, **kwargs: Any) -> TableSpec:
@@ -382,13 +384,7 @@ REGISTRY: dict[str, TableSpec] = {
             "Difference-in-differences per month after training: effect, clustered se, pointwise ci, p, simultaneous "
             "band, units per group, person clusters and residual degrees of freedom.",
             keys=("outcome", "month"),
-            figures=(
-                Figure(
-                    columns=_EFFECT + ("band_low", "band_high"),
-                    n=("n_treated", "n_control", "n_clusters"),
-                    df="df_resid",
-                ),
-            ),
+            figures=(_DID_BY_MONTH,),
             info=_MODEL_INFO,
             optional=_MODEL_INFO,
             lines=(Line(by=("outcome",), counts=("n_treated",)),),
@@ -405,13 +401,7 @@ REGISTRY: dict[str, TableSpec] = {
             "placebo",
             "Placebo difference-in-differences with a fake earlier start, per month or pooled.",
             keys=("outcome", "month"),
-            figures=(
-                Figure(
-                    columns=_EFFECT + ("band_low", "band_high"),
-                    n=("n_treated", "n_control", "n_clusters"),
-                    df="df_resid",
-                ),
-            ),
+            figures=(_DID_BY_MONTH,),
             info=_MODEL_INFO + ("first_month", "last_month"),
             optional=("month", "band_low", "band_high") + _MODEL_INFO + ("first_month", "last_month"),
             lines=(Line(by=("outcome",), counts=("n_treated",)),),
