@@ -1,0 +1,44 @@
+"""The export boundary of the register part: what may leave the CBS environment.
+
+input:  data/processed/results/<name>.csv for every name in EXPORT_TABLES (the effects part's
+        raw aggregate result tables)
+output: export/tables/<name>.csv (disclosure-checked: suppressed cells written as the marker),
+        export/output_check_log.csv (table, rule, cell, n, action: for the CBS output checkers),
+        export/README.md (every file, its origin and the rules applied)
+params: the config section `disclosure` (plain values)
+"""
+
+# Register-derived aggregate tables, each a kind registered in mentorwijs.disclosure.REGISTRY.
+EXPORT_TABLES = [
+    "balance",
+    "did_by_month",
+    "did_pooled",
+    "exclusions",
+    "flow",
+    "km",
+    "modifiers",
+    "ph_test",
+    "placebo",
+    "ps_overlap",
+    "rmst",
+    "sensitivity",
+    "survival",
+    "trajectories",
+]
+
+
+rule export:
+    input:
+        expand("data/processed/results/{name}.csv", name=EXPORT_TABLES),
+    output:
+        tables=expand("export/tables/{name}.csv", name=EXPORT_TABLES),
+        check_log="export/output_check_log.csv",
+        readme="export/README.md",
+    log:
+        "logs/export.log",
+    params:
+        disclosure=config["disclosure"],
+    conda:
+        "../envs/register.yaml"
+    script:
+        "../scripts/export.py"
