@@ -253,15 +253,40 @@ def check_file(path: str | Path, *, source: str, sources: Mapping[str, Mapping[s
             raise InputError(f"the file is not named for any wave of source {source!r} in config.yaml", file=path,
                              hint="say which wave it holds with --wave, after adding it to config.yaml")
     codebook = load_source_codebook(root / spec["codebook"], source=source, fmt=spec["format"])
-    key = os.urandom(32)  # throwaway: nothing is written, pseudonyms are never shown
     report = CheckReport(Path(path).as_posix(), source, spec["format"], None, waves)
     for w in waves:
-        tables = ingest_wave(path, source=source, fmt=spec["format"], codebook=codebook, wave=w, key=key,
-                             separator=spec.get("separator"), options=options)
+        tables = _check_tables(path, source=source, fmt=spec["format"], codebook=codebook, wave=w,
+                               separator=spec.get("separator"), options=options)
         report.lines.extend(summarise(tables, source=source, wave=w, file=path))
         report.n_warnings += len(tables.problems)
         report.encoding = tables.encoding
     return report
+
+
+def _check_tables(path: str | Path, *, source: str, fmt: str, codebook: Codebook, wave: str | None,
+                  separator: str | None, options: CleaningOptions) -> WaveTables:
+    key = os.urandom(32)  # throwaway: nothing is written and pseudonyms are never shown
+    return ingest_wave(path, source=source, fmt=fmt, codebook=codebook, wave=wave, key=key, separator=separator,
+                       options=options)
+
+
+def check_wave_file(path: str | Path, *, source: str, fmt: str, codebook: Codebook, wave: str | None,
+                    separator: str | None = None, options: CleaningOptions = CleaningOptions()) -> list[str]:
+    """The validator of one source and wave: the report lines (counts, exclusions, warnings).
+
+    Raises :class:`InputError` for an erroneous file; writes nothing.
+    """
+    tables = _check_tables(path, source=source, fmt=fmt, codebook=codebook, wave=wave, separator=separator,
+                           options=options)
+    head = f"encoding {tables.encoding}" if tables.encoding else "binary format"
+    return [f"{Path(path).as_posix()}: {fmt}, {head}"] + summarise(tables, source=source, wave=wave, file=path)
+
+
+def write_text(text: str, path: str | Path) -> None:
+    """Write a small text file (a check report) atomically."""
+    from mentorwijs.ingest.output import _atomic_write
+
+    _atomic_write(path, text.encode("utf-8"))
 
 
 def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key: bytes | None = None,
@@ -320,7 +345,7 @@ def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key
 
 
 __all__ = [
-    "CheckReport", "Job", "WaveOutputs", "check_file", "combine_stage", "ingest_wave", "load_source_codebook",
+    "CheckReport", "Job", "WaveOutputs", "check_file", "check_wave_file", "write_text", "combine_stage", "ingest_wave", "load_source_codebook",
     "quality_stage", "reliability_stage", "run_questionnaires", "source_jobs", "stage_name", "summarise",
     "supervisors_long_stage", "trainees_stage", "wave_outputs", "write_wave_outputs", "Problem",
 ]
