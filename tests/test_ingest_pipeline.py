@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from fixture_study import EMPLOYEE_FLOW, KEPT_ROWS, KEY_HEX, RAW_ROWS, SENT_TO_CBS, STUDY, SUPERVISOR_FLOW, make_study
+from fixture_study import (EMPLOYEE_FLOW, KEPT_ROWS, KEY_HEX, RAW_ROWS, SENT_TO_CBS, STUDY, SUPERVISOR_FLOW,
+                           make_study, set_wave)
 from mentorwijs.config import load_config
 from mentorwijs.ingest import run_questionnaires
 from mentorwijs.ingest.pipeline import ingest_wave, load_source_codebook, stage_name, wave_outputs
@@ -332,3 +333,19 @@ def test_stage_names_are_the_exclusion_file_names(study):
     names = sorted(p.stem for p in (study / "data/interim/exclusions").glob("*.csv"))
     expected = sorted([stage_name(s, w) for s, w in RAW_ROWS] + ["supervisors_long", "trainees"])
     assert names == expected
+
+
+def test_a_new_wave_is_a_file_and_one_config_entry(tmp_path):
+    """Adding T3 needs no code and no codebook change (its items are declared for all waves / T1+)."""
+    root = make_study(tmp_path / "study")
+    shutil.copy(STUDY / "extra/T3.csv", root / "data/raw/fixture/castor/T3.csv")
+    set_wave(root / "config.yaml", "supervisors", "T3", "data/raw/fixture/castor/T3.csv")
+    run_questionnaires(load_config(root / "config.yaml"), root, key=KEY, progress=lambda line: None)
+    flow = _csv(root / "data/interim/flow/supervisors_long.csv").set_index("step")
+    # T3.csv by hand: 5 complete (010001, 010002, 020001, 020004, 030002); 010003 never started
+    assert int(flow.loc["completed_T3", "n"]) == 5 and int(flow.loc["completed_T3", "order"]) == 13
+    t3 = pd.read_parquet(root / "data/interim/supervisors/T3.parquet")
+    assert len(t3) == 5 and {"extra_time", "extra_hours", "knowledge"} <= set(t3.columns)
+    assert "meetings_attended" not in t3.columns  # a T1-only item
+    reliability = _csv(root / "reports/tables/reliability.csv")
+    assert set(reliability["wave"]) == {"T0", "T1", "T2", "T3"}
