@@ -30,9 +30,20 @@ class ItemColumns:
 
 
 def castor_option_label(label: str) -> str:
-    """The column suffix Castor writes for a checkbox option label."""
-    text = "".join(ch for ch in str(label).replace(" ", "_") if ch.isalnum() or ch == "_")
-    return text[:CASTOR_LABEL_LENGTH] + "0" if len(text) > CASTOR_LABEL_LENGTH else text
+    """The column suffix Castor writes for a checkbox option label, before any cut: spaces to
+    ``_``, punctuation dropped."""
+    return "".join(ch for ch in str(label).replace(" ", "_") if ch.isalnum() or ch == "_")
+
+
+def option_matches(suffix: str, label: str, code: object) -> bool:
+    """Whether a checkbox column suffix names this option: the whole label, the option code, or
+    a long label cut short with ``0`` appended (Castor cuts long labels; genuine exports cut
+    them to 40 characters)."""
+    full = castor_option_label(label).lower()
+    suffix = suffix.lower()
+    if suffix in (full, str(code).lower()):
+        return True
+    return suffix.endswith("0") and len(suffix) > CASTOR_LABEL_LENGTH // 2 and full.startswith(suffix[:-1]) and len(full) > len(suffix) - 1
 
 
 def _split_field(name: str) -> tuple[str, str] | None:
@@ -68,8 +79,7 @@ def checkbox_columns(header: Sequence[str], item: Item, raw: str) -> tuple[list[
     candidates = {normalise_header(h)[len(prefix):]: h for h in header if normalise_header(h).startswith(prefix)}
     found, absent = [], []
     for code, label in item.options.items():
-        keys = {castor_option_label(label).lower(), str(code).lower()}
-        match = next((candidates[k] for k in keys if k in candidates), None)
+        match = next((column for suffix, column in candidates.items() if option_matches(suffix, label, code)), None)
         if match is None:
             absent.append(f"{raw}#{castor_option_label(label)}")
         else:

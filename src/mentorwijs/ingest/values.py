@@ -30,6 +30,8 @@ NOT_WHOLE = "not a whole number"
 OUT_OF_RANGE = "out of range"
 IMPOSSIBLE_DATE = "impossible date"
 NOT_A_DATE = "not a date"
+DATE_OUT_OF_RANGE = "date before 1678 or after 2261"
+FIRST_YEAR, LAST_YEAR = 1678, 2261  # dates are stored with nanosecond precision
 UNKNOWN_CODE = "unknown missing code"
 UNKNOWN_OPTION = "unknown option"
 NOT_BINARY = "not 0 or 1"
@@ -115,11 +117,13 @@ def parse_date(text: str, order: str) -> tuple[pd.Timestamp | None, str | None, 
             year, month, day = int(match[1]), int(match[2]), int(match[3])
     hour, minute, second = (int(match[4] or 0), int(match[5] or 0), int(match[6] or 0)) if match.lastindex and match.lastindex >= 4 else (0, 0, 0)
     try:
-        stamp = pd.Timestamp(_dt.datetime(year, month, day, hour, minute, second))
-    except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        moment = _dt.datetime(year, month, day, hour, minute, second)
+    except ValueError:
         month_first = order == "dmy" and day <= 12 < month <= 31
         return None, IMPOSSIBLE_DATE, month_first
-    return stamp, None, False
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return None, DATE_OUT_OF_RANGE, False
+    return pd.Timestamp(moment), None, False
 
 
 def repair_id(text: str, pattern: str | None) -> tuple[str, bool]:
