@@ -21,6 +21,7 @@ validate(config, "workflow/schemas/config.schema.json")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
+include: "workflow/rules/questionnaires_common.smk"
 include: "workflow/rules/questionnaires.smk"
 
 

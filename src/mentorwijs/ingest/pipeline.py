@@ -113,7 +113,8 @@ def write_wave_outputs(tables: WaveTables, outputs: WaveOutputs, root: str | Pat
 def summarise(tables: WaveTables, *, source: str, wave: str | None, file: str | Path) -> list[str]:
     """Lines for a log or the terminal: counts, exclusions by reason, warnings (no identifiers)."""
     label = f"{source} {wave}" if wave else source
-    lines = [f"{label}: {Path(file).as_posix()}: {tables.rows_in} rows, {len(tables.interim)} kept, "
+    encoding = f" ({tables.encoding})" if tables.encoding else ""
+    lines = [f"{label}: {Path(file).as_posix()}{encoding}: {tables.rows_in} rows, {len(tables.interim)} kept, "
              f"{len(tables.exclusions)} excluded"]
     for reason, n in tables.exclusions["reason"].value_counts().sort_index().items():
         lines.append(f"  excluded {n}: {reason}")
@@ -278,8 +279,7 @@ def check_wave_file(path: str | Path, *, source: str, fmt: str, codebook: Codebo
     """
     tables = _check_tables(path, source=source, fmt=fmt, codebook=codebook, wave=wave, separator=separator,
                            options=options)
-    head = f"encoding {tables.encoding}" if tables.encoding else "binary format"
-    return [f"{Path(path).as_posix()}: {fmt}, {head}"] + summarise(tables, source=source, wave=wave, file=path)
+    return summarise(tables, source=source, wave=wave, file=path)
 
 
 def write_text(text: str, path: str | Path) -> None:
