@@ -222,3 +222,14 @@ def test_a_real_study_without_a_key_stops_with_a_clear_error(tmp_path, monkeypat
     with pytest.raises(InputError, match="not hexadecimal"):
         run_questionnaires(load_config(root / "config.yaml"), root, progress=lambda s: None)
     assert not (root / "data/interim").exists()
+
+
+def test_one_text_answer_in_a_sparse_numeric_column_is_a_warning_not_an_error(tmp_path, capsys):
+    """extra_uren is answered only after 'yes': a column whose only answer is text is one bad row."""
+    root = make_study(tmp_path / "study")
+    text = (root / T1).read_text(encoding="utf-8-sig")
+    for value in (";4.5\n", ";3\n", ";1.5\n", ";2\n"):
+        text = text.replace(value, ";\n")
+    (root / T1).write_text(text, encoding="utf-8")
+    assert main(["check", str(root / T1), "--source", "supervisors", "--config", str(root / "config.yaml")]) == 0
+    assert "not a number: 'veel'" in capsys.readouterr().out

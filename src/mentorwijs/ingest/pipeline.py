@@ -40,7 +40,7 @@ from mentorwijs.ingest.build import (
 from mentorwijs.ingest.clean import CleaningOptions, parse_wave
 from mentorwijs.ingest.links import cbs_identifier_file, link_supervisors_long, link_trainees
 from mentorwijs.ingest.output import read_csv_table, write_csv_table, write_parquet
-from mentorwijs.ingest.quality import QUALITY_COLUMNS
+from mentorwijs.ingest.quality import QUALITY_COLUMNS, validate_output
 from mentorwijs.ingest.readers import read_raw
 from mentorwijs.ingest.scales import reliability
 from mentorwijs.ingest.values import Problem
@@ -167,6 +167,7 @@ def supervisors_long_stage(survey: str | Path, study: str | Path, invitations: s
     table, excluded, flow_rows = link_supervisors_long(
         pd.read_parquet(survey), pd.read_parquet(study), pd.read_parquet(invitations), pd.read_parquet(schedule),
         scale_items=scale_items, scales=list(codebook.scales))
+    validate_output(table, ["supervisor", "wave"], {}, what="supervisors_long")
     write_parquet(table, out)
     write_csv_table(excluded, exclusions)
     write_csv_table(flow_rows, flow)
@@ -181,6 +182,7 @@ def trainees_stage(employees: str | Path, linkage: str | Path, study: str | Path
     table, excluded, flow_rows = link_trainees(
         pd.read_parquet(employees), pd.read_parquet(study), pd.read_parquet(invitations), pd.read_parquet(schedule),
         supervisor_covariates=supervisor_covariates, wave=wave)
+    validate_output(table, ["person"], {}, what="trainees")
     ids = cbs_identifier_file(table, pd.read_parquet(linkage), cbs_identifiers)
     write_csv_table(ids, identifiers_out)
     write_parquet(table, out)

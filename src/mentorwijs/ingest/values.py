@@ -32,6 +32,9 @@ IMPOSSIBLE_DATE = "impossible date"
 NOT_A_DATE = "not a date"
 DATE_OUT_OF_RANGE = "date before 1678 or after 2261"
 FIRST_YEAR, LAST_YEAR = 1678, 2261  # dates are stored with nanosecond precision
+#: A column is of the wrong type when no cell parses and at least this many do not (a single
+#: unparseable answer in a sparse column is a row-level warning).
+MIN_CELLS_WRONG_COLUMN = 2
 UNKNOWN_CODE = "unknown missing code"
 UNKNOWN_OPTION = "unknown option"
 NOT_BINARY = "not 0 or 1"
@@ -263,7 +266,8 @@ def _parse_simple(result: ParsedItem, name: str, cells: list[str], lines: Sequen
             file=table.file, row=lines[i], column=column,
             hint="export the data again with day-first dates (a file re-saved by a spreadsheet in a US locale turns them)",
         )
-    if unparsed and not parsed_any and (kind in NUMERIC_TYPES or kind in DATE_TYPES or kind == "checkbox_option"):
+    if len(unparsed) >= MIN_CELLS_WRONG_COLUMN and not parsed_any and (kind in NUMERIC_TYPES or kind in DATE_TYPES
+                                                                       or kind == "checkbox_option"):
         i = unparsed[0]
         what = "a number" if kind != "date" and kind not in DATE_TYPES else "a date"
         raise InputError(
