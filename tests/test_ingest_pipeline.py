@@ -349,3 +349,17 @@ def test_a_new_wave_is_a_file_and_one_config_entry(tmp_path):
     assert "meetings_attended" not in t3.columns  # a T1-only item
     reliability = _csv(root / "reports/tables/reliability.csv")
     assert set(reliability["wave"]) == {"T0", "T1", "T2", "T3"}
+
+
+def test_a_wave_nobody_completed_stays_in_the_flow_and_reliability_with_zero(tmp_path):
+    root = make_study(tmp_path / "study")
+    t2 = root / "data/raw/fixture/castor/T2.csv"
+    t2.write_text(t2.read_text(encoding="utf-8").replace(";100;", ";50;"), encoding="utf-8")
+    run_questionnaires(load_config(root / "config.yaml"), root, key=KEY, progress=lambda line: None)
+    flow = _csv(root / "data/interim/flow/supervisors_long.csv").set_index("step")
+    assert int(flow.loc["completed_T2", "n"]) == 0
+    excluded = _csv(root / "data/interim/exclusions/ingest_supervisors_T2.csv")
+    assert len(excluded) == RAW_ROWS[("supervisors", "T2")]
+    reliability = _csv(root / "reports/tables/reliability.csv")
+    t2_rows = reliability[reliability["wave"] == "T2"]
+    assert len(t2_rows) == 4 and set(t2_rows["n"]) == {"0"} and set(t2_rows["alpha"]) == {""}

@@ -151,6 +151,7 @@ rule questionnaire_reliability:
         "logs/questionnaires/reliability.log",
     params:
         sources=QN_WAVE_SOURCES,
+        waves={s: qn_waves(s) for s in QN_WAVE_SOURCES},
     conda:
         "../envs/mentorwijs.yaml"
     script:
@@ -184,6 +185,8 @@ rule supervisors_long:
         flow="data/interim/flow/supervisors_long.csv",
     log:
         "logs/questionnaires/supervisors_long.log",
+    params:
+        waves=qn_waves("supervisors"),
     conda:
         "../envs/mentorwijs.yaml"
     script:

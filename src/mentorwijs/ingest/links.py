@@ -57,13 +57,14 @@ def supervisor_groups(study: pd.DataFrame, invitations: pd.DataFrame) -> pd.Data
 
 
 def link_supervisors_long(survey: pd.DataFrame, study: pd.DataFrame, invitations: pd.DataFrame,
-                          schedule: pd.DataFrame, *, scale_items: Sequence[str], scales: Sequence[str]
-                          ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                          schedule: pd.DataFrame, *, scale_items: Sequence[str], scales: Sequence[str],
+                          waves: Sequence[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """supervisors_long (one row per supervisor per wave), its exclusions and the supervisors' flow.
 
     Columns: ``supervisor, training_group, wave``, the scale scores, the survey's other items
     (process evaluation), the baseline covariates of the Castor study export, and the group's
-    ``mode, region, cohort``.
+    ``mode, region, cohort``. ``waves`` (the configured waves) puts a wave nobody completed in
+    the flow with n = 0.
     """
     groups = supervisor_groups(study, invitations)
     table = survey.merge(groups, on="supervisor", how="left")
@@ -91,7 +92,7 @@ def link_supervisors_long(survey: pd.DataFrame, study: pd.DataFrame, invitations
     kept = kept[columns]
     kept = kept.assign(_w=kept["wave"].map(wave_sort_key)).sort_values(["supervisor", "_w"], kind="mergesort")
     kept = kept.drop(columns="_w").reset_index(drop=True)
-    waves = sorted(survey["wave"].dropna().unique(), key=wave_sort_key)
+    waves = sorted(set(waves or []) | set(survey["wave"].dropna().unique()), key=wave_sort_key)
     flow = [("supervisors", 1, "invited", int(invitations["supervisor"].nunique()))]
     for wave in waves:
         flow.append(("supervisors", 10 + wave_sort_key(wave), f"completed_{wave}",

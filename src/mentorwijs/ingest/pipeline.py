@@ -133,14 +133,21 @@ def combine_stage(interim: Sequence[str | Path], missing: Sequence[str | Path], 
     return combined
 
 
-def reliability_stage(tables: Mapping[str, str | Path], codebooks: Mapping[str, Codebook], out: str | Path) -> pd.DataFrame:
-    """Cronbach's alpha per scale per wave of every source with scales: reports/tables/reliability.csv."""
+def reliability_stage(tables: Mapping[str, str | Path], codebooks: Mapping[str, Codebook], out: str | Path,
+                      waves: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+    """Cronbach's alpha per scale per wave of every source with scales: reports/tables/reliability.csv.
+
+    ``waves`` (per source, the configured waves) gives a wave without respondents its rows (n = 0).
+    """
     parts = []
     for source in sorted(tables):
         codebook = codebooks[source]
         if not codebook.scales:
             continue
-        parts.append(reliability(pd.read_parquet(tables[source]), codebook))
+        table = pd.read_parquet(tables[source])
+        present = set(table["wave"].dropna()) if "wave" in table else set()
+        chosen = sorted(set((waves or {}).get(source, [])) | present, key=wave_sort_key)
+        parts.append(reliability(table, codebook, chosen or None))
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RELIABILITY_COLUMNS)
     frame = frame.assign(_w=frame["wave"].map(wave_sort_key)).sort_values(["scale", "_w"], kind="mergesort")
     frame = frame[RELIABILITY_COLUMNS].reset_index(drop=True)
@@ -161,12 +168,13 @@ def quality_stage(fragments: Sequence[str | Path], out: str | Path) -> pd.DataFr
 
 
 def supervisors_long_stage(survey: str | Path, study: str | Path, invitations: str | Path, schedule: str | Path,
-                           codebook: Codebook, *, out: str | Path, exclusions: str | Path, flow: str | Path) -> pd.DataFrame:
+                           codebook: Codebook, *, out: str | Path, exclusions: str | Path, flow: str | Path,
+                           waves: Sequence[str] | None = None) -> pd.DataFrame:
     """data/processed/supervisors_long.parquet with its exclusions and flow fragment."""
     scale_items = [i.name for i in codebook.items if i.scale]
     table, excluded, flow_rows = link_supervisors_long(
         pd.read_parquet(survey), pd.read_parquet(study), pd.read_parquet(invitations), pd.read_parquet(schedule),
-        scale_items=scale_items, scales=list(codebook.scales))
+        scale_items=scale_items, scales=list(codebook.scales), waves=waves)
     validate_output(table, ["supervisor", "wave"], {}, what="supervisors_long")
     write_parquet(table, out)
     write_csv_table(excluded, exclusions)
@@ -325,14 +333,15 @@ def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key
                           [root / wave_outputs(source, w).missing for w in waves], codebooks[source],
                           root / f"data/interim/{source}.parquet", root / f"data/interim/missing/{source}.parquet")
     wave_sources = {s: root / f"data/interim/{s}.parquet" for s, spec in sources.items() if "waves" in spec}
-    reliability_stage(wave_sources, codebooks, root / "reports/tables/reliability.csv")
+    configured = {s: sorted(spec["waves"], key=wave_sort_key) for s, spec in sources.items() if "waves" in spec}
+    reliability_stage(wave_sources, codebooks, root / "reports/tables/reliability.csv", configured)
     quality_stage(sorted(fragments), root / "reports/tables/data_quality.csv")
     long = supervisors_long_stage(
         root / "data/interim/supervisors.parquet", root / "data/interim/supervisors_study.parquet",
         root / "data/interim/invitations.parquet", root / "data/interim/schedule.parquet", codebooks["supervisors"],
         out=root / "data/processed/supervisors_long.parquet",
         exclusions=root / "data/interim/exclusions/supervisors_long.csv",
-        flow=root / "data/interim/flow/supervisors_long.csv")
+        flow=root / "data/interim/flow/supervisors_long.csv", waves=configured["supervisors"])
     first = sorted(sources["employees"]["waves"], key=wave_sort_key)[0]
     handover = ingest.get("handover", {}) or {}
     trainees = trainees_stage(
