@@ -251,3 +251,21 @@ def test_castor_survey_excel_export_gives_the_same_table_as_the_csv(tmp_path):
                             wave="T1", key=key)
     pd.testing.assert_frame_equal(from_csv.interim, from_xlsx.interim)
     pd.testing.assert_frame_equal(from_csv.exclusions, from_xlsx.exclusions)
+
+
+def test_older_castor_header_names_in_csv_exports(tmp_path):
+    """Older exports say Castor Record Id / Record Id / Institute Abbreviation: matched to the new names."""
+    survey = (STUDY / "raw/castor/T1.csv").read_text(encoding="utf-8-sig").replace("Castor Participant ID", "CASTOR RECORD ID", 1)
+    (tmp_path / "T1.csv").write_text(survey, encoding="utf-8")
+    codebook = load_codebook(STUDY / "codebooks/supervisors.yaml")
+    data = parse_wave(read_raw(tmp_path / "T1.csv", "castor_survey"), codebook, "supervisors", "T1", CleaningOptions())
+    assert data.records["exclusion"].isna().sum() == 8
+    study = ("Record Id;Institute Abbreviation;Record Creation Date;leeftijd\n"
+             "010001;RIV;20-08-2019 10:01:02;52\nTES001;TES;01-08-2019 12:00:00;99\n")
+    (tmp_path / "study.csv").write_text(study, encoding="cp1252")
+    small = parse_codebook({"instrument": "s", "format": "castor_study",
+                            "id": {"column": "Participant Id", "name": "supervisor", "pattern": "^[0-9]{6}$"},
+                            "items": [{"name": "age", "raw": "leeftijd", "range": [18, 75]}]})
+    data = parse_wave(read_raw(tmp_path / "study.csv", "castor_study"), small, "s", None, CleaningOptions())
+    assert data.records["exclusion"].tolist() == [pd.NA, "test participant (site TES)"]
+    assert data.values["age"].tolist()[0] == 52.0
