@@ -25,10 +25,6 @@ A new wave is a new file plus one entry under `sources.<name>.waves`: only its o
 depends on them run. No rule receives the whole config.
 """
 
-wildcard_constraints:
-    wave="T[0-9]+",
-
-
 rule check_questionnaire_wave:
     input:
         raw=lambda w: QN_SOURCES[w.source]["waves"][w.wave],
@@ -39,6 +35,7 @@ rule check_questionnaire_wave:
         "logs/questionnaires/check_{source}_{wave}.log",
     wildcard_constraints:
         source="|".join(QN_WAVE_SOURCES),
+        wave="T[0-9]+",
     priority: 50
     params:
         source=lambda w: qn_source_params(w),
@@ -84,6 +81,7 @@ rule ingest_questionnaire_wave:
         "logs/questionnaires/ingest_{source}_{wave}.log",
     wildcard_constraints:
         source="|".join(QN_WAVE_SOURCES),
+        wave="T[0-9]+",
     params:
         source=lambda w: qn_source_params(w),
         options=QN_OPTIONS,
@@ -135,6 +133,7 @@ rule combine_questionnaire_waves:
         "logs/questionnaires/combine_{source}.log",
     wildcard_constraints:
         source="|".join(QN_WAVE_SOURCES),
+        wave="T[0-9]+",
     conda:
         "../envs/mentorwijs.yaml"
     script:
