@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 from mentorwijs.errors import InputError
@@ -25,16 +24,6 @@ FORMAT_SEPARATORS = {
 SEPARATOR_NAMES = {";": "';' (semicolon)", ",": "',' (comma)", "\t": "tab"}
 
 _UTF8_BOM = b"\xef\xbb\xbf"
-
-
-@dataclass(frozen=True)
-class Records:
-    """The records of a delimited file: ``rows[i]`` starts on line ``lines[i]`` (1-based)."""
-
-    rows: list[list[str]]
-    lines: list[int]
-    encoding: str
-    separator: str
 
 
 def read_bytes(path: str | Path) -> bytes:
