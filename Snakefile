@@ -3,6 +3,7 @@
 Targets (see README.md):
   all             the three parts in one place (the synthetic study)
   simulate        the built-in synthetic raw study (when study.synthetic is true)
+  questionnaires  part 1 (outside CBS): ingest, de-identify, supervisors_long, the CBS hand-over
 
 Run `snakemake --cores all` for everything, or name a target. Every rule logs to logs/.
 """
@@ -20,9 +21,17 @@ validate(config, "workflow/schemas/config.schema.json")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
+include: "workflow/rules/questionnaires_common.smk"
+include: "workflow/rules/questionnaires.smk"
 
 
 rule all:
     default_target: True
     input:
         synthetic_outputs(),
+        questionnaire_outputs(),
+
+
+rule questionnaires:
+    input:
+        questionnaire_outputs(),

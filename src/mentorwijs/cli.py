@@ -57,6 +57,43 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return EXIT_INPUT_ERROR if problems else EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from mentorwijs.config import load_config
+    from mentorwijs.ingest import CleaningOptions, check_file
+
+    config = load_config(args.config)
+    report = check_file(
+        args.file,
+        source=args.source,
+        sources=config["sources"],
+        root=Path(args.config).resolve().parent,
+        wave=args.wave,
+        options=CleaningOptions.from_mapping(config.get("ingest")),
+    )
+    print(f"{report.file}: source {report.source} ({report.format}), "
+          f"{'encoding ' + report.encoding if report.encoding else 'binary format'}")
+    for line in report.lines:
+        print(line)
+    print(f"OK: no errors, {report.n_warnings} warning(s) (handled by the cleaning rules, listed above)")
+    return EXIT_OK
+
+
+def cmd_codebook(args: argparse.Namespace) -> int:
+    from mentorwijs.ingest.bootstrap import draft_codebook
+
+    text = draft_codebook(args.file, source=args.source, fmt=args.format, options_path=args.options)
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    if args.out.exists() and not args.force:
+        raise InputError("the codebook file exists already", file=args.out,
+                         hint="choose another --out, or add --force to overwrite it")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    _progress(f"wrote the draft codebook {args.out.as_posix()}: review it before use")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mentorwijs",
@@ -89,6 +126,45 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--config", type=Path, default=None, metavar="FILE",
                      help="take the realism targets and the true effect from this config.yaml (default: built-in values)")
     sim.set_defaults(func=cmd_simulate)
+
+    chk = sub.add_parser(
+        "check",
+        help="check a raw questionnaire export against its format and codebook (writes nothing)",
+        description=(
+            "Check one raw export as the pipeline would read it: encoding, separator, header rows, every "
+            "column the codebook declares for the source and wave, column types and date order, the last row. "
+            "Errors (exit 1) name file, row, column, problem and fix; row-level problems that a cleaning rule "
+            "handles (test participants, previews, duplicates, out-of-range answers, user-missing codes) are "
+            "listed as warnings (exit 0)."
+        ),
+    )
+    chk.add_argument("file", type=Path, metavar="FILE", help="the raw export to check")
+    chk.add_argument("--source", required=True, metavar="NAME", help="the source in config.yaml (e.g. supervisors)")
+    chk.add_argument("--wave", default=None, metavar="W",
+                     help="the wave the file holds (T0, T1, ...); default: the waves config.yaml names this file for")
+    chk.add_argument("--config", type=Path, default=Path("config.yaml"), metavar="FILE",
+                     help="the study configuration (default config.yaml); paths in it are relative to its folder")
+    chk.set_defaults(func=cmd_check)
+
+    cb = sub.add_parser(
+        "codebook",
+        help="draft a codebook from a Castor variable list or a Qualtrics export",
+        description=(
+            "Write a draft codebook (docs/codebooks.md) from a Castor Excel export with its variable-list and "
+            "'Field options' sheets, a Castor variable list exported as CSV (with --options for its Field options "
+            "CSV), or a Qualtrics CSV export. Review the draft: canonical names, identifiers, ranges, reverse "
+            "items and scales."
+        ),
+    )
+    cb.add_argument("file", type=Path, metavar="FILE", help="the Castor .xlsx / variable-list CSV, or the Qualtrics CSV")
+    cb.add_argument("--source", required=True, metavar="NAME", help="the source name the codebook is for")
+    cb.add_argument("--format", required=True, choices=["castor_study", "castor_survey", "qualtrics"],
+                    help="the export format of the source")
+    cb.add_argument("--options", type=Path, default=None, metavar="FILE",
+                    help="Castor 'Field options' as CSV (only with a variable list given as CSV)")
+    cb.add_argument("--out", type=Path, default=None, metavar="FILE", help="write here (default: print the draft)")
+    cb.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    cb.set_defaults(func=cmd_codebook)
 
     doc = sub.add_parser("doctor", help="check that the system libraries a part needs are present")
     doc.add_argument("--part", choices=["questionnaires", "register", "report", "all"], default="all",

@@ -30,6 +30,36 @@ ITEM_TYPES = (
 )
 
 
+#: Castor's user-missing codes, used when a Castor codebook declares none.
+CASTOR_MISSING_CODES = {
+    -95: "measurement failed",
+    -96: "not applicable",
+    -97: "not asked",
+    -98: "asked but unknown",
+    -99: "not done",
+}
+
+#: Pseudonym namespace per canonical id name (see mentorwijs.pseudonymise); other ids (a
+#: training group code) are not personal and are kept as they are.
+ID_NAMESPACES = {"supervisor": "supervisor", "person": "study"}
+
+
+def _id_namespace(ident: Mapping[str, Any]) -> str | None:
+    if "namespace" in ident:
+        return None if ident["namespace"] in (None, False, "") else str(ident["namespace"])
+    return ID_NAMESPACES.get(str(ident["name"]))
+
+
+def _reference_namespace(name: str, kind: str, given: Any) -> str | None:
+    """A reference's namespace: ``refers_to``, else the item name without ``_ref``."""
+    if kind != "reference":
+        return None
+    if given:
+        return ID_NAMESPACES.get(str(given), str(given))
+    base = name[:-4] if name.endswith("_ref") else name
+    return ID_NAMESPACES.get(base, base)
+
+
 def wave_number(wave: str) -> int:
     """The number of a wave name ``T<k>``."""
     if not (isinstance(wave, str) and wave[:1] == "T" and wave[1:].isdigit()):
@@ -58,6 +88,8 @@ class Item:
     pattern: str | None = None  # regular expression a reference or identifier must match
     required: bool = True  # the column must exist in every wave file that declares it
     description: str = ""
+    refers_to: str | None = None  # reference: pseudonym namespace of the unit it points to
+    recode: Mapping[Any, Any] = field(default_factory=dict)  # text: raw value -> canonical value
 
     def in_wave(self, wave: str) -> bool:
         if isinstance(self.raw, Mapping):
@@ -99,6 +131,7 @@ class Codebook:
     scales: Mapping[str, Scale]
     source: str = ""
     description: str = ""
+    id_namespace: str | None = None  # pseudonym namespace of the id (None: not pseudonymised)
 
     def items_in_wave(self, wave: str) -> list[Item]:
         return [item for item in self.items if item.in_wave(wave)]
@@ -114,6 +147,10 @@ class Codebook:
         specific = (self.wave_settings.get(wave) or {}).get(key)
         value = specific if specific is not None else (self.wave_settings.get("default") or {}).get(key, default)
         return value.format(wave=wave) if isinstance(value, str) else value
+
+    def declares_wave(self, wave: str) -> bool:
+        """True when at least one item is declared for ``wave`` (else the wave is unknown)."""
+        return bool(self.items_in_wave(wave))
 
     def item(self, name: str) -> Item:
         for item in self.items:
@@ -196,6 +233,8 @@ def parse_codebook(data: Mapping[str, Any], path: str | Path = "<codebook>") -> 
                 pattern=entry.get("pattern"),
                 required=bool(entry.get("required", True)),
                 description=str(entry.get("description", "")),
+                refers_to=_reference_namespace(name, kind, entry.get("refers_to")),
+                recode=dict(entry.get("recode", {}) or {}),
             )
         )
     scales: dict[str, Scale] = {}
@@ -209,7 +248,10 @@ def parse_codebook(data: Mapping[str, Any], path: str | Path = "<codebook>") -> 
     undeclared = sorted({i.scale for i in items if i.scale} - set(scales))
     if undeclared:
         raise _fail(path, f"items refer to undeclared scales {undeclared}")
-    missing = {int(k): str(v) for k, v in (data.get("missing_codes") or {}).items()}
+    if "missing_codes" in data:
+        missing = {int(k): str(v) for k, v in (data.get("missing_codes") or {}).items()}
+    else:
+        missing = dict(CASTOR_MISSING_CODES) if str(data["format"]).startswith("castor") else {}
     return Codebook(
         instrument=str(data["instrument"]),
         format=str(data["format"]),
@@ -222,6 +264,7 @@ def parse_codebook(data: Mapping[str, Any], path: str | Path = "<codebook>") -> 
         scales=scales,
         source=path.as_posix(),
         description=str(data.get("description", "")),
+        id_namespace=_id_namespace(ident),
     )
 
 

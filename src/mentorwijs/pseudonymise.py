@@ -30,15 +30,17 @@ PSEUDONYM_HEX = 32  # 128-bit pseudonyms, as 32 hex characters
 DEMO_KEY = hashlib.sha256(b"mentorwijs synthetic study demo key").digest()
 
 
-def load_key(*, synthetic: bool, key_file: str | Path | None = None, repo_root: str | Path | None = None) -> bytes:
+def load_key(*, synthetic: bool, key_file: str | Path | None = None, repo_root: str | Path | None = None,
+             env_var: str = KEY_ENV) -> bytes:
     """The pseudonymisation key.
 
-    Order: ``MENTORWIJS_KEY`` (hex), then ``key_file`` or ``MENTORWIJS_KEY_FILE`` (a file whose
-    content is the hex key), then, for a synthetic study only, :data:`DEMO_KEY`. A key file inside
-    the repository is refused, so the key cannot be committed by accident.
+    Order: the environment variable ``env_var`` (default ``MENTORWIJS_KEY``, hex), then
+    ``key_file`` or ``MENTORWIJS_KEY_FILE`` (a file whose content is the hex key), then, for a
+    synthetic study only, :data:`DEMO_KEY`. A key file inside the repository is refused, so the
+    key cannot be committed by accident.
     """
-    text = os.environ.get(KEY_ENV)
-    origin = f"environment variable {KEY_ENV}"
+    text = os.environ.get(env_var) or None
+    origin = f"environment variable {env_var}"
     path = key_file or os.environ.get(KEY_FILE_ENV)
     if text is None and path:
         path = Path(path).expanduser()
@@ -52,7 +54,7 @@ def load_key(*, synthetic: bool, key_file: str | Path | None = None, repo_root: 
                 )
         if not path.is_file():
             raise InputError("the pseudonymisation key file was not found", file=path.name,
-                             hint=f"set {KEY_FILE_ENV} to the key file's path, or {KEY_ENV} to the hex key")
+                             hint=f"set {KEY_FILE_ENV} to the key file's path, or {env_var} to the hex key")
         text = path.read_text(encoding="ascii", errors="replace").strip()
         origin = "the key file"
     if text is None:
@@ -60,7 +62,7 @@ def load_key(*, synthetic: bool, key_file: str | Path | None = None, repo_root: 
             return DEMO_KEY
         raise InputError(
             "no pseudonymisation key: a real study needs a secret key",
-            hint=f"generate one with `python -c \"import secrets; print(secrets.token_hex(32))\"` and set {KEY_ENV}, "
+            hint=f"generate one with `python -c \"import secrets; print(secrets.token_hex(32))\"` and set {env_var}, "
             f"or store it in a file outside the repository and set {KEY_FILE_ENV}",
         )
     try:

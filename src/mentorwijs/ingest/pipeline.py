@@ -1,0 +1,362 @@
+"""The questionnaire part as stages with explicit inputs and outputs.
+
+Each stage function takes plain values (paths, a codebook, options, the key) and is what a
+workflow script calls; :func:`run_questionnaires` runs every stage in order without Snakemake,
+after checking every input first, so an erroneous input changes nothing under ``data/`` or
+``reports/``. :func:`check_file` is the validator shared by ``mentorwijs check`` and the
+pipeline: the same reading, parsing and record rules, without writing anything.
+
+Outputs (relative to the repository root; see :func:`wave_outputs`):
+
+- ``data/interim/<source>/<wave>.parquet`` and ``data/interim/<source>.parquet`` (all waves)
+- ``data/interim/missing/<source>/<wave>.parquet`` and ``data/interim/missing/<source>.parquet``
+- ``data/interim/exclusions/<stage>.csv``, ``data/interim/flow/<stage>.csv``
+- ``data/interim/data_quality/<stage>.csv`` gathered into ``reports/tables/data_quality.csv``
+- ``data/linkage/<source>/<wave>.parquet`` and ``data/linkage/cbs_identifiers.csv`` (identifiers:
+  outside every analysis input, git-ignored)
+- ``data/processed/supervisors_long.parquet``, ``data/processed/trainees.parquet``
+- ``reports/tables/reliability.csv``
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import pandas as pd
+
+from mentorwijs.codebook import Codebook, load_codebook
+from mentorwijs.errors import InputError
+from mentorwijs.ingest.build import (
+    WaveTables,
+    build_wave,
+    combine_missing,
+    combine_waves,
+    wave_sort_key,
+)
+from mentorwijs.ingest.clean import CleaningOptions, parse_wave
+from mentorwijs.ingest.links import cbs_identifier_file, link_supervisors_long, link_trainees
+from mentorwijs.ingest.output import read_csv_table, write_csv_table, write_parquet
+from mentorwijs.ingest.quality import QUALITY_COLUMNS, validate_output
+from mentorwijs.ingest.readers import read_raw
+from mentorwijs.ingest.scales import reliability
+from mentorwijs.ingest.values import Problem
+
+log = logging.getLogger("mentorwijs")
+
+RELIABILITY_COLUMNS = ["scale", "wave", "alpha", "n", "n_items"]
+#: Default identifiers CBS needs for linkage (canonical names; config ingest.cbs_identifiers).
+CBS_IDENTIFIERS = ("bsn", "first_name", "last_name", "birth_date", "postcode")
+#: Default supervisor covariates handed over with the trainees (config ingest.handover).
+HANDOVER_COVARIATES = ("n_employees_guided", "sector", "org_size", "sheltered_workplace")
+
+
+def stage_name(source: str, wave: str | None) -> str:
+    return f"ingest_{source}" + (f"_{wave}" if wave else "")
+
+
+@dataclass(frozen=True)
+class WaveOutputs:
+    """Where one ingest job writes (relative paths)."""
+
+    interim: str
+    missing: str
+    exclusions: str
+    quality: str
+    linkage: str
+
+
+def wave_outputs(source: str, wave: str | None) -> WaveOutputs:
+    stage = stage_name(source, wave)
+    if wave is None:
+        return WaveOutputs(f"data/interim/{source}.parquet", f"data/interim/missing/{source}.parquet",
+                           f"data/interim/exclusions/{stage}.csv", f"data/interim/data_quality/{stage}.csv",
+                           f"data/linkage/{source}.parquet")
+    return WaveOutputs(f"data/interim/{source}/{wave}.parquet", f"data/interim/missing/{source}/{wave}.parquet",
+                       f"data/interim/exclusions/{stage}.csv", f"data/interim/data_quality/{stage}.csv",
+                       f"data/linkage/{source}/{wave}.parquet")
+
+
+def load_source_codebook(path: str | Path, *, source: str, fmt: str) -> Codebook:
+    """The source's codebook; its instrument and format must agree with config.yaml."""
+    codebook = load_codebook(path)
+    if codebook.instrument != source:
+        raise InputError(f"the codebook is for instrument {codebook.instrument!r}, but config.yaml names it for source {source!r}",
+                         file=path, hint=f"point sources.{source}.codebook at the right codebook, or fix its 'instrument'")
+    if codebook.format != fmt:
+        raise InputError(f"the codebook says format {codebook.format!r}, but config.yaml says {fmt!r} for source {source!r}",
+                         file=path, hint="make the two agree (config.yaml sources.<name>.format and the codebook's 'format')")
+    return codebook
+
+
+def ingest_wave(path: str | Path, *, source: str, fmt: str, codebook: Codebook, wave: str | None, key: bytes,
+                separator: str | None = None, options: CleaningOptions = CleaningOptions()) -> WaveTables:
+    """Read, check, clean and pseudonymise one source and wave (nothing is written)."""
+    sheet = codebook.wave_setting(wave, "sheet") if wave is not None else None
+    table = read_raw(path, fmt, separator=separator, sheet=sheet)
+    data = parse_wave(table, codebook, source, wave, options)
+    return build_wave(data, codebook, key, stage=stage_name(source, wave), options=options)
+
+
+def write_wave_outputs(tables: WaveTables, outputs: WaveOutputs, root: str | Path = ".") -> None:
+    root = Path(root)
+    write_parquet(tables.interim, root / outputs.interim)
+    write_parquet(tables.missing, root / outputs.missing)
+    write_csv_table(tables.exclusions, root / outputs.exclusions)
+    write_csv_table(tables.quality, root / outputs.quality)
+    write_parquet(tables.linkage, root / outputs.linkage)
+
+
+def summarise(tables: WaveTables, *, source: str, wave: str | None, file: str | Path) -> list[str]:
+    """Lines for a log or the terminal: counts, exclusions by reason, warnings (no identifiers)."""
+    label = f"{source} {wave}" if wave else source
+    encoding = f" ({tables.encoding})" if tables.encoding else ""
+    lines = [f"{label}: {Path(file).as_posix()}{encoding}: {tables.rows_in} rows, {len(tables.interim)} kept, "
+             f"{len(tables.exclusions)} excluded"]
+    for reason, n in tables.exclusions["reason"].value_counts().sort_index().items():
+        lines.append(f"  excluded {n}: {reason}")
+    for problem in sorted(tables.problems, key=lambda p: (p.row or 0, p.column, p.check)):
+        lines.append(f"  warning: {problem.describe()}")
+    return lines
+
+
+def combine_stage(interim: Sequence[str | Path], missing: Sequence[str | Path], codebook: Codebook,
+                  out_interim: str | Path, out_missing: str | Path) -> pd.DataFrame:
+    """Stack the per-wave tables of one source into ``data/interim/<source>.parquet`` (and missing)."""
+    tables = [pd.read_parquet(p) for p in interim]
+    combined = combine_waves(tables, codebook.id_name, list(codebook.scales))
+    write_parquet(combined, out_interim)
+    write_parquet(combine_missing([pd.read_parquet(p) for p in missing]), out_missing)
+    return combined
+
+
+def reliability_stage(tables: Mapping[str, str | Path], codebooks: Mapping[str, Codebook], out: str | Path,
+                      waves: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+    """Cronbach's alpha per scale per wave of every source with scales: reports/tables/reliability.csv.
+
+    ``waves`` (per source, the configured waves) gives a wave without respondents its rows (n = 0).
+    """
+    parts = []
+    for source in sorted(tables):
+        codebook = codebooks[source]
+        if not codebook.scales:
+            continue
+        table = pd.read_parquet(tables[source])
+        present = set(table["wave"].dropna()) if "wave" in table else set()
+        chosen = sorted(set((waves or {}).get(source, [])) | present, key=wave_sort_key)
+        parts.append(reliability(table, codebook, chosen or None))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RELIABILITY_COLUMNS)
+    frame = frame.assign(_w=frame["wave"].map(wave_sort_key)).sort_values(["scale", "_w"], kind="mergesort")
+    frame = frame[RELIABILITY_COLUMNS].reset_index(drop=True)
+    write_csv_table(frame, out)
+    return frame
+
+
+def quality_stage(fragments: Sequence[str | Path], out: str | Path) -> pd.DataFrame:
+    """Gather the data-quality fragments into reports/tables/data_quality.csv."""
+    parts = [read_csv_table(p) for p in fragments]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUALITY_COLUMNS)
+    if len(frame):
+        order = frame.assign(_r=pd.to_numeric(frame["row"], errors="coerce"), _e=pd.to_numeric(frame["example"]))
+        frame = frame.loc[order.sort_values(["stage", "column", "check", "_e"], kind="mergesort").index]
+    frame = frame[QUALITY_COLUMNS].reset_index(drop=True)
+    write_csv_table(frame, out)
+    return frame
+
+
+def supervisors_long_stage(survey: str | Path, study: str | Path, invitations: str | Path, schedule: str | Path,
+                           codebook: Codebook, *, out: str | Path, exclusions: str | Path, flow: str | Path,
+                           waves: Sequence[str] | None = None) -> pd.DataFrame:
+    """data/processed/supervisors_long.parquet with its exclusions and flow fragment."""
+    scale_items = [i.name for i in codebook.items if i.scale]
+    table, excluded, flow_rows = link_supervisors_long(
+        pd.read_parquet(survey), pd.read_parquet(study), pd.read_parquet(invitations), pd.read_parquet(schedule),
+        scale_items=scale_items, scales=list(codebook.scales), waves=waves)
+    validate_output(table, ["supervisor", "wave"], {}, what="supervisors_long")
+    write_parquet(table, out)
+    write_csv_table(excluded, exclusions)
+    write_csv_table(flow_rows, flow)
+    return table
+
+
+def trainees_stage(employees: str | Path, linkage: str | Path, study: str | Path, invitations: str | Path,
+                   schedule: str | Path, *, wave: str, supervisor_covariates: Sequence[str],
+                   cbs_identifiers: Sequence[str], out: str | Path, identifiers_out: str | Path,
+                   exclusions: str | Path, flow: str | Path) -> pd.DataFrame:
+    """data/processed/trainees.parquet (the hand-over), the CBS identifier file, exclusions and flow."""
+    table, excluded, flow_rows = link_trainees(
+        pd.read_parquet(employees), pd.read_parquet(study), pd.read_parquet(invitations), pd.read_parquet(schedule),
+        supervisor_covariates=supervisor_covariates, wave=wave)
+    validate_output(table, ["person"], {}, what="trainees")
+    ids = cbs_identifier_file(table, pd.read_parquet(linkage), cbs_identifiers)
+    write_csv_table(ids, identifiers_out)
+    write_parquet(table, out)
+    write_csv_table(excluded, exclusions)
+    write_csv_table(flow_rows, flow)
+    return table
+
+
+# --- the whole part without Snakemake -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Job:
+    source: str
+    wave: str | None
+    file: str
+    format: str
+    codebook: str
+    separator: str | None
+
+
+def source_jobs(sources: Mapping[str, Mapping[str, Any]]) -> list[Job]:
+    """One job per source and wave (sources with one ``file`` have no wave)."""
+    jobs = []
+    for source in sorted(sources):
+        spec = sources[source]
+        if "file" in spec:
+            jobs.append(Job(source, None, spec["file"], spec["format"], spec["codebook"], spec.get("separator")))
+        for wave in sorted(spec.get("waves", {}), key=wave_sort_key):
+            jobs.append(Job(source, wave, spec["waves"][wave], spec["format"], spec["codebook"], spec.get("separator")))
+    return jobs
+
+
+@dataclass
+class CheckReport:
+    """What ``mentorwijs check`` prints: per wave the counts, exclusions and warnings."""
+
+    file: str
+    source: str
+    format: str
+    encoding: str | None
+    waves: list[str | None]
+    lines: list[str] = field(default_factory=list)
+    n_warnings: int = 0
+
+
+def check_file(path: str | Path, *, source: str, sources: Mapping[str, Mapping[str, Any]], root: str | Path = ".",
+               wave: str | None = None, options: CleaningOptions = CleaningOptions()) -> CheckReport:
+    """Check one raw file against its source's format and codebook, as the pipeline would.
+
+    Errors raise :class:`InputError`; row-level problems that cleaning handles are listed as
+    warnings. Nothing is written.
+    """
+    root = Path(root)
+    if source not in sources:
+        raise InputError(f"unknown source {source!r}", hint=f"use one of {', '.join(sorted(sources))} (config.yaml 'sources')")
+    spec = sources[source]
+    configured = spec.get("waves", {})
+    if wave is not None:
+        if "file" in spec:
+            raise InputError(f"source {source!r} has no waves (it has one file)", hint="leave out --wave")
+        if wave not in configured:
+            raise InputError(f"unknown wave {wave!r} for source {source!r} (config.yaml has {', '.join(sorted(configured, key=wave_sort_key)) or 'none'})",
+                             hint=f"add the wave to sources.{source}.waves in config.yaml, or name a configured wave")
+        waves: list[str | None] = [wave]
+    elif "file" in spec:
+        waves = [None]
+    else:
+        target = Path(path).resolve()
+        waves = [w for w in sorted(configured, key=wave_sort_key) if (root / configured[w]).resolve() == target]
+        if not waves:
+            raise InputError(f"the file is not named for any wave of source {source!r} in config.yaml", file=path,
+                             hint="say which wave it holds with --wave, after adding it to config.yaml")
+    codebook = load_source_codebook(root / spec["codebook"], source=source, fmt=spec["format"])
+    report = CheckReport(Path(path).as_posix(), source, spec["format"], None, waves)
+    for w in waves:
+        tables = _check_tables(path, source=source, fmt=spec["format"], codebook=codebook, wave=w,
+                               separator=spec.get("separator"), options=options)
+        report.lines.extend(summarise(tables, source=source, wave=w, file=path))
+        report.n_warnings += len(tables.problems)
+        report.encoding = tables.encoding
+    return report
+
+
+def _check_tables(path: str | Path, *, source: str, fmt: str, codebook: Codebook, wave: str | None,
+                  separator: str | None, options: CleaningOptions) -> WaveTables:
+    key = os.urandom(32)  # throwaway: nothing is written and pseudonyms are never shown
+    return ingest_wave(path, source=source, fmt=fmt, codebook=codebook, wave=wave, key=key, separator=separator,
+                       options=options)
+
+
+def check_wave_file(path: str | Path, *, source: str, fmt: str, codebook: Codebook, wave: str | None,
+                    separator: str | None = None, options: CleaningOptions = CleaningOptions()) -> list[str]:
+    """The validator of one source and wave: the report lines (counts, exclusions, warnings).
+
+    Raises :class:`InputError` for an erroneous file; writes nothing.
+    """
+    tables = _check_tables(path, source=source, fmt=fmt, codebook=codebook, wave=wave, separator=separator,
+                           options=options)
+    return summarise(tables, source=source, wave=wave, file=path)
+
+
+def write_text(text: str, path: str | Path) -> None:
+    """Write a small text file (a check report) atomically."""
+    from mentorwijs.ingest.output import _atomic_write
+
+    _atomic_write(path, text.encode("utf-8"))
+
+
+def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key: bytes | None = None,
+                       progress: Callable[[str], None] = log.info) -> dict[str, pd.DataFrame]:
+    """Run the questionnaire part in-process: ingest every source and wave, combine, link, hand over.
+
+    Every input is read and checked before anything is written; returns the main tables.
+    """
+    from mentorwijs.pseudonymise import load_key
+
+    root = Path(root)
+    sources = config["sources"]
+    ingest = config.get("ingest", {}) or {}
+    options = CleaningOptions.from_mapping(ingest)
+    if key is None:
+        pseudo = config.get("pseudonymise", {}) or {}
+        key = load_key(synthetic=bool(config["study"]["synthetic"]), key_file=pseudo.get("key_file"), repo_root=root,
+                       env_var=pseudo.get("key_env", "MENTORWIJS_KEY"))
+    codebooks = {s: load_source_codebook(root / spec["codebook"], source=s, fmt=spec["format"]) for s, spec in sources.items()}
+    results: dict[tuple[str, str | None], WaveTables] = {}
+    for job in source_jobs(sources):  # 1. check and clean everything in memory
+        results[(job.source, job.wave)] = ingest_wave(root / job.file, source=job.source, fmt=job.format,
+                                                     codebook=codebooks[job.source], wave=job.wave, key=key,
+                                                     separator=job.separator, options=options)
+        for line in summarise(results[(job.source, job.wave)], source=job.source, wave=job.wave, file=job.file):
+            progress(line)
+    for (source, wave), tables in results.items():  # 2. write
+        write_wave_outputs(tables, wave_outputs(source, wave), root)
+    fragments = [root / wave_outputs(s, w).quality for s, w in results]
+    for source, spec in sorted(sources.items()):
+        if "waves" in spec:
+            waves = sorted(spec["waves"], key=wave_sort_key)
+            combine_stage([root / wave_outputs(source, w).interim for w in waves],
+                          [root / wave_outputs(source, w).missing for w in waves], codebooks[source],
+                          root / f"data/interim/{source}.parquet", root / f"data/interim/missing/{source}.parquet")
+    wave_sources = {s: root / f"data/interim/{s}.parquet" for s, spec in sources.items() if "waves" in spec}
+    configured = {s: sorted(spec["waves"], key=wave_sort_key) for s, spec in sources.items() if "waves" in spec}
+    reliability_stage(wave_sources, codebooks, root / "reports/tables/reliability.csv", configured)
+    quality_stage(sorted(fragments), root / "reports/tables/data_quality.csv")
+    long = supervisors_long_stage(
+        root / "data/interim/supervisors.parquet", root / "data/interim/supervisors_study.parquet",
+        root / "data/interim/invitations.parquet", root / "data/interim/schedule.parquet", codebooks["supervisors"],
+        out=root / "data/processed/supervisors_long.parquet",
+        exclusions=root / "data/interim/exclusions/supervisors_long.csv",
+        flow=root / "data/interim/flow/supervisors_long.csv", waves=configured["supervisors"])
+    first = sorted(sources["employees"]["waves"], key=wave_sort_key)[0]
+    handover = ingest.get("handover", {}) or {}
+    trainees = trainees_stage(
+        root / wave_outputs("employees", first).interim, root / wave_outputs("employees", first).linkage,
+        root / "data/interim/supervisors_study.parquet", root / "data/interim/invitations.parquet",
+        root / "data/interim/schedule.parquet", wave=first,
+        supervisor_covariates=handover.get("supervisor_covariates", list(HANDOVER_COVARIATES)),
+        cbs_identifiers=ingest.get("cbs_identifiers", list(CBS_IDENTIFIERS)),
+        out=root / "data/processed/trainees.parquet", identifiers_out=root / "data/linkage/cbs_identifiers.csv",
+        exclusions=root / "data/interim/exclusions/trainees.csv", flow=root / "data/interim/flow/trainees.csv")
+    return {"supervisors_long": long, "trainees": trainees}
+
+
+__all__ = [
+    "CheckReport", "Job", "WaveOutputs", "check_file", "check_wave_file", "write_text", "combine_stage", "ingest_wave", "load_source_codebook",
+    "quality_stage", "reliability_stage", "run_questionnaires", "source_jobs", "stage_name", "summarise",
+    "supervisors_long_stage", "trainees_stage", "wave_outputs", "write_wave_outputs", "Problem",
+]
