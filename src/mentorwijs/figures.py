@@ -548,8 +548,9 @@ MANIFEST = "figures.json"
 
 
 def draw_figures(tables: AggregateTables, directory: str | Path, messages: Messages, *, synthetic: bool = False,
-                 reference_month: int | None = None, formats: Sequence[str] = FORMATS) -> list[FigureRecord]:
-    """Draw every figure whose tables are present into ``directory`` and write ``figures.json``.
+                 reference_month: int | None = None, formats: Sequence[str] = FORMATS,
+                 names: Sequence[str] | None = None) -> list[FigureRecord]:
+    """Draw every figure (or those in ``names``) whose tables are present, and write ``figures.json``.
 
     The manifest lists, per figure, its title, caption and alternative text in the report
     language and its files; the report and factsheet read it. A figure whose optional table is
@@ -557,7 +558,13 @@ def draw_figures(tables: AggregateTables, directory: str | Path, messages: Messa
     """
     directory = Path(directory)
     records = []
-    for name, builder in figure_builders(reference_month).items():
+    builders = figure_builders(reference_month)
+    unknown = sorted(set(names or ()) - set(builders))
+    if unknown:
+        raise ValueError(f"unknown figure(s): {', '.join(unknown)}")
+    for name, builder in builders.items():
+        if names is not None and name not in names:
+            continue
         with figure_style():
             built = builder(tables, messages)
             if built is None:

@@ -19,11 +19,13 @@ message catalogue (:mod:`mentorwijs.messages`) and the inference hierarchy
 from __future__ import annotations
 
 import base64
+import contextlib
+import os
 import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
 
@@ -699,8 +701,33 @@ def render_pdf(html: str) -> RenderedPdf:
     document = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher).render(
         stylesheets=[weasyprint.CSS(string=font_css(), font_config=fonts, url_fetcher=fetcher)], font_config=fonts,
     )
-    data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=False)
+    with _fixed_source_date():
+        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=False)
     return RenderedPdf(data, len(document.pages))
+
+
+#: SOURCE_DATE_EPOCH while fonts are subset: 2022-01-01T00:00:00Z, the fixed date of every
+#: file the project writes (see mentorwijs.simulate.writers.FIXED_TIMESTAMP).
+SOURCE_DATE_EPOCH = "1640995200"
+
+
+@contextlib.contextmanager
+def _fixed_source_date() -> Iterator[None]:
+    """Set ``SOURCE_DATE_EPOCH`` for the duration of the block, then restore it.
+
+    Where WeasyPrint subsets fonts with fontTools (no HarfBuzz subsetter on the system),
+    fontTools stamps the current time into each embedded font's ``head`` table unless this
+    variable is set (the reproducible-builds convention).
+    """
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
 
 
 def _write(path: str | Path, data: bytes) -> None:
