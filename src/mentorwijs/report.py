@@ -681,8 +681,33 @@ def _fetcher():
 
 @dataclass(frozen=True)
 class RenderedPdf:
+    """A rendered PDF: its bytes, its number of pages and the text laid out on each page.
+
+    ``margin_texts``: per page, the text of the page margins (running header, page numbers).
+    """
+
     data: bytes
     pages: int
+    page_texts: tuple[str, ...] = ()
+    margin_texts: tuple[str, ...] = ()
+
+
+def _page_texts(document: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The text of every page as laid out, and of its margin boxes, for checks of what a page shows."""
+    from weasyprint.formatting_structure import boxes
+
+    def walk(box: Any) -> Iterator[str]:
+        if isinstance(box, boxes.TextBox):
+            yield box.text
+        for child in getattr(box, "children", ()) or ():
+            yield from walk(child)
+
+    pages, margins = [], []
+    for page in document.pages:
+        root = page._page_box
+        pages.append(" ".join(walk(root)))
+        margins.append(" ".join(text for child in root.children if isinstance(child, boxes.MarginBox) for text in walk(child)))
+    return tuple(pages), tuple(margins)
 
 
 def render_pdf(html: str) -> RenderedPdf:
@@ -703,7 +728,7 @@ def render_pdf(html: str) -> RenderedPdf:
     )
     with _fixed_source_date():
         data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=False)
-    return RenderedPdf(data, len(document.pages))
+    return RenderedPdf(data, len(document.pages), *_page_texts(document))
 
 
 #: SOURCE_DATE_EPOCH while fonts are subset: 2022-01-01T00:00:00Z, the fixed date of every
@@ -767,6 +792,8 @@ def write_document(kind: str, tables: AggregateTables | str | Path, figures_dir:
         pdf = render_pdf(render_html(template, context, medium="pdf", sources=figure_sources(figures, figures_dir, "pdf")))
         outputs[str(pdf_path)] = pdf.data
         result["pages"] = pdf.pages
+        result["page_texts"] = pdf.page_texts
+        result["margin_texts"] = pdf.margin_texts
     for path, data in outputs.items():
         _write(path, data)
     return result
