@@ -138,3 +138,13 @@ def test_duplicate_rows_are_an_input_error():
 
     with pytest.raises(InputError, match="exactly one"):
         employment_finding(pd.concat([_pooled(0.01, 0.1)] * 2))
+
+
+def test_an_interval_beside_zero_is_never_printed_as_touching_it():
+    from mentorwijs.findings import ci_decimals
+
+    assert ci_decimals(-0.87, -0.044) == 2  # "-0.9 to 0.0" would contradict the verdict
+    assert ci_decimals(0.2, 1.0) == 1
+    assert ci_decimals(0.0001, 0.2, scale=100) == 2
+    said = statements(key_findings(read_aggregate_tables(FIXTURES / "tables" / "harmful")), load_messages("en"))
+    assert "to \u22120.04)" in said[1].text

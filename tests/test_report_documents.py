@@ -126,6 +126,7 @@ def test_missing_optional_tables_are_named_and_required_ones_refused(tmp_path):
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     for name in ("placebo", "process", "sensitivity"):
         assert f"{name}.csv: absent, so not in this report" in html
+    assert "Figure km.png is missing from figures.json" in html  # drawn only flow and factsheet here
     assert "Difference (percentage points)" in html and "1,526" in html
     assert result["context"]["lang"] == "en"
     (directory / "rmst.csv").unlink()

@@ -25,7 +25,7 @@ include: "{(ROOT / 'workflow' / 'rules' / 'report.smk').as_posix()}"
 rule all:
     default_target: True
     input:
-        report_outputs(),
+        REPORT_OUTPUTS,
 """
 
 
@@ -116,3 +116,13 @@ def test_a_rerun_schedules_nothing_and_a_language_override_redraws(two_runs):
     table = {line.split()[0]: line.split()[-1] for line in out.splitlines() if len(line.split()) == 2}
     for rule in ("figures", "report", "factsheet", "provenance"):
         assert table.get(rule) == "1", (rule, out[-1500:])
+
+
+def test_workflow_report_with_captions_goes_under_logs(two_runs):
+    first, _ = two_runs
+    before = _files(first / "reports")
+    code, out = _snakemake(first, _env("UTC", "C.UTF-8", "0"), "--report", "logs/workflow-report.html")
+    assert code == 0, out[-2000:]
+    report = (first / "logs" / "workflow-report.html").read_text(encoding="utf-8", errors="replace")
+    assert "Kaplan-Meier curves of staying with the baseline employer" in report  # caption of km.png
+    assert _files(first / "reports") == before

@@ -193,6 +193,18 @@ def followup_months(months: str) -> int | None:
     return int(numbers[-1]) if numbers else None
 
 
+def ci_decimals(low: float | None, high: float | None, decimals: int = 1, *, scale: float = 1.0, most: int = 3) -> int:
+    """Decimals for an interval such that no bound that differs from 0 is shown as 0.
+
+    An interval from -0.87 to -0.04 printed with one decimal reads "-0.9 to 0.0" and seems to
+    touch 0 while the verdict says it lies below 0; one more decimal removes the contradiction.
+    """
+    for digits in range(decimals, most + 1):
+        if all(b is None or b == 0 or round(abs(b) * scale, digits) > 0 for b in (low, high)):
+            return digits
+    return most
+
+
 def statements(findings: KeyFindings, m: Messages) -> list[Statement]:
     """The key findings in the reader's language, worded by the inference hierarchy."""
     out = []
@@ -201,7 +213,7 @@ def statements(findings: KeyFindings, m: Messages) -> list[Statement]:
         "followup": m.num(followup_months(e.details.get("months", "")), 0),
         "points": m.points(abs(e.estimate) if e.estimate is not None else None, 1),
         "signed_points": m.points(e.estimate, 1, sign=True),
-        "ci": m.ci(e.ci_low, e.ci_high, 1, scale=100),
+        "ci": m.ci(e.ci_low, e.ci_high, ci_decimals(e.ci_low, e.ci_high, 1, scale=100), scale=100),
     }
     text = m.t(f"findings.employment.{e.verdict}", **values)
     if e.details.get("band_months"):
@@ -212,7 +224,7 @@ def statements(findings: KeyFindings, m: Messages) -> list[Statement]:
     values = {
         "months": m.num(abs(r.estimate) if r.estimate is not None else None, 1),
         "signed_months": m.num(r.estimate, 1, sign=True),
-        "ci": m.ci(r.ci_low, r.ci_high, 1),
+        "ci": m.ci(r.ci_low, r.ci_high, ci_decimals(r.ci_low, r.ci_high, 1)),
         "horizon": m.num(r.details.get("horizon"), 0),
         "treated": m.num(r.details.get("rmst_treated"), 1),
         "control": m.num(r.details.get("rmst_control"), 1),

@@ -504,6 +504,8 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
 
     blocks = []
     missing_items = [m.t("warnings.missing_item", table=f"{name}.csv") for name in tables.missing]
+    missing_items += [m.t("warnings.figure_missing", figure=f"{name}.png") for name in missing_figures
+                      if name not in tables.missing]
     blocks.append(_table(n, m, m.t("tables.missing"), [m.t("columns.table")], [[t] for t in missing_items], "l")
                   if missing_items else _p(m.t("warnings.none_missing")))
     conv = convergence_rows(tables, m)

@@ -8,7 +8,7 @@ output: reports/figures/<figure>.png and .svg plus reports/figures/figures.json 
 logs:   logs/report/<rule>.log; the run summary logs/run_summary.json (written when a run ends)
 
 The documents are written in report.language (nl or en) at the same paths:
-    snakemake --cores 1 report --config 'report={language: en}'
+    snakemake --cores all --config 'report={language: en}'
 Files that carry a time (the run summary, `snakemake --report logs/workflow-report.html`) go
 under logs/, never under reports/.
 """
@@ -58,11 +58,12 @@ REPORT_SETTINGS = dict(
 )
 
 
-def report_outputs():
-    """Every file part 3 writes under reports/ (the target `report`)."""
-    figures = [f"reports/figures/{name}.{fmt}" for name in FIGURES for fmt in ("png", "svg")]
-    documents = [f"reports/{doc}.{fmt}" for doc in ("report", "factsheet") for fmt in REPORT_FORMATS]
-    return figures + ["reports/figures/figures.json", "reports/provenance.json"] + documents
+#: Every file part 3 writes under reports/ (the inputs of a target rule for the part).
+REPORT_OUTPUTS = (
+    [f"reports/figures/{name}.{fmt}" for name in FIGURES for fmt in ("png", "svg")]
+    + ["reports/figures/figures.json", "reports/provenance.json"]
+    + [f"reports/{doc}.{fmt}" for doc in ("report", "factsheet") for fmt in REPORT_FORMATS]
+)
 
 
 rule figures:
@@ -78,7 +79,6 @@ rule figures:
     log:
         "logs/report/figures.log",
     params:
-        directory="reports/figures",
         language=config["report"]["language"],
         synthetic=bool(config["study"]["synthetic"]),
         reference_month=config["anchors"]["reference_month"],
@@ -116,7 +116,6 @@ rule report:
     log:
         "logs/report/report.log",
     params:
-        document="report",
         formats=REPORT_FORMATS,
         settings=REPORT_SETTINGS,
         anchors=config["anchors"],
@@ -138,7 +137,6 @@ rule factsheet:
     log:
         "logs/report/factsheet.log",
     params:
-        document="factsheet",
         formats=REPORT_FORMATS,
         settings=REPORT_SETTINGS,
         anchors=config["anchors"],

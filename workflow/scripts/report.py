@@ -1,4 +1,4 @@
-"""Adapter: rules report and factsheet -> mentorwijs.report.write_report / write_factsheet."""
+"""Adapter: rules report and factsheet (told apart by the rule's name) -> mentorwijs.report.write_report / write_factsheet."""
 
 from pathlib import Path
 
@@ -21,11 +21,11 @@ with run_logged(snakemake.log[0]) as log:
         log.warning("optional table %s is missing; the report says so in its warnings appendix", name)
     outputs = {Path(path).suffix.lstrip("."): path for path in snakemake.output}
     figures_dir = Path(snakemake.input.manifest).parent
-    if params.document == "report":
+    if snakemake.rule == "report":
         result = write_report(tables, figures_dir, settings, html_path=outputs.get("html"), pdf_path=outputs.get("pdf"),
                               provenance=read_provenance(snakemake.input.provenance))
     else:
         result = write_factsheet(tables, figures_dir, settings, html_path=outputs.get("html"), pdf_path=outputs.get("pdf"))
     if "pages" in result:
-        log.info("%s.pdf: %d pages", params.document, result["pages"])
+        log.info("%s.pdf: %d pages", snakemake.rule, result["pages"])
     log.info("wrote %s in %s", ", ".join(sorted(outputs.values())), settings.language)
