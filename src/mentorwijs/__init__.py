@@ -12,7 +12,11 @@ The library is a set of pure functions on pandas DataFrames, one module per conc
 - ``effects``       difference-in-differences, survival, modifiers, sensitivity
 - ``supervisors``   mixed models of the supervisors' outcomes, process evaluation
 - ``disclosure``    CBS output rules and the study's own threshold
-- ``figures``, ``report``  what a reader gets (part 3 only)
+- ``aggregates``    the aggregate tables under reports/tables: specs, strict reading, data dictionary
+- ``figures``, ``report``  what a reader gets (part 3 only), with ``formatting`` (Dutch and
+                    English numbers), ``messages`` (the text catalogues) and ``findings``
+                    (wording by the inference hierarchy)
+- ``provenance``    provenance.json and the run summary
 - ``cli``           the ``mentorwijs`` command
 
 No module imports Snakemake; no path is baked in.

@@ -1,0 +1,122 @@
+"""The message catalogue: every text a reader sees, in Dutch (``nl``) and English (``en``).
+
+Texts live in ``mentorwijs/messages/<language>.yaml``, never in code. :class:`Messages` looks
+them up by dotted key (``m.t("sections.flow.title")``), fills ``{placeholders}`` with values
+that the caller has already formatted for the language, and turns codes from the tables into
+labels (``m.label("outcome", "employed_1h")``). A code without a label is shown readably (its
+underscores as spaces) rather than failing, so a new modifier or covariate in a table never
+stops the report; a missing *text* key is a bug and raises :class:`KeyError`.
+
+Number formatting bound to the language is available as methods (``m.num``, ``m.count``,
+``m.pct``, ``m.ci``, ``m.p``), so templates and figures format alike.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Mapping
+
+import yaml
+
+from mentorwijs import formatting as fmt
+
+_WAVE_STEP = re.compile(r"^completed_(T\d+)$")
+
+
+@lru_cache(maxsize=None)
+def _catalogue(language: str) -> Mapping[str, Any]:
+    fmt.check_language(language)
+    text = resources.files("mentorwijs").joinpath("messages", f"{language}.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+class Messages:
+    """Texts and number formats of one language."""
+
+    def __init__(self, language: str, catalogue: Mapping[str, Any] | None = None):
+        self.language = fmt.check_language(language)
+        self._data = catalogue if catalogue is not None else _catalogue(language)
+
+    def tree(self, key: str) -> Any:
+        """The raw entry at a dotted key (a text, list or mapping); KeyError when absent."""
+        node: Any = self._data
+        for part in key.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                raise KeyError(f"message {key!r} is not in the {self.language} catalogue")
+            node = node[part]
+        return node
+
+    def has(self, key: str) -> bool:
+        try:
+            self.tree(key)
+        except KeyError:
+            return False
+        return True
+
+    def t(self, key: str, **values: Any) -> str:
+        """The text at ``key`` with ``{placeholders}`` filled from ``values``."""
+        text = self.tree(key)
+        if not isinstance(text, str):
+            raise KeyError(f"message {key!r} is not a text")
+        return text.format(**values) if values else text
+
+    def label(self, kind: str, code: Any) -> str:
+        """The label of a code from a table (``kind`` names the list: outcome, construct, ...).
+
+        ``name=level`` codes (a level of a categorical covariate) are labelled part by part;
+        ``completed_T2`` flow steps through the wave pattern; unknown codes read as text.
+        """
+        code = "" if code is None else str(code)
+        labels = self._data.get("labels", {}).get(kind, {})
+        if code in labels:
+            return str(labels[code])
+        if kind == "flow_step":
+            match = _WAVE_STEP.match(code)
+            if match:
+                return self.t("labels.flow_step_wave", wave=match.group(1))
+            if code.startswith("excluded_") and code[len("excluded_"):] in labels:
+                return str(labels[code[len("excluded_"):]])
+        if "=" in code:
+            name, _, level = code.partition("=")
+            return f"{self.label(kind, name)}: {self.label('category', level)}"
+        return code.replace("_", " ")
+
+    # number formats in this language ------------------------------------------------------
+    def num(self, value: Any, decimals: int = 2, *, sign: bool = False) -> str:
+        return fmt.format_number(value, decimals, self.language, sign=sign)
+
+    def count(self, value: Any) -> str:
+        return fmt.format_count(value, self.language)
+
+    def pct(self, share: Any, decimals: int = 0) -> str:
+        return fmt.format_percent(share, decimals, self.language)
+
+    def points(self, difference: Any, decimals: int = 0, *, sign: bool = False) -> str:
+        return fmt.format_points(difference, decimals, self.language, sign=sign)
+
+    def ci(self, low: Any, high: Any, decimals: int = 2, *, scale: float = 1.0) -> str:
+        return fmt.format_ci(low, high, decimals, self.language, scale=scale)
+
+    def p(self, value: Any) -> str:
+        return fmt.format_p(value, self.language)
+
+
+def load_messages(language: str) -> Messages:
+    """The catalogue of ``language`` (``nl`` or ``en``)."""
+    return Messages(language)
+
+
+def catalogue_keys(language: str) -> set[str]:
+    """Every dotted key of a catalogue (for the test that both languages say the same things)."""
+
+    def walk(node: Any, prefix: str) -> set[str]:
+        if isinstance(node, Mapping):
+            keys: set[str] = set()
+            for key, value in node.items():
+                keys |= walk(value, f"{prefix}.{key}" if prefix else str(key))
+            return keys
+        return {prefix}
+
+    return walk(_catalogue(language), "")

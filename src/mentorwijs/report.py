@@ -1,0 +1,814 @@
+"""The technical report and the two-page factsheet, as HTML and PDF, from aggregate tables.
+
+Inputs are the tables under ``reports/tables/`` (:mod:`mentorwijs.aggregates`), the figures
+and their manifest (:mod:`mentorwijs.figures`) and, for the report, ``provenance.json``. The
+documents hold no statistics of their own: numbers come from the tables, wording from the
+message catalogue (:mod:`mentorwijs.messages`) and the inference hierarchy
+(:mod:`mentorwijs.findings`), layout from the Jinja2 templates in ``mentorwijs/templates/``.
+
+- :func:`report_context` / :func:`factsheet_context` build what a template shows (pure);
+- :func:`render_html` fills a template for a medium: ``html`` embeds PNG figures, ``pdf``
+  embeds the vector (SVG) figures; both as ``data:`` URIs, so no document refers to a local
+  file;
+- :func:`render_pdf` lays the HTML out with WeasyPrint into a tagged PDF (PDF/UA-1, figures
+  with alternative texts) with the shipped fonts, no dates and no file identifier, so the same
+  input gives the same bytes; the URL fetcher only accepts ``data:`` URIs;
+- :func:`write_report` and :func:`write_factsheet` do all of that for files.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import pandas as pd
+
+from mentorwijs import __version__
+from mentorwijs.aggregates import TABLE_SPECS, AggregateTables, numeric, read_aggregate_tables, suppressed_cells
+from mentorwijs.errors import InputError
+from mentorwijs.figures import FigureRecord, read_manifest
+from mentorwijs.findings import NO_CLEAR_EFFECT, Statement, followup_months, key_findings, statements
+from mentorwijs.formatting import MISSING, as_float, is_suppressed
+from mentorwijs.messages import Messages, load_messages
+
+FORMATS = ("html", "pdf")
+#: Fonts embedded in every PDF (files in ``mentorwijs/fonts``): family, weight, file.
+#: The figures' SVG text names 'DejaVu Sans' (matplotlib's font): it is served from the same
+#: shipped files, never from the system's fonts.
+FONTS = tuple((family, weight, filename) for family in ("Mentorwijs Sans", "DejaVu Sans")
+              for weight, filename in ((400, "DejaVuSans.ttf"), (700, "DejaVuSans-Bold.ttf")))
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """Plain values from the configuration that the documents show (never the whole config).
+
+    ``anchors``: the ``anchors`` section; ``region_pairs``: ``regions.pairs``;
+    ``analysis_settings``: further analysis sections (shown in the methods as they are);
+    ``full_report``: where the full report is (a URL or a text; None: next to the factsheet);
+    ``contact``: who to ask (None: no contact line).
+    """
+
+    language: str = "nl"
+    title: str | None = None
+    synthetic: bool = False
+    study_name: str = "Mentorwijs"
+    seed: int | None = None
+    anchors: Mapping[str, Any] = field(default_factory=dict)
+    region_pairs: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    analysis_settings: Mapping[str, Any] = field(default_factory=dict)
+    full_report: str | None = None
+    contact: str | None = None
+    alpha: float = 0.05
+
+
+# ---------------------------------------------------------------------------------------------
+# blocks of a document
+
+
+class Numbering:
+    """Consecutive numbers of tables and figures in the order they are placed."""
+
+    def __init__(self) -> None:
+        self.tables = 0
+        self.figures = 0
+
+    def table(self) -> int:
+        self.tables += 1
+        return self.tables
+
+    def figure(self) -> int:
+        self.figures += 1
+        return self.figures
+
+
+def _table(numbering: Numbering, m: Messages, caption: str, header: list[str], rows: list[list[str]], align: str,
+           notes: Iterable[str] = (), anchor: str = "") -> dict[str, Any]:
+    number = numbering.table()
+    notes = list(notes)
+    flat = [c for r in rows for c in r]
+    if any(c == "<10" or "<10" in c.split() for c in flat):
+        notes.append(m.t("document.suppressed_note"))
+    return {"kind": "table", "id": anchor or f"table-{number}", "number": number, "caption": caption, "header": header,
+            "rows": rows, "align": list(align), "notes": notes}
+
+
+def _figure(numbering: Numbering, figures: Mapping[str, FigureRecord], name: str) -> dict[str, Any] | None:
+    record = figures.get(name)
+    if record is None:
+        return None
+    number = numbering.figure()
+    return {"kind": "figure", "id": f"figure-{name}", "name": name, "number": number, "title": record.title,
+            "caption": record.caption, "alt": record.alt}
+
+
+def _p(text: str) -> dict[str, Any]:
+    return {"kind": "p", "text": text}
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value).strip()
+    return text if text else MISSING
+
+
+def _converged(m: Messages, value: Any) -> str:
+    text = str(value).strip()
+    return m.t("columns.yes") if text == "1" else m.t("columns.no") if text == "0" else MISSING
+
+
+# ---------------------------------------------------------------------------------------------
+# tables of the report
+
+
+def _pp(m: Messages, value: Any) -> str:
+    return m.points(value, 1)
+
+
+def _pp_ci(m: Messages, low: Any, high: Any) -> str:
+    return m.ci(low, high, 1, scale=100)
+
+
+def flow_rows(flow: pd.DataFrame, m: Messages) -> list[list[str]]:
+    order = {"supervisors": 0, "employees": 1, "controls": 2}
+    rows = flow.assign(_p=flow["population"].map(lambda p: order.get(p, 9)), _o=numeric(flow, "order"))
+    rows = rows.sort_values(["_p", "_o"], kind="mergesort")
+    return [[m.label("population", r.population), m.label("flow_step", r.step), m.count(r.n)] for r in rows.itertuples(index=False)]
+
+
+def _value_cell(m: Messages, row: Any) -> str:
+    statistic = str(getattr(row, "statistic", "") or "").strip()
+    if statistic == "share":
+        return m.pct(row.value, 0)
+    sd = getattr(row, "sd", "")
+    text = m.num(row.value, 1)
+    if as_float(sd) is not None:
+        text += f" ({m.num(sd, 1)})"
+    return text
+
+
+def described_rows(df: pd.DataFrame, m: Messages, name_column: str, label_kind: str) -> list[list[str]]:
+    """Rows of a process or characteristics table: name, wave (if any), category, n, value.
+
+    The name (and wave) is written once for consecutive rows of the same measure.
+    """
+    out = []
+    previous = None
+    for r in df.itertuples(index=False):
+        code = (getattr(r, name_column), getattr(r, "wave", None))
+        name = m.label(label_kind, code[0]) if code != previous else ""
+        previous = code
+        category = str(getattr(r, "category", "") or "")
+        row = [name]
+        if "wave" in df.columns:
+            row.append(_cell(getattr(r, "wave")))
+        row += [m.label("category", category) if category else MISSING, m.count(r.n), _value_cell(m, r)]
+        out.append(row)
+    return out
+
+
+def modifier_table_rows(modifiers: pd.DataFrame, m: Messages) -> list[list[str]]:
+    rows = []
+    for r in modifiers.itertuples(index=False):
+        suppressed = str(getattr(r, "suppressed", "0")).strip() == "1" and as_float(r.estimate) is None
+        estimate = m.t("figures.text.forest_suppressed") if suppressed else _pp(m, r.estimate)
+        rows.append([m.label("modifier", r.modifier), m.label("category", r.level), m.count(r.n_treated), estimate,
+                     MISSING if suppressed else _pp_ci(m, r.ci_low, r.ci_high),
+                     _pp(m, getattr(r, "interaction", None)),
+                     _pp_ci(m, getattr(r, "interaction_ci_low", None), getattr(r, "interaction_ci_high", None))])
+    return rows
+
+
+def _flatten(settings: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key in sorted(settings):
+        value = settings[key]
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out += _flatten(value, name + ".")
+        else:
+            out.append((name, value))
+    return out
+
+
+def _setting_text(value: Any, m: Messages) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = repr(value)
+        return text.replace(".", ",") if m.language == "nl" else text
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_setting_text(v, m) for v in value)
+    return MISSING if value is None else str(value)
+
+
+def _signed(value: Any) -> str:
+    number = as_float(value)
+    if number is None:
+        return str(value)
+    return f"\u2212{abs(int(number))}" if number < 0 else str(int(number))
+
+
+def methods_blocks(settings: ReportSettings, m: Messages, numbering: Numbering) -> list[dict[str, Any]]:
+    """The methods, written from the effective configuration's values."""
+    a = dict(settings.anchors)
+    blocks = []
+    needed = ("reference_month", "covariate_window_months", "marker_window_months", "panel_first_month", "followup_months")
+    if all(k in a for k in needed):
+        blocks.append(_p(m.t("methods.anchors", **{k: _signed(a[k]) for k in needed})))
+    if "placebo_reference_month" in a and len(a.get("placebo_post_months", ())) == 2:
+        first, last = a["placebo_post_months"]
+        blocks.append(_p(m.t("methods.placebo", placebo_reference_month=_signed(a["placebo_reference_month"]),
+                             placebo_first=_signed(first), placebo_last=_signed(last))))
+    if "job_gap_months" in a:
+        blocks.append(_p(m.t("methods.survival", job_gap_months=_signed(a["job_gap_months"]))))
+    if settings.region_pairs:
+        pairs = "; ".join(f"{region} \u2194 {', '.join(controls)}" for region, controls in sorted(settings.region_pairs.items()))
+        blocks.append(_p(m.t("methods.regions", pairs=pairs)))
+    blocks.append(_p(m.t("methods.matching")))
+    blocks.append(_p(m.t("methods.hierarchy")))
+    blocks.append(_p(m.t("methods.data", name=settings.study_name,
+                         synthetic=m.t("methods.synthetic_yes" if settings.synthetic else "methods.synthetic_no"),
+                         seed=MISSING if settings.seed is None else str(settings.seed))))
+    flat = _flatten(settings.analysis_settings)
+    if flat:
+        blocks.append(_p(m.t("methods.settings_intro")))
+        blocks.append(_table(numbering, m, m.t("tables.settings"), [m.t("columns.setting"), m.t("columns.value")],
+                             [[name, _setting_text(value, m)] for name, value in flat], "ll"))
+    return blocks
+
+
+def _row_description(row: pd.Series, keys: Sequence[str]) -> str:
+    return ", ".join(str(row[k]) for k in keys if k in row.index and str(row[k]).strip())
+
+
+def convergence_rows(tables: AggregateTables, m: Messages) -> list[list[str]]:
+    """Rows of models that did not converge or carry warnings (table, row, converged, warnings)."""
+    rows = []
+    for name in ("survival", "sensitivity", "supervisor_effects"):
+        df = tables.get(name)
+        if df is None:
+            continue
+        keys = TABLE_SPECS[name].keys
+        for _, row in df.iterrows():
+            converged = str(row.get("converged", "")).strip()
+            warning = str(row.get("warnings", "")).strip()
+            if converged == "0" or warning:
+                rows.append([f"{name}.csv", _row_description(row, keys), _converged(m, converged), warning or MISSING])
+    return rows
+
+
+def suppressed_rows(tables: AggregateTables, m: Messages) -> list[list[str]]:
+    rows = []
+    for name, df in tables.tables.items():
+        cells = suppressed_cells(df)
+        if cells:
+            rows.append([f"{name}.csv", m.count(cells)])
+    return rows
+
+
+def exclusion_rows(exclusions: pd.DataFrame, m: Messages) -> list[list[str]]:
+    """Exclusions by stage, source, wave and reason: records counted, register counts added.
+
+    A group holding a suppressed cell shows the known total with ``+ <10``.
+    """
+    keys = ["stage", "source", "wave", "reason"]
+    out = []
+    for key, group in exclusions.groupby(keys, sort=True, dropna=False):
+        known = numeric(group, "n").sum()
+        hidden = int(group["n"].map(is_suppressed).sum())
+        if hidden and known == 0:
+            total = "<10" if hidden == 1 else f"{hidden} \u00d7 <10"
+        elif hidden:
+            total = f"{m.count(known)} + <10"
+        else:
+            total = m.count(known)
+        out.append([_cell(key[0]), _cell(key[1]), _cell(key[2]), _cell(key[3]), total])
+    return out
+
+
+def provenance_blocks(provenance: Mapping[str, Any] | None, m: Messages, numbering: Numbering) -> list[dict[str, Any]]:
+    if not provenance:
+        return [_p(m.t("provenance.missing"))]
+    commit = provenance.get("commit") or m.t("provenance.commit_unknown")
+    if provenance.get("dirty"):
+        commit += f" ({m.t('provenance.dirty')})"
+    versions = provenance.get("versions", {})
+    summary = [
+        [m.t("provenance.config_hash"), str(provenance.get("config_hash", MISSING))],
+        [m.t("provenance.commit"), commit],
+        [m.t("provenance.seed"), _cell(provenance.get("seed"))],
+        [m.t("provenance.package"), str(versions.get("mentorwijs", __version__))],
+        [m.t("provenance.python"), str(versions.get("python", MISSING))],
+    ]
+    blocks = [_table(numbering, m, m.t("tables.provenance"), [m.t("columns.item"), m.t("columns.value")], summary, "ll")]
+    packages = [[name, str(version)] for name, version in sorted(versions.items()) if name not in ("python", "mentorwijs")]
+    if packages:
+        blocks.append(_table(numbering, m, m.t("tables.versions"), [m.t("columns.package"), m.t("columns.version")], packages, "ll"))
+    inputs = [[name, str(digest)[:16]] for name, digest in sorted(provenance.get("inputs", {}).items())]
+    if inputs:
+        blocks.append(_table(numbering, m, m.t("tables.inputs"), [m.t("columns.file"), m.t("columns.sha256")], inputs, "ll"))
+    return blocks
+
+
+def matched_employees(flow: pd.DataFrame) -> Any:
+    """The n of the last step of the employees' main chain (the matched trainees), as exported."""
+    return _last_step(flow, "employees")
+
+
+def _last_step(flow: pd.DataFrame, population: str) -> Any:
+    rows = flow[(flow["population"] == population) & ~flow["step"].astype(str).str.startswith("excluded_")]
+    if rows.empty:
+        return None
+    return rows.assign(_o=numeric(rows, "order")).sort_values("_o").iloc[-1]["n"]
+
+
+def _step(flow: pd.DataFrame, population: str, step: str) -> Any:
+    rows = flow[(flow["population"] == population) & (flow["step"] == step)]
+    return rows.iloc[0]["n"] if len(rows) else None
+
+
+def process_statement(process: pd.DataFrame | None, m: Messages) -> Statement | None:
+    """The delivery finding of the factsheet (descriptive): full attendance and general satisfaction."""
+    if process is None:
+        return None
+    dose = process[process["measure"] == "dose_received"]
+    satisfaction = process[process["measure"] == "satisfaction_general"]
+    if dose.empty or satisfaction.empty:
+        return None
+    top = dose.assign(_c=numeric(dose, "category")).sort_values("_c").iloc[-1]
+    mean = m.num(satisfaction.iloc[0]["value"], 1)
+    return Statement("process", m.t("findings.process.title"), m.t("findings.process.headline", mean=mean),
+                     m.t("findings.process.text", share=m.pct(top["value"], 0), mean=mean), "descriptive")
+
+
+def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], settings: ReportSettings,
+                   provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the report template shows, in the publication's order.
+
+    Sections: summary, flow, characteristics and balance, employment effects per outcome,
+    modifiers, supervisor outcomes, process evaluation, survival, sensitivity analyses,
+    limitations, methods; appendices: warnings and provenance.
+    """
+    m = load_messages(settings.language)
+    n = Numbering()
+    figs = {f.name: f for f in figures}
+    sections: list[dict[str, Any]] = []
+    missing_figures: list[str] = []
+
+    def section(key: str, blocks: list[dict[str, Any] | None], appendix: bool = False, intro: bool = True, **values: Any) -> None:
+        body = [b for b in blocks if b is not None]
+        if intro and m.has(f"sections.{key}.intro"):
+            body.insert(0, _p(m.t(f"sections.{key}.intro", **values)))
+        sections.append({"id": key, "title": m.t(f"sections.{key}.title"), "blocks": body, "appendix": appendix})
+
+    def fig(name: str) -> dict[str, Any] | None:
+        block = _figure(n, figs, name)
+        if block is None:
+            missing_figures.append(name)
+        return block
+
+    findings = key_findings(tables, alpha=settings.alpha)
+    said = statements(findings, m)
+    extra = process_statement(tables.get("process"), m)
+    said = said + ([extra] if extra else [])
+    section("summary", [{"kind": "statements", "items": said}])
+
+    flow = tables.get("flow")
+    flow_fig = fig("flow")
+    flow_table = _table(n, m, m.t("tables.flow"), [m.t("columns.population"), m.t("columns.step"), m.t("columns.n")], flow_rows(flow, m), "llr")
+    section("flow", [flow_fig, flow_table], figure=flow_fig["number"] if flow_fig else MISSING, table=flow_table["number"])
+
+    blocks: list[dict[str, Any] | None] = []
+    if "employees_baseline" in tables:
+        eb = tables.get("employees_baseline")
+        blocks.append(_table(n, m, m.t("tables.employees_baseline"),
+                             [m.t("columns.characteristic"), m.t("columns.category"), m.t("columns.n"), m.t("columns.value")],
+                             described_rows(eb, m, "characteristic", "characteristic"), "llrr"))
+    balance = tables.get("balance")
+    blocks.append(_table(n, m, m.t("tables.balance"),
+                         [m.t("columns.covariate"), m.t("columns.smd_before"), m.t("columns.smd_after"), m.t("columns.vr_before"), m.t("columns.vr_after")],
+                         [[m.label("covariate", r.covariate), m.num(r.smd_before, 2), m.num(r.smd_after, 2),
+                           m.num(getattr(r, "variance_ratio_before", None), 2), m.num(getattr(r, "variance_ratio_after", None), 2)]
+                          for r in balance.itertuples(index=False)], "lrrrr"))
+    blocks += [fig("balance"), fig("ps_overlap")]
+    section("characteristics", blocks)
+
+    pooled = tables.get("did_pooled")
+    by_month = tables.get("did_by_month")
+    blocks = [
+        _table(n, m, m.t("tables.did_pooled"), [m.t("columns.outcome"), m.t("columns.months"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.p")],
+               [[m.label("outcome", r.outcome), _cell(r.months), _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high), m.p(getattr(r, "p", None))]
+                for r in pooled.itertuples(index=False)], "llrrr"),
+        fig("trajectories"), fig("did_by_month"),
+    ]
+    for outcome in dict.fromkeys(by_month["outcome"]):
+        rows = by_month[(by_month["outcome"] == outcome) & (numeric(by_month, "month") >= 1)]
+        rows = rows.assign(_m=numeric(rows, "month")).sort_values("_m")
+        blocks.append(_table(n, m, m.t("sections.employment.outcome_table", outcome=m.label("outcome", outcome)),
+                             [m.t("columns.month"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.band"), m.t("columns.p"),
+                              m.t("columns.n_treated"), m.t("columns.n_control")],
+                             [[m.num(r.month, 0), _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high),
+                               _pp_ci(m, getattr(r, "band_low", None), getattr(r, "band_high", None)), m.p(getattr(r, "p", None)),
+                               m.count(getattr(r, "n_treated", None)), m.count(getattr(r, "n_control", None))]
+                              for r in rows.itertuples(index=False)], "rrrrrrr"))
+    if "placebo" in tables:
+        blocks.append(_table(n, m, m.t("tables.placebo"), [m.t("columns.outcome"), m.t("columns.months"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.p")],
+                             [[m.label("outcome", r.outcome), _cell(r.months), _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high), m.p(getattr(r, "p", None))]
+                              for r in tables.get("placebo").itertuples(index=False)], "llrrr"))
+    section("employment", blocks)
+
+    n_trained = m.count(matched_employees(flow))
+    blocks = []
+    if "modifiers" in tables:
+        blocks = [fig("modifiers"), _table(n, m, m.t("tables.modifiers"),
+                                           [m.t("columns.modifier"), m.t("columns.level"), m.t("columns.n_treated"), m.t("columns.estimate"),
+                                            m.t("columns.ci"), m.t("columns.interaction"), m.t("columns.ci")],
+                                           modifier_table_rows(tables.get("modifiers"), m), "llrrrrr")]
+    else:
+        blocks = [_p(m.t("warnings.table_missing", table="modifiers.csv"))]
+    section("modifiers", blocks, n=n_trained)
+
+    effects = tables.get("supervisor_effects")
+    blocks = [
+        _table(n, m, m.t("tables.supervisor_effects"),
+               [m.t("columns.construct"), m.t("columns.wave"), m.t("columns.change"), m.t("columns.ci"), m.t("columns.p"), m.t("columns.p_holm"),
+                m.t("columns.effect_size"), m.t("columns.n")],
+               [[m.label("construct", r.construct), m.label("wave", r.wave), m.num(r.estimate, 2, sign=True), m.ci(r.ci_low, r.ci_high, 2),
+                 m.p(getattr(r, "p", None)), m.p(r.p_holm), m.num(getattr(r, "effect_size", None), 2), m.count(getattr(r, "n", None))]
+                for r in effects.itertuples(index=False)], "llrrrrrr"),
+        fig("supervisor_means"),
+    ]
+    if "reliability" in tables:
+        blocks.append(_table(n, m, m.t("tables.reliability"),
+                             [m.t("columns.scale"), m.t("columns.wave"), m.t("columns.alpha"), m.t("columns.n"), m.t("columns.n_items")],
+                             [[m.label("construct", r.scale), m.label("wave", r.wave), m.num(r.alpha, 2), m.count(r.n), m.num(r.n_items, 0)]
+                              for r in tables.get("reliability").itertuples(index=False)], "llrrr"))
+    if "attrition" in tables:
+        at = tables.get("attrition")
+        blocks.append(_table(n, m, m.t("tables.attrition"), [m.t("columns.population"), m.t("columns.wave"), m.t("columns.n"), m.t("columns.lost")],
+                             [[m.label("population", r.population), m.label("wave", r.wave), m.count(r.n), m.count(getattr(r, "lost", None))]
+                              for r in at.itertuples(index=False)], "llrr"))
+    section("supervisors", blocks)
+
+    if "process" in tables:
+        blocks = [_table(n, m, m.t("tables.process"),
+                         [m.t("columns.measure"), m.t("columns.wave"), m.t("columns.category"), m.t("columns.n"), m.t("columns.value")],
+                         described_rows(tables.get("process"), m, "measure", "measure"), "lllrr")]
+    else:
+        blocks = [_p(m.t("warnings.table_missing", table="process.csv"))]
+    section("process", blocks)
+
+    rmst = tables.get("rmst")
+    blocks = [
+        fig("km"),
+        _table(n, m, m.t("tables.rmst"),
+               [m.t("columns.outcome"), m.t("columns.horizon"), m.t("columns.rmst_treated"), m.t("columns.rmst_control"), m.t("columns.difference"),
+                m.t("columns.ci"), m.t("columns.p")],
+               [[m.label("outcome", r.outcome), m.num(r.horizon, 0), m.num(r.rmst_treated, 2), m.num(r.rmst_control, 2), m.num(r.difference, 2, sign=True),
+                 m.ci(r.ci_low, r.ci_high, 2), m.p(getattr(r, "p", None))] for r in rmst.itertuples(index=False)], "lrrrrrr"),
+    ]
+    if "survival" in tables:
+        blocks.append(_table(n, m, m.t("tables.survival"),
+                             [m.t("columns.outcome"), m.t("columns.model"), m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"), m.t("columns.p"),
+                              m.t("columns.n"), m.t("columns.events"), m.t("columns.converged")],
+                             [[m.label("outcome", r.outcome), m.label("model", r.model), m.label("term", r.term), m.num(r.hr, 2), m.ci(r.ci_low, r.ci_high, 2),
+                               m.p(getattr(r, "p", None)), m.count(getattr(r, "n", None)), m.count(getattr(r, "events", None)),
+                               _converged(m, getattr(r, "converged", ""))] for r in tables.get("survival").itertuples(index=False)], "lllrrrrrl"))
+    if "ph_test" in tables:
+        blocks.append(_table(n, m, m.t("tables.ph_test"), [m.t("columns.outcome"), m.t("columns.term"), m.t("columns.statistic"), m.t("columns.p")],
+                             [[m.label("outcome", r.outcome), m.label("term", r.term), m.num(getattr(r, "statistic", None), 2), m.p(r.p)]
+                              for r in tables.get("ph_test").itertuples(index=False)], "llrr"))
+    section("survival", blocks)
+
+    if "sensitivity" in tables:
+        blocks = [fig("sensitivity"), _table(n, m, m.t("tables.sensitivity"),
+                                             [m.t("columns.analysis"), m.t("columns.outcome"), m.t("columns.estimate"), m.t("columns.ci"),
+                                              m.t("columns.n_treated"), m.t("columns.converged")],
+                                             [[m.label("analysis", r.analysis), m.label("outcome", r.outcome), _pp(m, r.estimate),
+                                               _pp_ci(m, r.ci_low, r.ci_high), m.count(getattr(r, "n_treated", None)),
+                                               _converged(m, getattr(r, "converged", ""))]
+                                              for r in tables.get("sensitivity").itertuples(index=False)], "llrrrl")]
+    else:
+        blocks = [_p(m.t("warnings.table_missing", table="sensitivity.csv"))]
+    section("sensitivity", blocks)
+
+    limitations = [text.format(n=n_trained) for text in m.tree("limitations")]
+    section("limitations", [{"kind": "list", "items": limitations}])
+    section("methods", methods_blocks(settings, m, n), intro=False)
+
+    blocks = []
+    missing_items = [m.t("warnings.missing_item", table=f"{name}.csv") for name in tables.missing]
+    missing_items += [m.t("warnings.figure_missing", figure=f"{name}.png") for name in missing_figures
+                      if name not in tables.missing]
+    blocks.append(_table(n, m, m.t("tables.missing"), [m.t("columns.table")], [[t] for t in missing_items], "l")
+                  if missing_items else _p(m.t("warnings.none_missing")))
+    conv = convergence_rows(tables, m)
+    blocks.append(_table(n, m, m.t("tables.convergence"), [m.t("columns.table"), m.t("columns.row"), m.t("columns.converged"), m.t("columns.warnings")], conv, "llll")
+                  if conv else _p(m.t("warnings.none_convergence")))
+    supp = suppressed_rows(tables, m)
+    blocks.append(_table(n, m, m.t("tables.suppressed"), [m.t("columns.table"), m.t("columns.cells")], supp, "lr")
+                  if supp else _p(m.t("warnings.none_suppressed")))
+    if "exclusions" in tables:
+        blocks.append(_table(n, m, m.t("tables.exclusions"),
+                             [m.t("columns.stage"), m.t("columns.source"), m.t("columns.wave"), m.t("columns.reason"), m.t("columns.n")],
+                             exclusion_rows(tables.get("exclusions"), m), "llllr"))
+    else:
+        blocks.append(_p(m.t("warnings.none_exclusions")))
+    if "data_quality" in tables:
+        dq = tables.get("data_quality")
+        blocks.append(_table(n, m, m.t("tables.data_quality"), [m.t("columns.source"), m.t("columns.wave"), m.t("columns.check"), m.t("columns.n")],
+                             [[_cell(r.source), _cell(r.wave), _cell(r.check), m.count(r.n)] for r in dq.itertuples(index=False)], "lllr"))
+    section("warnings", blocks, appendix=True)
+    section("provenance", provenance_blocks(provenance, m, n), appendix=True)
+
+    letter = 0
+    for number, s in enumerate(sections, start=1):
+        if s["appendix"]:
+            s["number"] = f"{m.t('document.appendix')} {chr(ord('A') + letter)}"
+            letter += 1
+        else:
+            s["number"] = str(number)
+    return {
+        "kind": "report",
+        "lang": settings.language,
+        "title": settings.title or m.t("document.report_title"),
+        "subtitle": m.t("document.report_subtitle"),
+        "citation": m.t("document.citation"),
+        "built_from": m.t("document.built_from"),
+        "synthetic": settings.synthetic,
+        "sections": sections,
+        "m": m,
+        "figures": figs,
+        "keywords": m.t("document.keywords"),
+    }
+
+
+def factsheet_context(tables: AggregateTables, figures: Sequence[FigureRecord], settings: ReportSettings) -> dict[str, Any]:
+    """Everything the two-page factsheet shows: who took part, key findings, one figure, meaning."""
+    m = load_messages(settings.language)
+    flow = tables.get("flow")
+    findings = key_findings(tables, alpha=settings.alpha)
+    said = statements(findings, m)
+    extra = process_statement(tables.get("process"), m)
+    if extra:
+        said.append(extra)
+    tiles = []
+    supervisors = _step(flow, "supervisors", "completed_T0")
+    if supervisors is not None:
+        tiles.append({"n": m.count(supervisors), "text": m.t("factsheet.who_supervisors")})
+    process = tables.get("process")
+    if process is not None:
+        delivered = process[process["measure"] == "dose_delivered"]
+        total = numeric(delivered, "denominator").dropna() if "denominator" in delivered.columns else pd.Series(dtype=float)
+        if len(total):
+            tiles.append({"n": m.count(total.iloc[0]), "text": m.t("factsheet.who_trainings")})
+    trained = matched_employees(flow)
+    if trained is not None:
+        tiles.append({"n": m.count(trained), "text": m.t("factsheet.who_employees")})
+    controls = _last_step(flow, "controls")
+    if controls is not None:
+        tiles.append({"n": m.count(controls), "text": m.t("factsheet.who_controls")})
+    followup = followup_months(findings.employment.details.get("months", "")) or settings.anchors.get("followup_months")
+    figure = {f.name: f for f in figures}.get("factsheet")
+    if figure is None:
+        raise InputError("the factsheet figure is missing from the figure manifest", hint="draw the figures first (rule figures)")
+    where = m.t("factsheet.where_given", where=settings.full_report) if settings.full_report else m.t("factsheet.where_default")
+    verdict = findings.employment.verdict
+    return {
+        "kind": "factsheet",
+        "lang": settings.language,
+        "title": m.t("document.factsheet_title"),
+        "kicker": settings.title or m.t("document.factsheet_kicker"),
+        "synthetic": settings.synthetic,
+        "tiles": tiles,
+        "statements": said,
+        "figure": {"kind": "figure", "id": "figure-factsheet", "name": "factsheet", "title": figure.title, "caption": figure.caption, "alt": figure.alt},
+        "followup": m.num(followup, 0),
+        "means": m.t(f"factsheet.means_{verdict}"),
+        "caveat": m.t("factsheet.caveat", n=m.count(trained)),
+        "where": where,
+        "where_url": settings.full_report if settings.full_report and re.match(r"^https?://", settings.full_report) else None,
+        "contact": m.t("factsheet.contact", contact=settings.contact) if settings.contact else None,
+        "citation": m.t("document.citation"),
+        "m": m,
+        "primary_verdict": verdict,
+        "claims_no_effect": verdict == NO_CLEAR_EFFECT,
+        "keywords": m.t("document.keywords"),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering
+
+
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("mentorwijs", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def figure_sources(figures: Sequence[FigureRecord], directory: str | Path, medium: str) -> dict[str, str]:
+    """Figure name -> ``data:`` URI of the file for the medium (PNG for HTML, SVG for PDF)."""
+    fmt, mime = ("png", "image/png") if medium == "html" else ("svg", "image/svg+xml")
+    out = {}
+    for record in figures:
+        name = record.files.get(fmt)
+        if name is None:
+            raise InputError(f"figure {record.name!r} has no {fmt.upper()} file", file=Path(directory) / "figures.json",
+                             hint="draw the figures with both formats (png, svg)")
+        path = Path(directory) / name
+        if not path.is_file():
+            raise InputError("figure file is missing", file=path, hint="draw the figures again (rule figures)")
+        out[record.name] = data_uri(path.read_bytes(), mime)
+    return out
+
+
+def render_html(template: str, context: Mapping[str, Any], *, medium: str, sources: Mapping[str, str]) -> str:
+    """Fill ``template`` (``report.html.j2`` or ``factsheet.html.j2``) for ``medium`` (html or pdf)."""
+    if medium not in ("html", "pdf"):
+        raise ValueError(f"medium {medium!r} is not html or pdf")
+    return _environment().get_template(template).render(**context, medium=medium, sources=sources)
+
+
+FONT_SCHEME = "mentorwijs-font"
+
+
+def font_css() -> str:
+    """``@font-face`` rules of the shipped fonts, addressed as ``mentorwijs-font:<file>``.
+
+    :func:`render_pdf`'s URL fetcher serves those names from the package; no path of the
+    file system ever appears in a stylesheet or in the PDF (fonts are embedded as data).
+    """
+    return "\n".join(
+        f"@font-face {{ font-family: '{family}'; font-weight: {weight}; font-style: normal; "
+        f"src: url({FONT_SCHEME}:{filename}) format('truetype'); }}"
+        for family, weight, filename in FONTS
+    )
+
+
+def _fetcher():
+    """A WeasyPrint URL fetcher for ``data:`` URIs and the shipped fonts, and nothing else."""
+    import weasyprint
+    from weasyprint.urls import URLFetcherResponse
+
+    class ShippedOnly(weasyprint.URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith(FONT_SCHEME + ":"):
+                name = url[len(FONT_SCHEME) + 1:]
+                if name not in {f for _, _, f in FONTS}:
+                    raise ValueError(f"not a shipped font: {name}")
+                data = resources.files("mentorwijs").joinpath("fonts", name).read_bytes()
+                return URLFetcherResponse(url, body=data, headers={"Content-Type": "font/ttf"})
+            return super().fetch(url, headers)
+
+    return ShippedOnly(allowed_protocols={"data", FONT_SCHEME})
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    """A rendered PDF: its bytes, its number of pages and the text laid out on each page.
+
+    ``margin_texts``: per page, the text of the page margins (running header, page numbers).
+    """
+
+    data: bytes
+    pages: int
+    page_texts: tuple[str, ...] = ()
+    margin_texts: tuple[str, ...] = ()
+
+
+def _page_texts(document: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The text of every page as laid out, and of its margin boxes, for checks of what a page shows."""
+    from weasyprint.formatting_structure import boxes
+
+    def walk(box: Any) -> Iterator[str]:
+        if isinstance(box, boxes.TextBox):
+            yield box.text
+        for child in getattr(box, "children", ()) or ():
+            yield from walk(child)
+
+    pages, margins = [], []
+    for page in document.pages:
+        root = page._page_box
+        pages.append(" ".join(walk(root)))
+        margins.append(" ".join(text for child in root.children if isinstance(child, boxes.MarginBox) for text in walk(child)))
+    return tuple(pages), tuple(margins)
+
+
+def render_pdf(html: str) -> RenderedPdf:
+    """Lay out ``html`` as a tagged PDF/UA-1 document with the shipped fonts and no dates.
+
+    No base URL and a fetcher that accepts ``data:`` URIs and the shipped fonts only: nothing
+    else is read from the file system and no ``file://`` link can arise. WeasyPrint writes no
+    creation date without a ``dcterms.created`` meta element, and no file identifier unless
+    asked; fonts are subset deterministically.
+    """
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    fetcher = _fetcher()
+    fonts = FontConfiguration()
+    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher).render(
+        stylesheets=[weasyprint.CSS(string=font_css(), font_config=fonts, url_fetcher=fetcher)], font_config=fonts,
+    )
+    with _fixed_source_date():
+        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=False)
+    return RenderedPdf(data, len(document.pages), *_page_texts(document))
+
+
+#: SOURCE_DATE_EPOCH while fonts are subset: 2022-01-01T00:00:00Z, the fixed date of every
+#: file the project writes (see mentorwijs.simulate.writers.FIXED_TIMESTAMP).
+SOURCE_DATE_EPOCH = "1640995200"
+
+
+@contextlib.contextmanager
+def _fixed_source_date() -> Iterator[None]:
+    """Set ``SOURCE_DATE_EPOCH`` for the duration of the block, then restore it.
+
+    Where WeasyPrint subsets fonts with fontTools (no HarfBuzz subsetter on the system),
+    fontTools stamps the current time into each embedded font's ``head`` table unless this
+    variable is set (the reproducible-builds convention).
+    """
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+def _write(path: str | Path, data: bytes) -> None:
+    """Write through a temporary file, so that a failure never leaves a partial output."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def _tables(tables: AggregateTables | str | Path) -> AggregateTables:
+    return tables if isinstance(tables, AggregateTables) else read_aggregate_tables(tables)
+
+
+def write_document(kind: str, tables: AggregateTables | str | Path, figures_dir: str | Path, settings: ReportSettings, *,
+                   html_path: str | Path | None = None, pdf_path: str | Path | None = None,
+                   provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Write the report or factsheet (``kind``) as HTML and/or PDF; returns what was written.
+
+    Everything is rendered before anything is written, so an error leaves no partial output.
+    """
+    tables = _tables(tables)
+    figures = read_manifest(figures_dir, settings.language)
+    if kind == "report":
+        context, template = report_context(tables, figures, settings, provenance), "report.html.j2"
+    elif kind == "factsheet":
+        context, template = factsheet_context(tables, figures, settings), "factsheet.html.j2"
+    else:
+        raise ValueError(f"unknown document {kind!r}")
+    outputs: dict[str, bytes] = {}
+    result: dict[str, Any] = {"context": context}
+    if html_path is not None:
+        html = render_html(template, context, medium="html", sources=figure_sources(figures, figures_dir, "html"))
+        outputs[str(html_path)] = html.encode("utf-8")
+    if pdf_path is not None:
+        pdf = render_pdf(render_html(template, context, medium="pdf", sources=figure_sources(figures, figures_dir, "pdf")))
+        outputs[str(pdf_path)] = pdf.data
+        result["pages"] = pdf.pages
+        result["page_texts"] = pdf.page_texts
+        result["margin_texts"] = pdf.margin_texts
+    for path, data in outputs.items():
+        _write(path, data)
+    return result
+
+
+def write_report(tables: AggregateTables | str | Path, figures_dir: str | Path, settings: ReportSettings, *,
+                 html_path: str | Path | None = None, pdf_path: str | Path | None = None,
+                 provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Write ``report.html`` and/or ``report.pdf``."""
+    return write_document("report", tables, figures_dir, settings, html_path=html_path, pdf_path=pdf_path, provenance=provenance)
+
+
+def write_factsheet(tables: AggregateTables | str | Path, figures_dir: str | Path, settings: ReportSettings, *,
+                    html_path: str | Path | None = None, pdf_path: str | Path | None = None) -> dict[str, Any]:
+    """Write ``factsheet.html`` and/or ``factsheet.pdf`` (two A4 pages)."""
+    return write_document("factsheet", tables, figures_dir, settings, html_path=html_path, pdf_path=pdf_path)

@@ -1,0 +1,115 @@
+"""Figures plot table columns as they are, in the report language, with fixed bytes."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+
+from conftest import FIXTURES
+from mentorwijs.aggregates import numeric, read_aggregate_tables
+from mentorwijs.figures import (
+    GROUP_STYLE,
+    OKABE_ITO,
+    draw_figures,
+    figure_style,
+    forest_figure,
+    km_figure,
+    love_plot,
+    modifier_rows,
+    read_manifest,
+    save_figure,
+    trajectories_figure,
+)
+from mentorwijs.errors import InputError
+from mentorwijs.messages import load_messages
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return read_aggregate_tables(FIXTURES / "tables" / "default")
+
+
+def _texts(fig):
+    return [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+
+
+def test_love_plot_plots_the_table_values(tables):
+    balance = tables.get("balance")
+    with figure_style():
+        fig = love_plot(balance, load_messages("nl"))
+    ax = fig.axes[0]
+    before, after = (c.get_offsets()[:, 0] for c in ax.collections[:2])
+    np.testing.assert_array_equal(before, numeric(balance, "smd_before").to_numpy()[::-1])
+    np.testing.assert_array_equal(after, numeric(balance, "smd_after").to_numpy()[::-1])
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert any("," in t for t in ticks) and not any("." in t for t in ticks)  # Dutch decimal comma
+
+
+def test_trajectories_are_the_table_shares_with_okabe_ito_group_colours(tables):
+    trajectories = tables.get("trajectories")
+    with figure_style():
+        fig = trajectories_figure(trajectories, load_messages("en"), outcomes=["employed_1h"])
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines() if not line.get_label().startswith("_")}
+    m = load_messages("en")
+    for group in ("treated", "control"):
+        line = lines[m.label("group", group)]
+        rows = trajectories[(trajectories["outcome"] == "employed_1h") & (trajectories["group"] == group)]
+        order = np.argsort(numeric(rows, "month").to_numpy(), kind="stable")
+        np.testing.assert_array_equal(line.get_ydata(), numeric(rows, "share").to_numpy()[order])
+        assert line.get_color().upper() == GROUP_STYLE[group]["color"] == OKABE_ITO["blue" if group == "treated" else "vermillion"]
+    assert GROUP_STYLE["treated"]["linestyle"] != GROUP_STYLE["control"]["linestyle"]  # not colour alone
+
+
+def test_numbers_at_risk_are_printed_as_exported_including_suppressed(tables):
+    km = tables.get("km").copy()
+    tail = (km["group"] == "treated") & (km["time"] == "12")
+    km.loc[tail, "n_risk"] = "<10"
+    with figure_style():
+        fig = km_figure(km, load_messages("nl"))
+    texts = _texts(fig)
+    assert "<10" in texts and "1.526" in texts  # Dutch thousands point
+
+
+def test_suppressed_modifier_level_is_marked_not_plotted(tables):
+    m = load_messages("nl")
+    rows = modifier_rows(tables.get("modifiers"), m)
+    suppressed = [r for r in rows if r.suppressed]
+    assert len(suppressed) == 1 and "<10" in suppressed[0].label
+    with figure_style():
+        fig = forest_figure(rows, m, xlabel="x")
+    assert m.t("figures.text.forest_suppressed") in _texts(fig)
+
+
+def test_saved_bytes_do_not_depend_on_run_or_user_settings(tables, tmp_path):
+    m = load_messages("nl")
+
+    def draw(directory):
+        with figure_style():
+            fig = love_plot(tables.get("balance"), m)
+        return save_figure(fig, directory, "balance")
+
+    files = draw(tmp_path / "a")
+    with matplotlib.rc_context({"font.family": "serif", "axes.formatter.use_locale": True, "svg.hashsalt": None, "lines.linewidth": 5}):
+        draw(tmp_path / "b")
+    for name in files.values():
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    svg = (tmp_path / "a" / "balance.svg").read_text(encoding="utf-8")
+    assert "<dc:date>" not in svg and "DejaVu Sans" in svg
+    assert b"Software" not in (tmp_path / "a" / "balance.png").read_bytes()[:400]
+
+
+def test_manifest_records_language_alt_texts_and_skips_figures_of_missing_tables(tables, tmp_path):
+    partial = read_aggregate_tables(FIXTURES / "tables" / "default", names=["flow", "trajectories", "modifiers"])
+    partial.missing = ("sensitivity",)
+    records = draw_figures(partial, tmp_path, load_messages("en"), synthetic=True, names=["flow", "factsheet", "sensitivity"])
+    assert [r.name for r in records] == ["flow", "factsheet"]
+    manifest = json.loads((tmp_path / "figures.json").read_text(encoding="utf-8"))
+    assert manifest["language"] == "en" and manifest["synthetic"] is True
+    assert "month 12" in records[1].alt and "%" in records[1].alt
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["factsheet.png", "factsheet.svg", "figures.json", "flow.png", "flow.svg"]
+    with pytest.raises(InputError, match="drawn in 'en'"):
+        read_manifest(tmp_path, "nl")
