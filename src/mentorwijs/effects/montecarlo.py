@@ -30,7 +30,9 @@ band and the power of the pooled effect at the study's size.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -340,7 +342,7 @@ def run_validation(
         for measure, key, true in (("power_pooled_did", "pooled_excludes_zero", truth["did_pooled"]),
                                    ("power_rmst_difference", "rmst_excludes_zero", truth["rmst_difference"])):
             share = float(np.mean([x[key] for x in results]))
-            what = "type I error (no effect)" if true == 0 else "power at the study's size"
+            what = f"type I error {share:.3f}" if true == 0 else f"power at the study's size {share:.3f}"
             if true == 0:
                 lo0, hi0 = _limits(R, 1 - level)
                 what += " within limits" if lo0 <= share <= hi0 else " outside limits"
@@ -352,3 +354,12 @@ def run_validation(
     table = pd.DataFrame(rows).reindex(columns=columns)
     table["month"] = table["month"].astype("Int64")
     return table.sort_values(["scenario", "measure", "month"], na_position="first").reset_index(drop=True)
+
+
+def write_validation_table(table: pd.DataFrame, path: str | Path) -> None:
+    """Write the validation table as UTF-8 CSV, numbers to 8 significant digits, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    table.to_csv(tmp, index=False, float_format="%.8g", lineterminator="\n", encoding="utf-8")
+    os.replace(tmp, path)
