@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# ../shared/ beside the repository; MENTORWIJS_SHARED points elsewhere (e.g. from a git worktree).
+SHARED = Path(os.environ.get("MENTORWIJS_SHARED", ROOT.parent / "shared"))
 FIXTURES = ROOT / "tests" / "fixtures"
 REFERENCE = ROOT / "tests" / "reference"
 

@@ -159,7 +159,7 @@ for (outcome in c("job", "work")) {
   pm$month <- sequence(s$time + 1) - 1
   pm$y <- as.integer(pm$event == 1 & pm$month == pm$time)
   fit <- suppressWarnings(glm(y ~ factor(month) + treated, data = pm, weights = weight,
-                              family = binomial(link = "cloglog")))
+                              family = binomial(link = "cloglog"), control = glm.control(epsilon = 1e-14, maxit = 100)))
   V <- vcovCL(fit, cluster = ~person, type = "HC0", cadjust = TRUE)
   put("cloglog", "coef", coef(fit)["treated"], outcome, "months", "treated")
   put("cloglog", "se_hc0_cadjust", sqrt(V["treated", "treated"]), outcome, "months", "treated")

@@ -782,6 +782,14 @@ def discrete_time_cloglog(
     labels = periods[period].astype(str)
     if strata:
         labels = periods[strata].astype(str) + "|" + labels
+    # A period without events has an estimated hazard of 0 (its intercept runs to -infinity) and
+    # its rows add nothing to the score of the coefficients: leave them out so the fit converges.
+    with_events = pd.Series(y[keep]).groupby(labels[keep].to_numpy()).transform("sum").to_numpy() > 0
+    empty = np.zeros(len(keep), dtype=bool)
+    empty[np.flatnonzero(keep)[~with_events]] = True
+    if empty.any():
+        notes.append(f"{int(empty.sum())} person-periods in periods without events left out (hazard 0 there)")
+        keep &= ~empty
     dummies = pd.get_dummies(labels[keep], dtype=float)
     X = np.column_stack([dummies.to_numpy(), Xc[keep]])
     g, _ = codes(periods[cluster].to_numpy()[keep])
@@ -790,14 +798,14 @@ def discrete_time_cloglog(
 
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
-        fit = model.fit(maxiter=100, tol=1e-12)
-    converged = bool(fit.converged)
+        fit = model.fit(method="newton", maxiter=100, tol=1e-10, disp=False)
+    converged = bool(fit.mle_retvals.get("converged", False))
     notes += sorted({str(c.message).splitlines()[0] for c in caught})
     scores = model.score_obs(fit.params)
     G = int(g.max()) + 1
     Gm = sparse.csr_matrix((np.ones(len(g)), (g, np.arange(len(g)))), shape=(G, len(g)))
     B = np.asarray(Gm @ scores)
-    bread = np.linalg.pinv(-model.hessian(fit.params))
+    bread = np.linalg.pinv(-model.hessian(fit.params, observed=False))  # expected information, as R glm + sandwich
     N, K = X.shape
     factor = G / (G - 1) * (N - 1) / (N - K)
     cov = factor * bread @ (B.T @ B) @ bread
