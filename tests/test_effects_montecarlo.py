@@ -74,3 +74,10 @@ def test_validate_command_writes_a_reproducible_table(tmp_path):
     assert out.read_bytes() == first
     table = pd.read_csv(out)
     assert {"scenario", "measure", "coverage", "verdict"} <= set(table.columns)
+
+
+def test_validate_command_takes_its_settings_from_the_config(tmp_path, repo_root):
+    out = tmp_path / "from_config.csv"
+    assert main(["validate", "--config", str(repo_root / "config.yaml"), "--replications", "1", "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert (table["replications"] == 1).all()

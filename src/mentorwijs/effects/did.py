@@ -32,7 +32,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+from scipy import sparse, stats
 
 from mentorwijs.effects._common import (
     check_keys,
@@ -105,10 +105,14 @@ def _prepare(
     weight: str,
     cluster: str,
     extra: Sequence[str] = (),
-) -> tuple[pd.DataFrame, list[str]]:
-    """Observed person-months with a value of ``outcome`` and positive weight, in ``months``."""
+) -> tuple[pd.DataFrame, list[str], np.ndarray]:
+    """Observed person-months with a value of ``outcome`` and positive weight, in ``months``.
+
+    Returns a numeric frame (``y, treated, w, month``, cluster codes ``g``, person codes ``p``
+    and the ``extra`` columns), the notes on rows left out, and the cluster labels of ``g``.
+    """
     require_columns(panel, [*PANEL_COLUMNS, outcome, weight, cluster, *extra], "panel")
-    check_keys(panel, ["unit", "person", "cohort", cluster], "panel")
+    check_keys(panel, list(dict.fromkeys(["person", cluster, *extra])), "panel")
     month = whole_numbers(panel, "month", "panel")
     observed = indicator(panel, "observed", "panel")
     treated = indicator(panel, "treated", "panel")
@@ -125,16 +129,16 @@ def _prepare(
     if zero.any():
         notes.append(f"{int(zero.sum())} person-months with weight 0 left out")
     keep &= ~np.isnan(y) & (w > 0)
+    g, labels = codes(panel[cluster].to_numpy()[keep])
+    person = g if cluster == "person" else codes(panel["person"].to_numpy()[keep])[0]
     data = pd.DataFrame(
         {
             "y": y[keep],
             "treated": treated[keep].astype(np.int64),
             "w": w[keep],
             "month": month[keep],
-            "cluster": panel[cluster].to_numpy()[keep],
-            "person": panel["person"].to_numpy()[keep],
-            "unit": panel["unit"].to_numpy()[keep],
-            "cohort": panel["cohort"].to_numpy()[keep],
+            "g": g,
+            "p": person,
         }
     )
     for column in extra:
@@ -145,22 +149,38 @@ def _prepare(
             column="month",
             hint="check anchors.reference_month and that the panel covers it",
         )
-    if reference_month is not None and data["cluster"].nunique() < 2:
+    if reference_month is not None and len(labels) < 2:
         raise InputError(
             f"fewer than two clusters ({cluster}) in the panel for {outcome}",
             column=cluster,
             hint="cluster-robust standard errors need at least two clusters",
         )
-    return data, notes
+    return data, notes, labels
+
+
+def distinct_months(month: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an integer month array (by counting: faster than hashing)."""
+    month = np.asarray(month, dtype=np.int64)
+    if not len(month):
+        return month
+    low = int(month.min())
+    return np.flatnonzero(np.bincount(month - low)) + low
 
 
 def _counts(data: pd.DataFrame, months: np.ndarray) -> dict[str, np.ndarray]:
-    """Units and distinct persons behind each month, by group (unweighted)."""
+    """Units (person-months) and distinct persons behind each month, by group (unweighted)."""
+    M = len(months)
+    m_idx = np.searchsorted(months, data["month"].to_numpy())
+    treated = data["treated"].to_numpy()
+    person = data["p"].to_numpy()
+    P = int(person.max()) + 1 if len(person) else 1
     out = {}
     for name, value in (("treated", 1), ("control", 0)):
-        sub = data[data["treated"] == value]
-        out[f"n_{name}"] = sub.groupby("month").size().reindex(months, fill_value=0).to_numpy()
-        out[f"clusters_{name}"] = sub.groupby("month")["person"].nunique().reindex(months, fill_value=0).to_numpy()
+        sel = treated == value
+        out[f"n_{name}"] = np.bincount(m_idx[sel], minlength=M)
+        seen = np.zeros((M, P), dtype=bool)
+        seen[m_idx[sel], person[sel]] = True
+        out[f"clusters_{name}"] = seen.sum(axis=1)
     return out
 
 
@@ -168,15 +188,15 @@ def _counts(data: pd.DataFrame, months: np.ndarray) -> dict[str, np.ndarray]:
 # the estimators
 
 
-def _fit_cell_means(data: pd.DataFrame, outcome: str, reference_month: int, notes: list[str]) -> DidFit:
-    months = np.unique(data["month"].to_numpy())
+def _fit_cell_means(data: pd.DataFrame, outcome: str, reference_month: int, notes: list[str], clusters: np.ndarray) -> DidFit:
+    months = distinct_months(data["month"].to_numpy())
     M = len(months)
     r = int(np.searchsorted(months, reference_month))
     m_idx = np.searchsorted(months, data["month"].to_numpy())
     cell = data["treated"].to_numpy() * M + m_idx
     w = data["w"].to_numpy()
     y = data["y"].to_numpy()
-    g, clusters = codes(data["cluster"])
+    g = data["g"].to_numpy()
     G = len(clusters)
     W = np.bincount(cell, weights=w, minlength=2 * M)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -254,8 +274,9 @@ def absorbed_wls(
         XtWX = XtWX - C.T @ Cs
         yf = np.bincount(fe, weights=w * y, minlength=F)
         XtWy = XtWy - Cs.T @ yf
-        pairs = np.unique(fe * G + cluster)
-        nested = len(pairs) == F
+        owner = np.empty(F, dtype=np.int64)
+        owner[fe] = cluster  # some cluster of each level; nested iff every row agrees with it
+        nested = bool(np.all(owner[fe] == cluster))
     rank = np.linalg.matrix_rank(XtWX)
     rank_deficient = rank < k
     bread = np.linalg.pinv(XtWX) if rank_deficient else np.linalg.inv(XtWX)
@@ -281,8 +302,9 @@ def absorbed_wls(
     }
 
 
-def _fit_fixed_effects(data: pd.DataFrame, outcome: str, reference_month: int, fixed_effects: str, notes: list[str]) -> DidFit:
-    months = np.unique(data["month"].to_numpy())
+def _fit_fixed_effects(data: pd.DataFrame, outcome: str, reference_month: int, fixed_effects: str, notes: list[str],
+                       clusters: np.ndarray) -> DidFit:
+    months = distinct_months(data["month"].to_numpy())
     M = len(months)
     r = int(np.searchsorted(months, reference_month))
     n = len(data)
@@ -294,7 +316,7 @@ def _fit_fixed_effects(data: pd.DataFrame, outcome: str, reference_month: int, f
     not_ref = m_idx != r
     rows = np.arange(n)[not_ref]
     if fixed_effects in ("person", "unit"):
-        fe, _ = codes(data[fixed_effects])
+        fe = data["p"].to_numpy() if fixed_effects == "person" else codes(data["unit"])[0]
         varies = pd.Series(treated).groupby(fe).nunique().to_numpy() > 1
         if varies.any():
             raise InputError(
@@ -316,7 +338,7 @@ def _fit_fixed_effects(data: pd.DataFrame, outcome: str, reference_month: int, f
         k = M
         first_effect = 1
     X = sparse.csr_matrix((np.ones(len(rr)), (rr, cols)), shape=(n, k))
-    g, clusters = codes(data["cluster"])
+    g = data["g"].to_numpy()
     fit = absorbed_wls(data["y"].to_numpy(), X, data["w"].to_numpy(), g, fe)
     G = len(clusters)
     K = k + (0 if fit["nested"] else fit["n_fe"])
@@ -375,10 +397,11 @@ def did_fit(
             f"unknown fixed effects {fixed_effects!r}",
             hint="use none, person, unit or cohort_month",
         )
-    data, notes = _prepare(panel, outcome, reference_month, months, weight, cluster)
+    extra = {None: (), "person": (), "unit": ("unit",), "cohort_month": ("cohort",)}[fixed_effects]
+    data, notes, clusters = _prepare(panel, outcome, reference_month, months, weight, cluster, extra)
     if fixed_effects is None:
-        return _fit_cell_means(data, outcome, reference_month, notes)
-    return _fit_fixed_effects(data, outcome, reference_month, fixed_effects, notes)
+        return _fit_cell_means(data, outcome, reference_month, notes, clusters)
+    return _fit_fixed_effects(data, outcome, reference_month, fixed_effects, notes, clusters)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,7 +473,8 @@ def did_by_month(
     - ``bonferroni_low``, ``bonferroni_high``, ``bonferroni_excludes_zero``: the Bonferroni
       band over the same months, a conservative check of the sup-t band;
     - ``n_treated``, ``n_control``: units (person-months) behind the month; ``clusters_treated``,
-      ``clusters_control``: distinct persons.
+      ``clusters_control``: distinct persons; ``converged`` (0 if the design was singular) and
+      ``warnings`` (rows left out and why).
     """
     fit = did_fit(panel, outcome, reference_month, months=months, weight=weight, cluster=cluster,
                   fixed_effects=fixed_effects)
@@ -467,8 +491,6 @@ def did_by_month_table(fit: DidFit, *, followup_months: int | None = None, band_
     post = post_months(fit, followup_months)
     idx = np.searchsorted(fit.months, post)
     crit = supt_critical_value(fit.cov[np.ix_(idx, idx)], fit.df, draws=band_draws, seed=seed, level=level)
-    from scipy import stats
-
     bonf = stats.t.ppf(1 - (1 - level) / (2 * max(len(idx), 1)), fit.df)
     in_band = np.isin(fit.months, post)
     band_low = np.where(in_band, fit.estimate - crit * se, np.nan)
@@ -495,6 +517,8 @@ def did_by_month_table(fit: DidFit, *, followup_months: int | None = None, band_
             "n_control": fit.n_control.astype(np.int64),
             "clusters_treated": fit.clusters_treated.astype(np.int64),
             "clusters_control": fit.clusters_control.astype(np.int64),
+            "converged": int(fit.converged),
+            "warnings": join_warnings(fit.warnings),
         }
     )
     return table
@@ -611,6 +635,8 @@ def placebo(
     )
     table["n_treated"] = table["n_treated"].astype(np.int64)
     table["n_control"] = table["n_control"].astype(np.int64)
+    table["converged"] = int(fit.converged)
+    table["warnings"] = join_warnings(fit.warnings)
     return table
 
 
@@ -623,21 +649,31 @@ def trajectories(panel: pd.DataFrame, outcomes: Sequence[str], *, weight: str = 
     """
     parts = []
     for outcome in outcomes:
-        data, _ = _prepare(panel, outcome, None, None, weight, "person")
-        data["wy"] = data["w"] * data["y"]
-        grouped = data.groupby(["treated", "month"])
+        data, _, _ = _prepare(panel, outcome, None, None, weight, "person")
+        months = distinct_months(data["month"].to_numpy())
+        M = len(months)
+        cell = data["treated"].to_numpy() * M + np.searchsorted(months, data["month"].to_numpy())
+        w = data["w"].to_numpy()
+        weight_sum = np.bincount(cell, weights=w, minlength=2 * M)
+        wy = np.bincount(cell, weights=w * data["y"].to_numpy(), minlength=2 * M)
+        n = np.bincount(cell, minlength=2 * M)
+        person = data["p"].to_numpy()
+        seen = np.zeros((2 * M, int(person.max()) + 1 if len(person) else 1), dtype=bool)
+        seen[cell, person] = True
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = wy / weight_sum
         table = pd.DataFrame(
             {
-                "weight_sum": grouped["w"].sum(),
-                "wy": grouped["wy"].sum(),
-                "n": grouped.size(),
-                "persons": grouped["person"].nunique(),
+                "outcome": outcome,
+                "group": np.repeat(["control", "treated"], M),
+                "month": np.tile(months, 2),
+                "share": share,
+                "n": n,
+                "persons": seen.sum(axis=1),
+                "weight_sum": weight_sum,
             }
-        ).reset_index()
-        table["share"] = table["wy"] / table["weight_sum"]
-        table["group"] = np.where(table["treated"] == 1, "treated", "control")
-        table["outcome"] = outcome
-        parts.append(table[["outcome", "group", "month", "share", "n", "persons", "weight_sum"]])
+        )
+        parts.append(table[table["n"] > 0])
     result = pd.concat(parts, ignore_index=True)
     result["month"] = result["month"].astype(np.int64)
     return result.sort_values(["outcome", "group", "month"]).reset_index(drop=True)

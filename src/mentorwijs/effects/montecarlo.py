@@ -142,8 +142,12 @@ def simulate_matched_study(s: Scenario, rng: np.random.Generator) -> SimulatedSt
     trainee_cohort = np.sort(rng.integers(0, C, size=s.n_trainees))
     trainee_temp = (rng.random(s.n_trainees) < s.trainee_temporary).astype(np.int64)
     pair_trainee, pair_control, pair_weight = [], [], []
+    cell = pool_cohort * 2 + person_temp[pool_person]
+    order = np.argsort(cell, kind="stable")
+    bounds = np.searchsorted(cell[order], np.arange(2 * C + 1))
     for i in range(s.n_trainees):
-        cand = np.flatnonzero((pool_cohort == trainee_cohort[i]) & (person_temp[pool_person] == trainee_temp[i]))
+        c = trainee_cohort[i] * 2 + trainee_temp[i]
+        cand = order[bounds[c]:bounds[c + 1]]
         k = int(min(len(cand), max(1, rng.integers(s.controls_per_trainee // 2, s.controls_per_trainee * 3 // 2 + 1))))
         chosen = rng.choice(cand, size=k, replace=False)
         pair_trainee += [i] * k

@@ -290,6 +290,7 @@ def rmst(
             "p": [float(p)],
             "n_treated": [n["treated"]],
             "n_control": [n["control"]],
+            "converged": [1],
             "warnings": [join_warnings(notes)],
         }
     )
