@@ -23,6 +23,7 @@ tied times and takes O(n^2) time; this one is O(n log n) and equals R (tests/ref
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -359,7 +360,7 @@ class _CoxData:
         self.X = X - np.average(X, axis=0, weights=w) if n else X
         self.w = w
         self.event = event.astype(bool)
-        blocks, offset, grid_off = [], 0, np.zeros(n, dtype=np.int64)
+        offset = 0
         start = np.zeros(n, dtype=np.int64)
         end = np.zeros(n, dtype=np.int64)
         s_codes, _ = codes(strata)
@@ -368,7 +369,6 @@ class _CoxData:
             taus = np.unique(stop[rows][self.event[rows]])
             start[rows] = offset + np.searchsorted(taus, entry[rows], side="right")
             end[rows] = offset + np.searchsorted(taus, stop[rows], side="right")
-            blocks.append(taus)
             offset += len(taus)
         self.J = offset
         self.start = np.minimum(start, end)
@@ -625,7 +625,7 @@ def cox_model(
         names=["treated", *names],
     )
     if notes:
-        result = CoxResult(**{**result.__dict__, "warnings": tuple(notes) + result.warnings})
+        result = dataclasses.replace(result, warnings=tuple(notes) + result.warnings)
     return result
 
 
