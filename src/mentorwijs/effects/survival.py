@@ -1,0 +1,871 @@
+"""The survival view: time from the end of the training to the end of the baseline job or of all work.
+
+Outcomes ``job`` and ``work`` read the columns ``time_<outcome>`` and ``event_<outcome>`` of
+the survival table (one row per matched unit; whole months from month 0; an event at time 0 is
+allowed and stays in). Every variance here is robust and clustered on ``person`` and respects the
+matching weights as weights, not as case counts:
+
+- :func:`kaplan_meier`: weighted Kaplan-Meier with the infinitesimal-jackknife (IJ) variance,
+  as R ``survfit(weights=, id=, cluster=, robust=TRUE)``; log-log intervals; unweighted numbers
+  at risk;
+- :func:`rmst`: restricted mean survival time at a horizon, its IJ variance summed over persons
+  (validation.md), and the difference treated - control: the primary survival contrast;
+- :func:`cox_fit` / :func:`cox_models`: the weighted Cox model (Efron ties, strata, robust
+  variance clustered on person, as R ``coxph(weights=, cluster=)``), its robust score test (in
+  place of a weighted log-rank test), and an adjusted model;
+- :func:`ph_test`: proportional hazards checked as the treated effect in months 0..6 versus
+  later months (time-varying coefficient, robust SE);
+- :func:`discrete_time_cloglog`: the discrete-time complementary log-log model on person-months.
+
+The Cox engine is written here because lifelines' cluster-robust variance differs from R with
+tied times and takes O(n^2) time; this one is O(n log n) and equals R (tests/reference).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import sparse, stats
+
+from mentorwijs.effects._common import (
+    check_keys,
+    codes,
+    indicator,
+    join_warnings,
+    require_columns,
+    weights,
+    whole_numbers,
+    z_summary,
+)
+from mentorwijs.errors import InputError
+
+SURVIVAL_COLUMNS = ("unit", "person", "cohort", "treated", "weight")
+GROUPS = ((1, "treated"), (0, "control"))
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs
+
+
+def _survival_data(survival: pd.DataFrame, outcome: str, weight: str, cluster: str,
+                   extra: Sequence[str] = ()) -> tuple[pd.DataFrame, list[str]]:
+    time_col, event_col = f"time_{outcome}", f"event_{outcome}"
+    require_columns(survival, [*SURVIVAL_COLUMNS, time_col, event_col, weight, cluster, *extra], "survival")
+    check_keys(survival, ["unit", "person", "cohort", cluster], "survival")
+    data = pd.DataFrame(
+        {
+            "time": whole_numbers(survival, time_col, "survival", minimum=0),
+            "event": indicator(survival, event_col, "survival").astype(np.int64),
+            "treated": indicator(survival, "treated", "survival").astype(np.int64),
+            "w": weights(survival, weight, "survival"),
+            "cluster": survival[cluster].to_numpy(),
+            "person": survival["person"].to_numpy(),
+            "cohort": survival["cohort"].to_numpy(),
+        }
+    )
+    for column in extra:
+        if column not in data:
+            data[column] = survival[column].to_numpy()
+    notes = []
+    zero = data["w"].to_numpy() == 0
+    if zero.any():
+        notes.append(f"{int(zero.sum())} units with weight 0 left out")
+        data = data[~zero].reset_index(drop=True)
+    return data, notes
+
+
+# ---------------------------------------------------------------------------------------------
+# Kaplan-Meier with the infinitesimal-jackknife variance
+
+
+@dataclass(frozen=True)
+class KaplanMeier:
+    """A weighted Kaplan-Meier curve on the whole-month grid 0..``times[-1]``.
+
+    ``survival[k]`` is S(times[k]) (right-continuous: after the events of that month);
+    ``influence`` has one row per cluster of ``clusters``: the sum over the cluster's units of
+    w_i * dS(t)/dw_i (R's ``influence.surv``), so the robust variance is the column sum of squares.
+    """
+
+    times: np.ndarray
+    survival: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    n_risk_weighted: np.ndarray
+    n_event_weighted: np.ndarray
+    influence: np.ndarray
+    clusters: np.ndarray
+    greenwood_var: np.ndarray
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt((self.influence ** 2).sum(axis=0))
+
+
+def km_estimate(time: np.ndarray, event: np.ndarray, w: np.ndarray, cluster: np.ndarray,
+                *, last: int | None = None) -> KaplanMeier:
+    """Weighted Kaplan-Meier on the integer grid 0..``last`` with its IJ influence per cluster.
+
+    ``time`` whole numbers >= 0, ``event`` 0/1, ``w`` weights > 0, ``cluster`` labels.
+    IF_i(S(t)) = -S(t) w_i [ event_i 1(T_i <= t) / (n - d)(T_i) - sum_{s <= min(t, T_i)} d_s / (n_s (n_s - d_s)) ]
+    with n_s, d_s the weighted numbers at risk and of events (the derivative of the product-limit
+    estimator with respect to unit i's weight, times the weight).
+    """
+    time = np.asarray(time, dtype=np.int64)
+    event = np.asarray(event, dtype=np.int64)
+    w = np.asarray(w, dtype=float)
+    last = int(time.max()) if last is None else int(last)
+    T = last + 1
+    tc = np.minimum(time, T)  # times beyond the grid only count as at risk
+    at_risk_w = np.cumsum(np.bincount(tc, weights=w, minlength=T + 1)[::-1])[::-1][:T]
+    at_risk_n = np.cumsum(np.bincount(tc, minlength=T + 1)[::-1])[::-1][:T]
+    ev = event.astype(bool) & (time <= last)
+    d_w = np.bincount(time[ev], weights=w[ev], minlength=T)[:T]
+    d_n = np.bincount(time[ev], minlength=T)[:T]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk_w > 0, d_w / at_risk_w, 0.0)
+        surv = np.cumprod(1.0 - hazard)
+        remaining = at_risk_w - d_w
+        step = np.where((d_w > 0) & (remaining > 0), d_w / (at_risk_w * remaining), 0.0)
+        inv_remaining = np.where(remaining > 0, 1.0 / remaining, 0.0)
+    cum = np.cumsum(step)
+    greenwood = surv ** 2 * cum
+    grid = np.arange(T)
+    # unit x time influence, then summed per cluster
+    own = np.minimum(time, last)
+    A = cum[np.minimum(grid[None, :], own[:, None])]
+    D = (ev[:, None] & (time[:, None] <= grid[None, :])) * inv_remaining[own][:, None]
+    unit_if = -surv[None, :] * w[:, None] * (D - A)
+    unit_if[:, surv <= 0] = 0.0
+    g, clusters = codes(cluster)
+    G = len(clusters)
+    M = sparse.csr_matrix((np.ones(len(g)), (g, np.arange(len(g)))), shape=(G, len(g)))
+    influence = np.asarray(M @ unit_if)
+    return KaplanMeier(
+        times=grid,
+        survival=surv,
+        n_risk=at_risk_n.astype(np.int64),
+        n_event=d_n.astype(np.int64),
+        n_risk_weighted=at_risk_w,
+        n_event_weighted=d_w,
+        influence=influence,
+        clusters=clusters,
+        greenwood_var=greenwood,
+    )
+
+
+def loglog_interval(surv: np.ndarray, se: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Log-log interval for S from the SE of S (R ``conf.type = "log-log"``); [1, 1] where S = 1."""
+    z = stats.norm.ppf(0.5 + level / 2)
+    surv = np.asarray(surv, dtype=float)
+    inner = (surv > 0) & (surv < 1)
+    s = np.where(inner, surv, 0.5)
+    ll = np.log(-np.log(s))
+    se_ll = np.asarray(se) / (s * np.abs(np.log(s)))
+    low = np.where(inner, np.exp(-np.exp(ll + z * se_ll)), np.nan)
+    high = np.where(inner, np.exp(-np.exp(ll - z * se_ll)), np.nan)
+    low = np.where(surv >= 1, 1.0, low)
+    high = np.where(surv >= 1, 1.0, high)
+    return low, high
+
+
+def kaplan_meier(
+    survival: pd.DataFrame,
+    outcome: str,
+    *,
+    weight: str = "weight",
+    cluster: str = "person",
+    level: float = 0.95,
+    variance: str = "robust",
+) -> pd.DataFrame:
+    """Kaplan-Meier curves by group (``treated``, ``control``) on the whole-month grid.
+
+    One row per outcome x group x month 0..(last time in the group): ``n_risk`` units at risk at
+    the start of the month and ``n_event`` events in it (unweighted counts: what disclosure
+    rules look at), ``survival`` the weighted product-limit estimate S(t) (share still in the
+    job after month t), ``se`` its SE and ``ci_low``/``ci_high`` the log-log ``level`` interval.
+    ``variance="robust"`` (default): infinitesimal jackknife clustered on ``cluster``, as R
+    ``survfit(robust=TRUE)``; ``"greenwood"``: Greenwood's formula (only valid unweighted and
+    unclustered; for checks against textbooks).
+    """
+    if variance not in ("robust", "greenwood"):
+        raise InputError(f"unknown Kaplan-Meier variance {variance!r}", hint="use robust or greenwood")
+    data, _ = _survival_data(survival, outcome, weight, cluster)
+    parts = []
+    for value, name in GROUPS:
+        sub = data[data["treated"] == value]
+        if sub.empty:
+            continue
+        km = km_estimate(sub["time"].to_numpy(), sub["event"].to_numpy(), sub["w"].to_numpy(), sub["cluster"].to_numpy())
+        se = km.se if variance == "robust" else np.sqrt(km.greenwood_var)
+        low, high = loglog_interval(km.survival, se, level)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "outcome": outcome,
+                    "group": name,
+                    "time": km.times.astype(np.int64),
+                    "n_risk": km.n_risk,
+                    "n_event": km.n_event,
+                    "survival": km.survival,
+                    "se": se,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True).sort_values(["outcome", "group", "time"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# restricted mean survival time
+
+
+def _rmst_group(sub: pd.DataFrame, horizon: int, clusters: np.ndarray) -> tuple[float, np.ndarray, KaplanMeier, list[str]]:
+    notes = []
+    km = km_estimate(sub["time"].to_numpy(), sub["event"].to_numpy(), sub["w"].to_numpy(), sub["cluster"].to_numpy(),
+                     last=max(horizon - 1, int(sub["time"].max())))
+    if int(sub["time"].max()) < horizon - 1:
+        notes.append(f"follow-up ends before the horizon {horizon}: the last survival value is carried forward")
+    # RMST = integral_0^h S(u) du; S is constant on [t, t+1) for whole-month times
+    rmst_value = float(km.survival[:horizon].sum())
+    infl = km.influence[:, :horizon].sum(axis=1)
+    full = np.zeros(len(clusters))
+    full[np.searchsorted(clusters, km.clusters)] = infl
+    return rmst_value, full, km, notes
+
+
+def rmst(
+    survival: pd.DataFrame,
+    outcome: str,
+    horizon: int = 12,
+    *,
+    weight: str = "weight",
+    cluster: str = "person",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Restricted mean survival time at ``horizon`` months by group and their difference.
+
+    ``rmst_treated`` / ``rmst_control``: the area under the weighted Kaplan-Meier curve from 0 to
+    ``horizon`` (months the baseline job, or paid work, lasted on average within the horizon);
+    ``difference`` = treated - control (months gained). Variance: the influence of each unit,
+    IF_i = sum_t IF_i(S(t)) over the months before the horizon, summed within a person, squared
+    and summed over persons (validation.md). The difference uses the per-person difference of
+    influences, which equals var_treated + var_control because no person is in both groups.
+    CI and p are normal-theory.
+    """
+    if int(horizon) < 1:
+        raise InputError(f"the RMST horizon must be at least 1 month, got {horizon}", hint="set effects.rmst_horizon")
+    data, notes = _survival_data(survival, outcome, weight, cluster)
+    _, clusters = codes(data["cluster"])
+    values, infl, n = {}, {}, {}
+    for value, name in GROUPS:
+        sub = data[data["treated"] == value]
+        if sub.empty:
+            raise InputError(f"the survival table has no {name} units", column="treated")
+        values[name], infl[name], _, more = _rmst_group(sub, int(horizon), clusters)
+        notes += more
+        n[name] = len(sub)
+    diff = values["treated"] - values["control"]
+    var_t = float(infl["treated"] @ infl["treated"])
+    var_c = float(infl["control"] @ infl["control"])
+    d_if = infl["treated"] - infl["control"]
+    se = float(np.sqrt(d_if @ d_if))
+    low, high, p = z_summary(diff, se, level)
+    return pd.DataFrame(
+        {
+            "outcome": [outcome],
+            "horizon": [int(horizon)],
+            "rmst_treated": [values["treated"]],
+            "rmst_control": [values["control"]],
+            "se_treated": [np.sqrt(var_t)],
+            "se_control": [np.sqrt(var_c)],
+            "difference": [diff],
+            "se": [se],
+            "ci_low": [float(low)],
+            "ci_high": [float(high)],
+            "p": [float(p)],
+            "n_treated": [n["treated"]],
+            "n_control": [n["control"]],
+            "converged": [1],
+            "warnings": [join_warnings(notes)],
+        }
+    )
+
+
+def restricted_time_sd(survival: pd.DataFrame, outcome: str, horizon: int, *, group: int = 0,
+                       weight: str = "weight") -> float:
+    """SD of the restricted survival time min(T, horizon) in one group, from its Kaplan-Meier curve.
+
+    E[min(T,h)^2] = integral_0^h 2u S(u) du = sum_{t<h} (2t + 1) S(t) on the whole-month grid.
+    Used to turn an RMST difference into a standardised difference (E-value).
+    """
+    data, _ = _survival_data(survival, outcome, weight, "person")
+    sub = data[data["treated"] == group]
+    km = km_estimate(sub["time"].to_numpy(), sub["event"].to_numpy(), sub["w"].to_numpy(), sub["cluster"].to_numpy(),
+                     last=max(horizon - 1, int(sub["time"].max())))
+    s = km.survival[:horizon]
+    t = np.arange(horizon)
+    mean = s.sum()
+    second = ((2 * t + 1) * s).sum()
+    return float(np.sqrt(max(second - mean ** 2, 0.0)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Cox proportional hazards: Efron ties, weights, strata, (start, stop], robust variance
+
+
+@dataclass(frozen=True)
+class CoxResult:
+    """A fitted weighted Cox model.
+
+    ``coef`` log hazard ratios; ``cov`` the robust (cluster) covariance, ``naive_cov`` the
+    model-based inverse information; ``loglik`` / ``loglik_null`` the partial log-likelihood at
+    the estimate and at 0; ``score_test`` the robust score test of all coefficients = 0 (R's
+    ``rscore``) with ``p`` terms as df.
+    """
+
+    names: tuple[str, ...]
+    coef: np.ndarray
+    cov: np.ndarray
+    naive_cov: np.ndarray
+    loglik: float
+    loglik_null: float
+    score_test: float
+    n: int
+    events: int
+    iterations: int
+    converged: bool
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.clip(np.diag(self.cov), 0, None))
+
+    @property
+    def naive_se(self) -> np.ndarray:
+        return np.sqrt(np.clip(np.diag(self.naive_cov), 0, None))
+
+
+class _CoxData:
+    """Sorted risk-set bookkeeping shared by every Newton step."""
+
+    def __init__(self, stop, event, X, w, strata, entry, ties):
+        n, p = X.shape
+        self.n, self.p = n, p
+        self.X = X - np.average(X, axis=0, weights=w) if n else X
+        self.w = w
+        self.event = event.astype(bool)
+        offset = 0
+        start = np.zeros(n, dtype=np.int64)
+        end = np.zeros(n, dtype=np.int64)
+        s_codes, _ = codes(strata)
+        for s in np.unique(s_codes):
+            rows = np.flatnonzero(s_codes == s)
+            taus = np.unique(stop[rows][self.event[rows]])
+            start[rows] = offset + np.searchsorted(taus, entry[rows], side="right")
+            end[rows] = offset + np.searchsorted(taus, stop[rows], side="right")
+            offset += len(taus)
+        self.J = offset
+        self.start = np.minimum(start, end)
+        self.end = end
+        J = self.J
+        # range operator: cumulative sum of A @ v gives risk-set sums at each event time
+        at_risk = self.end > self.start
+        idx = np.flatnonzero(at_risk)
+        self.A = sparse.csr_matrix(
+            (np.concatenate([np.ones(len(idx)), -np.ones(len(idx))]),
+             (np.concatenate([self.start[idx], self.end[idx]]), np.concatenate([idx, idx]))),
+            shape=(J + 1, n),
+        )
+        deaths = np.flatnonzero(self.event)
+        self.death_j = np.full(n, -1, dtype=np.int64)
+        self.death_j[deaths] = self.end[deaths] - 1
+        self.D = sparse.csr_matrix((np.ones(len(deaths)), (self.death_j[deaths], deaths)), shape=(J, n))
+        self.nd = np.bincount(self.death_j[deaths], minlength=J).astype(float)
+        self.dw = np.bincount(self.death_j[deaths], weights=w[deaths], minlength=J)
+        self.meanwt = np.where(self.nd > 0, self.dw / np.maximum(self.nd, 1), 0.0)
+        # Efron expansion: one row per death, k = 0..d_j-1
+        self.jj = np.repeat(np.arange(J), self.nd.astype(np.int64))
+        first = np.concatenate([[0], np.cumsum(self.nd.astype(np.int64))[:-1]])
+        k = np.arange(len(self.jj)) - first[self.jj]
+        self.frac = k / self.nd[self.jj] if ties == "efron" else np.zeros(len(self.jj))
+        self.XX = (self.X[:, :, None] * self.X[:, None, :]).reshape(n, p * p)
+
+    def risk_sums(self, v: np.ndarray) -> np.ndarray:
+        return np.cumsum(np.asarray(self.A @ v), axis=0)[: self.J]
+
+    def evaluate(self, beta: np.ndarray, *, derivatives: bool = True):
+        X, w, p = self.X, self.w, self.p
+        eta = X @ beta
+        shift = eta.max() if len(eta) else 0.0
+        eta = eta - shift
+        r = np.exp(eta)
+        wr = w * r
+        S0 = self.risk_sums(wr)
+        D0 = np.asarray(self.D @ wr)
+        jj, frac, m = self.jj, self.frac, self.meanwt[self.jj]
+        a = S0[jj] - frac * D0[jj]
+        loglik = float(np.sum((w * eta)[self.event]) - np.sum(m * np.log(a)))
+        if not derivatives:
+            return loglik, None, None, r, None
+        S1 = self.risk_sums(wr[:, None] * X)
+        D1 = np.asarray(self.D @ (wr[:, None] * X))
+        xb = (S1[jj] - frac[:, None] * D1[jj]) / a[:, None]
+        U = (w[:, None] * X)[self.event].sum(axis=0) - (m[:, None] * xb).sum(axis=0)
+        S2 = self.risk_sums(wr[:, None] * self.XX)
+        D2 = np.asarray(self.D @ (wr[:, None] * self.XX))
+        second = ((S2[jj] - frac[:, None] * D2[jj]) / a[:, None]).reshape(-1, p, p) - xb[:, :, None] * xb[:, None, :]
+        info = np.einsum("k,kij->ij", m, second)
+        return loglik, U, info, r, (a, xb)
+
+    def score_residuals(self, beta: np.ndarray) -> np.ndarray:
+        """Per-row score residuals (per unit of weight), R's ``residuals(type = "score")``."""
+        _, _, _, r, (a, xb) = self.evaluate(beta)
+        J, p, X = self.J, self.p, self.X
+        jj, frac, m = self.jj, self.frac, self.meanwt[self.jj]
+        haz = m / a
+        H = np.bincount(jj, weights=haz, minlength=J)
+        HD = np.bincount(jj, weights=haz * (1 - frac), minlength=J)
+        Gx = np.zeros((J, p))
+        GD = np.zeros((J, p))
+        Xavg = np.zeros((J, p))
+        for c in range(p):
+            Gx[:, c] = np.bincount(jj, weights=haz * xb[:, c], minlength=J)
+            GD[:, c] = np.bincount(jj, weights=haz * (1 - frac) * xb[:, c], minlength=J)
+            Xavg[:, c] = np.bincount(jj, weights=xb[:, c], minlength=J)
+        Xavg /= np.maximum(self.nd, 1)[:, None]
+        cH = np.concatenate([[0.0], np.cumsum(H)])
+        cG = np.vstack([np.zeros((1, p)), np.cumsum(Gx, axis=0)])
+        hs = cH[self.end] - cH[self.start]
+        gs = cG[self.end] - cG[self.start]
+        resid = -r[:, None] * (X * hs[:, None] - gs)
+        d = np.flatnonzero(self.event)
+        j = self.death_j[d]
+        resid[d] += X[d] - Xavg[j] + r[d, None] * (X[d] * (H[j] - HD[j])[:, None] - (Gx[j] - GD[j]))
+        return resid
+
+
+def cox_fit(
+    stop: np.ndarray,
+    event: np.ndarray,
+    X: np.ndarray,
+    *,
+    weights: np.ndarray | None = None,
+    strata: np.ndarray | None = None,
+    cluster: np.ndarray | None = None,
+    entry: np.ndarray | None = None,
+    names: Sequence[str] | None = None,
+    ties: str = "efron",
+    max_iter: int = 30,
+    tol: float = 1e-10,
+) -> CoxResult:
+    """Weighted, stratified Cox model on (entry, stop] data with a cluster-robust variance.
+
+    Efron's (default, as R ``coxph``) or Breslow's handling of tied times with weights as R does
+    it (each of the d tied events carries the mean weight of the tied set in the denominator
+    terms). Newton-Raphson from 0 with step halving, stopping when the largest step is below
+    ``tol``. The robust covariance is I^-1 B'B I^-1 with B the weighted score residuals summed
+    per cluster (``cluster`` default: each row its own), R's ``coxph(cluster=)``. ``entry``
+    (default: at risk from the start) gives delayed entry / time-varying covariates.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    n, p = X.shape
+    stop = np.asarray(stop, dtype=float)
+    event = np.asarray(event).astype(np.int64)
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata)
+    cluster = np.arange(n) if cluster is None else np.asarray(cluster)
+    entry = np.full(n, -np.inf) if entry is None else np.asarray(entry, dtype=float)
+    names = tuple(names) if names is not None else tuple(f"x{i}" for i in range(p))
+    if ties not in ("efron", "breslow"):
+        raise InputError(f"unknown ties method {ties!r}", hint="use efron or breslow")
+    if np.any(entry >= stop):
+        raise InputError("a row's entry time is not before its stop time", hint="(entry, stop] intervals need entry < stop")
+    notes: list[str] = []
+    keep = w > 0
+    if not keep.all():
+        notes.append(f"{int((~keep).sum())} rows with weight 0 left out")
+        stop, event, X, w, strata, cluster, entry = (a[keep] for a in (stop, event, X, w, strata, cluster, entry))
+        n = len(stop)
+    data = _CoxData(stop, event, X, w, strata, entry, ties)
+    events = int(event.sum())
+    beta = np.zeros(p)
+    loglik, U, info, _, _ = data.evaluate(beta)
+    loglik_null = loglik
+    converged = False
+    iterations = 0
+    if events == 0:
+        notes.append("no events: the model cannot be estimated")
+        nan = np.full((p, p), np.nan)
+        return CoxResult(names, np.full(p, np.nan), nan, nan, np.nan, np.nan, np.nan, n, 0, 0, False, tuple(notes))
+    for iterations in range(1, max_iter + 1):
+        try:
+            step = np.linalg.solve(info, U)
+        except np.linalg.LinAlgError:
+            notes.append("singular information matrix (collinear covariates or no variation)")
+            break
+        new = beta + step
+        new_ll, new_U, new_info, _, _ = data.evaluate(new)
+        halvings = 0
+        while (not np.isfinite(new_ll) or new_ll < loglik - 1e-12 * abs(loglik)) and halvings < 30:
+            new = (beta + new) / 2
+            new_ll, new_U, new_info, _, _ = data.evaluate(new)
+            halvings += 1
+        moved = np.max(np.abs(new - beta))
+        beta, loglik, U, info = new, new_ll, new_U, new_info
+        if moved < tol:
+            converged = True
+            break
+    if not converged:
+        notes.append(f"Newton-Raphson did not converge in {max_iter} iterations (monotone likelihood?)")
+    if np.any(np.abs(beta) > 15):
+        notes.append("a coefficient is very large: possibly infinite (no events in a group)")
+        converged = False
+    try:
+        naive = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        naive = np.linalg.pinv(info)
+        notes.append("singular information matrix at the estimate")
+        converged = False
+    g, _ = codes(cluster)
+    G = int(g.max()) + 1
+    Gm = sparse.csr_matrix((np.ones(n), (g, np.arange(n))), shape=(G, n))
+    B = np.asarray(Gm @ (w[:, None] * data.score_residuals(beta)))
+    robust = naive @ (B.T @ B) @ naive
+    B0 = np.asarray(Gm @ (w[:, None] * data.score_residuals(np.zeros(p))))
+    u0 = B0.sum(axis=0)
+    try:
+        score = float(u0 @ np.linalg.solve(B0.T @ B0, u0))
+    except np.linalg.LinAlgError:
+        score = float("nan")
+    return CoxResult(names, beta, robust, naive, loglik, loglik_null, score, n, events, iterations, converged, tuple(notes))
+
+
+def design_matrix(df: pd.DataFrame, covariates: Sequence[str], table: str = "survival") -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Numeric design matrix of covariates: numbers as they are, text/categories as indicators.
+
+    A categorical covariate gets one 0/1 column per level except its first level in sorted order
+    (the reference), named ``covariate=level``. Returns the matrix, the column names and a mask of
+    complete rows (rows with a missing covariate are left out by the caller, and counted).
+    """
+    require_columns(df, covariates, table)
+    columns, names = [], []
+    complete = np.ones(len(df), dtype=bool)
+    for cov in covariates:
+        series = df[cov]
+        complete &= series.notna().to_numpy()
+        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+            columns.append(pd.to_numeric(series).to_numpy(dtype=float))
+            names.append(cov)
+        else:
+            levels = sorted(series.dropna().astype(str).unique())
+            for level in levels[1:]:
+                columns.append((series.astype(str) == level).to_numpy(dtype=float))
+                names.append(f"{cov}={level}")
+    X = np.column_stack(columns) if columns else np.zeros((len(df), 0))
+    X = np.where(complete[:, None], X, 0.0)
+    return X, names, complete
+
+
+def _cox_rows(result: CoxResult, outcome: str, model: str, terms: Sequence[str], level: float,
+              notes: Sequence[str]) -> pd.DataFrame:
+    se = result.se
+    low, high, p = z_summary(result.coef, se, level)
+    idx = [result.names.index(t) for t in terms]
+    return pd.DataFrame(
+        {
+            "outcome": outcome,
+            "model": model,
+            "term": [result.names[i] for i in idx],
+            "coef": result.coef[idx],
+            "se": se[idx],
+            "hr": np.exp(result.coef[idx]),
+            "ci_low": np.exp(low[idx]),
+            "ci_high": np.exp(high[idx]),
+            "p": p[idx],
+            "statistic": np.nan,
+            "df": pd.array([pd.NA] * len(idx), dtype="Int64"),
+            "n": result.n,
+            "events": result.events,
+            "converged": int(result.converged),
+            "warnings": join_warnings([*notes, *result.warnings]),
+        }
+    )
+
+
+def cox_model(
+    survival: pd.DataFrame,
+    outcome: str,
+    *,
+    covariates: Sequence[str] = (),
+    strata: str | None = "cohort",
+    weight: str = "weight",
+    cluster: str = "person",
+) -> CoxResult:
+    """Cox model of ``time_<outcome>`` on ``treated`` (+ ``covariates``), stratified, weighted, robust."""
+    extra = [c for c in [*covariates, *([strata] if strata else [])] if c not in ("treated",)]
+    data, notes = _survival_data(survival, outcome, weight, cluster, extra=extra)
+    Xc, names, complete = design_matrix(data, list(covariates), "survival") if covariates else (np.zeros((len(data), 0)), [], np.ones(len(data), bool))
+    if not complete.all():
+        notes.append(f"{int((~complete).sum())} units with a missing covariate left out")
+    X = np.column_stack([data["treated"].to_numpy(dtype=float), Xc])[complete]
+    sub = data[complete]
+    result = cox_fit(
+        sub["time"].to_numpy(), sub["event"].to_numpy(), X,
+        weights=sub["w"].to_numpy(),
+        strata=sub[strata].to_numpy() if strata else None,
+        cluster=sub["cluster"].to_numpy(),
+        names=["treated", *names],
+    )
+    if notes:
+        result = dataclasses.replace(result, warnings=tuple(notes) + result.warnings)
+    return result
+
+
+def cox_models(
+    survival: pd.DataFrame,
+    outcome: str,
+    *,
+    covariates: Sequence[str] = (),
+    strata: str | None = "cohort",
+    weight: str = "weight",
+    cluster: str = "person",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """The ``survival`` table rows of one outcome.
+
+    ``model = "primary"``: ``treated`` + strata(cohort), matching weights, robust variance on
+    person (R ``coxph(Surv(t, e) ~ treated + strata(cohort), weights =, cluster = person)``);
+    ``hr`` is the hazard ratio of ending the job (trainees vs controls, averaged over follow-up),
+    ``ci_low``/``ci_high`` its robust CI, ``p`` the robust Wald p. A second primary row, term
+    ``robust score test``, gives the robust score test of treated = 0 (``statistic``, ``df``,
+    ``p``): the weighted, clustered replacement of the log-rank test.
+    ``model = "adjusted"`` (only when ``covariates`` are given) adds them; all its terms are listed.
+    """
+    primary = cox_model(survival, outcome, strata=strata, weight=weight, cluster=cluster)
+    rows = [_cox_rows(primary, outcome, "primary", ["treated"], level, [])]
+    score_row = rows[0].iloc[[0]].copy()
+    score_row["term"] = "robust score test"
+    for col in ("coef", "se", "hr", "ci_low", "ci_high"):
+        score_row[col] = np.nan
+    score_row["statistic"] = primary.score_test
+    score_row["df"] = pd.array([1], dtype="Int64")
+    score_row["p"] = stats.chi2.sf(primary.score_test, 1)
+    rows.append(score_row)
+    if covariates:
+        adjusted = cox_model(survival, outcome, covariates=covariates, strata=strata, weight=weight, cluster=cluster)
+        rows.append(_cox_rows(adjusted, outcome, "adjusted", list(adjusted.names), level, []))
+    return pd.concat(rows, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# proportional hazards check
+
+
+def ph_test(
+    survival: pd.DataFrame,
+    outcome: str,
+    *,
+    split_month: int = 6,
+    strata: str | None = "cohort",
+    weight: str = "weight",
+    cluster: str = "person",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Proportional hazards checked as a treated x period interaction.
+
+    The Cox model of the primary analysis with the treated effect allowed to differ between
+    months 0..``split_month`` and later months (a time-varying coefficient, fitted on episodes
+    split at ``split_month``). Rows: ``term`` ``treated, months 0-6``, ``treated, months 7-12``
+    (HR in each period) and ``ratio late/early`` (their ratio; its p tests proportional hazards
+    of the treated effect, robust SE clustered on person).
+    """
+    extra = [strata] if strata else []
+    data, notes = _survival_data(survival, outcome, weight, cluster, extra=extra)
+    t = data["time"].to_numpy()
+    e = data["event"].to_numpy()
+    tr = data["treated"].to_numpy(dtype=float)
+    early_stop = np.minimum(t, split_month)
+    early_event = e * (t <= split_month)
+    late = t > split_month
+    n_late = int(late.sum())
+    stop = np.concatenate([early_stop, t[late]]).astype(float)
+    event = np.concatenate([early_event, e[late]])
+    entry = np.concatenate([np.full(len(t), -np.inf), np.full(n_late, float(split_month))])
+    X = np.column_stack([np.concatenate([tr, np.zeros(n_late)]), np.concatenate([np.zeros(len(t)), tr[late]])])
+    rep = lambda a: np.concatenate([a, a[late]])  # noqa: E731
+    result = cox_fit(stop, event, X, weights=rep(data["w"].to_numpy()),
+                     strata=rep(data[strata].to_numpy()) if strata else None,
+                     cluster=rep(data["cluster"].to_numpy()), entry=entry, names=["early", "late"])
+    b, V = result.coef, result.cov
+    diff = b[1] - b[0]
+    se_diff = float(np.sqrt(V[0, 0] + V[1, 1] - 2 * V[0, 1]))
+    est = np.array([b[0], b[1], diff])
+    se = np.array([np.sqrt(V[0, 0]), np.sqrt(V[1, 1]), se_diff])
+    low, high, p = z_summary(est, se, level)
+    last = int(t.max())
+    return pd.DataFrame(
+        {
+            "outcome": outcome,
+            "term": [f"treated, months 0-{split_month}", f"treated, months {split_month + 1}-{last}", "ratio late/early"],
+            "hr": np.exp(est),
+            "ci_low": np.exp(low),
+            "ci_high": np.exp(high),
+            "p": p,
+            "n": len(t),
+            "events": int(e.sum()),
+            "converged": int(result.converged),
+            "warnings": join_warnings([*notes, *result.warnings]),
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# discrete time
+
+
+def person_period(survival: pd.DataFrame, outcome: str, *, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """Expand the survival table to person-months 0..time: ``month`` and ``event`` (1 in the event month).
+
+    Columns ``unit, person, cohort, treated, weight`` and ``keep`` are repeated on every row.
+    """
+    time_col, event_col = f"time_{outcome}", f"event_{outcome}"
+    require_columns(survival, [*SURVIVAL_COLUMNS, time_col, event_col, *keep], "survival")
+    t = whole_numbers(survival, time_col, "survival", minimum=0)
+    e = indicator(survival, event_col, "survival").astype(np.int64)
+    reps = t + 1
+    idx = np.repeat(np.arange(len(survival)), reps)
+    cols = list(dict.fromkeys([*SURVIVAL_COLUMNS, *keep]))
+    out = survival[cols].iloc[idx].reset_index(drop=True)
+    starts = np.concatenate([[0], np.cumsum(reps)[:-1]])
+    out["month"] = (np.arange(len(idx)) - np.repeat(starts, reps)).astype(np.int64)
+    out["event"] = ((out["month"].to_numpy() == t[idx]) & (e[idx] == 1)).astype(np.int64)
+    return out
+
+
+def discrete_time_cloglog(
+    periods: pd.DataFrame,
+    covariates: Sequence[str] = ("treated",),
+    *,
+    period: str = "month",
+    event: str = "event",
+    strata: str | None = None,
+    weight: str = "weight",
+    cluster: str = "person",
+    level: float = 0.95,
+    outcome: str = "",
+) -> pd.DataFrame:
+    """Discrete-time complementary log-log model on person-periods, as a sensitivity analysis.
+
+    P(event in period t | at risk) = 1 - exp(-exp(alpha_t + x'beta)) with one alpha per period
+    (and per ``strata`` value if given): exp(beta) is a hazard ratio of the grouped-time
+    proportional hazards model. Fitted by statsmodels GLM with the weights as ``var_weights``;
+    the covariance is cluster-robust (score sums per ``cluster``) with the CR1 factor
+    G/(G-1) (N-1)/(N-K), as R ``sandwich::vcovCL(type = "HC1")``.
+    """
+    import statsmodels.api as sm
+
+    require_columns(periods, [period, event, weight, cluster, *covariates, *([strata] if strata else [])], "person-period")
+    y = indicator(periods, event, "person-period")
+    w = weights(periods, weight, "person-period")
+    Xc, names, complete = design_matrix(periods, list(covariates), "person-period")
+    notes = []
+    if not complete.all():
+        notes.append(f"{int((~complete).sum())} person-periods with a missing covariate left out")
+    keep = complete & (w > 0)
+    labels = periods[period].astype(str)
+    if strata:
+        labels = periods[strata].astype(str) + "|" + labels
+    # A period without events has an estimated hazard of 0 (its intercept runs to -infinity) and
+    # its rows add nothing to the score of the coefficients: leave them out so the fit converges.
+    with_events = pd.Series(y[keep]).groupby(labels[keep].to_numpy()).transform("sum").to_numpy() > 0
+    empty = np.zeros(len(keep), dtype=bool)
+    empty[np.flatnonzero(keep)[~with_events]] = True
+    if empty.any():
+        notes.append(f"{int(empty.sum())} person-periods in periods without events left out (hazard 0 there)")
+        keep &= ~empty
+    dummies = pd.get_dummies(labels[keep], dtype=float)
+    X = np.column_stack([dummies.to_numpy(), Xc[keep]])
+    g, _ = codes(periods[cluster].to_numpy()[keep])
+    model = sm.GLM(y[keep], X, family=sm.families.Binomial(link=sm.families.links.CLogLog()), var_weights=w[keep])
+    import warnings as _warnings
+
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        fit = model.fit(method="newton", maxiter=100, tol=1e-10, disp=False)
+    converged = bool(fit.mle_retvals.get("converged", False))
+    notes += sorted({str(c.message).splitlines()[0] for c in caught})
+    scores = model.score_obs(fit.params)
+    G = int(g.max()) + 1
+    Gm = sparse.csr_matrix((np.ones(len(g)), (g, np.arange(len(g)))), shape=(G, len(g)))
+    B = np.asarray(Gm @ scores)
+    bread = np.linalg.pinv(-model.hessian(fit.params, observed=False))  # expected information, as R glm + sandwich
+    N, K = X.shape
+    factor = G / (G - 1) * (N - 1) / (N - K)
+    cov = factor * bread @ (B.T @ B) @ bread
+    k0 = dummies.shape[1]
+    coef = fit.params[k0:]
+    se = np.sqrt(np.diag(cov)[k0:])
+    low, high, p = z_summary(coef, se, level)
+    return pd.DataFrame(
+        {
+            "outcome": outcome,
+            "model": "cloglog",
+            "term": names,
+            "coef": coef,
+            "se": se,
+            "hr": np.exp(coef),
+            "ci_low": np.exp(low),
+            "ci_high": np.exp(high),
+            "p": p,
+            "n": int(keep.sum()),
+            "events": int(y[keep].sum()),
+            "converged": int(converged),
+            "warnings": join_warnings(notes),
+            "small_sample_factor": factor,
+        }
+    )
+
+
+def cloglog_model(survival: pd.DataFrame, outcome: str, *, strata: str | None = None, weight: str = "weight",
+                  cluster: str = "person", level: float = 0.95) -> pd.DataFrame:
+    """:func:`discrete_time_cloglog` of ``treated`` on the person-months 0..time of one outcome."""
+    keep = [c for c in {cluster, weight, *([strata] if strata else [])} if c not in SURVIVAL_COLUMNS]
+    periods = person_period(survival, outcome, keep=keep)
+    table = discrete_time_cloglog(periods, ["treated"], strata=strata, weight=weight, cluster=cluster,
+                                  level=level, outcome=outcome)
+    return table.drop(columns="small_sample_factor")
+
+
+# ---------------------------------------------------------------------------------------------
+# classical log-rank (unweighted; for textbook checks only)
+
+
+def logrank_test(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> tuple[float, float]:
+    """Classical two-group log-rank chi-square (hypergeometric variance) and its p-value.
+
+    Unweighted and unclustered: the textbook test, kept to check against published examples.
+    With matching weights and repeated persons use the robust score test of :func:`cox_models`.
+    """
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event).astype(bool)
+    group = np.asarray(group).astype(bool)
+    o_minus_e, var = 0.0, 0.0
+    for t in np.unique(time[event]):
+        at_risk = time >= t
+        n = at_risk.sum()
+        n1 = (at_risk & group).sum()
+        d = (event & (time == t)).sum()
+        d1 = (event & (time == t) & group).sum()
+        o_minus_e += d1 - d * n1 / n
+        if n > 1:
+            var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
+    chi2 = o_minus_e ** 2 / var
+    return float(chi2), float(stats.chi2.sf(chi2, 1))

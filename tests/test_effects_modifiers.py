@@ -1,0 +1,119 @@
+"""Effect modifiers: subgroup weights through the pairs, subgroup estimates, interactions whose
+variance accounts for controls shared between subgroups (checked against a stacked, fully
+interacted regression), suppression of small subgroups."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+from scipy import stats
+
+from mentorwijs.effects import did_pooled, modifier_levels, modifiers, subgroup_weights
+from mentorwijs.effects.montecarlo import Scenario, simulate_matched_study
+from mentorwijs.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def study():
+    # a small pool so that controls serve trainees of both subgroups
+    s = replace(Scenario(), n_trainees=60, n_cohorts=3, pool_persons=500, controls_per_trainee=20, first_month=-3)
+    st = simulate_matched_study(s, np.random.default_rng(3))
+    rng = np.random.default_rng(4)
+    units = st.survival[["unit", "treated", "temporary_contract"]].copy()
+    units["guided"] = np.where(units["treated"] == 1, rng.integers(1, 20, len(units)), np.nan)
+    return st.panel, st.pairs, units
+
+
+def _subgroup_panel(panel, pairs, trainee_units):
+    pw = pairs[pairs["trainee_unit"].isin(trainee_units)].groupby("control_unit")["weight"].sum()
+    trainees = panel[(panel["treated"] == 1) & panel["unit"].isin(trainee_units)]
+    controls = panel[(panel["treated"] == 0) & panel["unit"].isin(pw.index)].copy()
+    controls["weight"] = controls["unit"].map(pw)
+    return pd.concat([trainees, controls], ignore_index=True)
+
+
+def test_control_weights_split_over_subgroups_add_up_to_the_matching_weight(study):
+    panel, pairs, units = study
+    _, level = modifier_levels(units, {"name": "few", "column": "guided", "below": 10})
+    trainees = level[units.set_index("unit")["treated"] == 1]
+    split = subgroup_weights(pairs, trainees)
+    assert split["control_unit"].duplicated().any()  # some controls are in both subgroups
+    total = split.groupby("control_unit")["weight"].sum()
+    matching = panel.drop_duplicates("unit").set_index("unit")["weight"]
+    np.testing.assert_allclose(total.to_numpy(), matching.loc[total.index].to_numpy(), rtol=1e-12)
+
+
+def test_subgroup_estimates_and_interaction(study):
+    panel, pairs, units = study
+    table = modifiers(panel, pairs, units, [{"name": "few", "column": "guided", "below": 10}],
+                      outcome="employed_1h", reference_month=-3, followup_months=12)
+    assert table["level"].tolist() == ["<10", ">=10"] and (table["reference_level"] == "<10").all()
+    lev = units.dropna(subset=["guided"]).assign(level=lambda d: np.where(d["guided"] < 10, "<10", ">=10"))
+    for _, row in table.iterrows():
+        tu = lev.loc[lev["level"] == row["level"], "unit"]
+        sub = _subgroup_panel(panel, pairs, tu)
+        ref = did_pooled(sub, "employed_1h", -3, followup_months=12).iloc[0]
+        assert row["estimate"] == pytest.approx(ref["estimate"], rel=1e-12)
+        assert row["se"] == pytest.approx(ref["se"], rel=1e-12)
+        assert row["n_treated"] == len(tu)
+    b = table.iloc[1]
+    assert b["interaction"] == pytest.approx(b["estimate"] - table.iloc[0]["estimate"], rel=1e-12)
+    assert b["min_detectable_interaction"] == pytest.approx((stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * b["interaction_se"])
+
+    # the stacked, fully interacted regression (controls repeated per subgroup with their
+    # subgroup weight, clustered on person) gives the interaction's SE up to the CR1 factors
+    parts = []
+    for name in ("<10", ">=10"):
+        part = _subgroup_panel(panel, pairs, lev.loc[lev["level"] == name, "unit"])
+        parts.append(part.assign(B=int(name == ">=10")))
+    stacked = pd.concat(parts, ignore_index=True)
+    stacked = stacked[stacked["observed"] == 1]
+    fit = smf.wls("employed_1h ~ C(month, Treatment(-3)) * treated * B", data=stacked, weights=stacked["weight"]).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(stacked["person"])[0], "use_correction": False})
+    names = [f"C(month, Treatment(-3))[T.{m}]:treated:B" for m in range(1, 13)]
+    a = np.full(12, 1 / 12)
+    assert b["interaction"] == pytest.approx(a @ fit.params[names].to_numpy(), abs=1e-10)
+    stacked_se = np.sqrt(a @ fit.cov_params().loc[names, names].to_numpy() @ a)
+    assert b["interaction_se"] == pytest.approx(stacked_se, rel=0.01)
+    # treating the subgroups as independent would be visibly wrong here
+    independent = np.hypot(table.iloc[0]["se"], b["se"])
+    assert abs(independent / stacked_se - 1) > 0.02
+
+
+def test_small_subgroups_are_suppressed_and_flagged_not_dropped(study):
+    panel, pairs, units = study
+    table = modifiers(panel, pairs, units, [{"name": "few", "column": "guided", "below": 3}],
+                      outcome="employed_1h", reference_month=-3, followup_months=12)
+    small = table[table["level"] == "<3"].iloc[0]
+    assert small["n_treated"] < 10 and small["suppressed"] == 1 and np.isnan(small["estimate"])
+    assert "fewer than 10 trainees" in small["warnings"]
+    other = table[table["level"] == ">=3"].iloc[0]
+    # the reference level is "<3": no interaction can be formed
+    assert other["suppressed"] == 1 and np.isnan(other["interaction"]) and np.isfinite(other["estimate"])
+
+
+def test_missing_modifier_values_form_their_own_level(study):
+    panel, pairs, units = study
+    u = units.copy()
+    trainee_rows = u.index[u["treated"] == 1][:12]
+    u.loc[trainee_rows, "guided"] = np.nan
+    table = modifiers(panel, pairs, u, [{"name": "few", "column": "guided", "below": 10}],
+                      outcome="employed_1h", reference_month=-3, followup_months=12)
+    assert table["level"].tolist()[-1] == "missing"
+    assert table["n_treated"].sum() == 60
+
+
+def test_modifier_input_errors(study):
+    panel, pairs, units = study
+    with pytest.raises(InputError, match="distinct values"):
+        modifiers(panel, pairs, units.assign(guided=np.arange(len(units))), ["guided"],
+                  outcome="employed_1h", reference_month=-3)
+    with pytest.raises(InputError, match="no row"):
+        modifiers(panel, pairs, units.iloc[5:], ["temporary_contract"], outcome="employed_1h", reference_month=-3)
+    with pytest.raises(InputError, match="no column"):
+        modifiers(panel, pairs.drop(columns="weight"), units, ["temporary_contract"], outcome="employed_1h",
+                  reference_month=-3)
