@@ -120,3 +120,77 @@ def write_register_fixture(root: Path, *, key: bytes = DEMO_KEY, payroll: pd.Dat
     (root / "data" / "processed").mkdir(parents=True, exist_ok=True)
     trainees.to_parquet(root / "data" / "processed" / "trainees.parquet", index=False)
     return base_config()
+
+
+# --------------------------------------------------------------------------------------
+# shared pytest fixtures and helpers
+
+import pytest  # noqa: E402
+
+from mentorwijs.pseudonymise import pseudonym  # noqa: E402
+
+
+def person_of(number: str, key: bytes = DEMO_KEY) -> str:
+    """``person`` of register person ``R<number>`` (nine digits)."""
+    return pseudonym(f"R{int(number):09d}", key, "rin")
+
+
+def trainee_of(study_number: str, key: bytes = DEMO_KEY) -> str:
+    return pseudonym(study_number, key, "study")
+
+
+def unit_of(person: str, cohort: str) -> str:
+    return f"{person}:{cohort}"
+
+
+@pytest.fixture(scope="session")
+def register_run(tmp_path_factory):
+    """The whole register part run once on the fixture: (root folder, config)."""
+    from mentorwijs.register.steps import run_register
+
+    root = tmp_path_factory.mktemp("register_fixture")
+    config = write_register_fixture(root)
+    run_register(config, root=root)
+    return root, config
+
+
+@pytest.fixture(scope="session")
+def all_units_panel(register_run):
+    """Panel and survival of every candidate unit (weight 1), to check outcomes person by person."""
+    from mentorwijs.register.candidates import Anchors, EligibilityRule
+    from mentorwijs.register.panel import matched_panel_and_survival
+    from mentorwijs.register.steps import PATHS, window_of
+
+    root, config = register_run
+    read = lambda name: pd.read_parquet(root / PATHS[name])  # noqa: E731
+    units = read("candidates").assign(weight=1.0, pscore=0.5)
+    panel, survival = matched_panel_and_survival(
+        units, pd.read_parquet(root / "data/processed/trainees.parquet"), read("persons"), read("person_months"),
+        read("employer_months"), read("migrations"), window=window_of(config["register"]["window"]),
+        anchors=Anchors.from_config(config["anchors"]), rule=EligibilityRule.from_config(config["candidates"]))
+    return panel, survival
+
+
+def write_config_file(root: Path, config: dict) -> Path:
+    """``config.yaml`` (and its schema beside it) under ``root``, for the command line."""
+    import shutil
+
+    import yaml
+
+    schema = root / "workflow" / "schemas" / "config.schema.json"
+    schema.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "workflow" / "schemas" / "config.schema.json", schema)
+    path = root / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def run_steps(config: dict, root: Path, *, until: str) -> None:
+    """Run the register steps in order up to and including ``until``."""
+    from mentorwijs.register.steps import register_plan
+
+    for step in register_plan(config, root=root):
+        step.function(**step.arguments)
+        if step.name == until:
+            return
+    raise ValueError(until)
