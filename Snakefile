@@ -3,6 +3,7 @@
 Targets (see README.md):
   all             the three parts in one place (the synthetic study)
   simulate        the built-in synthetic raw study (when study.synthetic is true)
+  register        the register part (CBS environment): matched panel, survival, balance, flow
 
 Run `snakemake --cores all` for everything, or name a target. Every rule logs to logs/.
 """
@@ -20,9 +21,19 @@ validate(config, "workflow/schemas/config.schema.json")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
+include: "workflow/rules/register.smk"
 
 
 rule all:
     default_target: True
     input:
         synthetic_outputs(),
+
+
+rule register:
+    input:
+        "data/processed/panel.parquet",
+        "data/processed/survival.parquet",
+        "reports/tables/balance.csv",
+        "reports/tables/ps_overlap.csv",
+        "reports/tables/flow.csv",

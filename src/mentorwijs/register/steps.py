@@ -81,6 +81,13 @@ def window_of(section: Mapping[str, str]) -> tuple[int, int]:
     return first, last
 
 
+def _spec(variables: Mapping | None, codes: Mapping | None) -> tuple[dict, dict]:
+    """``register.variables`` and ``register.codes`` merged over the defaults of docs/raw-data.md."""
+    from mentorwijs.register import spec
+
+    return spec.variables(variables), spec.codes(codes)
+
+
 def _pseudonym_key(synthetic: bool) -> bytes:
     from mentorwijs.pseudonymise import load_key
 
@@ -99,7 +106,8 @@ def persons_step(*, key_file: PathLike, persons_file: PathLike, education_file: 
     from mentorwijs.register import persons as P
     from mentorwijs.register.extracts import read_extract
 
-    v = variables
+    v, codes = _spec(variables, codes)
+    variables = v
     exclusions = Exclusions()
     trainees = P.check_trainees(read_parquet(trainees_file), file=trainees_file)
     raw = read_extract(persons_file, [v["person_type"], v["person"], *v["persons"].values()], kind="person")
@@ -141,6 +149,7 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
     from mentorwijs.register.check import coverage_problem
     from mentorwijs.register.extracts import read_extract
 
+    variables, codes = _spec(variables, codes)
     win = window_of(window)
     exclusions = Exclusions()
     person_table = read_parquet(persons)
@@ -188,6 +197,7 @@ def benefits_step(*, socioeconomic_file: PathLike, persons: PathLike, out_benefi
     from mentorwijs.register.extracts import read_extract
     from mentorwijs.register.socioeconomic import benefit_months, socioeconomic_columns
 
+    variables, codes = _spec(variables, codes)
     exclusions = Exclusions()
     raw = read_extract(socioeconomic_file, socioeconomic_columns(variables), kind="socio-economic (SECM)")
     benefits = benefit_months(raw, read_parquet(persons), variables=variables, codes=codes, window=window_of(window),
@@ -209,6 +219,7 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
     from mentorwijs.register.extracts import read_extract
     from mentorwijs.register.persons import check_trainees
 
+    variables, codes = _spec(variables, codes)
     exclusions = Exclusions()
     person_table = read_parquet(persons)
     spells = R.residence_spells(read_extract(residence_file, R.residence_columns(variables), kind="residence"),
@@ -290,6 +301,18 @@ def flow_step(*, fragments: Sequence[PathLike], out_flow: PathLike) -> None:
     write_flow(fragments, out_flow)
 
 
+#: Step function per rule name (``workflow/rules/register.smk``).
+STEPS: dict[str, Callable[..., None]] = {
+    "register_persons": persons_step,
+    "register_payroll": payroll_step,
+    "register_benefits": benefits_step,
+    "register_candidates": candidates_step,
+    "register_matching": matching_step,
+    "register_panel": panel_step,
+    "register_flow": flow_step,
+}
+
+
 # --------------------------------------------------------------------------------------
 # the plan: the same steps with arguments from the configuration
 
@@ -307,14 +330,17 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_
     Paths are built with :mod:`pathlib` from the configuration's forward-slash paths, so the
     plan is the same on Windows.
     """
-    from mentorwijs.register import spec
+    from mentorwijs.errors import ConfigError
 
     root = root if isinstance(root, PurePath) else Path(root)
     out_root = root if out_root is None else (out_root if isinstance(out_root, PurePath) else Path(out_root))
     reg = config["register"]
     files = reg["files"]
-    variables = spec.variables(reg.get("variables"))
-    codes = spec.codes(reg.get("codes"))
+    for section in ("candidates", "matching"):
+        if section not in config:
+            raise ConfigError(f"config.yaml has no {section!r} section", hint="the register part needs candidates and matching")
+    variables = reg.get("variables", {})
+    codes = reg.get("codes", {})
     checks = reg.get("checks", {})
     max_bad = float(checks.get("max_bad_share", 0.01))
     min_month_share = float(checks.get("min_month_share", 0.5))
