@@ -70,16 +70,36 @@ def days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
     return days_from_civil(nxt_year, nxt_month, np.ones_like(month)) - days_from_civil(year, month, np.ones_like(month))
 
 
+def _by_table(values: np.ndarray, function) -> np.ndarray:
+    """``function(values)`` computed once per value in their range and looked up (the values of
+    a register column span a small range compared with their number)."""
+    values = np.asarray(values, dtype=np.int64)
+    if values.size < 4096:
+        return function(values)
+    lo, hi = int(values.min()), int(values.max())
+    if hi - lo > 4 * values.size:
+        uniques, index = np.unique(values, return_inverse=True)
+        return function(uniques)[index]
+    return function(np.arange(lo, hi + 1, dtype=np.int64))[values - lo]
+
+
 def month_of_day(days: np.ndarray) -> np.ndarray:
     """The integer month a day falls in."""
-    y, m, _ = civil_from_days(days)
-    return y * 12 + m - 1
+
+    def compute(d: np.ndarray) -> np.ndarray:
+        y, m, _ = civil_from_days(d)
+        return y * 12 + m - 1
+
+    return _by_table(days, compute)
 
 
 def first_day(months: np.ndarray) -> np.ndarray:
     """First day (days since 1970-01-01) of integer months."""
-    months = np.asarray(months, dtype=np.int64)
-    return days_from_civil(months // 12, months % 12 + 1, np.ones_like(months))
+
+    def compute(m: np.ndarray) -> np.ndarray:
+        return days_from_civil(m // 12, m % 12 + 1, np.ones_like(m))
+
+    return _by_table(months, compute)
 
 
 def last_day(months: np.ndarray) -> np.ndarray:

@@ -8,8 +8,8 @@ cohort's reference month (so one person may be a candidate in several cohorts, s
 
 Eligibility (``candidates`` in config.yaml), checked at the unit's reference month:
 
-- ``region``: living in a control region of the pair (candidates only; trainees come from
-  their training group's intervention region);
+- ``region``: living in a control region of the pair on the last day of the reference month
+  (candidates only; trainees come from their training group's intervention region);
 - ``age``: aged ``age_min`` up to the state-pension age of that year;
 - ``paid_work``: at least ``min_hours`` paid hours in the reference month;
 - ``marker``: a target-group marker in the ``marker_window_months`` months ending at the
@@ -313,27 +313,27 @@ def tenure_years(units: pd.DataFrame, employer_at_ref: np.ndarray, employer_mont
     job start date (``SDATUMAANVANGIKVORG``) of the employer's jobs in that run, or at the
     run's first month when the dates are unknown or later.
     """
-    em = employer_months.sort_values(["pid", "employer", "month"], kind="mergesort")
-    pid = em["pid"].to_numpy(np.int64)
-    emp = em["employer"].to_numpy(np.int64)
-    month = em["month"].to_numpy(np.int64)
-    new = np.r_[True, (pid[1:] != pid[:-1]) | (emp[1:] != emp[:-1]) | (month[1:] - month[:-1] > gap_months)]
-    spell = np.cumsum(new) - 1
-    spell_first = month[new][spell]
-    js = em["job_start"].to_numpy(np.int64)
-    js = np.where(js >= 0, js, np.iinfo(np.int64).max)
-    cummin = pd.Series(js).groupby(spell).cummin().to_numpy()
-    start = np.minimum(cummin, first_day(spell_first))
+    pid = employer_months["pid"].to_numpy(np.int64)
+    emp = employer_months["employer"].to_numpy(np.int64)
+    month = employer_months["month"].to_numpy(np.int64)
     n_emp = int(max(emp.max(initial=0), np.max(employer_at_ref, initial=0))) + 2
     n_month = int(max(month.max(initial=0), units["reference"].max())) + 2
     key = (pid * n_emp + emp) * n_month + month
+    order = np.argsort(key, kind="stable")
+    key, month = key[order], month[order]
+    pair = key // n_month
+    new = np.r_[True, (pair[1:] != pair[:-1]) | (month[1:] - month[:-1] > gap_months)] if len(key) else np.zeros(0, bool)
+    spell = np.cumsum(new) - 1
+    spell_first = month[new][spell]
+    js = employer_months["job_start"].to_numpy(np.int64)[order]
+    js = np.where(js >= 0, js, np.iinfo(np.int64).max)
+    cummin = pd.Series(js).groupby(spell).cummin().to_numpy() if len(js) else js
     want = (units["pid"].to_numpy(np.int64) * n_emp + employer_at_ref.astype(np.int64)) * n_month + units["reference"].to_numpy(np.int64)
-    pos = np.searchsorted(key, want)
-    pos = np.minimum(pos, len(key) - 1)
-    hit = (len(key) > 0) & (key[pos] == want) & (employer_at_ref >= 0)
+    pos = np.minimum(np.searchsorted(key, want), max(len(key) - 1, 0))
+    hit = (len(key) > 0) & (key[pos] == want) & (employer_at_ref >= 0) if len(key) else np.zeros(len(want), bool)
+    start = np.minimum(cummin[pos], first_day(spell_first[pos])) if len(key) else np.zeros(len(want))
     end = last_day(units["reference"].to_numpy(np.int64)) + 1
-    years = np.where(hit, (end - start[pos]) / 365.25, np.nan)
-    return years
+    return np.where(hit, (end - start) / 365.25, np.nan)
 
 
 def employer_register(employers_at_ref: np.ndarray, years: np.ndarray, businesses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -481,8 +481,8 @@ def build_candidates(
     flow.append(("employees", FLOW_ORDER["eligible"], "eligible", int(len(t_units))))
 
     # only cohorts with an eligible trainee need candidates
-    live = set(zip(t_units["region_pair"], t_units["cohort"]))
-    in_live = np.array([(p, c) in live for p, c in zip(base["region_pair"], base["cohort"])], dtype=bool)
+    live = pd.MultiIndex.from_frame(t_units[["region_pair", "cohort"]].astype(str)).unique()
+    in_live = pd.MultiIndex.from_frame(base[["region_pair", "cohort"]].astype(str)).isin(live)
     removed[("candidates", "in a cohort without an eligible trainee")] = int((~in_live).sum())
     base = base[in_live].reset_index(drop=True)
     c_ok = eligibility(base, persons, arrays, rule=rule, anchors=anchors)

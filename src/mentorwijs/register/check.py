@@ -110,8 +110,9 @@ def check_register(
     from mentorwijs.register.payroll import payroll_columns
     from mentorwijs.register.persons import lookup_pids, person_table
     from mentorwijs.register.residence import residence_columns
-    from mentorwijs.register.socioeconomic import socioeconomic_columns
     from mentorwijs.flow import Exclusions
+    from mentorwijs.register.socioeconomic import socioeconomic_columns
+    from mentorwijs.register.spec import code_in
 
     v = variables
     pt, pn = v["person_type"], v["person"]
@@ -193,6 +194,10 @@ def check_register(
         share = float(bad.mean()) if len(bad) else 0.0
         rows.append(_row("dates", path, "error" if share > max_bad_share else ("warning" if share else "ok"), share,
                          f"{int(bad.sum())} pay period(s) with a start or end that is not a date YYYYMMDD"))
+        if table.num_rows:
+            share = {name: float(code_in(table[pv["period_type"]], values).mean()) for name, values in codes["period_type"].items()}
+            rows.append(_row("period_types", path, "ok", share.get("four_weekly", float("nan")),
+                             "pay periods: " + ", ".join(f"{name} {v:.1%}" for name, v in share.items())))
         months = month_of_day(start[~bad])
         people = pc.binary_join_element_wise(text(table[pt]), text(table[pn]), "").to_numpy(zero_copy_only=False)[~bad]
         if len(months):

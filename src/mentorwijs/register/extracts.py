@@ -110,6 +110,10 @@ def _sav_text(values) -> pa.Array:
     import pandas as pd
 
     series = pd.Series(values)
+    if series.dtype.kind == "M" or (series.dtype == object and series.map(lambda v: hasattr(v, "strftime")).any()):
+        # an SPSS date variable (pyreadstat converts it): back to the YYYYMMDD text of the other extracts
+        dates = pd.to_datetime(series, errors="coerce")
+        return pa.array(dates.dt.strftime("%Y%m%d").fillna("").tolist(), type=pa.string())
     if series.dtype.kind in "fiu":
         x = series.to_numpy(dtype="float64", na_value=np.nan)
         text = np.empty(len(x), dtype=object)
@@ -145,22 +149,25 @@ def text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
 
 
 def parse_dates(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """``YYYYMMDD`` text -> (days since 1970-01-01 as int64, status OK/EMPTY/BAD)."""
-    s = text(column)
-    n = len(s)
-    length = pc.utf8_length(s).to_numpy(zero_copy_only=False)
-    empty = length == 0
-    digits = pc.fill_null(pc.utf8_is_digit(s), False).to_numpy(zero_copy_only=False) & (length == 8)
-    if digits.all():
-        ints = pc.cast(s, pa.int64()).to_numpy(zero_copy_only=False)
-    else:
-        ints = np.zeros(n, dtype=np.int64)
-        if digits.any():
-            ints[digits] = pc.cast(pc.filter(s, pa.array(digits)), pa.int64()).to_numpy(zero_copy_only=False)
+    """``YYYYMMDD`` text -> (days since 1970-01-01 as int64, status OK/EMPTY/BAD).
+
+    The distinct texts are parsed once (a date column has a few thousand distinct values in
+    millions of rows) and indexed back.
+    """
+    from mentorwijs.register.spec import dictionary
+
+    distinct, index = dictionary(column)
+    if not distinct:
+        return np.zeros(len(index), dtype=np.int64), np.zeros(len(index), dtype=np.int8)
+    values = np.array(distinct, dtype=object)
+    digits = np.array([len(v) == 8 and v.isdigit() for v in distinct], dtype=bool)
+    empty = np.array([v == "" for v in distinct], dtype=bool)
+    ints = np.zeros(len(values), dtype=np.int64)
+    ints[digits] = values[digits].astype(np.int64)
     days, valid = yyyymmdd_to_days(ints)
     valid &= digits
     status = np.where(valid, OK, np.where(empty, EMPTY, BAD)).astype(np.int8)
-    return days, status
+    return days[index], status[index]
 
 
 def parse_numbers(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:

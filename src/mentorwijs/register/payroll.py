@@ -159,6 +159,21 @@ def parse_statements(
     return frame
 
 
+def group_codes(key: np.ndarray) -> np.ndarray:
+    """Codes 0, 1, ... of integer keys in sorted order of the keys (like ``np.unique``'s inverse).
+
+    Keys that arrive sorted are coded in one pass; others by hashing, which is fast when
+    they take few distinct values.
+    """
+    key = np.asarray(key)
+    if len(key) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if (key[1:] >= key[:-1]).all():
+        return np.cumsum(np.r_[False, key[1:] != key[:-1]])
+    codes, _ = pd.factorize(key, sort=True)
+    return codes.astype(np.int64)
+
+
 def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of text values in sorted order of the text, and the sorted uniques."""
     array = pa.array(values.array)
@@ -197,16 +212,16 @@ def combine_statements(parts: Sequence[pd.DataFrame], *, exclusions: Exclusions)
     ikv, _ = _sorted_codes(frame["ikvid"])
     pid = frame["pid"].to_numpy(np.int64)
     pair_key = pid * (len(employers) + 1) + employer
-    pair_u, pair = np.unique(pair_key, return_inverse=True)
+    pair = group_codes(pair_key)
     job_key = pair.astype(np.int64) * (int(ikv.max()) + 1) + ikv
-    _, job = np.unique(job_key, return_inverse=True)
+    job = group_codes(job_key)
 
     start = frame["start"].to_numpy(np.int64)
     length = frame["end"].to_numpy(np.int64) - start
     period_key = (start - start.min()) * (int(length.max()) + 1) + length
-    _, period = np.unique(period_key, return_inverse=True)
+    period = group_codes(period_key)
     group_key = job.astype(np.int64) * (int(period.max()) + 1) + period
-    _, group = np.unique(group_key, return_inverse=True)
+    group = group_codes(group_key)
     n_groups = int(group.max()) + 1
 
     hours = frame["hours"].to_numpy(np.float64)
@@ -295,7 +310,7 @@ def job_months(pieces: pd.DataFrame, *, window: tuple[int, int]) -> pd.DataFrame
     """Pieces summed per job and month; attributes from the piece with the most hours."""
     n_months = window[1] - window[0] + 1
     key = pieces["job"].to_numpy(np.int64) * n_months + (pieces["month"].to_numpy(np.int64) - window[0])
-    _, group = np.unique(key, return_inverse=True)
+    group = group_codes(key)
     n = int(group.max()) + 1 if len(group) else 0
     hours = pieces["hours"].to_numpy()
     rows = _first_per_group(group, -hours)
@@ -320,7 +335,7 @@ def person_months(jobs: pd.DataFrame, *, window: tuple[int, int]) -> pd.DataFram
     """
     n_months = window[1] - window[0] + 1
     key = jobs["pid"].to_numpy(np.int64) * n_months + (jobs["month"].to_numpy(np.int64) - window[0])
-    _, group = np.unique(key, return_inverse=True)
+    group = group_codes(key)
     n = int(group.max()) + 1 if len(group) else 0
     hours = jobs["hours"].to_numpy()
     rows = _first_per_group(group, jobs["job"].to_numpy(), jobs["employer"].to_numpy(), -hours)
@@ -355,7 +370,7 @@ def employer_months(jobs: pd.DataFrame, *, window: tuple[int, int]) -> pd.DataFr
     days since 1970-01-01, -1 when unknown)."""
     n_months = window[1] - window[0] + 1
     key = jobs["pair"].to_numpy(np.int64) * n_months + (jobs["month"].to_numpy(np.int64) - window[0])
-    _, group = np.unique(key, return_inverse=True)
+    group = group_codes(key)
     n = int(group.max()) + 1 if len(group) else 0
     rows = _first_per_group(group)
     first = jobs.iloc[rows]

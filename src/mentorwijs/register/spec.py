@@ -149,18 +149,33 @@ def normalise_codes(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
     return pc.if_else(digits, stripped, s)
 
 
+def dictionary(column: pa.ChunkedArray | pa.Array) -> tuple[list[str], np.ndarray]:
+    """The distinct texts of a column (blanks trimmed, nulls as '') and each row's index into them.
+
+    Code columns hold a handful of distinct values in millions of rows: working on the
+    distinct values and indexing back is much faster than comparing every row.
+    """
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks else pa.array([], pa.string())
+    encoded = pc.dictionary_encode(pc.fill_null(column, ""))
+    values = [str(v).strip() for v in encoded.dictionary.to_pylist()]
+    return values, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def code_in(column: pa.ChunkedArray | pa.Array, values) -> np.ndarray:
     """Boolean mask: the normalised code is one of ``values`` (normalised too)."""
-    wanted = pa.array(sorted({normalise_code(v) for v in values}), type=pa.string())
-    return pc.fill_null(pc.is_in(normalise_codes(column), value_set=wanted), False).to_numpy(zero_copy_only=False)
+    wanted = {normalise_code(v) for v in values}
+    distinct, index = dictionary(column)
+    hit = np.array([normalise_code(v) in wanted for v in distinct], dtype=bool)
+    return hit[index] if len(distinct) else np.zeros(len(index), dtype=bool)
 
 
 def categorise(column: pa.ChunkedArray | pa.Array, mapping: Mapping[str, list], *, default: str = UNKNOWN) -> np.ndarray:
     """Category per value from ``{category: [codes]}`` (normalised codes); ``default`` otherwise."""
-    result = np.full(len(column), default, dtype=object)
-    for category, values in mapping.items():
-        result[code_in(column, values)] = category
-    return result
+    lookup = {normalise_code(code): category for category, codes_ in mapping.items() for code in codes_}
+    distinct, index = dictionary(column)
+    names = np.array([lookup.get(normalise_code(v), default) for v in distinct] + [default], dtype=object)
+    return names[index] if len(distinct) else np.full(len(index), default, dtype=object)
 
 
 def categorise_prefix(column: pa.ChunkedArray | pa.Array, mapping: Mapping[str, list], *, default: str = UNKNOWN) -> np.ndarray:

@@ -274,7 +274,7 @@ def matching_step(*, candidates: PathLike, out_pairs: PathLike, out_matched: Pat
     write_parquet(result.matched, out_matched)
     write_csv_table(result.balance, out_balance, sort_by=["covariate"])
     write_csv_table(result.overlap, out_overlap, sort_by=["bin"])
-    write_csv_table(result.model.table(), out_model)
+    write_csv_table(result.model.table(), out_model, sort_by=["term"])
     write_exclusions(exclusions, out_exclusions)
     write_flow_fragment(result.flow, out_flow)
 
@@ -391,6 +391,16 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_
     ]
 
 
+def _release_memory() -> None:
+    """Give memory of a finished step back (Arrow keeps freed buffers in its pool otherwise)."""
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+
+
 def run_register(config: Mapping[str, Any], *, root: PathLike = Path("."), out_root: PathLike | None = None,
                  log_folder: PathLike | None = None, progress: Callable[[str], None] = lambda message: None) -> dict[str, float]:
     """Run the register part's steps in order, without a workflow engine.
@@ -420,6 +430,7 @@ def run_register(config: Mapping[str, Any], *, root: PathLike = Path("."), out_r
             package_logger.removeHandler(handler)
             package_logger.setLevel(previous_level)
             handler.close()
+            _release_memory()
         seconds[step.name] = time.perf_counter() - started
         progress(f"{step.name} done in {seconds[step.name]:.1f} s")
     return seconds
