@@ -35,7 +35,7 @@ import pandas as pd
 from mentorwijs.errors import ConfigError, InputError
 from mentorwijs.register.calendar import first_day, last_day, month_code, month_label
 from mentorwijs.register.payroll import CONTRACT_FIXED
-from mentorwijs.register.persons import REGISTER, TRAINEE
+from mentorwijs.register.persons import REGISTER
 from mentorwijs.register.socioeconomic import FLAGS
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from mentorwijs.errors import InputError
 from mentorwijs.register.calendar import month_label, month_of_day
-from mentorwijs.register.extracts import BAD, EMPTY, parse_dates, read_extract, text
+from mentorwijs.register.extracts import parse_dates, read_extract, text
 
 COLUMNS = ["check", "file", "status", "value", "message"]
 

@@ -217,7 +217,7 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
     from mentorwijs.register.candidates import Anchors, EligibilityRule, RegionLookup, build_candidates
     from mentorwijs.register.check import extract_columns
     from mentorwijs.register.extracts import read_extract
-    from mentorwijs.register.persons import check_trainees
+    from mentorwijs.register.persons import TRAINEE, check_trainees
 
     variables, codes = _spec(variables, codes)
     exclusions = Exclusions()
@@ -239,7 +239,7 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
         read_extract(municipality_regions_file, list(variables["municipality_regions"].values()), kind="municipality"),
         variables=variables, file=municipality_regions_file)
     trainees = check_trainees(read_parquet(trainees_file), file=trainees_file)
-    found = person_table.loc[person_table["group"] == 1, ["person", "pid"]]
+    found = person_table.loc[person_table["group"] == TRAINEE, ["person", "pid"]]
     result = build_candidates(
         trainees=trainees, found=found, persons=person_table, person_months=read_parquet(person_months),
         benefits=read_parquet(benefits), employer_months=read_parquet(employer_months),
