@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
+import yaml
 
 from conftest import FIXTURES, ROOT
 from mentorwijs.config import load_config
-from mentorwijs.pseudonymise import DEMO_KEY, pseudonymise
+from mentorwijs.pseudonymise import DEMO_KEY, pseudonym, pseudonymise
 from mentorwijs.simulate.writers import write_csv, write_sav
 
 HERE = FIXTURES / "register"
@@ -125,10 +128,6 @@ def write_register_fixture(root: Path, *, key: bytes = DEMO_KEY, payroll: pd.Dat
 # --------------------------------------------------------------------------------------
 # shared pytest fixtures and helpers
 
-import pytest  # noqa: E402
-
-from mentorwijs.pseudonymise import pseudonym  # noqa: E402
-
 
 def person_of(number: str, key: bytes = DEMO_KEY) -> str:
     """``person`` of register person ``R<number>`` (nine digits)."""
@@ -173,10 +172,6 @@ def all_units_panel(register_run):
 
 def write_config_file(root: Path, config: dict) -> Path:
     """``config.yaml`` (and its schema beside it) under ``root``, for the command line."""
-    import shutil
-
-    import yaml
-
     schema = root / "workflow" / "schemas" / "config.schema.json"
     schema.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ROOT / "workflow" / "schemas" / "config.schema.json", schema)
