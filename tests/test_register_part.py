@@ -18,7 +18,7 @@ import pytest
 
 from conftest import ROOT
 from mentorwijs.errors import InputError
-from mentorwijs.flow import gather_flow, write_flow_fragment
+from mentorwijs.flow import gather_exclusions, gather_flow, write_flow_fragment
 from mentorwijs.register.check import check_register
 from mentorwijs.register.steps import PATHS, STEPS, register_plan, run_register, window_of
 from mentorwijs.register import spec
@@ -87,6 +87,17 @@ def test_gather_flow_merges_every_part_and_refuses_a_step_written_twice(tmp_path
     write_flow_fragment([("employees", 30, "sent", 86)], tmp_path / "other.csv")
     with pytest.raises(InputError, match="employees/30 is written by more than one fragment"):
         gather_flow(sorted(tmp_path.glob("*.csv")))
+
+
+def test_gather_exclusions_combines_the_register_stages(register_run):
+    root, _ = register_run
+    table = gather_exclusions(sorted((root / "data" / "interim" / "exclusions").glob("*.csv")))
+    assert list(table.columns) == ["source", "wave", "record", "reason", "n"]
+    assert table["source"].tolist() == sorted(table["source"])
+    n = table.set_index(["source", "reason"])["n"]
+    assert n[("trainees", "without paid work at baseline")] == 1
+    assert n[("payroll", "RINPERSOONS other than R")] == 1
+    assert len(table) == 16  # persons 2, trainees 3 + 1, payroll 6, candidates 4
 
 
 def _digests(root: Path) -> dict[str, str]:

@@ -28,12 +28,6 @@ def month_label(code: int) -> str:
     return f"{code // 12:04d}-{code % 12 + 1:02d}"
 
 
-def month_labels(codes: np.ndarray) -> np.ndarray:
-    """Vectorised :func:`month_label` (object array of strings)."""
-    codes = np.asarray(codes, dtype=np.int64)
-    return np.array([f"{c // 12:04d}-{c % 12 + 1:02d}" for c in codes], dtype=object)
-
-
 def days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's algorithm), int64."""
     y = np.asarray(year, dtype=np.int64) - (np.asarray(month) <= 2)

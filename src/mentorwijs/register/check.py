@@ -23,26 +23,6 @@ from mentorwijs.register.extracts import parse_dates, read_extract, text
 COLUMNS = ["check", "file", "status", "value", "message"]
 
 
-def extract_columns(path: str | PurePath, *, kind: str) -> list[str]:
-    """The column names of a register extract (CSV header or .sav variables)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{kind} extract not found", file=path, hint="check the path under register in config.yaml")
-    if path.suffix.lower() == ".sav":
-        import pyreadstat
-
-        try:
-            _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
-        except Exception as exc:
-            raise InputError(f"cannot be read as an SPSS .sav file: {exc}", file=path) from None
-        return list(meta.column_names)
-    from mentorwijs.register.extracts import _SEPARATORS, _header_line
-
-    header, _ = _header_line(path)
-    sep = max(_SEPARATORS, key=header.count)
-    return [h.strip().strip('"') for h in header.split(sep)] if header.strip() else []
-
-
 def month_coverage(months: np.ndarray, pids: np.ndarray, window: tuple[int, int]) -> pd.DataFrame:
     """Distinct persons with a record per month of the window: ``month, persons``."""
     first, last = window

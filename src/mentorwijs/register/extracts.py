@@ -77,6 +77,24 @@ def read_extract(path: str | Path, columns: Sequence[str], *, kind: str) -> pa.T
     return _read_csv(path, columns, kind)
 
 
+def extract_columns(path: str | Path, *, kind: str) -> list[str]:
+    """The column names of a register extract (CSV header or ``.sav`` variables)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{kind} extract not found", file=path, hint="check the path under register in config.yaml")
+    if path.suffix.lower() == ".sav":
+        import pyreadstat
+
+        try:
+            _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
+        except Exception as exc:  # pyreadstat raises its own ReadstatError and others
+            raise InputError(f"cannot be read as an SPSS .sav file: {exc}", file=path) from None
+        return list(meta.column_names)
+    header, _ = _header_line(path)
+    sep = max(_SEPARATORS, key=header.count)
+    return [h.strip().strip('"') for h in header.split(sep)] if header.strip() else []
+
+
 def _read_csv(path: Path, columns: Sequence[str], kind: str) -> pa.Table:
     header, encoding = _header_line(path)
     if not header.strip():
@@ -187,17 +205,6 @@ def parse_numbers(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.nd
         values[good] = pc.cast(pc.filter(s, pa.array(good)), pa.float64()).to_numpy(zero_copy_only=False)
     status = np.where(good, OK, np.where(empty, EMPTY, BAD)).astype(np.int8)
     return values, status
-
-
-def is_in(column: pa.ChunkedArray | pa.Array, values: Sequence[str]) -> np.ndarray:
-    """Boolean mask: the trimmed text is one of ``values``."""
-    wanted = pa.array([str(v).strip() for v in values], type=pa.string())
-    return pc.fill_null(pc.is_in(text(column), value_set=wanted), False).to_numpy(zero_copy_only=False)
-
-
-def text_values(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """The trimmed text as a numpy object array (for small tables)."""
-    return np.asarray(text(column).to_pylist(), dtype=object)
 
 
 def check_bad(

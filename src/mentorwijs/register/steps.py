@@ -215,8 +215,7 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
     """Eligible trainees and candidates, stacked per cohort, with their covariates."""
     from mentorwijs.register import residence as R
     from mentorwijs.register.candidates import Anchors, EligibilityRule, RegionLookup, build_candidates
-    from mentorwijs.register.check import extract_columns
-    from mentorwijs.register.extracts import read_extract
+    from mentorwijs.register.extracts import extract_columns, read_extract
     from mentorwijs.register.persons import TRAINEE, check_trainees
 
     variables, codes = _spec(variables, codes)
