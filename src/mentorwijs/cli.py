@@ -118,6 +118,53 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _repository_root(config_path: Path) -> Path:
+    """Paths in config.yaml are relative to the folder holding it (the repository root)."""
+    return Path(config_path).resolve().parent
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from mentorwijs.config import load_config
+
+    config = load_config(args.config, overrides=args.set)
+    if args.part == "register":
+        from mentorwijs.register.steps import run_register
+
+        seconds = run_register(config, root=_repository_root(args.config), progress=_progress)
+        _progress(f"register part done in {sum(seconds.values()):.1f} s")
+    return EXIT_OK
+
+
+def cmd_check_register(args: argparse.Namespace) -> int:
+    from mentorwijs.config import load_config
+    from mentorwijs.register import spec
+    from mentorwijs.register.check import check_register
+    from mentorwijs.register.steps import window_of
+
+    config = load_config(args.config, overrides=args.set)
+    root = _repository_root(args.config)
+    reg = config["register"]
+    files = {kind: ([root / p for p in value] if isinstance(value, list) else root / value) for kind, value in reg["files"].items()}
+    checks = reg.get("checks", {})
+    findings = check_register(
+        files=files,
+        key_file=root / reg["key"]["path"],
+        study_number=reg["key"]["study_number"],
+        window=window_of(reg["window"]),
+        variables=spec.variables(reg.get("variables")),
+        codes=spec.codes(reg.get("codes")),
+        max_bad_share=float(checks.get("max_bad_share", 0.01)),
+        min_month_share=float(checks.get("min_month_share", 0.5)),
+    )
+    for row in findings.itertuples(index=False):
+        where = f"{Path(row.file).name}: " if row.file else ""
+        print(f"{row.status.upper():8s} {row.check:18s} {where}{row.message}")
+    errors = int((findings["status"] == "error").sum())
+    warnings_ = int((findings["status"] == "warning").sum())
+    print(f"{len(findings)} checks: {errors} error(s), {warnings_} warning(s)")
+    return EXIT_INPUT_ERROR if errors else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mentorwijs",
@@ -209,6 +256,38 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--config", type=Path, default=None, metavar="FILE",
                      help="take replications, seed, band draws and output file from this config.yaml")
     val.set_defaults(func=cmd_validate)
+
+
+    run = sub.add_parser(
+        "run",
+        help="run a part's steps in order without Snakemake (for environments without it)",
+        description=(
+            "Run the steps of one part of the workflow in order, calling the same library functions as the "
+            "Snakemake rules, with every step logging to logs/<part>/<step>.log. Meant for the CBS Remote Access "
+            "environment, where Snakemake may not be available."
+        ),
+    )
+    run.add_argument("--part", required=True, choices=["register"], help="the part to run")
+    run.add_argument("--config", type=Path, default=Path("config.yaml"), metavar="FILE",
+                     help="the study configuration (default config.yaml); paths in it are relative to its folder")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config value, e.g. --set matching.k=20; repeatable")
+    run.set_defaults(func=cmd_run)
+
+    chr_ = sub.add_parser(
+        "check-register",
+        help="check the CBS register extracts: columns, window coverage, key match rate, RINPERSOONS mix",
+        description=(
+            "Read every register extract config.yaml names and report whether it has the columns the pipeline "
+            "reads, its mix of RINPERSOONS codes, unusable dates and duplicate persons, whether the payroll "
+            "extracts cover every month of register.window, and how many linkage-key entries are found in the "
+            "register. Exit code 1 when any check fails."
+        ),
+    )
+    chr_.add_argument("--config", type=Path, default=Path("config.yaml"), metavar="FILE",
+                     help="the study configuration (default config.yaml)")
+    chr_.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value; repeatable")
+    chr_.set_defaults(func=cmd_check_register)
 
     doc = sub.add_parser("doctor", help="check that the system libraries a part needs are present")
     doc.add_argument("--part", choices=["questionnaires", "register", "report", "all"], default="all",

@@ -8,7 +8,7 @@ traceback always means a bug in this package.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 
 @dataclass
@@ -33,7 +33,8 @@ class InputError(Exception):
     def message(self) -> str:
         where = []
         if self.file is not None:
-            where.append(f"file {Path(self.file).as_posix()}")
+            file = self.file if isinstance(self.file, PurePath) else Path(self.file)
+            where.append(f"file {file.as_posix()}")
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:

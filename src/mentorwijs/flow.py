@@ -1,0 +1,135 @@
+"""The flow of participants and the exclusions of each stage, as small tables.
+
+Every stage that removes people writes two fragments:
+
+- ``data/interim/exclusions/<stage>.csv`` with columns ``source, wave, record, reason, n``:
+  questionnaire stages list one row per excluded record (``n`` = 1); register stages leave
+  ``record`` empty and give one row per reason with its count;
+- ``data/interim/flow/<stage>.csv`` with columns ``population, order, step, n``: the steps
+  of the flow chart this stage knows (``population`` is ``employees``, ``supervisors`` or
+  ``controls``; ``order`` places the step within its population).
+
+:func:`gather_flow` combines every fragment into ``reports/tables/flow.csv`` sorted by
+population and order; :func:`gather_exclusions` does the same for the exclusions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from mentorwijs.errors import InputError
+from mentorwijs.tables import write_csv_table
+
+FLOW_COLUMNS = ["population", "order", "step", "n"]
+EXCLUSION_COLUMNS = ["source", "wave", "record", "reason", "n"]
+
+
+@dataclass
+class Exclusions:
+    """Counts of excluded register records per (source, reason), in the order first seen."""
+
+    rows: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, source: str, reason: str, n: int) -> None:
+        """Record ``n`` exclusions (a zero count is not recorded)."""
+        n = int(n)
+        if n < 0:
+            raise ValueError("an exclusion count cannot be negative")
+        if n:
+            self.rows[(source, reason)] = self.rows.get((source, reason), 0) + n
+
+    def extend(self, other: "Exclusions") -> None:
+        for (source, reason), n in other.rows.items():
+            self.add(source, reason, n)
+
+    def count(self, reason: str) -> int:
+        return sum(n for (_, r), n in self.rows.items() if r == reason)
+
+    def frame(self) -> pd.DataFrame:
+        """The register-stage exclusion table: one row per source and reason, ``record`` empty."""
+        data = [
+            {"source": source, "wave": "", "record": "", "reason": reason, "n": n}
+            for (source, reason), n in self.rows.items()
+        ]
+        frame = pd.DataFrame(data, columns=EXCLUSION_COLUMNS)
+        return frame.sort_values(["source", "reason"], kind="mergesort").reset_index(drop=True)
+
+
+def write_exclusions(exclusions: Exclusions, path: str | Path) -> Path:
+    """Write a register stage's exclusions (an empty table when nothing was excluded)."""
+    return write_csv_table(exclusions.frame(), path, sort_by=["source", "wave", "record", "reason"])
+
+
+def flow_frame(rows: Iterable[tuple[str, int, str, int]]) -> pd.DataFrame:
+    """A flow fragment from ``(population, order, step, n)`` tuples."""
+    frame = pd.DataFrame(list(rows), columns=FLOW_COLUMNS)
+    frame["order"] = frame["order"].astype("int64")
+    frame["n"] = frame["n"].astype("int64")
+    return frame
+
+
+def write_flow_fragment(rows: Iterable[tuple[str, int, str, int]], path: str | Path) -> Path:
+    """Write one stage's flow steps."""
+    return write_csv_table(flow_frame(rows), path, sort_by=["population", "order"])
+
+
+def _read_fragment(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"not a readable fragment: {exc}", file=path) from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"fragment lacks column(s) {', '.join(missing)}", file=path,
+                         hint=f"fragments have the columns {', '.join(columns)}")
+    return frame[list(columns)]
+
+
+def gather_flow(fragments: Iterable[str | Path]) -> pd.DataFrame:
+    """All flow fragments as one table sorted by population and order.
+
+    Two fragments naming the same (population, order) is an error: the flow would be
+    ambiguous.
+    """
+    parts = []
+    for path in sorted(Path(p) for p in fragments):
+        frame = _read_fragment(path, FLOW_COLUMNS)
+        try:
+            frame["order"] = frame["order"].astype("int64")
+            frame["n"] = frame["n"].astype("int64")
+        except ValueError:
+            raise InputError("order and n must be whole numbers", file=path) from None
+        frame["_file"] = path.name
+        parts.append(frame)
+    if not parts:
+        return flow_frame([])
+    flow = pd.concat(parts, ignore_index=True)
+    dup = flow.duplicated(["population", "order"], keep=False)
+    if dup.any():
+        first = flow[dup].iloc[0]
+        files = sorted(set(flow.loc[dup & (flow["population"] == first["population"]) & (flow["order"] == first["order"]), "_file"]))
+        raise InputError(
+            f"flow step {first['population']}/{first['order']} is written by more than one fragment ({', '.join(files)})",
+            hint="give every flow step its own order within its population",
+        )
+    flow = flow.drop(columns="_file").sort_values(["population", "order"], kind="mergesort")
+    return flow.reset_index(drop=True)
+
+
+def write_flow(fragments: Iterable[str | Path], path: str | Path) -> Path:
+    """Gather the fragments into the flow table (``reports/tables/flow.csv``)."""
+    return write_csv_table(gather_flow(fragments), path, sort_by=["population", "order"])
+
+
+def gather_exclusions(fragments: Iterable[str | Path]) -> pd.DataFrame:
+    """All exclusion fragments as one table sorted by source, wave, record and reason."""
+    parts = [_read_fragment(Path(p), EXCLUSION_COLUMNS) for p in sorted(Path(p) for p in fragments)]
+    if not parts:
+        return pd.DataFrame(columns=EXCLUSION_COLUMNS)
+    frame = pd.concat(parts, ignore_index=True)
+    frame["n"] = frame["n"].astype("int64")
+    return frame.sort_values(["source", "wave", "record", "reason"], kind="mergesort").reset_index(drop=True)

@@ -1,0 +1,201 @@
+"""Checks of register extracts before the register part runs (``mentorwijs check-register``).
+
+:func:`check_register` reads every extract the configuration names and reports, one row per
+finding: whether the file is there with the columns the pipeline reads, the mix of
+``RINPERSOONS`` codes, unusable dates, duplicate persons, whether the payroll extracts cover
+every month of ``register.window``, and how many key entries are found in the register.
+Status ``error`` stops the pipeline; ``warning`` deserves a look; ``ok`` is informative.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePath
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from mentorwijs.errors import InputError
+from mentorwijs.register.calendar import month_label, month_of_day
+from mentorwijs.register.extracts import parse_dates, read_extract, text
+
+COLUMNS = ["check", "file", "status", "value", "message"]
+
+
+def month_coverage(months: np.ndarray, pids: np.ndarray, window: tuple[int, int]) -> pd.DataFrame:
+    """Distinct persons with a record per month of the window: ``month, persons``."""
+    first, last = window
+    inside = (months >= first) & (months <= last)
+    frame = pd.DataFrame({"month": months[inside], "pid": pids[inside]}).drop_duplicates()
+    counts = frame.groupby("month").size().reindex(range(first, last + 1), fill_value=0)
+    return pd.DataFrame({"month": counts.index.to_numpy(), "persons": counts.to_numpy()})
+
+
+def coverage_problem(pieces: pd.DataFrame, *, window: tuple[int, int], min_share: float) -> str | None:
+    """A message when some window months have fewer persons paid than ``min_share`` times the
+    median month (a missing or truncated payroll file), else None."""
+    coverage = month_coverage(pieces["month"].to_numpy(np.int64), pieces["pid"].to_numpy(np.int64), window)
+    median = float(np.median(coverage["persons"]))
+    low = coverage[coverage["persons"] < min_share * median]
+    if median == 0 or len(low):
+        months = low["month"].to_numpy() if len(low) else coverage["month"].to_numpy()
+        return (f"the payroll extracts do not cover the window {month_label(window[0])}..{month_label(window[1])}: "
+                f"{len(months)} month(s) with fewer than {min_share:.0%} of the median number of persons paid "
+                f"({_ranges(months)})")
+    return None
+
+
+def _ranges(months: Sequence[int]) -> str:
+    months = sorted(int(m) for m in months)
+    if not months:
+        return ""
+    parts, start, prev = [], months[0], months[0]
+    for m in months[1:] + [None]:
+        if m is not None and m == prev + 1:
+            prev = m
+            continue
+        parts.append(month_label(start) if start == prev else f"{month_label(start)}..{month_label(prev)}")
+        if m is not None:
+            start = prev = m
+    return ", ".join(parts)
+
+
+def _row(check: str, file, status: str, value, message: str) -> dict:
+    return {"check": check, "file": Path(file).as_posix() if file is not None else "", "status": status,
+            "value": value, "message": message}
+
+
+def _person_types(table, column: str, file) -> dict:
+    counts = pd.Series(text(table[column]).to_pylist()).value_counts().sort_index()
+    total = int(counts.sum())
+    mix = ", ".join(f"{k or '(empty)'} {v} ({v / total:.1%})" for k, v in counts.items()) if total else "no rows"
+    status = "error" if total and counts.get("R", 0) == 0 else "ok"
+    return _row("person_types", file, status, float(counts.get("R", 0) / total) if total else float("nan"),
+                f"RINPERSOONS mix: {mix}")
+
+
+def check_register(
+    *,
+    files: Mapping[str, str | PurePath | Sequence[str | PurePath]],
+    key_file: str | PurePath,
+    study_number: str,
+    window: tuple[int, int],
+    variables: Mapping,
+    codes: Mapping,
+    max_bad_share: float = 0.01,
+    min_month_share: float = 0.5,
+) -> pd.DataFrame:
+    """Findings about the register extracts: ``check, file, status, value, message`` rows."""
+    from mentorwijs.register.payroll import payroll_columns
+    from mentorwijs.register.persons import lookup_pids, person_table
+    from mentorwijs.register.residence import residence_columns
+    from mentorwijs.flow import Exclusions
+    from mentorwijs.register.socioeconomic import socioeconomic_columns
+    from mentorwijs.register.spec import code_in
+
+    v = variables
+    pt, pn = v["person_type"], v["person"]
+    rows: list[dict] = []
+    wanted = {
+        "persons": [pt, pn, *v["persons"].values()],
+        "socioeconomic": socioeconomic_columns(v),
+        "education": [pt, pn, v["education"]["level"]],
+        "residence": residence_columns(v),
+        "addresses": [v["addresses"]["object_type"], v["addresses"]["object"]],
+        "municipality_regions": list(v["municipality_regions"].values()),
+        "deaths": [pt, pn, v["deaths"]["date"]],
+        "migration": [pt, pn, v["migration"]["date"], v["migration"]["type"]],
+        "businesses": list(v["businesses"].values()),
+    }
+    date_columns = {
+        "socioeconomic": [v["socioeconomic"]["start"]],
+        "residence": [v["residence"]["start"]],
+        "deaths": [v["deaths"]["date"]],
+        "migration": [v["migration"]["date"]],
+    }
+    tables = {}
+    for kind, columns in wanted.items():
+        path = files[kind]
+        try:
+            tables[kind] = read_extract(path, columns, kind=kind)
+        except InputError as exc:
+            rows.append(_row("readable", path, "error", "", exc.problem))
+            continue
+        rows.append(_row("readable", path, "ok", tables[kind].num_rows, f"{tables[kind].num_rows} rows, columns present"))
+        if pt in columns:
+            rows.append(_person_types(tables[kind], pt, path))
+        for column in date_columns.get(kind, []):
+            _, status = parse_dates(tables[kind][column])
+            share = float((status != 0).mean()) if len(status) else 0.0
+            level = "error" if share > max_bad_share else ("warning" if share > 0 else "ok")
+            rows.append(_row("dates", path, level, share, f"{column}: {int((status != 0).sum())} value(s) not a date YYYYMMDD"))
+
+    persons = None
+    if "persons" in tables:
+        exclusions = Exclusions()
+        try:
+            persons = person_table(tables["persons"], variables=v, codes=codes, unknown_birth_month=7,
+                                   file=files["persons"], exclusions=exclusions)
+            dup = exclusions.count("duplicate row of a person (copy dropped)")
+            rows.append(_row("duplicate_persons", files["persons"], "warning" if dup else "ok", dup,
+                             f"{dup} exact duplicate row(s) of a person"))
+        except InputError as exc:
+            rows.append(_row("duplicate_persons", files["persons"], "error", "", exc.problem))
+
+    try:
+        key = read_extract(key_file, [study_number, pt, pn], kind="linkage key")
+        n_key = key.num_rows
+        rows.append(_person_types(key, pt, key_file))
+        if persons is not None and n_key:
+            pid, found = lookup_pids(key[pt], key[pn], persons, codes["person_found"])
+            rate = float((pid >= 0).mean())
+            rows.append(_row("key_match_rate", key_file, "error" if rate == 0 else "ok", rate,
+                             f"{int((pid >= 0).sum())} of {n_key} key entries found in the person file "
+                             f"({int((~found).sum())} with RINPERSOONS other than R)"))
+    except InputError as exc:
+        rows.append(_row("readable", key_file, "error", "", exc.problem))
+
+    payroll = files["payroll"]
+    payroll = [payroll] if isinstance(payroll, (str, PurePath)) else list(payroll)
+    pv = v["payroll"]
+    all_months, all_people = [], []
+    for path in payroll:
+        try:
+            table = read_extract(path, payroll_columns(v), kind="payroll")
+        except InputError as exc:
+            rows.append(_row("readable", path, "error", "", exc.problem))
+            continue
+        rows.append(_row("readable", path, "ok", table.num_rows, f"{table.num_rows} rows, columns present"))
+        rows.append(_person_types(table, pt, path))
+        start, s_status = parse_dates(table[pv["start"]])
+        _, e_status = parse_dates(table[pv["end"]])
+        bad = (s_status != 0) | (e_status != 0)
+        share = float(bad.mean()) if len(bad) else 0.0
+        rows.append(_row("dates", path, "error" if share > max_bad_share else ("warning" if share else "ok"), share,
+                         f"{int(bad.sum())} pay period(s) with a start or end that is not a date YYYYMMDD"))
+        if table.num_rows:
+            share = {name: float(code_in(table[pv["period_type"]], values).mean()) for name, values in codes["period_type"].items()}
+            rows.append(_row("period_types", path, "ok", share.get("four_weekly", float("nan")),
+                             "pay periods: " + ", ".join(f"{name} {v:.1%}" for name, v in share.items())))
+        months = month_of_day(start[~bad])
+        people = pc.binary_join_element_wise(text(table[pt]), text(table[pn]), "").to_numpy(zero_copy_only=False)[~bad]
+        if len(months):
+            outside = int(((months < window[0]) | (months > window[1])).sum())
+            rows.append(_row("periods", path, "ok", outside,
+                             f"pay periods start {month_label(months.min())}..{month_label(months.max())}; "
+                             f"{outside} start outside the window (trimmed)"))
+        all_months.append(months)
+        all_people.append(people)
+    if all_months:
+        months = np.concatenate(all_months)
+        people = pd.factorize(np.concatenate(all_people))[0]
+        coverage = month_coverage(months, people, window)
+        median = float(np.median(coverage["persons"]))
+        low = coverage[coverage["persons"] < min_month_share * median]
+        ok = median > 0 and low.empty
+        rows.append(_row(
+            "window_coverage", None, "ok" if ok else "error", int(len(coverage) - len(low)),
+            f"payroll covers {len(coverage) - len(low)} of {len(coverage)} months of the window "
+            f"{month_label(window[0])}..{month_label(window[1])}" + ("" if ok else f"; thin or missing: {_ranges(low['month'])}")))
+    return pd.DataFrame(rows, columns=COLUMNS)

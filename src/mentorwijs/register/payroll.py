@@ -1,0 +1,415 @@
+"""Income statements (SPOLISBUS) to a person x calendar-month table.
+
+A payroll extract has one row per income statement per job per pay period, not per month.
+The rules (``docs/raw-data.md``), in the order applied:
+
+1. rows whose ``RINPERSOONS`` is not ``R`` are dropped and counted; so are rows of persons
+   absent from the person file, and rows with an unusable date or number;
+2. corrections (negative hours or wages) are netted within job and pay period: the rows of
+   one job (person, employer, ``IKVID``) with the same period start and end are summed; a
+   period whose hours stay negative after netting is excluded and counted;
+3. each netted statement is apportioned to calendar months by the days it covers (a
+   four-weekly period of 28 days spanning two months gives each month its share of days), so
+   four-weekly payers are not penalised; months outside the study window are trimmed and the
+   statements concerned counted;
+4. per person and month the jobs are summed; the main job is the one with the most hours
+   (ties: the lowest employer code, then the lowest job code); its employer, contract,
+   sheltered-job and government-sector codes describe the month.
+
+A job renumbered by its employer (new ``IKVID``, same ``SBEID``) is not a job end: job
+retention (``job_held``) follows the employer, through :func:`employer_months`.
+
+Outputs are compact: integer person codes (``pid``), integer months (``year * 12 + month - 1``)
+as int16, flags as int8, employers as int32 codes in the order of their ``SBEID``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mentorwijs.errors import InputError
+from mentorwijs.flow import Exclusions
+from mentorwijs.register.calendar import first_day, last_day, month_of_day
+from mentorwijs.register.extracts import BAD, EMPTY, check_bad, first_data_row, parse_dates, parse_numbers, text
+from mentorwijs.register.persons import lookup_pids
+from mentorwijs.register.spec import code_in
+
+log = logging.getLogger(__name__)
+
+SOURCE = "payroll"
+
+#: Contract codes in the person-month table.
+CONTRACT_UNKNOWN, CONTRACT_FIXED, CONTRACT_OPEN, CONTRACT_NA = 0, 1, 2, 3
+
+PERSON_MONTH_COLUMNS = [
+    "pid", "month", "hours", "wage", "n_jobs", "employer", "contract", "sheltered", "government",
+    "any_sheltered", "wage_cost_benefit", "period_type",
+]
+
+
+def payroll_columns(variables: Mapping) -> list[str]:
+    """The raw payroll columns the pipeline reads, in a fixed order."""
+    pv = variables["payroll"]
+    return [variables["person_type"], variables["person"]] + [
+        pv[k] for k in ("job", "employer", "start", "end", "job_start", "hours", "wage", "contract",
+                        "job_type", "cao_sector", "wage_cost_benefit", "period_type")
+    ]
+
+
+def period_type_codes(codes: Mapping) -> dict[str, int]:
+    """Category name -> int8 code (1, 2, ... in config order; 0 = unknown)."""
+    return {name: i + 1 for i, name in enumerate(codes["period_type"])}
+
+
+def parse_statements(
+    raw: pa.Table,
+    persons: pd.DataFrame,
+    *,
+    variables: Mapping,
+    codes: Mapping,
+    file: str | Path,
+    max_bad_share: float,
+    exclusions: Exclusions,
+) -> pd.DataFrame:
+    """One payroll file's usable rows, parsed: ``pid, ikvid, sbeid, start, end, job_start,
+    hours, wage, contract, sheltered, government, wage_cost_benefit, period_type``.
+
+    ``start``/``end``/``job_start`` are days since 1970-01-01 (``job_start`` -1 when unknown).
+    ``ikvid`` and ``sbeid`` stay text (Arrow strings) until all files are combined.
+    """
+    v, pv = variables, variables["payroll"]
+    row0 = first_data_row(file)
+    n = raw.num_rows
+    pid, found = lookup_pids(raw[v["person_type"]], raw[v["person"]], persons, codes["person_found"])
+    exclusions.add(SOURCE, "RINPERSOONS other than R", int((~found).sum()))
+    exclusions.add(SOURCE, "person not in the person file", int((found & (pid < 0)).sum()))
+    keep = pid >= 0
+
+    start, s_status = parse_dates(raw[pv["start"]])
+    end, e_status = parse_dates(raw[pv["end"]])
+    bad_start = check_bad(s_status, raw[pv["start"]], file=file, column=pv["start"], what="dates YYYYMMDD",
+                          max_bad_share=max_bad_share, bad_codes=(BAD, EMPTY), first_data_row=row0)
+    bad_end = check_bad(e_status, raw[pv["end"]], file=file, column=pv["end"], what="dates YYYYMMDD",
+                        max_bad_share=max_bad_share, bad_codes=(BAD, EMPTY), first_data_row=row0)
+    bad_date = (bad_start | bad_end) & keep
+    exclusions.add(SOURCE, "pay period start or end not a date", int(bad_date.sum()))
+    keep &= ~bad_date
+
+    hours, h_status = parse_numbers(raw[pv["hours"]])
+    wage, w_status = parse_numbers(raw[pv["wage"]])
+    bad_h = check_bad(h_status, raw[pv["hours"]], file=file, column=pv["hours"], what="numbers",
+                      max_bad_share=max_bad_share, bad_codes=(BAD, EMPTY), first_data_row=row0)
+    bad_w = check_bad(w_status, raw[pv["wage"]], file=file, column=pv["wage"], what="numbers",
+                      max_bad_share=max_bad_share, bad_codes=(BAD,), first_data_row=row0)
+    bad_num = (bad_h | bad_w) & keep
+    exclusions.add(SOURCE, "hours or wage not a number", int(bad_num.sum()))
+    keep &= ~bad_num
+    wage = np.where(w_status == EMPTY, 0.0, wage)
+
+    reversed_ = keep & (end < start)
+    exclusions.add(SOURCE, "pay period ends before it starts", int(reversed_.sum()))
+    keep &= ~reversed_
+
+    no_job = keep & (pc.utf8_length(text(raw[pv["employer"]])).to_numpy(zero_copy_only=False) == 0)
+    exclusions.add(SOURCE, "employer (SBEID) missing", int(no_job.sum()))
+    keep &= ~no_job
+
+    job_start, js_status = parse_dates(raw[pv["job_start"]])
+    job_start = np.where(js_status == 0, job_start, -1)
+    n_js_bad = int(((js_status == BAD) & keep).sum())
+    if n_js_bad:
+        log.warning("%s: %d original job start dates are not dates; years in the job then count from the first paid month",
+                    Path(file).name, n_js_bad)
+
+    contract = np.full(n, CONTRACT_UNKNOWN, dtype=np.int8)
+    contract[code_in(raw[pv["contract"]], codes["contract"]["fixed_term"])] = CONTRACT_FIXED
+    contract[code_in(raw[pv["contract"]], codes["contract"]["open_ended"])] = CONTRACT_OPEN
+    contract[code_in(raw[pv["contract"]], codes["contract"]["not_applicable"])] = CONTRACT_NA
+    ptype = np.zeros(n, dtype=np.int8)
+    for name, value in period_type_codes(codes).items():
+        ptype[code_in(raw[pv["period_type"]], codes["period_type"][name])] = value
+
+    rows = np.flatnonzero(keep)
+    take = pa.array(rows)
+    frame = pd.DataFrame(
+        {
+            "pid": pid[rows].astype(np.int32),
+            "start": start[rows].astype(np.int32),
+            "end": end[rows].astype(np.int32),
+            "job_start": job_start[rows].astype(np.int32),
+            "hours": hours[rows],
+            "wage": wage[rows],
+            "contract": contract[rows],
+            "sheltered": code_in(raw[pv["job_type"]], codes["sheltered_job"])[rows].astype(np.int8),
+            "government": code_in(raw[pv["cao_sector"]], codes["government_cao_sectors"])[rows].astype(np.int8),
+            "wage_cost_benefit": code_in(raw[pv["wage_cost_benefit"]], codes["wage_cost_benefit"])[rows].astype(np.int8),
+            "period_type": ptype[rows],
+        }
+    )
+    frame["ikvid"] = pd.arrays.ArrowStringArray(text(raw[pv["job"]]).take(take))
+    frame["sbeid"] = pd.arrays.ArrowStringArray(text(raw[pv["employer"]]).take(take))
+    return frame
+
+
+def group_codes(key: np.ndarray) -> np.ndarray:
+    """Codes 0, 1, ... of integer keys in sorted order of the keys (like ``np.unique``'s inverse).
+
+    Keys that arrive sorted are coded in one pass; others by hashing, which is fast when
+    they take few distinct values.
+    """
+    key = np.asarray(key)
+    if len(key) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if (key[1:] >= key[:-1]).all():
+        return np.cumsum(np.r_[False, key[1:] != key[:-1]])
+    codes, _ = pd.factorize(key, sort=True)
+    return codes.astype(np.int64)
+
+
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of text values in sorted order of the text, and the sorted uniques."""
+    array = pa.array(values.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks else pa.array([], pa.string())
+    encoded = array.dictionary_encode()
+    dictionary = encoded.dictionary
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    order = pc.sort_indices(dictionary).to_numpy(zero_copy_only=False)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[indices], np.asarray(dictionary.take(pa.array(order)).to_pylist(), dtype=object)
+
+
+@dataclass
+class Payroll:
+    """Netted statements with integer job and employer codes, and the employer list."""
+
+    statements: pd.DataFrame  # pid, job, pair, employer, start, end, job_start, hours, wage, attributes
+    employers: np.ndarray  # SBEID per employer code (sorted text)
+
+
+def combine_statements(parts: Sequence[pd.DataFrame], *, exclusions: Exclusions) -> Payroll:
+    """Concatenate the parsed files, code jobs and employers, and net corrections.
+
+    Jobs are (person, employer, ``IKVID``); corrections are netted within job and pay period
+    (same start and end). Periods whose hours stay negative are excluded ("negative hours
+    that do not net out"); periods cancelled to zero hours and zero wage are dropped and
+    counted.
+    """
+    frame = pd.concat(list(parts), ignore_index=True) if parts else pd.DataFrame(columns=["pid"])
+    if frame.empty:
+        raise InputError("the payroll extracts hold no usable income statement",
+                         hint="check register.files.payroll in config.yaml and the files it names")
+    employer, employers = _sorted_codes(frame["sbeid"])
+    ikv, _ = _sorted_codes(frame["ikvid"])
+    pid = frame["pid"].to_numpy(np.int64)
+    pair_key = pid * (len(employers) + 1) + employer
+    pair = group_codes(pair_key)
+    job_key = pair.astype(np.int64) * (int(ikv.max()) + 1) + ikv
+    job = group_codes(job_key)
+
+    start = frame["start"].to_numpy(np.int64)
+    length = frame["end"].to_numpy(np.int64) - start
+    period_key = (start - start.min()) * (int(length.max()) + 1) + length
+    period = group_codes(period_key)
+    group_key = job.astype(np.int64) * (int(period.max()) + 1) + period
+    group = group_codes(group_key)
+    n_groups = int(group.max()) + 1
+
+    hours = frame["hours"].to_numpy(np.float64)
+    wage = frame["wage"].to_numpy(np.float64)
+    net_hours = np.bincount(group, weights=hours, minlength=n_groups)
+    net_wage = np.bincount(group, weights=wage, minlength=n_groups)
+    # attributes of the statement with the most hours (the original, not its correction)
+    order = np.lexsort((-hours, group))
+    first = order[np.r_[True, group[order][1:] != group[order][:-1]]]
+    n_rows = np.bincount(group, minlength=n_groups)
+
+    eps = 1e-9
+    negative = net_hours < -eps
+    cancelled = (np.abs(net_hours) <= eps) & (np.abs(net_wage) <= 1e-6) & (n_rows > 1)
+    n_corrections = int((hours < 0).sum())
+    if n_corrections:
+        log.info("%d correction rows (negative hours) netted within job and pay period", n_corrections)
+    exclusions.add(SOURCE, "negative hours that do not net out within job and pay period", int(negative.sum()))
+    exclusions.add(SOURCE, "statement cancelled by its correction", int(cancelled.sum()))
+    keep = ~negative & ~cancelled
+    rows = first[keep]
+    statements = pd.DataFrame(
+        {
+            "pid": frame["pid"].to_numpy(np.int32)[rows],
+            "job": job[rows].astype(np.int32),
+            "pair": pair[rows].astype(np.int32),
+            "employer": employer[rows].astype(np.int32),
+            "start": frame["start"].to_numpy(np.int32)[rows],
+            "end": frame["end"].to_numpy(np.int32)[rows],
+            "hours": np.maximum(net_hours[keep], 0.0),
+            "wage": net_wage[keep],
+        }
+    )
+    # the earliest known original job start among the job's rows
+    js = frame["job_start"].to_numpy(np.int64)
+    js_known = np.where(js >= 0, js, np.iinfo(np.int64).max)
+    js_min = np.full(n_groups, np.iinfo(np.int64).max)
+    np.minimum.at(js_min, group, js_known)
+    statements["job_start"] = np.where(js_min[keep] == np.iinfo(np.int64).max, -1, js_min[keep]).astype(np.int32)
+    for column in ("contract", "sheltered", "government", "wage_cost_benefit", "period_type"):
+        statements[column] = frame[column].to_numpy()[rows]
+    return Payroll(statements=statements, employers=employers)
+
+
+def apportion(statements: pd.DataFrame, *, window: tuple[int, int], exclusions: Exclusions) -> pd.DataFrame:
+    """Split statements into calendar-month pieces by the days they cover, inside the window.
+
+    A statement covering days ``start..end`` (inclusive) gives month ``m`` the share
+    ``days of m covered / days covered`` of its hours and wage. Months outside
+    ``window = (first month, last month)`` are trimmed; statements entirely or partly outside
+    are counted.
+    """
+    first_m, last_m = window
+    ms = month_of_day(statements["start"].to_numpy())
+    me = month_of_day(statements["end"].to_numpy())
+    outside = (me < first_m) | (ms > last_m)
+    partly = ~outside & ((ms < first_m) | (me > last_m))
+    exclusions.add(SOURCE, "pay period outside the study window (trimmed)", int(outside.sum()))
+    exclusions.add(SOURCE, "pay period partly outside the study window (months outside trimmed)", int(partly.sum()))
+    inside = np.flatnonzero(~outside)
+    lo_m = np.maximum(ms[inside], first_m)
+    hi_m = np.minimum(me[inside], last_m)
+    count = (hi_m - lo_m + 1).astype(np.int64)
+    idx = np.repeat(inside, count)
+    offset = np.arange(len(idx)) - np.repeat(np.cumsum(count) - count, count)
+    month = np.repeat(lo_m, count) + offset
+    start = statements["start"].to_numpy(np.int64)[idx]
+    end = statements["end"].to_numpy(np.int64)[idx]
+    covered = np.minimum(end, last_day(month)) - np.maximum(start, first_day(month)) + 1
+    share = covered / (end - start + 1)
+    pieces = statements.iloc[idx].reset_index(drop=True)
+    pieces["month"] = month.astype(np.int16)
+    pieces["hours"] = pieces["hours"].to_numpy() * share
+    pieces["wage"] = pieces["wage"].to_numpy() * share
+    return pieces.drop(columns=["start", "end"])
+
+
+def _first_per_group(group: np.ndarray, *sort_keys: np.ndarray) -> np.ndarray:
+    """Row index of the first row per group after sorting by ``sort_keys`` (last key primary)."""
+    order = np.lexsort(sort_keys + (group,))
+    g = group[order]
+    return order[np.r_[True, g[1:] != g[:-1]]]
+
+
+def job_months(pieces: pd.DataFrame, *, window: tuple[int, int]) -> pd.DataFrame:
+    """Pieces summed per job and month; attributes from the piece with the most hours."""
+    n_months = window[1] - window[0] + 1
+    key = pieces["job"].to_numpy(np.int64) * n_months + (pieces["month"].to_numpy(np.int64) - window[0])
+    group = group_codes(key)
+    n = int(group.max()) + 1 if len(group) else 0
+    hours = pieces["hours"].to_numpy()
+    rows = _first_per_group(group, -hours)
+    result = pieces.iloc[rows].reset_index(drop=True)
+    result["hours"] = np.bincount(group, weights=hours, minlength=n)
+    result["wage"] = np.bincount(group, weights=pieces["wage"].to_numpy(), minlength=n)
+    js = pieces["job_start"].to_numpy(np.int64)
+    big = np.iinfo(np.int64).max
+    js_min = np.full(n, big)
+    np.minimum.at(js_min, group, np.where(js >= 0, js, big))
+    result["job_start"] = np.where(js_min == big, -1, js_min).astype(np.int32)
+    return result
+
+
+def person_months(jobs: pd.DataFrame, *, window: tuple[int, int]) -> pd.DataFrame:
+    """The person x calendar-month table (only months with a statement).
+
+    ``hours``/``wage``: all jobs summed; ``n_jobs``: jobs with paid hours; ``employer``,
+    ``contract``, ``sheltered``, ``government``, ``period_type``: of the main job (most hours;
+    ties: lowest employer code, then lowest job code); ``any_sheltered``,
+    ``wage_cost_benefit``: any job of the month.
+    """
+    n_months = window[1] - window[0] + 1
+    key = jobs["pid"].to_numpy(np.int64) * n_months + (jobs["month"].to_numpy(np.int64) - window[0])
+    group = group_codes(key)
+    n = int(group.max()) + 1 if len(group) else 0
+    hours = jobs["hours"].to_numpy()
+    rows = _first_per_group(group, jobs["job"].to_numpy(), jobs["employer"].to_numpy(), -hours)
+    main = jobs.iloc[rows].reset_index(drop=True)
+
+    def any_of(column: str) -> np.ndarray:
+        out = np.zeros(n, dtype=np.int8)
+        np.maximum.at(out, group, jobs[column].to_numpy(np.int8))
+        return out
+
+    return pd.DataFrame(
+        {
+            "pid": main["pid"].to_numpy(np.int32),
+            "month": main["month"].to_numpy(np.int16),
+            "hours": np.bincount(group, weights=hours, minlength=n),
+            "wage": np.bincount(group, weights=jobs["wage"].to_numpy(), minlength=n),
+            "n_jobs": np.minimum(np.bincount(group, weights=(hours > 0), minlength=n), 127).astype(np.int8),
+            "employer": main["employer"].to_numpy(np.int32),
+            "contract": main["contract"].to_numpy(np.int8),
+            "sheltered": main["sheltered"].to_numpy(np.int8),
+            "government": main["government"].to_numpy(np.int8),
+            "any_sheltered": any_of("sheltered"),
+            "wage_cost_benefit": any_of("wage_cost_benefit"),
+            "period_type": main["period_type"].to_numpy(np.int8),
+        }
+    )
+
+
+def employer_months(jobs: pd.DataFrame, *, window: tuple[int, int]) -> pd.DataFrame:
+    """Pay per person, employer and month (renumbered jobs of one employer summed):
+    ``pid, employer, month, hours, wage, job_start`` (earliest known original job start,
+    days since 1970-01-01, -1 when unknown)."""
+    n_months = window[1] - window[0] + 1
+    key = jobs["pair"].to_numpy(np.int64) * n_months + (jobs["month"].to_numpy(np.int64) - window[0])
+    group = group_codes(key)
+    n = int(group.max()) + 1 if len(group) else 0
+    rows = _first_per_group(group)
+    first = jobs.iloc[rows]
+    js = jobs["job_start"].to_numpy(np.int64)
+    big = np.iinfo(np.int64).max
+    js_min = np.full(n, big)
+    np.minimum.at(js_min, group, np.where(js >= 0, js, big))
+    return pd.DataFrame(
+        {
+            "pid": first["pid"].to_numpy(np.int32),
+            "employer": first["employer"].to_numpy(np.int32),
+            "month": first["month"].to_numpy(np.int16),
+            "hours": np.bincount(group, weights=jobs["hours"].to_numpy(), minlength=n),
+            "wage": np.bincount(group, weights=jobs["wage"].to_numpy(), minlength=n),
+            "job_start": np.where(js_min == big, -1, js_min).astype(np.int32),
+        }
+    )
+
+
+def businesses(raw: pa.Table, employers: np.ndarray, *, variables: Mapping, codes: Mapping) -> pd.DataFrame:
+    """Business register rows of the employers paying in the extract:
+    ``employer, year, sector, size`` (sector from SBI divisions, size from the size class)."""
+    from mentorwijs.register.spec import activity_sector, categorise
+
+    bv = variables["businesses"]
+    sbeid = text(raw[bv["employer"]])
+    index = pc.fill_null(pc.index_in(sbeid, value_set=pa.array(list(employers), type=pa.string())), -1).to_numpy(zero_copy_only=False)
+    year_txt = text(raw[bv["year"]])
+    year_ok = pc.fill_null(pc.utf8_is_digit(year_txt), False).to_numpy(zero_copy_only=False)
+    keep = (index >= 0) & year_ok
+    rows = pa.array(np.flatnonzero(keep))
+    year = pc.cast(pc.filter(year_txt, pa.array(keep)), pa.int64()).to_numpy(zero_copy_only=False) if keep.any() else np.zeros(0, np.int64)
+    frame = pd.DataFrame(
+        {
+            "employer": index[keep].astype(np.int32),
+            "year": year.astype(np.int16),
+            "sector": activity_sector(raw[bv["activity"]].take(rows), codes["activity_sectors"]),
+            "size": categorise(raw[bv["size"]].take(rows), codes["employer_size"]),
+        }
+    )
+    frame = frame.sort_values(["employer", "year"], kind="mergesort").drop_duplicates(["employer", "year"], keep="first")
+    return frame.reset_index(drop=True)

@@ -1,0 +1,435 @@
+"""The register part's steps: files in, files out.
+
+Each step reads its inputs, calls the pure functions of :mod:`mentorwijs.register` and
+:mod:`mentorwijs.matching`, and writes its outputs (whole or not at all). The Snakemake rules
+(``workflow/rules/register.smk``) and ``mentorwijs run --part register`` call the same step
+functions with the same values; :func:`register_plan` lists the steps in order with their
+arguments taken from the configuration.
+
+Steps and outputs (paths relative to the repository root, see :data:`PATHS`):
+
+1. ``register_persons``: person file, education, deaths, migration, linkage key and the
+   trainee hand-over -> persons and migrations (interim), linkage exclusions and flow;
+2. ``register_payroll``: payroll files and business register -> person x month table,
+   employer x month table, employers, businesses (interim), payroll exclusions;
+3. ``register_benefits``: SECM spells -> monthly benefit flags (interim);
+4. ``register_candidates``: residence chain and the above -> ``candidates.parquet``;
+5. ``register_matching``: -> ``pairs``, ``matched``, ``balance.csv``, ``ps_overlap.csv``, ``ps_model.csv``;
+6. ``register_panel``: -> ``panel.parquet``, ``survival.parquet``;
+7. ``register_flow``: all flow fragments -> ``reports/tables/flow.csv``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any, Callable, Mapping, Sequence
+
+import pandas as pd
+
+from mentorwijs.flow import Exclusions, write_exclusions, write_flow, write_flow_fragment
+from mentorwijs.tables import read_parquet, write_csv_table, write_parquet
+
+log = logging.getLogger(__name__)
+
+PathLike = str | PurePath
+
+#: Every file the register part writes, by name (relative to the repository root).
+PATHS: dict[str, str] = {
+    "persons": "data/interim/register/persons.parquet",
+    "migrations": "data/interim/register/migrations.parquet",
+    "person_months": "data/interim/register/person_months.parquet",
+    "employer_months": "data/interim/register/employer_months.parquet",
+    "employers": "data/interim/register/employers.parquet",
+    "businesses": "data/interim/register/businesses.parquet",
+    "benefits": "data/interim/register/benefits.parquet",
+    "exclusions_linkage": "data/interim/exclusions/register_linkage.csv",
+    "exclusions_payroll": "data/interim/exclusions/register_payroll.csv",
+    "exclusions_benefits": "data/interim/exclusions/register_benefits.csv",
+    "exclusions_candidates": "data/interim/exclusions/register_candidates.csv",
+    "exclusions_matching": "data/interim/exclusions/register_matching.csv",
+    "flow_linkage": "data/interim/flow/register_linkage.csv",
+    "flow_candidates": "data/interim/flow/register_candidates.csv",
+    "flow_matching": "data/interim/flow/register_matching.csv",
+    "candidates": "data/processed/candidates.parquet",
+    "pairs": "data/processed/pairs.parquet",
+    "matched": "data/processed/matched.parquet",
+    "panel": "data/processed/panel.parquet",
+    "survival": "data/processed/survival.parquet",
+    "balance": "reports/tables/balance.csv",
+    "ps_overlap": "reports/tables/ps_overlap.csv",
+    "ps_model": "reports/tables/ps_model.csv",
+    "flow": "reports/tables/flow.csv",
+}
+TRAINEES = "data/processed/trainees.parquet"
+FLOW_FOLDER = "data/interim/flow"
+
+#: Flow orders written by the linkage step (population employees).
+FLOW_ORDER = {"not_found_in_register": 110, "found_in_register": 120}
+
+
+def window_of(section: Mapping[str, str]) -> tuple[int, int]:
+    """``register.window`` as integer months (first, last)."""
+    from mentorwijs.errors import ConfigError
+    from mentorwijs.register.calendar import month_code
+
+    first, last = month_code(section["first"]), month_code(section["last"])
+    if last < first:
+        raise ConfigError("register.window: last is before first")
+    return first, last
+
+
+def _spec(variables: Mapping | None, codes: Mapping | None) -> tuple[dict, dict]:
+    """``register.variables`` and ``register.codes`` merged over the defaults of docs/raw-data.md."""
+    from mentorwijs.register import spec
+
+    return spec.variables(variables), spec.codes(codes)
+
+
+def _pseudonym_key(synthetic: bool) -> bytes:
+    from mentorwijs.pseudonymise import load_key
+
+    return load_key(synthetic=synthetic)
+
+
+# --------------------------------------------------------------------------------------
+# steps
+
+
+def persons_step(*, key_file: PathLike, persons_file: PathLike, education_file: PathLike, deaths_file: PathLike,
+                 migration_file: PathLike, trainees_file: PathLike, out_persons: PathLike, out_migrations: PathLike,
+                 out_exclusions: PathLike, out_flow: PathLike, study_number: str, variables: Mapping, codes: Mapping,
+                 unknown_birth_month: int, max_bad_share: float, synthetic: bool) -> None:
+    """Register persons with pseudonyms and fixed characteristics; link the trainees."""
+    from mentorwijs.register import persons as P
+    from mentorwijs.register.extracts import read_extract
+
+    v, codes = _spec(variables, codes)
+    variables = v
+    exclusions = Exclusions()
+    trainees = P.check_trainees(read_parquet(trainees_file), file=trainees_file)
+    raw = read_extract(persons_file, [v["person_type"], v["person"], *v["persons"].values()], kind="person")
+    persons = P.person_table(raw, variables=v, codes=codes, unknown_birth_month=unknown_birth_month, file=persons_file,
+                             exclusions=exclusions)
+    log.info("person file: %d persons found in the register", len(persons))
+    raw = read_extract(education_file, [v["person_type"], v["person"], v["education"]["level"]], kind="education")
+    persons = P.add_education(persons, raw, variables=v, codes=codes, exclusions=exclusions)
+    raw = read_extract(deaths_file, [v["person_type"], v["person"], v["deaths"]["date"]], kind="deaths")
+    persons = P.add_deaths(persons, raw, variables=v, codes=codes, file=deaths_file, max_bad_share=max_bad_share,
+                           exclusions=exclusions)
+    raw = read_extract(migration_file, [v["person_type"], v["person"], v["migration"]["date"], v["migration"]["type"]],
+                       kind="migration")
+    migrations = P.migration_events(persons, raw, variables=v, codes=codes, file=migration_file,
+                                    max_bad_share=max_bad_share, exclusions=exclusions)
+    key = read_extract(key_file, [study_number, v["person_type"], v["person"]], kind="linkage key")
+    linkage = P.link_trainees(trainees, key, persons, study_number=study_number, variables=v, codes=codes,
+                              pseudonym_key=_pseudonym_key(synthetic), key_file=key_file)
+    for reason, n in linkage.not_found.items():
+        exclusions.add("trainees", reason, n)
+    n_not_found = sum(linkage.not_found.values())
+    log.info("linkage: %d trainees handed over, %d found, %d not found (%s)", linkage.n_trainees, len(linkage.found),
+             n_not_found, ", ".join(f"{k.split(': ')[-1]} {v}" for k, v in linkage.not_found.items()))
+    write_parquet(linkage.persons, out_persons)
+    write_parquet(migrations, out_migrations)
+    write_exclusions(exclusions, out_exclusions)
+    write_flow_fragment([("employees", FLOW_ORDER["not_found_in_register"], "not_found_in_register", n_not_found),
+                         ("employees", FLOW_ORDER["found_in_register"], "found_in_register", len(linkage.found))], out_flow)
+
+
+def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike, persons: PathLike,
+                 out_person_months: PathLike, out_employer_months: PathLike, out_employers: PathLike,
+                 out_businesses: PathLike, out_exclusions: PathLike, variables: Mapping, codes: Mapping,
+                 window: Mapping[str, str], max_bad_share: float, synthetic: bool,
+                 min_month_share: float = 0.5) -> None:
+    """Income statements -> person x month and employer x month tables."""
+    from mentorwijs.pseudonymise import pseudonymise
+    from mentorwijs.register import payroll as Y
+    from mentorwijs.register.check import coverage_problem
+    from mentorwijs.register.extracts import read_extract
+
+    variables, codes = _spec(variables, codes)
+    win = window_of(window)
+    exclusions = Exclusions()
+    person_table = read_parquet(persons)
+    columns = Y.payroll_columns(variables)
+    parts = []
+    for path in payroll_files:
+        started = time.perf_counter()
+        raw = read_extract(path, columns, kind="payroll")
+        parts.append(Y.parse_statements(raw, person_table, variables=variables, codes=codes, file=path,
+                                        max_bad_share=max_bad_share, exclusions=exclusions))
+        log.info("payroll: %s: %d rows read in %.1f s", Path(path).name, raw.num_rows, time.perf_counter() - started)
+        del raw
+    payroll = Y.combine_statements(parts, exclusions=exclusions)
+    del parts
+    pieces = Y.apportion(payroll.statements, window=win, exclusions=exclusions)
+    problem = coverage_problem(pieces, window=win, min_share=min_month_share)
+    if problem:
+        from mentorwijs.errors import InputError
+
+        raise InputError(problem, file=Path(payroll_files[0]).parent,
+                         hint="bring the payroll files of every year of register.window, or narrow the window in config.yaml")
+    jobs = Y.job_months(pieces, window=win)
+    del pieces
+    pm = Y.person_months(jobs, window=win)
+    em = Y.employer_months(jobs, window=win)
+    log.info("payroll: %d netted statements, %d person-months, %d employer-months, %d employers",
+             len(payroll.statements), len(pm), len(em), len(payroll.employers))
+    raw = read_extract(businesses_file, list(variables["businesses"].values()), kind="business register")
+    business = Y.businesses(raw, payroll.employers, variables=variables, codes=codes)
+    employers = pd.DataFrame({
+        "employer": range(len(payroll.employers)),
+        "employer_pseudonym": pseudonymise(pd.Series(payroll.employers, dtype="string"), _pseudonym_key(synthetic), "employer"),
+    })
+    employers["employer"] = employers["employer"].astype("int32")
+    write_parquet(pm, out_person_months)
+    write_parquet(em, out_employer_months)
+    write_parquet(employers, out_employers)
+    write_parquet(business, out_businesses)
+    write_exclusions(exclusions, out_exclusions)
+
+
+def benefits_step(*, socioeconomic_file: PathLike, persons: PathLike, out_benefits: PathLike, out_exclusions: PathLike,
+                  variables: Mapping, codes: Mapping, window: Mapping[str, str], max_bad_share: float) -> None:
+    """SECM spells -> monthly benefit flags."""
+    from mentorwijs.register.extracts import read_extract
+    from mentorwijs.register.socioeconomic import benefit_months, socioeconomic_columns
+
+    variables, codes = _spec(variables, codes)
+    exclusions = Exclusions()
+    raw = read_extract(socioeconomic_file, socioeconomic_columns(variables), kind="socio-economic (SECM)")
+    benefits = benefit_months(raw, read_parquet(persons), variables=variables, codes=codes, window=window_of(window),
+                              file=socioeconomic_file, max_bad_share=max_bad_share, exclusions=exclusions)
+    write_parquet(benefits, out_benefits)
+    write_exclusions(exclusions, out_exclusions)
+
+
+def candidates_step(*, persons: PathLike, person_months: PathLike, employer_months: PathLike, employers: PathLike,
+                    businesses: PathLike, benefits: PathLike, residence_file: PathLike, addresses_file: PathLike,
+                    municipality_regions_file: PathLike, trainees_file: PathLike, out_candidates: PathLike,
+                    out_exclusions: PathLike, out_flow: PathLike, variables: Mapping, codes: Mapping,
+                    pairs: Mapping[str, Sequence[str]], anchors: Mapping, candidates: Mapping, window: Mapping[str, str],
+                    max_bad_share: float) -> None:
+    """Eligible trainees and candidates, stacked per cohort, with their covariates."""
+    from mentorwijs.register import residence as R
+    from mentorwijs.register.candidates import Anchors, EligibilityRule, RegionLookup, build_candidates
+    from mentorwijs.register.extracts import extract_columns, read_extract
+    from mentorwijs.register.persons import TRAINEE, check_trainees
+
+    variables, codes = _spec(variables, codes)
+    exclusions = Exclusions()
+    person_table = read_parquet(persons)
+    spells = R.residence_spells(read_extract(residence_file, R.residence_columns(variables), kind="residence"),
+                                person_table, variables=variables, codes=codes, file=residence_file,
+                                max_bad_share=max_bad_share, exclusions=exclusions)
+    av = variables["addresses"]
+    years = R.year_columns(extract_columns(addresses_file, kind="address"), av["municipality"])
+    if not years:
+        from mentorwijs.errors import InputError
+
+        raise InputError(f"no municipality column named like {av['municipality']!r}", file=addresses_file,
+                         hint="set register.variables.addresses.municipality to the pattern of the year columns (e.g. gem{year})")
+    addresses = R.address_municipalities(
+        read_extract(addresses_file, [av["object_type"], av["object"], *years.values()], kind="address"),
+        variables=variables, years=years)
+    regions = R.municipality_regions(
+        read_extract(municipality_regions_file, list(variables["municipality_regions"].values()), kind="municipality"),
+        variables=variables, file=municipality_regions_file)
+    trainees = check_trainees(read_parquet(trainees_file), file=trainees_file)
+    found = person_table.loc[person_table["group"] == TRAINEE, ["person", "pid"]]
+    result = build_candidates(
+        trainees=trainees, found=found, persons=person_table, person_months=read_parquet(person_months),
+        benefits=read_parquet(benefits), employer_months=read_parquet(employer_months),
+        businesses=read_parquet(businesses), employers=read_parquet(employers),
+        regions_at=RegionLookup(spells, addresses, regions), pairs=pairs, anchors=Anchors.from_config(anchors),
+        rule=EligibilityRule.from_config(candidates), window=window_of(window), trainees_file=str(trainees_file))
+    for (source, reason), n in result.removed.items():
+        exclusions.add(source, reason, n)
+        log.info("eligibility: %s %s: %d units", source, reason, n)
+    c = result.candidates
+    log.info("candidates: %d trainee units and %d control units (%d persons) in %d cohorts", int(c["treated"].sum()),
+             int((c["treated"] == 0).sum()), c.loc[c["treated"] == 0, "person"].nunique(), c["cohort"].nunique())
+    write_parquet(c, out_candidates)
+    write_exclusions(exclusions, out_exclusions)
+    write_flow_fragment(result.flow, out_flow)
+
+
+def matching_step(*, candidates: PathLike, out_pairs: PathLike, out_matched: PathLike, out_balance: PathLike,
+                  out_overlap: PathLike, out_model: PathLike, out_exclusions: PathLike, out_flow: PathLike,
+                  matching: Mapping) -> None:
+    """Propensity score, matching, weights, balance and overlap."""
+    from mentorwijs.matching import MATCHED, MatchingSpec, match_candidates
+
+    result = match_candidates(read_parquet(candidates), MatchingSpec.from_config(matching))
+    exclusions = Exclusions()
+    for status, n in result.status["status"].value_counts().items():
+        if status != MATCHED:
+            exclusions.add("matching", {"off_support": "trainee off common support (outside the controls' score range)",
+                                        "no_control_in_caliper": "trainee off common support (no control within the caliper)"}[status], int(n))
+    log.info("propensity model: %s", result.model.method)
+    write_parquet(result.pairs, out_pairs)
+    write_parquet(result.matched, out_matched)
+    write_csv_table(result.balance, out_balance, sort_by=["covariate"])
+    write_csv_table(result.overlap, out_overlap, sort_by=["bin"])
+    write_csv_table(result.model.table(), out_model, sort_by=["term"])
+    write_exclusions(exclusions, out_exclusions)
+    write_flow_fragment(result.flow, out_flow)
+
+
+def panel_step(*, matched: PathLike, trainees_file: PathLike, persons: PathLike, person_months: PathLike,
+               employer_months: PathLike, migrations: PathLike, out_panel: PathLike, out_survival: PathLike,
+               window: Mapping[str, str], anchors: Mapping, candidates: Mapping) -> None:
+    """Matched units in event time: panel and survival tables."""
+    from mentorwijs.register.candidates import Anchors, EligibilityRule
+    from mentorwijs.register.panel import matched_panel_and_survival
+
+    panel, survival = matched_panel_and_survival(
+        read_parquet(matched), read_parquet(trainees_file), read_parquet(persons), read_parquet(person_months),
+        read_parquet(employer_months), read_parquet(migrations), window=window_of(window),
+        anchors=Anchors.from_config(anchors), rule=EligibilityRule.from_config(candidates))
+    log.info("panel: %d rows for %d matched units; survival: %d job ends, %d ends of paid work", len(panel),
+             len(survival), int(survival["event_job"].sum()), int(survival["event_work"].sum()))
+    write_parquet(panel, out_panel)
+    write_parquet(survival, out_survival)
+
+
+def flow_step(*, fragments: Sequence[PathLike], out_flow: PathLike) -> None:
+    """Gather every flow fragment into the flow table."""
+    write_flow(fragments, out_flow)
+
+
+#: Step function per rule name (``workflow/rules/register.smk``).
+STEPS: dict[str, Callable[..., None]] = {
+    "register_persons": persons_step,
+    "register_payroll": payroll_step,
+    "register_benefits": benefits_step,
+    "register_candidates": candidates_step,
+    "register_matching": matching_step,
+    "register_panel": panel_step,
+    "register_flow": flow_step,
+}
+
+
+# --------------------------------------------------------------------------------------
+# the plan: the same steps with arguments from the configuration
+
+
+@dataclass
+class Step:
+    name: str
+    function: Callable[..., None]
+    arguments: dict[str, Any]
+
+
+def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_root: PathLike | None = None) -> list[Step]:
+    """The register part's steps in order, with inputs under ``root`` and outputs under ``out_root``.
+
+    Paths are built with :mod:`pathlib` from the configuration's forward-slash paths, so the
+    plan is the same on Windows.
+    """
+    from mentorwijs.errors import ConfigError
+
+    root = root if isinstance(root, PurePath) else Path(root)
+    out_root = root if out_root is None else (out_root if isinstance(out_root, PurePath) else Path(out_root))
+    reg = config["register"]
+    files = reg["files"]
+    for section in ("candidates", "matching"):
+        if section not in config:
+            raise ConfigError(f"config.yaml has no {section!r} section", hint="the register part needs candidates and matching")
+    variables = reg.get("variables", {})
+    codes = reg.get("codes", {})
+    checks = reg.get("checks", {})
+    max_bad = float(checks.get("max_bad_share", 0.01))
+    min_month_share = float(checks.get("min_month_share", 0.5))
+    synthetic = bool(config["study"]["synthetic"])
+    cand = config["candidates"]
+
+    def inp(relative: str) -> PurePath:
+        return root / PurePath(relative)
+
+    def out(name: str) -> PurePath:
+        return out_root / PurePath(PATHS[name])
+
+    trainees = inp(TRAINEES)
+    return [
+        Step("register_persons", persons_step, dict(
+            key_file=inp(reg["key"]["path"]), persons_file=inp(files["persons"]), education_file=inp(files["education"]),
+            deaths_file=inp(files["deaths"]), migration_file=inp(files["migration"]), trainees_file=trainees,
+            out_persons=out("persons"), out_migrations=out("migrations"), out_exclusions=out("exclusions_linkage"),
+            out_flow=out("flow_linkage"), study_number=reg["key"]["study_number"], variables=variables, codes=codes,
+            unknown_birth_month=int(cand.get("unknown_birth_month", 7)), max_bad_share=max_bad, synthetic=synthetic)),
+        Step("register_payroll", payroll_step, dict(
+            payroll_files=[inp(p) for p in files["payroll"]], businesses_file=inp(files["businesses"]),
+            persons=out("persons"), out_person_months=out("person_months"), out_employer_months=out("employer_months"),
+            out_employers=out("employers"), out_businesses=out("businesses"), out_exclusions=out("exclusions_payroll"),
+            variables=variables, codes=codes, window=reg["window"], max_bad_share=max_bad, synthetic=synthetic,
+            min_month_share=min_month_share)),
+        Step("register_benefits", benefits_step, dict(
+            socioeconomic_file=inp(files["socioeconomic"]), persons=out("persons"), out_benefits=out("benefits"),
+            out_exclusions=out("exclusions_benefits"), variables=variables, codes=codes, window=reg["window"],
+            max_bad_share=max_bad)),
+        Step("register_candidates", candidates_step, dict(
+            persons=out("persons"), person_months=out("person_months"), employer_months=out("employer_months"),
+            employers=out("employers"), businesses=out("businesses"), benefits=out("benefits"),
+            residence_file=inp(files["residence"]), addresses_file=inp(files["addresses"]),
+            municipality_regions_file=inp(files["municipality_regions"]), trainees_file=trainees,
+            out_candidates=out("candidates"), out_exclusions=out("exclusions_candidates"), out_flow=out("flow_candidates"),
+            variables=variables, codes=codes, pairs=config["regions"]["pairs"], anchors=config["anchors"],
+            candidates=cand, window=reg["window"], max_bad_share=max_bad)),
+        Step("register_matching", matching_step, dict(
+            candidates=out("candidates"), out_pairs=out("pairs"), out_matched=out("matched"), out_balance=out("balance"),
+            out_overlap=out("ps_overlap"), out_model=out("ps_model"), out_exclusions=out("exclusions_matching"),
+            out_flow=out("flow_matching"), matching=config["matching"])),
+        Step("register_panel", panel_step, dict(
+            matched=out("matched"), trainees_file=trainees, persons=out("persons"), person_months=out("person_months"),
+            employer_months=out("employer_months"), migrations=out("migrations"), out_panel=out("panel"),
+            out_survival=out("survival"), window=reg["window"], anchors=config["anchors"], candidates=cand)),
+        Step("register_flow", flow_step, dict(fragments=None, out_flow=out("flow"))),
+    ]
+
+
+def _release_memory() -> None:
+    """Give memory of a finished step back (Arrow keeps freed buffers in its pool otherwise)."""
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+
+
+def run_register(config: Mapping[str, Any], *, root: PathLike = Path("."), out_root: PathLike | None = None,
+                 log_folder: PathLike | None = None, progress: Callable[[str], None] = lambda message: None) -> dict[str, float]:
+    """Run the register part's steps in order, without a workflow engine.
+
+    Each step logs to ``<log_folder>/<step>.log`` (default ``logs/register`` under ``out_root``).
+    Returns the seconds each step took. An :class:`~mentorwijs.errors.InputError` stops the run.
+    """
+    out_base = Path(out_root) if out_root is not None else Path(root)
+    folder = Path(log_folder) if log_folder is not None else out_base / "logs" / "register"
+    folder.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, float] = {}
+    package_logger = logging.getLogger("mentorwijs")
+    for step in register_plan(config, root=root, out_root=out_root):
+        arguments = dict(step.arguments)
+        if step.name == "register_flow":
+            arguments["fragments"] = sorted((out_base / FLOW_FOLDER).glob("*.csv"))
+        handler = logging.FileHandler(folder / f"{step.name}.log", mode="w", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        previous_level = package_logger.level
+        package_logger.addHandler(handler)
+        package_logger.setLevel(logging.INFO)
+        progress(f"{step.name} ...")
+        started = time.perf_counter()
+        try:
+            step.function(**arguments)
+        finally:
+            package_logger.removeHandler(handler)
+            package_logger.setLevel(previous_level)
+            handler.close()
+            _release_memory()
+        seconds[step.name] = time.perf_counter() - started
+        progress(f"{step.name} done in {seconds[step.name]:.1f} s")
+    return seconds

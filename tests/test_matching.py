@@ -1,0 +1,225 @@
+"""Matching on hand-worked cases: known matches, ties, caliper, exact cohort, weights, balance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import minimize
+
+from mentorwijs.matching import (
+    NO_CONTROL,
+    OFF_SUPPORT,
+    CovariateSpec,
+    MatchingSpec,
+    caliper_width,
+    control_weights,
+    match_candidates,
+    nearest_neighbours,
+    propensity_score,
+    restricted_cubic_spline,
+    separated_columns,
+    standardised_differences,
+    weighted_mean_var,
+)
+
+
+def _nn(logit, treated, strata=None, tie_order=None, **kw):
+    n = len(logit)
+    strata = np.zeros(n, int) if strata is None else np.asarray(strata)
+    tie_order = np.arange(n) if tie_order is None else np.asarray(tie_order)
+    pairs, status = nearest_neighbours(np.asarray(logit, float), np.asarray(treated, bool), strata, tie_order, **kw)
+    return {t: sorted(g["control"].tolist()) for t, g in pairs.groupby("trainee")}, status
+
+
+def test_k_nearest_controls_with_replacement():
+    # trainees at 0.0 and 1.0; controls at 0.1, -0.15, 0.3, 0.9, 2.0
+    logit = [0.0, 1.0, 0.1, -0.15, 0.3, 0.9, 2.0]
+    treated = [1, 1, 0, 0, 0, 0, 0]
+    matches, status = _nn(logit, treated, k=2, caliper=10.0)
+    assert matches == {0: [2, 3], 1: [4, 5]}
+    matches, _ = _nn(logit, treated, k=3, caliper=10.0)
+    assert matches == {0: [2, 3, 4], 1: [2, 4, 5]}  # control 2 and 4 serve both: replacement
+    assert (status == "matched").all()
+
+
+def test_all_controls_tied_at_the_kth_distance_are_included():
+    logit = [0.0, 0.1, -0.1, 0.1, 0.5]
+    treated = [1, 0, 0, 0, 0]
+    matches, _ = _nn(logit, treated, k=2, caliper=10.0)
+    assert matches == {0: [1, 2, 3]}  # three controls at distance 0.1
+    matches, _ = _nn(logit, treated, k=2, caliper=10.0, ties=False, tie_order=[0, 9, 5, 1, 2])
+    assert matches == {0: [2, 3]}  # without ties: the first two in tie order (5 and 1 before 9)
+
+
+def test_the_caliper_limits_matches_and_an_empty_caliper_is_off_support():
+    logit = [0.0, 0.1, -0.15, 0.3, 1.0, 1.05]
+    treated = [1, 0, 0, 0, 1, 0]
+    matches, status = _nn(logit, treated, k=5, caliper=0.12, common_support="none")
+    assert matches == {0: [1], 4: [5]}
+    matches, status = _nn([0.0, 0.5, -0.5], [1, 0, 0], k=1, caliper=0.2)
+    assert matches == {} and status[0] == NO_CONTROL
+
+
+def test_common_support_by_the_range_of_the_strata_controls():
+    logit = [3.0, 0.0, 0.5, 2.9, -0.6]
+    treated = [1, 1, 0, 0, 0]
+    strata = [0, 0, 0, 1, 0]  # the control at 2.9 is in another stratum: stratum 0 spans -0.6..0.5
+    matches, status = _nn(logit, treated, strata, k=1, caliper=100.0)
+    assert status[0] == OFF_SUPPORT and matches == {1: [2]}
+    matches, status = _nn(logit, treated, strata, k=1, caliper=100.0, common_support="none")
+    assert matches == {0: [2], 1: [2]}
+
+
+def test_matching_is_exact_on_cohort():
+    # the nearest control of trainee 0 (cohort A) is in cohort B and must not be used
+    logit = [0.0, 0.01, 0.4, 1.0, 1.3, -0.5, 1.2]
+    treated = [1, 0, 0, 1, 0, 0, 0]
+    strata = ["A", "B", "A", "B", "A", "A", "B"]
+    matches, _ = _nn(logit, treated, strata, k=1, caliper=10.0)
+    assert matches == {0: [2], 3: [6]}
+    matches, _ = _nn(logit, treated, None, k=1, caliper=10.0)
+    assert matches == {0: [1], 3: [6]}  # without exact matching the nearest is across cohorts
+
+
+def test_matching_weights_sum_to_the_trainees_and_count_shared_controls():
+    pairs = pd.DataFrame({"trainee": [0, 0, 1, 1, 1, 1], "control": [10, 11, 11, 12, 13, 14]})
+    w = control_weights(pairs)
+    assert w.to_dict() == {10: 0.5, 11: 0.75, 12: 0.25, 13: 0.25, 14: 0.25}
+    assert w.sum() == pytest.approx(2.0)
+
+
+def test_odds_weights_are_scaled_within_each_stratum():
+    pairs = pd.DataFrame({"trainee": [0, 0, 1], "control": [2, 3, 4]})
+    pscore = np.array([0.5, 0.5, 0.2, 0.5, 0.5])
+    strata = np.array([0, 1, 0, 0, 1])
+    w = control_weights(pairs, mode="odds", pscore=pscore, strata=strata)
+    # stratum 0: odds 0.25 and 1.0, one trainee -> 0.2 and 0.8; stratum 1: one control, one trainee -> 1
+    assert w.to_dict() == pytest.approx({2: 0.2, 3: 0.8, 4: 1.0})
+
+
+def test_caliper_width_uses_the_pooled_sd_of_the_logit():
+    logit = np.array([0.0, 2.0, 1.0, 1.0, 4.0])
+    treated = np.array([1, 1, 0, 0, 0], bool)
+    # var_t = 2, var_c = 3 -> pooled sd = sqrt(2.5)
+    assert caliper_width(logit, treated, 0.2) == pytest.approx(0.2 * np.sqrt(2.5))
+
+
+def test_weighted_variance_and_standardised_differences_by_hand():
+    m, v = weighted_mean_var(np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4))
+    assert (m, v) == (2.5, pytest.approx(np.var([1, 2, 3, 4], ddof=1)))
+    m, v = weighted_mean_var(np.array([0.0, 1.0]), np.array([1.0, 3.0]))
+    # m = 0.75; sum w (x-m)^2 = 0.5625 + 0.1875 = 0.75; V1 - V2/V1 = 4 - 10/4 = 1.5
+    assert (m, v) == (0.75, pytest.approx(0.5))
+    x = pd.DataFrame({"x": [1.0, 3.0, 0.0, 1.0, 2.0, 5.0]})
+    treated = np.array([1, 1, 0, 0, 0, 0], bool)
+    weights = np.array([1, 1, 1.5, 0.5, 0, 0])
+    matched = np.array([1, 1, 1, 1, 0, 0], bool)
+    table = standardised_differences(x, treated, weights, matched).iloc[0]
+    # before: mean_t 2, var_t 2; controls 0,1,2,5: mean 2, var 14/3 -> smd 0, vr 2/(14/3)
+    assert table["smd_before"] == pytest.approx(0.0)
+    assert table["variance_ratio_before"] == pytest.approx(2 / (14 / 3))
+    # after: controls 0 (w 1.5) and 1 (w 0.5): mean 0.25, var (1.5*0.0625 + 0.5*0.5625)/(2 - 2.5/2) = 0.5
+    denom = np.sqrt((2 + 14 / 3) / 2)
+    assert table["smd_after"] == pytest.approx((2 - 0.25) / denom)
+    assert table["variance_ratio_after"] == pytest.approx(2 / 0.5)
+
+
+def test_restricted_cubic_spline_by_hand_and_linear_beyond_the_knots():
+    knots = [0.0, 1.0, 2.0]
+    basis = restricted_cubic_spline(np.array([-1.0, 0.5, 1.5, 3.0, 4.0, 5.0]), knots)
+    # term at x: [x^3_+ - (x-1)^3_+ * 2 + (x-2)^3_+ * 1] / 4
+    assert basis[:, 1] == pytest.approx([0.0, 0.125 / 4, (3.375 - 0.25) / 4, (27 - 16 + 1) / 4, (64 - 54 + 8) / 4, (125 - 128 + 27) / 4])
+    assert np.diff(basis[3:, 1], 2) == pytest.approx([0.0])  # linear beyond the last knot
+    assert basis[:, 0].tolist() == [-1.0, 0.5, 1.5, 3.0, 4.0, 5.0]
+
+
+def test_separation_is_detected_and_the_ridge_fit_is_the_penalised_optimum():
+    rng = np.random.default_rng(3)
+    n = 400
+    x = rng.normal(size=n)
+    rare = (rng.random(n) < 0.1).astype(float)
+    treated = (rng.random(n) < 1 / (1 + np.exp(-(-1.5 + 0.8 * x)))).astype(float)
+    treated[rare == 1] = 0.0  # no trainee has the rare category: quasi-complete separation
+    X = pd.DataFrame({"x": x, "rare": rare})
+    assert separated_columns(X, treated) == ["rare"]
+    fit = propensity_score(X, treated, ridge_lambda=2.0)
+    assert fit.method.startswith("ridge") and fit.converged and np.isnan(fit.std_errors).all()
+    # independent check: maximise the penalised log-likelihood directly
+    Z = (X - X.mean()) / X.std(ddof=0)
+    D = np.column_stack([np.ones(n), Z])
+
+    def objective(b):
+        eta = D @ b
+        return -(treated @ eta - np.logaddexp(0, eta).sum()) + 2.0 / 2 * (b[1:] ** 2).sum()
+
+    best = minimize(objective, np.zeros(3), method="BFGS", options={"gtol": 1e-10}).x
+    assert fit.params == pytest.approx(best, abs=1e-4)
+
+
+def test_maximum_likelihood_without_separation_matches_the_glm_estimates():
+    rng = np.random.default_rng(5)
+    n = 500
+    x = rng.normal(size=n)
+    treated = (rng.random(n) < 1 / (1 + np.exp(-(-1.0 + 0.5 * x)))).astype(float)
+    fit = propensity_score(pd.DataFrame({"x": x}), treated)
+    assert fit.method.startswith("maximum-likelihood") and fit.converged
+    # the score does not depend on standardising: compare with an unstandardised optimum
+    D = np.column_stack([np.ones(n), x])
+    best = minimize(lambda b: -(treated @ (D @ b) - np.logaddexp(0, D @ b).sum()), np.zeros(2), method="BFGS",
+                    options={"gtol": 1e-10}).x
+    assert fit.logit == pytest.approx(D @ best, abs=1e-5)
+
+
+def _toy_candidates(n_controls=60, seed=11):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n_controls + 6):
+        treated = int(i < 6)
+        cohort = "2019-10" if i % 2 else "2019-12"
+        rows.append({"unit": f"u{i:03d}:{cohort}", "person": f"p{i:03d}", "cohort": cohort, "region_pair": "A",
+                     "treated": treated, "tie_order": i, "age": rng.normal(40 + 5 * treated, 8),
+                     "sex": rng.choice(["man", "woman"])})
+    return pd.DataFrame(rows)
+
+
+def test_match_candidates_end_to_end_weights_and_tables():
+    data = _toy_candidates()
+    spec = MatchingSpec(covariates=(CovariateSpec("age", "numeric"),
+                                    CovariateSpec("sex", "categorical", levels={"man": ("man",), "woman": ("woman",)})),
+                        k=3, caliper_sd=1.0)
+    result = match_candidates(data, spec)
+    matched = result.matched
+    trainees = matched[matched["treated"] == 1]
+    controls = matched[matched["treated"] == 0]
+    assert (trainees["weight"] == 1.0).all()
+    for cohort, group in controls.groupby("cohort"):  # control weights sum to the cohort's matched trainees
+        assert group["weight"].sum() == pytest.approx((trainees["cohort"] == cohort).sum())
+    pairs = result.pairs
+    assert np.allclose(pairs.groupby("trainee_unit")["weight"].sum(), 1.0)
+    assert set(pairs["control_unit"]) == set(controls["unit"])
+    assert (pairs["cohort"] == pairs["trainee_unit"].str.split(":").str[1]).all()
+    assert (pairs["cohort"] == pairs["control_unit"].str.split(":").str[1]).all()
+    assert list(result.balance.columns) == ["covariate", "smd_before", "smd_after", "variance_ratio_before", "variance_ratio_after"]
+    assert set(result.balance["covariate"]) == {"age", "sex=man", "sex=woman"}
+    assert result.overlap["trainees"].sum() == 6 and result.overlap["controls"].sum() == 60
+    assert result.overlap["matched_controls"].sum() == len(controls)
+
+
+def test_the_result_does_not_depend_on_row_order_or_unit_names():
+    data = _toy_candidates()
+    spec = MatchingSpec(covariates=(CovariateSpec("age", "numeric"),), k=4, caliper_sd=0.5)
+    a = match_candidates(data, spec)
+    renamed = data.assign(unit=[f"z{999 - i}:{c}" for i, c in zip(data.index, data["cohort"])],
+                          person=[f"q{999 - i}" for i in data.index]).sample(frac=1.0, random_state=1)
+    b = match_candidates(renamed, spec)
+    to_order = dict(zip(renamed["unit"], renamed["tie_order"]))
+    from_order = dict(zip(data["tie_order"], data["unit"]))
+    mapped = b.pairs.assign(trainee_unit=b.pairs["trainee_unit"].map(to_order).map(from_order),
+                            control_unit=b.pairs["control_unit"].map(to_order).map(from_order))
+    left = a.pairs.astype({"trainee_unit": str, "control_unit": str, "cohort": str})
+    right = mapped.astype({"trainee_unit": str, "control_unit": str, "cohort": str})
+    left = left.sort_values(["trainee_unit", "control_unit"]).reset_index(drop=True)
+    right = right.sort_values(["trainee_unit", "control_unit"]).reset_index(drop=True)
+    assert len(left) > 6
+    pd.testing.assert_frame_equal(left, right)

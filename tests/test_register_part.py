@@ -1,0 +1,290 @@
+"""The register part as a whole: output contracts, the flow, reruns, keys, imports, paths, rules."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path, PureWindowsPath
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from mentorwijs.errors import InputError
+from mentorwijs.flow import gather_exclusions, gather_flow, write_flow_fragment
+from mentorwijs.register.check import check_register
+from mentorwijs.register.steps import PATHS, STEPS, register_plan, run_register, window_of
+from mentorwijs.register import spec
+from register_fixture import (FILES, KEY, payroll_rows, register_run, write_config_file,  # noqa: F401
+                              write_register_fixture)
+
+OUTPUTS = [p for p in PATHS.values()]
+
+
+def _read(root, name):
+    return pd.read_parquet(root / PATHS[name])
+
+
+def test_output_tables_follow_the_data_contracts(register_run):
+    root, _ = register_run
+    pairs, matched = _read(root, "pairs"), _read(root, "matched")
+    panel, survival = _read(root, "panel"), _read(root, "survival")
+    assert list(pairs.columns) == ["trainee_unit", "control_unit", "cohort", "distance", "weight"]
+    assert list(matched.columns[:6]) == ["unit", "person", "cohort", "treated", "weight", "pscore"]
+    assert "tie_order" not in matched.columns and "age" in matched.columns
+    assert set(panel["unit"]) == set(matched["unit"]) == set(survival["unit"])
+    assert list(survival["unit"]) == sorted(survival["unit"]) and list(matched["unit"]) == sorted(matched["unit"])
+    trainees = matched[matched["treated"] == 1]
+    controls = matched[matched["treated"] == 0]
+    assert (trainees["weight"] == 1).all() and len(trainees) == 2
+    for cohort, group in controls.groupby("cohort"):
+        assert group["weight"].sum() == pytest.approx((trainees["cohort"] == cohort).sum())
+    assert np.allclose(pairs.groupby("trainee_unit")["weight"].sum(), 1.0)
+    assert set(pairs["control_unit"]) == set(controls["unit"])
+    balance = pd.read_csv(root / PATHS["balance"])
+    assert list(balance.columns) == ["covariate", "smd_before", "smd_after", "variance_ratio_before", "variance_ratio_after"]
+    assert {"age", "wage_hourly", "sex=man", "sector=agriculture", "sheltered"} <= set(balance["covariate"])
+    overlap = pd.read_csv(root / PATHS["ps_overlap"])
+    assert overlap["trainees"].sum() == 2 and overlap["controls"].sum() == 17
+    model = pd.read_csv(root / PATHS["ps_model"])
+    assert model["method"].str.startswith("ridge").all()  # two trainees: separation, reported as such
+
+
+def test_the_flow_table_is_complete(register_run):
+    root, _ = register_run
+    flow = pd.read_csv(root / PATHS["flow"])
+    matched = _read(root, "matched")
+    controls = matched[matched["treated"] == 0]
+    assert flow.to_dict("records") == [
+        {"population": "controls", "order": 110, "step": "candidate_units", "n": 17},
+        {"population": "controls", "order": 120, "step": "candidate_persons", "n": 9},
+        {"population": "controls", "order": 130, "step": "matched_control_persons", "n": controls["person"].nunique()},
+        {"population": "controls", "order": 140, "step": "matched_control_units", "n": len(controls)},
+        {"population": "employees", "order": 110, "step": "not_found_in_register", "n": 3},
+        {"population": "employees", "order": 120, "step": "found_in_register", "n": 3},
+        {"population": "employees", "order": 130, "step": "without_paid_work_at_baseline", "n": 1},
+        {"population": "employees", "order": 140, "step": "outside_age_range", "n": 0},
+        {"population": "employees", "order": 160, "step": "eligible", "n": 2},
+        {"population": "employees", "order": 170, "step": "off_common_support", "n": 0},
+        {"population": "employees", "order": 180, "step": "matched", "n": 2},
+    ]
+
+
+def test_gather_flow_merges_every_part_and_refuses_a_step_written_twice(tmp_path):
+    write_flow_fragment([("employees", 10, "completed_questionnaire", 118), ("employees", 30, "sent_to_cbs", 86)],
+                        tmp_path / "employees.csv")
+    write_flow_fragment([("employees", 120, "found_in_register", 78), ("controls", 130, "matched_control_persons", 1526)],
+                        tmp_path / "register.csv")
+    flow = gather_flow(sorted(tmp_path.glob("*.csv")))
+    assert flow["step"].tolist() == ["matched_control_persons", "completed_questionnaire", "sent_to_cbs", "found_in_register"]
+    write_flow_fragment([("employees", 30, "sent", 86)], tmp_path / "other.csv")
+    with pytest.raises(InputError, match="employees/30 is written by more than one fragment"):
+        gather_flow(sorted(tmp_path.glob("*.csv")))
+
+
+def test_gather_exclusions_combines_the_register_stages(register_run):
+    root, _ = register_run
+    table = gather_exclusions(sorted((root / "data" / "interim" / "exclusions").glob("*.csv")))
+    assert list(table.columns) == ["source", "wave", "record", "reason", "n"]
+    assert table["source"].tolist() == sorted(table["source"])
+    n = table.set_index(["source", "reason"])["n"]
+    assert n[("trainees", "without paid work at baseline")] == 1
+    assert n[("payroll", "RINPERSOONS other than R")] == 1
+    assert len(table) == 16  # persons 2, trainees 3 + 1, payroll 6, candidates 4
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {name: hashlib.sha256((root / path).read_bytes()).hexdigest() for name, path in PATHS.items()}
+
+
+def test_reruns_are_byte_identical_and_the_key_changes_no_estimate(register_run, tmp_path, monkeypatch):
+    root, config = register_run
+    again = tmp_path / "again"
+    write_register_fixture(again)
+    run_register(config, root=again)
+    assert _digests(again) == _digests(root)
+
+    key = bytes(range(32))
+    other = tmp_path / "other_key"
+    write_register_fixture(other, key=key)
+    monkeypatch.setenv("MENTORWIJS_KEY", key.hex())
+    run_register(config, root=other)
+
+    def by_rin(folder):
+        persons = _read(folder, "persons").set_index("person")["rin"]
+        matched = _read(folder, "matched")
+        matched["rin"] = matched["person"].map(persons)
+        survival = _read(folder, "survival")
+        survival["rin"] = survival["person"].map(persons)
+        keep = ["rin", "cohort", "treated", "weight", "pscore", "age", "wage_hourly"]
+        return (matched[keep].sort_values(["rin", "cohort"]).reset_index(drop=True),
+                survival[["rin", "cohort", "time_job", "event_job", "time_work", "event_work"]].sort_values(["rin", "cohort"]).reset_index(drop=True))
+
+    a, b = by_rin(root), by_rin(other)
+    assert set(_read(root, "matched")["person"]).isdisjoint(set(_read(other, "matched")["person"]))
+    pd.testing.assert_frame_equal(a[0], b[0])
+    pd.testing.assert_frame_equal(a[1], b[1])
+    for name in ("balance", "ps_overlap", "flow"):
+        assert (root / PATHS[name]).read_bytes() == (other / PATHS[name]).read_bytes()
+
+
+def test_check_register_reports_coverage_key_match_and_person_types(register_run, tmp_path):
+    root, config = register_run
+    reg = config["register"]
+
+    def run(folder):
+        files = {k: ([folder / p for p in v] if isinstance(v, list) else folder / v) for k, v in reg["files"].items()}
+        return check_register(files=files, key_file=folder / KEY, study_number="studienummer",
+                              window=window_of(reg["window"]), variables=spec.variables(reg["variables"]),
+                              codes=spec.codes(reg["codes"]))
+
+    findings = run(root)
+    by_check = findings.set_index(["check", "file"])
+    assert (findings["status"] != "error").all()
+    coverage = findings[findings["check"] == "window_coverage"].iloc[0]
+    assert (coverage["status"], coverage["value"]) == ("ok", 18)
+    rate = findings[findings["check"] == "key_match_rate"].iloc[0]
+    assert rate["value"] == pytest.approx(3 / 5) and "1 with RINPERSOONS other than R" in rate["message"]
+    key_types = by_check.loc[("person_types", (root / KEY).as_posix())]
+    assert key_types["message"] == "RINPERSOONS mix: R 4 (80.0%), S 1 (20.0%)"
+    dup = findings[findings["check"] == "duplicate_persons"].iloc[0]
+    assert (dup["status"], dup["value"]) == ("warning", 1)
+
+    rows = payroll_rows()
+    write_register_fixture(tmp_path, payroll=rows[rows["file"] != "2020"])
+    findings = run(tmp_path)
+    coverage = findings[findings["check"] == "window_coverage"].iloc[0]
+    assert coverage["status"] == "error" and "2020-01..2020-06" in coverage["message"]
+
+
+def test_check_register_command_exit_codes(tmp_path):
+    config = write_register_fixture(tmp_path)
+    config_file = write_config_file(tmp_path, config)
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
+    ok = subprocess.run([sys.executable, "-m", "mentorwijs", "check-register", "--config", str(config_file)],
+                        cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "window_coverage" in ok.stdout and "0 error(s)" in ok.stdout
+    (tmp_path / FILES["payroll"][1]).write_text("RINPERSOONS,RINPERSOON\n", encoding="utf-8")
+    bad = subprocess.run([sys.executable, "-m", "mentorwijs", "check-register", "--config", str(config_file)],
+                         cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert "ERROR" in bad.stdout and "column 'IKVID' is missing" in bad.stdout
+
+
+ALLOWED = {"numpy", "pandas", "scipy", "statsmodels", "lifelines", "pyreadstat", "pyarrow", "yaml", "mentorwijs"}
+FORBIDDEN = {"matplotlib", "weasyprint", "snakemake", "jinja2", "openpyxl", "pandera", "jsonschema", "nbclient"}
+
+
+def test_the_register_part_imports_only_approved_packages(tmp_path):
+    """Run the whole part in a fresh interpreter; check every loaded project module's imports."""
+    config = write_register_fixture(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    script = textwrap.dedent(
+        """
+        import json, sys
+        from pathlib import Path
+        import mentorwijs.cli, mentorwijs.matching, mentorwijs.register.check
+        from mentorwijs.register.steps import run_register
+        root = Path(sys.argv[1])
+        run_register(json.loads((root / "config.json").read_text()), root=root)
+        modules = {name: getattr(m, "__file__", None) for name, m in sys.modules.items()}
+        print(json.dumps(modules))
+        """
+    )
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    modules = json.loads(result.stdout.strip().splitlines()[-1])
+    loaded_top = {name.split(".")[0] for name in modules}
+    assert not (loaded_top & FORBIDDEN), loaded_top & FORBIDDEN
+    own = {name: path for name, path in modules.items() if name.split(".")[0] == "mentorwijs" and path}
+    assert {"mentorwijs.register.payroll", "mentorwijs.matching", "mentorwijs.register.panel"} <= set(own)
+    stdlib = set(sys.stdlib_module_names)
+    for name, path in own.items():
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                tops = {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                tops = {node.module.split(".")[0]}
+            else:
+                continue
+            outside = tops - ALLOWED - stdlib
+            if name == "mentorwijs.config":
+                outside -= {"jsonschema"}  # optional: skipped with a warning where absent (the CBS environment)
+            assert not outside, f"{name} imports {outside}"
+
+
+def test_the_plan_builds_windows_paths_with_pathlib():
+    from mentorwijs.config import load_config
+
+    config = load_config(ROOT / "config.yaml")
+    root = PureWindowsPath("C:/Users/onderzoeker/mentorwijs")
+    plan = register_plan(config, root=root)
+    persons = plan[0].arguments["persons_file"]
+    assert isinstance(persons, PureWindowsPath)
+    assert str(persons) == r"C:\Users\onderzoeker\mentorwijs\data\raw\synthetic\cbs\GBAPERSOON2022TABV1.sav"
+    assert str(plan[4].arguments["out_balance"]) == r"C:\Users\onderzoeker\mentorwijs\reports\tables\balance.csv"
+    for step in plan:
+        for value in step.arguments.values():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, PureWindowsPath):
+                    assert "/" not in str(item)
+    assert InputError("x", file=persons).message.startswith("file C:/Users/onderzoeker/mentorwijs/data/raw/")
+
+
+def _smk_rules(text: str) -> dict[str, dict[str, list[str]]]:
+    rules: dict[str, dict[str, list[str]]] = {}
+    rule = section = None
+    for line in text.splitlines():
+        if m := re.match(r"^rule (\w+):", line):
+            rule, section = m.group(1), None
+            rules[rule] = {"input": [], "output": [], "params": [], "literal": []}
+        elif rule and (m := re.match(r"^    (\w+):", line)):
+            section = m.group(1)
+        elif rule and section in ("input", "output", "params") and (m := re.match(r"^        (\w+)=(.*)", line)):
+            rules[rule][section].append(m.group(1))
+            if section == "output":
+                rules[rule]["literal"].append(m.group(2).strip().rstrip(",").strip('"'))
+    return rules
+
+
+def test_the_snakemake_rules_call_the_steps_with_their_argument_names():
+    text = (ROOT / "workflow" / "rules" / "register.smk").read_text(encoding="utf-8")
+    rules = _smk_rules(text)
+    assert set(rules) == set(STEPS)
+    for name, sections in rules.items():
+        parameters = set(inspect.signature(STEPS[name]).parameters)
+        given = set(sections["input"]) | set(sections["output"]) | set(sections["params"])
+        assert given == parameters, (name, given ^ parameters)
+        assert set(sections["literal"]) <= set(PATHS.values()), name
+    assert {literal for s in rules.values() for literal in s["literal"]} == set(PATHS.values())
+    for rule in re.findall(r"^rule (\w+):", text, flags=re.M):
+        block = text.split(f"rule {rule}:")[1].split("\nrule ")[0]
+        assert 'conda:\n        "../envs/register.yaml"' in block and f'"logs/register/{rule}.log"' in block
+
+
+@pytest.mark.slow
+def test_the_synthetic_study_reproduces_the_published_matching_flow(tmp_path):
+    """On the default synthetic study: one trainee off support, 73 matched, about 1,526 controls."""
+    marker = ROOT / "data" / "raw" / "synthetic" / "MENTORWIJS_SYNTHETIC.txt"
+    trainees = ROOT / "data" / "processed" / "trainees.parquet"
+    if not (marker.is_file() and trainees.is_file()):
+        pytest.skip("the synthetic study (data/raw/synthetic) and data/processed/trainees.parquet are not there: "
+                    "run `snakemake simulate` and the questionnaire part first")
+    from mentorwijs.config import load_config
+
+    config = load_config(ROOT / "config.yaml")
+    run_register(config, root=ROOT, out_root=tmp_path)
+    flow = pd.read_csv(tmp_path / PATHS["flow"]).set_index(["population", "step"])["n"]
+    assert flow[("employees", "off_common_support")] == 1
+    assert flow[("employees", "matched")] == 73
+    assert abs(flow[("controls", "matched_control_persons")] - 1526) <= 0.1 * 1526

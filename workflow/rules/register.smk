@@ -1,0 +1,185 @@
+"""The register part (inside the CBS Remote Access environment): extracts to matched units.
+
+input:  the register extracts config.yaml names (register.key, register.files) and the
+        trainee hand-over data/processed/trainees.parquet (written by the questionnaire part)
+output: data/interim/register/*.parquet     person x month, employer x month, persons, benefits
+        data/processed/candidates.parquet   eligible units with the propensity covariates
+        data/processed/pairs.parquet, matched.parquet
+        data/processed/panel.parquet, survival.parquet
+        reports/tables/balance.csv, ps_overlap.csv, ps_model.csv, flow.csv
+        data/interim/exclusions/register_*.csv, data/interim/flow/register_*.csv
+
+Every rule calls one step of mentorwijs.register.steps through workflow/scripts/register_step.py;
+`mentorwijs run --part register` runs the same steps without Snakemake.
+"""
+
+REGISTER = config["register"]
+REGISTER_FILES = REGISTER["files"]
+REGISTER_CHECKS = REGISTER.get("checks", {})
+
+
+rule register_persons:
+    input:
+        key_file=REGISTER["key"]["path"],
+        persons_file=REGISTER_FILES["persons"],
+        education_file=REGISTER_FILES["education"],
+        deaths_file=REGISTER_FILES["deaths"],
+        migration_file=REGISTER_FILES["migration"],
+        trainees_file="data/processed/trainees.parquet",
+    output:
+        out_persons="data/interim/register/persons.parquet",
+        out_migrations="data/interim/register/migrations.parquet",
+        out_exclusions="data/interim/exclusions/register_linkage.csv",
+        out_flow="data/interim/flow/register_linkage.csv",
+    log:
+        "logs/register/register_persons.log",
+    params:
+        study_number=REGISTER["key"]["study_number"],
+        variables=REGISTER.get("variables", {}),
+        codes=REGISTER.get("codes", {}),
+        unknown_birth_month=config["candidates"]["unknown_birth_month"],
+        max_bad_share=REGISTER_CHECKS.get("max_bad_share", 0.01),
+        synthetic=config["study"]["synthetic"],
+    conda:
+        "../envs/register.yaml"
+    script:
+        "../scripts/register_step.py"
+
+
+rule register_payroll:
+    input:
+        payroll_files=REGISTER_FILES["payroll"],
+        businesses_file=REGISTER_FILES["businesses"],
+        persons="data/interim/register/persons.parquet",
+    output:
+        out_person_months="data/interim/register/person_months.parquet",
+        out_employer_months="data/interim/register/employer_months.parquet",
+        out_employers="data/interim/register/employers.parquet",
+        out_businesses="data/interim/register/businesses.parquet",
+        out_exclusions="data/interim/exclusions/register_payroll.csv",
+    log:
+        "logs/register/register_payroll.log",
+    params:
+        variables=REGISTER.get("variables", {}),
+        codes=REGISTER.get("codes", {}),
+        window=REGISTER["window"],
+        max_bad_share=REGISTER_CHECKS.get("max_bad_share", 0.01),
+        min_month_share=REGISTER_CHECKS.get("min_month_share", 0.5),
+        synthetic=config["study"]["synthetic"],
+    conda:
+        "../envs/register.yaml"
+    script:
+        "../scripts/register_step.py"
+
+
+rule register_benefits:
+    input:
+        socioeconomic_file=REGISTER_FILES["socioeconomic"],
+        persons="data/interim/register/persons.parquet",
+    output:
+        out_benefits="data/interim/register/benefits.parquet",
+        out_exclusions="data/interim/exclusions/register_benefits.csv",
+    log:
+        "logs/register/register_benefits.log",
+    params:
+        variables=REGISTER.get("variables", {}),
+        codes=REGISTER.get("codes", {}),
+        window=REGISTER["window"],
+        max_bad_share=REGISTER_CHECKS.get("max_bad_share", 0.01),
+    conda:
+        "../envs/register.yaml"
+    script:
+        "../scripts/register_step.py"
+
+
+rule register_candidates:
+    input:
+        persons="data/interim/register/persons.parquet",
+        person_months="data/interim/register/person_months.parquet",
+        employer_months="data/interim/register/employer_months.parquet",
+        employers="data/interim/register/employers.parquet",
+        businesses="data/interim/register/businesses.parquet",
+        benefits="data/interim/register/benefits.parquet",
+        residence_file=REGISTER_FILES["residence"],
+        addresses_file=REGISTER_FILES["addresses"],
+        municipality_regions_file=REGISTER_FILES["municipality_regions"],
+        trainees_file="data/processed/trainees.parquet",
+    output:
+        out_candidates="data/processed/candidates.parquet",
+        out_exclusions="data/interim/exclusions/register_candidates.csv",
+        out_flow="data/interim/flow/register_candidates.csv",
+    log:
+        "logs/register/register_candidates.log",
+    params:
+        variables=REGISTER.get("variables", {}),
+        codes=REGISTER.get("codes", {}),
+        pairs=config["regions"]["pairs"],
+        anchors=config["anchors"],
+        candidates=config["candidates"],
+        window=REGISTER["window"],
+        max_bad_share=REGISTER_CHECKS.get("max_bad_share", 0.01),
+    conda:
+        "../envs/register.yaml"
+    script:
+        "../scripts/register_step.py"
+
+
+rule register_matching:
+    input:
+        candidates="data/processed/candidates.parquet",
+    output:
+        out_pairs="data/processed/pairs.parquet",
+        out_matched="data/processed/matched.parquet",
+        out_balance="reports/tables/balance.csv",
+        out_overlap="reports/tables/ps_overlap.csv",
+        out_model="reports/tables/ps_model.csv",
+        out_exclusions="data/interim/exclusions/register_matching.csv",
+        out_flow="data/interim/flow/register_matching.csv",
+    log:
+        "logs/register/register_matching.log",
+    params:
+        matching=config["matching"],
+    conda:
+        "../envs/register.yaml"
+    script:
+        "../scripts/register_step.py"
+
+
+rule register_panel:
+    input:
+        matched="data/processed/matched.parquet",
+        trainees_file="data/processed/trainees.parquet",
+        persons="data/interim/register/persons.parquet",
+        person_months="data/interim/register/person_months.parquet",
+        employer_months="data/interim/register/employer_months.parquet",
+        migrations="data/interim/register/migrations.parquet",
+    output:
+        out_panel="data/processed/panel.parquet",
+        out_survival="data/processed/survival.parquet",
+    log:
+        "logs/register/register_panel.log",
+    params:
+        window=REGISTER["window"],
+        anchors=config["anchors"],
+        candidates=config["candidates"],
+    conda:
+        "../envs/register.yaml"
+    script:
+        "../scripts/register_step.py"
+
+
+rule register_flow:
+    input:
+        fragments=[
+            "data/interim/flow/register_linkage.csv",
+            "data/interim/flow/register_candidates.csv",
+            "data/interim/flow/register_matching.csv",
+        ],
+    output:
+        out_flow="reports/tables/flow.csv",
+    log:
+        "logs/register/register_flow.log",
+    conda:
+        "../envs/register.yaml"
+    script:
+        "../scripts/register_step.py"
