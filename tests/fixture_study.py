@@ -1,6 +1,6 @@
 """The hand-made fixture study (tests/fixtures/study) laid out as a repository in a temporary folder.
 
-`make_study(dest)` copies the fixture config, codebooks and raw exports (to data/raw/fixture/)
+`make_study(dest)` writes the fixture config (see `fixture_config`), copies the codebooks and raw exports (to data/raw/fixture/)
 and, with `workflow=True`, the Snakefile and workflow/ so Snakemake can run there. The expected
 numbers below are read off the hand-written raw files (see the comments), not off the code.
 """
@@ -45,9 +45,23 @@ EMPLOYEE_FLOW = [("completed_questionnaire", 11), ("refused_linkage", 2), ("not_
 SENT_TO_CBS = ["MW00001", "MW00002", "MW00004", "MW00005", "MW00008", "MW00013", "MW00014", "MW00015"]
 
 
+def fixture_config() -> dict:
+    """The fixture study's configuration: the repository's config.yaml with the fixture's own
+    sections (tests/fixtures/study/config.yaml) in place of the repository's, so a section a
+    later part adds to config.yaml reaches the fixture without editing it."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    config.update(yaml.safe_load((STUDY / "config.yaml").read_text(encoding="utf-8")))
+    return config
+
+
 def make_study(dest: Path, *, workflow: bool = False) -> Path:
+    import yaml
+
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(STUDY / "config.yaml", dest / "config.yaml")
+    text = yaml.safe_dump(fixture_config(), sort_keys=False, allow_unicode=True)
+    (dest / "config.yaml").write_text(text, encoding="utf-8")
     shutil.copytree(ROOT / "workflow" / "schemas", dest / "workflow" / "schemas", dirs_exist_ok=True)
     shutil.copytree(STUDY / "codebooks", dest / "data" / "codebooks", dirs_exist_ok=True)
     shutil.copytree(STUDY / "raw", dest / "data" / "raw" / "fixture", dirs_exist_ok=True)
