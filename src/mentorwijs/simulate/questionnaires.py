@@ -348,7 +348,7 @@ MEETING_HOURS = {"on_site": 2.5, "online": 2.0}  # length of one meeting (synthe
 
 def schedule_table(study: StudyDesign, book: Codebook) -> pd.DataFrame:
     """The training schedule as the study keeps it (raw names and labels from the codebook)."""
-    mode_labels = {str(k): str(v) for k, v in book.item("mode").options.items()}
+    mode_labels = {str(code): str(label) for label, code in book.item("mode").recode.items()}
     g = study.groups
     canonical = {
         "region": g["region"].tolist(),
