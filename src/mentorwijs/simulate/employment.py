@@ -518,7 +518,7 @@ def simulate_jobs(people: People, employers: Employers, cal: Calendar, p: ModelP
             act = state.active & (state.start <= me)
             u_exit = counter_uniform(keys, t, slot, S_EXIT)
             # fixed-term contracts that become open-ended from this month on
-            conv = act & (state.contract == TEMPORARY) & (state.converted == NEVER) & (counter_uniform(keys, t, slot, S_CONVERT) < p.conversion)
+            conv = act & (state.contract == TEMPORARY) & ~state.sheltered & (state.converted == NEVER) & (counter_uniform(keys, t, slot, S_CONVERT) < p.conversion)
             state.converted[conv] = ms
             temp_now = (state.contract == TEMPORARY) & (state.converted > ms)
             if slot == 0:

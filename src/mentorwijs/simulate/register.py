@@ -52,6 +52,7 @@ from mentorwijs.simulate.employment import (
 )
 from mentorwijs.simulate.payroll import Statements, apportion, hours_in_month, pay_statements
 from mentorwijs.simulate.places import MUNICIPALITIES, OTHER_REGIONS, YEARS
+from mentorwijs.simulate.register_files import FILES, payroll_file
 from mentorwijs.simulate.population import (
     EmployerRegister, draw_categorical, draw_employers, draw_people, kind_probabilities, sector_probabilities,
 )
@@ -76,19 +77,7 @@ DEFAULT_ANCHORS: dict[str, Any] = {
     "followup_months": 12, "placebo_reference_month": -24, "placebo_post_months": [-23, -15], "job_gap_months": 1,
 }
 #: the register files, relative to the synthetic study's folder (config.yaml ``register``)
-REGISTER_FILES: dict[str, Any] = {
-    "key": "cbs/koppeltabel.csv",
-    "persons": "cbs/GBAPERSOON2022TABV1.sav",
-    "payroll": {year: f"cbs/SPOLISBUS{year}V1.csv" for year in YEARS},
-    "socioeconomic": "cbs/SECMBUS2022V1.sav",
-    "education": "cbs/HOOGSTEOPL2021TABV1.csv",
-    "residence": "cbs/GBAADRESOBJECT2022BUSV1.csv",
-    "addresses": "cbs/VSLGWB2022TAB03V1.csv",
-    "municipality_regions": "cbs/gemeente_arbeidsmarktregio.csv",
-    "deaths": "cbs/GBAOVERLIJDEN2022TABV1.csv",
-    "migration": "cbs/GBAMIGRATIE2022BUSV1.csv",
-    "businesses": "cbs/BETAB2022V1.csv",
-}
+REGISTER_FILES: dict[str, Any] = {"payroll": {year: payroll_file(year) for year in YEARS}, **FILES}
 WINDOW = ("2017-01", "2022-12")
 
 # --- the pool --------------------------------------------------------------------------------
@@ -105,9 +94,14 @@ SELECTION = {"sheltered": 1.0, "temporary": 0.5, "years_in_job": -0.05, "welfare
 #: and weight of the occupation's sectors in the usual sector (undone by importance weights)
 PROPOSAL_WSW = 0.6
 PROPOSAL_OCCUPATION = 0.5
-#: the planted off-support trainee: a sheltered job on a fixed-term contract begun 7 months before
-#: month 0, paid this share of the minimum wage (no candidate holds such a job)
+#: the planted off-support trainee: out of work from month -20, then a sheltered job on a
+#: fixed-term contract from month -4 paid this share of the minimum wage (no candidate holds such a
+#: job, and it has worked 2 of the 12 covariate months)
+OFF_SUPPORT_MONTHS = (-20, -4)
 OFF_SUPPORT_WAGE_FACTOR = 0.1
+#: its employer unit is the register's only one in its SBI section, with size class 00 (a payroll
+#: entity without working persons): no candidate shares the category
+OFF_SUPPORT_EMPLOYER = {"sbi": "35110", "gksbs": "00"}
 SUPERVISOR_AGREEMENT = {"sheltered": 0.2, "org_size": 0.5, "sector": 0.5}  # weight when the job does not agree
 MODIFIERS = {
     "temporary_contract": 0.4, "welfare_benefit": 0.3, "disability_benefit": -0.3, "sup_small_caseload": 0.3,
@@ -312,8 +306,8 @@ def _candidates(rng: np.random.Generator, tr: pd.DataFrame, which: np.ndarray, m
     people.force_start[npw] = month0[npw] + rng.integers(-2, 1, size=npw.sum())
     people.force_sector[npw] = sector_choice[npw]
     off = special == "off_support"
-    people.force_end[off] = month0[off] - 9
-    people.force_start[off] = month0[off] - 7
+    people.force_end[off] = month0[off] + OFF_SUPPORT_MONTHS[0]
+    people.force_start[off] = month0[off] + OFF_SUPPORT_MONTHS[1]
     sheltered_sector = np.where(np.isin(sector_choice, SHELTERED_SECTORS), sector_choice, np.where(sector_choice == AGRICULTURE, LANDSCAPING, SERVICES))
     people.force_sector[off] = sheltered_sector[off]
     people.force_sheltered[off] = True
@@ -485,6 +479,7 @@ def simulate_register(
     treatment = Treatment(month0=tr_hist["month0"].to_numpy(), log_hr=log_hr, peak_month=int(effect["peak_month"]), fade_month=int(effect["fade_month"]))
     y1_jobs = simulate_jobs(chosen, employers.units, cal, p, treatment)
     _check_common_past(y0_jobs, y1_jobs, tr_hist["month0"].to_numpy(), cal)
+    _plant_off_support_employer(employers, tr_hist, (y0_jobs, y1_jobs), trainee_rng)
 
     progress("register: payroll, benefits and socio-economic position")
     n_absent = int((~has_history).sum())
@@ -495,6 +490,39 @@ def simulate_register(
     sim = _assemble((pool_files_rng, trainee_files_rng), study, tr_hist, chosen, y0_jobs, y1_jobs, pool, roles, pool_jobs, employers, cal, p, pairs, ri, region_names, anchors, effect, targets, pool_scale, n_absent, expected)
     sim.internals.update({"g": g, "g_norm": norm, "selection": {k: v for k, v in x.items() if k in ("rounds", "candidates")}})
     return sim
+
+
+def _plant_off_support_employer(employers: EmployerRegister, tr: pd.DataFrame, job_sets: tuple[Jobs, ...], rng: np.random.Generator) -> None:
+    """Move the off-support trainees' planted jobs to employer units of their own (``OFF_SUPPORT_EMPLOYER``).
+
+    Employer identity does not enter the hazards, so both potential histories are unchanged; the
+    new units are appended to the register (never chosen for other jobs).
+    """
+    rows = np.flatnonzero(tr["off_support"].to_numpy() & (tr["register_status"] == "found").to_numpy())
+    if not len(rows):
+        return
+    u = employers.units
+    first_new = len(u.region)
+    start_t = tr["month0"].to_numpy()[rows] + OFF_SUPPORT_MONTHS[1]
+    for k, (row, t) in enumerate(zip(rows, start_t)):
+        for jobs in job_sets:
+            planted = np.flatnonzero((jobs.row == row) & (jobs.slot == 0) & jobs.sheltered & (jobs.contract == TEMPORARY))
+            jobs.employer[planted] = first_new + k
+    n = len(rows)
+    taken = set(employers.sbeid.tolist())
+    new_ids = []
+    while len(new_ids) < n:
+        candidate = int(10_000 + rng.integers(0, 1_000_000_000 - 10_000))
+        if candidate not in taken:
+            taken.add(candidate)
+            new_ids.append(candidate)
+    for name, value in (("region", u.region[0]), ("sector", u.sector[0]), ("sheltered", False), ("weight", 0.0), ("size_class", 1),
+                        ("four_weekly", False), ("cao", 1000), ("agency", False)):
+        setattr(u, name, np.concatenate([getattr(u, name), np.full(n, value, dtype=getattr(u, name).dtype)]))
+    employers.sbeid = np.concatenate([employers.sbeid, np.array(new_ids, dtype=employers.sbeid.dtype)])
+    employers.sbi = np.concatenate([employers.sbi, np.full(n, OFF_SUPPORT_EMPLOYER["sbi"], dtype=object)])
+    employers.gksbs = np.concatenate([employers.gksbs, np.full((n, employers.gksbs.shape[1]), OFF_SUPPORT_EMPLOYER["gksbs"], dtype=object)])
+    employers.lower_case = np.concatenate([employers.lower_case, np.zeros((n, employers.lower_case.shape[1]), dtype=bool)])
 
 
 def _check_common_past(y0: Jobs, y1: Jobs, month0: np.ndarray, cal: Calendar) -> None:

@@ -441,7 +441,7 @@ def _residence(
     spell_rows, spell_start, spell_end = [], [], []
     for k in range(3):
         b = bounds[:, k]
-        nxt = bounds[:, k + 1] - 1 if k < 2 else np.full(n, NEVER)
+        nxt = np.where(bounds[:, k + 1] >= NEVER, NEVER, bounds[:, k + 1] - 1) if k < 2 else np.full(n, NEVER)
         stop = np.minimum(nxt, end)
         ok = (b < NEVER) & (b <= stop)
         spell_rows.append(rows[ok])
@@ -464,7 +464,7 @@ def _residence(
     kind = np.where(counter_uniform(people.key[srow], sstart, 805) < 0.98, "1", "2").astype(object)
     residence = pd.DataFrame({
         "row": srow, "start": sstart, "end": send, "region": region, "RINPERSOONS": "R", "RINPERSOON": rin[srow],
-        "GBADATUMAANVANGADRESHOUDING": yyyymmdd(sstart), "GBADATUMEINDEADRESHOUDING": np.where(send >= NEVER, OPEN_END, yyyymmdd(np.minimum(send, NEVER - 1))),
+        "GBADATUMAANVANGADRESHOUDING": yyyymmdd(sstart), "GBADATUMEINDEADRESHOUDING": np.where(send >= NEVER, OPEN_END, yyyymmdd(np.where(send >= NEVER, sstart, send))),
         "SOORTOBJECTNUMMER": kind, "RINOBJECTNUMMER": objects.astype(str).astype(object),
     })
     residence = residence.sort_values(["RINPERSOON", "start"], kind="stable").reset_index(drop=True)

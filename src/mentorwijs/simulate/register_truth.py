@@ -120,6 +120,11 @@ def _att(y1: dict[str, np.ndarray], y0: dict[str, np.ndarray], members: np.ndarr
     return out
 
 
+def _finite(values: np.ndarray) -> list[float | None]:
+    """A JSON list: numbers, None where undefined."""
+    return [float(v) if np.isfinite(v) else None for v in values]
+
+
 def _survival(kind_pay1: np.ndarray, kind_pay0: np.ndarray, censor: np.ndarray, gap: int, first_rel: int, followup: int, members: np.ndarray) -> dict[str, Any]:
     t1, e1 = event_times(kind_pay1[members], censor[members], gap, first_rel, followup)
     t0, e0 = event_times(kind_pay0[members], censor[members], gap, first_rel, followup)
@@ -135,8 +140,8 @@ def _survival(kind_pay1: np.ndarray, kind_pay0: np.ndarray, censor: np.ndarray, 
         "events_at_time_0_untrained": int(((t0 == 0) & (e0 == 1)).sum()), "censored": int((e1 == 0).sum()),
         "rmst_horizon": followup, "rmst_trained": float(s1[:followup].sum()), "rmst_untrained": float(s0[:followup].sum()),
         "rmst_difference": float(s1[:followup].sum() - s0[:followup].sum()),
-        "hazard_trained": h1.tolist(), "hazard_untrained": h0.tolist(),
-        "hazard_ratio_by_month": np.where((h0 > 0) & np.isfinite(h1), h1 / np.where(h0 > 0, h0, 1), np.nan).tolist(),
+        "hazard_trained": _finite(h1), "hazard_untrained": _finite(h0),
+        "hazard_ratio_by_month": _finite(np.where((h0 > 0) & np.isfinite(h1), h1 / np.where(h0 > 0, h0, 1), np.nan)),
         "average_hazard_ratio": float(rate1 / rate0) if rate0 > 0 else None,
         "note": "the training's effect rises and fades, so the hazard ratio is not constant over time: the RMST difference is the primary contrast, the average hazard ratio (ratio of event rates over months 0..12) a summary only",
     }
@@ -291,7 +296,19 @@ def _parameters(p: ModelParameters, targets, effect, anchors, pairs, pool_scale)
         "selection": {
             "method": "weighted resampling of model histories per trainee (own sex and birth date), weights exp(score) * supervisor agreement among valid histories; score and agreement depend on reference-month covariates only",
             "score": dict(reg.SELECTION), "supervisor_disagreement_weight": dict(reg.SUPERVISOR_AGREEMENT),
-            "candidates_per_trainee": reg.CANDIDATES_PER_TRAINEE,
+            "candidates_per_trainee": reg.CANDIDATES_PER_TRAINEE, "proposal_wsw": reg.PROPOSAL_WSW, "proposal_occupation": reg.PROPOSAL_OCCUPATION,
+            "off_support": f"out of work from month {reg.OFF_SUPPORT_MONTHS[0]}, a sheltered job on a fixed-term contract from month {reg.OFF_SUPPORT_MONTHS[1]}, wage factor {reg.OFF_SUPPORT_WAGE_FACTOR} of the minimum wage",
+        },
+        "calibration": {
+            "exit_hazard_factors_temporary_permanent_sheltered": list(reg.EXIT_CALIBRATION), "second_job_start_at_1_12": reg.SECOND_JOB_START,
+            "job_changes_per_employed_person_month": reg.SECOND_JOB_TRANSITIONS, "four_weekly_sector_share_factor": pop.FOUR_WEEKLY_CALIBRATION,
+        },
+        "population": {
+            "route_shares_born_before_1997": {str(k): v for k, v in pop.KIND_SHARES_WSW_POSSIBLE.items()},
+            "route_shares_born_1997_or_later": {str(k): v for k, v in pop.KIND_SHARES_YOUNG.items()},
+            "routes": {"0": "regular (no target group)", "1": "sheltered WSW", "2": "banenafspraak", "3": "disability benefit", "4": "social assistance"},
+            "young_share": pop.YOUNG_SHARE, "wage_dispensation_share_banenafspraak": pop.WAGE_DISPENSATION_SHARE, "origins": dict(pop.ORIGINS),
+            "first_generation_share_of_foreign_origin": pop.FIRST_GENERATION_SHARE,
         },
         "pool": {"base_per_control_region": reg.BASE_POOL_PER_REGION, "pool_scale": pool_scale, "failing_shares": dict(reg.FAILING_SHARES), "non_r_share": reg.NON_R_SHARE},
         "defect_rates": {"correction": rf.CORRECTION_SHARE, "renumber": rf.RENUMBER_SHARE, "december_2016_statements": rf.DECEMBER_2016_SHARE,
