@@ -9,10 +9,11 @@ Who is in the files
     - the consenting trainees of the study design: found ones under ``RINPERSOONS`` R,
       ``not_found_rin`` ones under S or A (key row and payroll, nothing under R),
       ``not_found_absent`` ones nowhere; the planned ``paid_work_at_baseline=False`` trainees
-      have no paid hours in their reference month (their job starts in month -2..0), the
-      ``off_support`` trainee holds a sheltered job on a fixed-term contract that began a few
-      months before the reference month (no candidate has such a job: its propensity score lies
-      above every control's);
+      have no paid hours in their reference month (their job starts in month -2..0); the
+      ``off_support`` trainee was out of work from month -20 and holds, from month -4, a sheltered
+      job on a fixed-term contract at a tenth of the minimum wage with an employer unlike any
+      other (``OFF_SUPPORT_*``): no candidate has such covariates, so its propensity score lies
+      above every control's;
     - a candidate pool of ``BASE_POOL_PER_REGION * pool_scale`` target-group people per control
       region; people who fail one eligibility criterion (no target-group marker, over the state
       pension age, living outside the control regions, moving between regions; 'no paid work at
@@ -21,11 +22,17 @@ Who is in the files
 Selection into training is on observables only: each trainee's history is drawn from the same
 model as the pool's (with the trainee's own sex and birth date), by weighted resampling of
 ``CANDIDATES_PER_TRAINEE`` histories with weights that depend only on register covariates at
-the reference month (sheltered job, fixed-term contract, years in the job, benefits) and on
-their agreement with the supervisor's organisation (sector, size, sheltered workplace) and the
-trainee's occupation. Conditional on those covariates the untreated histories of trainees and
-pool follow the same model, so matching and difference-in-differences are unbiased; regions
-differ in composition only.
+the reference month (sheltered job, fixed-term contract, years in the job, benefits, wage:
+``SELECTION``), on their agreement with the supervisor's organisation (sector, size, sheltered
+workplace: ``SUPERVISOR_AGREEMENT``) and on the trainee's occupation (the job's sector). The
+candidates' route and usual sector are drawn from a proposal and reweighted by importance
+weights, which leaves that target distribution unchanged. Conditional on those covariates the
+untreated histories of trainees and pool follow the same model, so matching and
+difference-in-differences are unbiased; regions differ in composition only.
+
+Random numbers: the caller's generator is split into independent streams (employers, pool,
+trainees, the files of each, replicate futures) and per-person choices use counter-based draws
+keyed by the person, so ``pool_scale`` changes the pool and nothing about the trainees.
 
 The effect: from month 1 the exit hazard of the trainee's main job held at the end of the
 training is multiplied by ``exp(log_hr_i * shape(month))`` (:func:`employment.effect_shape`);
@@ -52,7 +59,8 @@ from mentorwijs.simulate.employment import (
 )
 from mentorwijs.simulate.payroll import Statements, apportion, hours_in_month, pay_statements
 from mentorwijs.simulate.places import MUNICIPALITIES, OTHER_REGIONS, YEARS
-from mentorwijs.simulate.register_files import FILES, payroll_file
+from mentorwijs.simulate import register_truth
+from mentorwijs.simulate.register_files import FILES, build_tables, payroll_file, write_tables
 from mentorwijs.simulate.population import (
     EmployerRegister, draw_categorical, draw_employers, draw_people, kind_probabilities, sector_probabilities,
 )
@@ -81,15 +89,15 @@ REGISTER_FILES: dict[str, Any] = {"payroll": {year: payroll_file(year) for year 
 WINDOW = ("2017-01", "2022-12")
 
 # --- the pool --------------------------------------------------------------------------------
-#: target-group people per control region at pool_scale 1 (calibrated so that the default
-#: matching finds about 1,526 distinct controls for 73 trainees)
-BASE_POOL_PER_REGION = 4500
+#: target-group people per control region at pool_scale 1: a first guess; the default matching
+#: should find about 1,526 distinct controls for 73 trainees (to be calibrated on the pipeline)
+BASE_POOL_PER_REGION = 5500
 #: people failing one eligibility criterion, as shares of the pool
 FAILING_SHARES = {"no_marker": 0.04, "over_pension_age": 0.03, "outside_regions": 0.05, "mover": 0.03}
 NON_R_SHARE = 0.005
 # --- selection into training and effect modification ----------------------------------------
 CANDIDATES_PER_TRAINEE = 60
-SELECTION = {"sheltered": 1.0, "temporary": 0.5, "years_in_job": -0.05, "welfare_benefit": 0.2, "disability_benefit": 0.2, "wage_factor": -3.0}
+SELECTION = {"sheltered": 1.0, "temporary": 1.0, "years_in_job": -0.05, "welfare_benefit": 0.2, "disability_benefit": 0.2, "wage_factor": -3.0}
 #: proposal for candidate histories: share of the WSW route for trainees of sheltered workplaces,
 #: and weight of the occupation's sectors in the usual sector (undone by importance weights)
 PROPOSAL_WSW = 0.6
@@ -107,6 +115,8 @@ MODIFIERS = {
     "temporary_contract": 0.4, "welfare_benefit": 0.3, "disability_benefit": -0.3, "sup_small_caseload": 0.3,
     "sup_government": -0.4, "sup_sheltered": -0.5, "sup_org_size": -0.2,
 }
+
+
 def _merge(defaults: Mapping[str, Any], given: Mapping[str, Any] | None) -> dict[str, Any]:
     out = copy.deepcopy(dict(defaults))
     for key, value in (given or {}).items():
@@ -141,7 +151,7 @@ def model_parameters(targets: Mapping[str, Any]) -> ModelParameters:
 class RegisterSimulation:
     """What :func:`simulate_register` produced: file tables, truth and the arrays behind it."""
 
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]  # relative path -> text table (register_files.RegisterTables)
     truth: dict[str, Any]
     trainees: pd.DataFrame  # one row per trainee with a history
     potential: dict[str, Any]  # potential statements and monthly hours of the trainees
@@ -197,7 +207,7 @@ def _draw_pool(rng: np.random.Generator, p: ModelParameters, pairs: Mapping[str,
 
 
 def _trainee_frame(study: Any, cal: Calendar, anchors: Mapping[str, Any], pairs: Mapping[str, list[str]], ri: Mapping[str, int]) -> pd.DataFrame:
-    """The consenting trainees that have a register history (all but not_found_absent), with anchors."""
+    """The consenting trainees (those sent to CBS) with their anchors and their supervisors' characteristics."""
     emp = study.employees
     emp = emp[emp["register_status"].isin(["found", "not_found_rin", "not_found_absent"])].copy()
     groups = study.groups.set_index("training_group")
@@ -230,7 +240,7 @@ class Covariates:
     months_worked: np.ndarray
     welfare: np.ndarray
     disability: np.ndarray
-    marker: np.ndarray  # a target-group marker in the 23 months before the reference month
+    marker: np.ndarray  # a target-group marker in months ref-23..ref-1 (inside any reading of "the 24 months before")
 
 
 def covariates_at_reference(
@@ -363,15 +373,16 @@ def _select_histories(
         special = tr["special"].to_numpy()[owner]
         occupation = tr["occupation"].to_numpy()[owner]
         in_occupation = np.array([s in OCCUPATION_SECTORS[o] for s, o in zip(sector, occupation)])
-        month0_end = cal.start[month0 + 1] - 1
         # hours in month 0 (for trainees whose job starts during the training)
         first_abs = absolute_month(cal.out_first)
         hours_all = apportion(st.row, st.start, st.end, st.hours, len(people), first_abs, cal.n - cal.out_t)
         hours0 = hours_all[np.arange(len(people)), month0 - cal.out_t]
-        present = (people.leave > month0_end + 31) & (people.arrive <= cal.start[ref - 24])
+        # validity uses what the pipeline sees at the reference month only (eligibility and the
+        # covariates): nothing after it, so untreated futures of trainees and controls agree
+        present = (people.leave > ref_end) & (people.arrive <= ref_start)
         age_ok = (people.aow > ref_end) & (people.birth + int(18 * 365.25) <= ref_start)
         base_ok = present & age_ok & cov.marker
-        works = base_ok & (cov.hours_ref >= 1.5) & has_main & (jobs.slot[mj] == 0)
+        works = base_ok & (cov.hours_ref >= 1) & has_main
         valid = np.where(special == "no_paid_work", base_ok & (cov.hours_ref == 0) & (hours0 >= 1), works)
         valid &= np.where(special == "", in_occupation, True)
         score = (
@@ -481,12 +492,10 @@ def simulate_register(
     _check_common_past(y0_jobs, y1_jobs, tr_hist["month0"].to_numpy(), cal)
     _plant_off_support_employer(employers, tr_hist, (y0_jobs, y1_jobs), trainee_rng)
 
+    progress("register: expected effects over replicate futures")
+    expected = register_truth.expected_outcomes(replicate_rng, chosen, tr_hist, employers, cal, p, effect, anchors)
     progress("register: payroll, benefits and socio-economic position")
     n_absent = int((~has_history).sum())
-    progress("register: expected effects over replicate futures")
-    from mentorwijs.simulate.register_truth import expected_outcomes
-
-    expected = expected_outcomes(replicate_rng, chosen, tr_hist, employers, cal, p, effect, anchors)
     sim = _assemble((pool_files_rng, trainee_files_rng), study, tr_hist, chosen, y0_jobs, y1_jobs, pool, roles, pool_jobs, employers, cal, p, pairs, ri, region_names, anchors, effect, targets, pool_scale, n_absent, expected)
     sim.internals.update({"g": g, "g_norm": norm, "selection": {k: v for k, v in x.items() if k in ("rounds", "candidates")}})
     return sim
@@ -503,8 +512,7 @@ def _plant_off_support_employer(employers: EmployerRegister, tr: pd.DataFrame, j
         return
     u = employers.units
     first_new = len(u.region)
-    start_t = tr["month0"].to_numpy()[rows] + OFF_SUPPORT_MONTHS[1]
-    for k, (row, t) in enumerate(zip(rows, start_t)):
+    for k, row in enumerate(rows):
         for jobs in job_sets:
             planted = np.flatnonzero((jobs.row == row) & (jobs.slot == 0) & jobs.sheltered & (jobs.contract == TEMPORARY))
             jobs.employer[planted] = first_new + k
@@ -543,8 +551,7 @@ def _check_common_past(y0: Jobs, y1: Jobs, month0: np.ndarray, cal: Calendar) ->
 def _assemble(
     rngs, study, tr, chosen, y0_jobs, y1_jobs, pool, roles, pool_jobs, employers, cal, p, pairs, ri, region_names, anchors, effect, targets, pool_scale, n_absent, expected,
 ) -> RegisterSimulation:
-    from mentorwijs.simulate import register_files, register_truth
-
+    """The written population (pool, then trainees under training), its statements, positions, files and truth."""
     n_pool = len(pool)
     written = People.concat([pool, chosen])
     shifted = dataclasses.replace(y1_jobs)
@@ -553,7 +560,7 @@ def _assemble(
     role = np.concatenate([roles, np.where(tr["register_status"] == "found", "trainee", "trainee_non_r").astype(object)])
     statements = pay_statements(all_jobs, employers.units.four_weekly[all_jobs.employer], written, cal, p)
     position = monthly_position(written, all_jobs, cal, p.lkv_from)
-    files = register_files.build_tables(
+    files = build_tables(
         rngs, study, tr, written, role, all_jobs, statements, position, employers, cal, p, pairs, ri, region_names, n_pool
     )
     truth, potential = register_truth.build_truth(
@@ -585,9 +592,7 @@ def write_register(
     (empty: the defaults, which equal config.yaml's values); ``regions`` and ``anchors`` are
     config.yaml's ``regions.pairs`` and ``anchors`` (None: the defaults).
     """
-    from mentorwijs.simulate import register_files
-
     sim = simulate_register(study, rng, pool_scale=pool_scale, targets=targets, effect=effect, regions=regions, anchors=anchors, progress=progress)
     progress("register: writing the extracts")
-    register_files.write_tables(sim.tables, Path(out))
+    write_tables(sim.tables, Path(out))
     return sim.truth

@@ -177,8 +177,8 @@ def build_truth(
     region_names: tuple[str, ...], anchors: Mapping[str, Any], effect: Mapping[str, Any], targets: Mapping[str, Any], pool_scale: float,
     n_pool: int, n_absent: int, expected: Mapping[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    from mentorwijs.simulate import register as reg
-
+    """The register's truth fragment (see the module docstring) and the trainees' potential
+    statements, hours and outcomes behind it."""
     n = len(tr)
     followup = int(anchors["followup_months"])
     first_rel = int(anchors["panel_first_month"])
@@ -357,6 +357,9 @@ def _pool_exit_rates(jobs: Jobs, rows_mask: np.ndarray, cal: Calendar, p: ModelP
 
 
 def _realism(tr, written, role, jobs, st, position, files, cal, p, targets, pairs, ri, region_names, n_pool, pool_scale, anchors) -> dict[str, Any]:
+    """Achieved realism figures next to their targets (see the definitions written with them)."""
+    from mentorwijs.simulate import register as reg
+
     window_first, window_last = day_number("2017-01-01"), day_number("2022-12-31")
     is_r = files.rinpersoons == "R"
     in_window = (st.end >= window_first) & (st.start <= window_last)
@@ -409,17 +412,11 @@ def _realism(tr, written, role, jobs, st, position, files, cal, p, targets, pair
         "employment_rate_pool_by_year": {str(2017 + k): float((hours[pool_rows][:, 12 * k : 12 * k + 12] >= 1).mean()) for k in range(6)},
         "education_known_share": float((edu["OPLNIVSOI2021AGG4HBMETNIRWO"] != "----").sum() / max(int(is_r.sum()), 1)),
         "pool": {
-            "base_per_control_region": reg_base(), "pool_scale": pool_scale, "pool_per_control_region": sizes,
+            "base_per_control_region": reg.BASE_POOL_PER_REGION, "pool_scale": pool_scale, "pool_per_control_region": sizes,
             "persons_by_role": {str(r): int(c) for r, c in zip(roles, counts)}, "persons_R": int(is_r.sum()), "persons_non_R": int((~is_r).sum()),
             "payroll_rows": int(files.counts["payroll_rows"]),
         },
     }
-
-
-def reg_base() -> int:
-    from mentorwijs.simulate import register as reg
-
-    return reg.BASE_POOL_PER_REGION
 
 
 def _flow(tr, written, role, jobs, st, position, files, cal, pairs, ri, anchors, n_pool, n_absent) -> dict[str, Any]:
