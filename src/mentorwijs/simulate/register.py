@@ -1,0 +1,598 @@
+"""The synthetic study's CBS register extracts, with both potential outcomes of every trainee.
+
+:func:`write_register` writes the files ``config.yaml`` names under ``register`` (key, persons,
+payroll per year, socio-economic position, education, residence, address objects,
+municipality-to-region table, deaths, migration, business register) and returns the truth
+fragment; :func:`simulate_register` does the work and keeps the internal arrays for tests.
+
+Who is in the files
+    - the consenting trainees of the study design: found ones under ``RINPERSOONS`` R,
+      ``not_found_rin`` ones under S or A (key row and payroll, nothing under R),
+      ``not_found_absent`` ones nowhere; the planned ``paid_work_at_baseline=False`` trainees
+      have no paid hours in their reference month (their job starts in month -2..0); the
+      ``off_support`` trainee was out of work from month -20 and holds, from month -4, a sheltered
+      job on a fixed-term contract at a tenth of the minimum wage with an employer unlike any
+      other (``OFF_SUPPORT_*``): no candidate has such covariates, so its propensity score lies
+      above every control's;
+    - a candidate pool of ``BASE_POOL_PER_REGION * pool_scale`` target-group people per control
+      region; people who fail one eligibility criterion (no target-group marker, over the state
+      pension age, living outside the control regions, moving between regions; 'no paid work at
+      baseline' happens by itself); and people known only under RINPERSOONS S or A (payroll).
+
+Selection into training is on observables only: each trainee's history is drawn from the same
+model as the pool's (with the trainee's own sex and birth date), by weighted resampling of
+``CANDIDATES_PER_TRAINEE`` histories with weights that depend only on register covariates at
+the reference month (sheltered job, fixed-term contract, years in the job, benefits, wage:
+``SELECTION``), on their agreement with the supervisor's organisation (sector, size, sheltered
+workplace: ``SUPERVISOR_AGREEMENT``) and on the trainee's occupation (the job's sector). The
+candidates' route and usual sector are drawn from a proposal and reweighted by importance
+weights, which leaves that target distribution unchanged. Conditional on those covariates the
+untreated histories of trainees and pool follow the same model, so matching and
+difference-in-differences are unbiased; regions differ in composition only.
+
+Random numbers: the caller's generator is split into independent streams (employers, pool,
+trainees, the files of each, replicate futures) and per-person choices use counter-based draws
+keyed by the person, so ``pool_scale`` changes the pool and nothing about the trainees.
+
+The effect: from month 1 the exit hazard of the trainee's main job held at the end of the
+training is multiplied by ``exp(log_hr_i * shape(month))`` (:func:`employment.effect_shape`);
+``log_hr_i = log_hr_peak * g_i / mean(g)`` with ``g_i = exp(sum of modifier terms)``
+(``MODIFIERS``), the mean over eligible trainees. Both potential outcomes are simulated with
+common random numbers, so the realised effect on the trainees is known exactly (truth.json).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from mentorwijs.errors import InputError
+from mentorwijs.simulate.employment import (
+    AGRICULTURE, BANEN, LANDSCAPING, OCCUPATION_SECTORS, REGULAR, SERVICES, SHELTERED_SECTORS, TEMPORARY, WSW, Calendar, Jobs,
+    ModelParameters, People, Treatment, absolute_month, day_number, simulate_jobs,
+)
+from mentorwijs.simulate.payroll import Statements, apportion, hours_in_month, pay_statements
+from mentorwijs.simulate.places import MUNICIPALITIES, OTHER_REGIONS, YEARS
+from mentorwijs.simulate import register_truth
+from mentorwijs.simulate.register_files import FILES, build_tables, payroll_file, write_tables
+from mentorwijs.simulate.population import (
+    EmployerRegister, draw_categorical, draw_employers, draw_people, kind_probabilities, sector_probabilities,
+)
+from mentorwijs.simulate.socioeconomic import CODES, MonthlyPosition, monthly_position
+
+# --- defaults (the config.yaml values; callers normally pass the config's own) --------------
+DEFAULT_TARGETS: dict[str, Any] = {
+    "four_weekly_share": 0.25,
+    "jobs_per_person_month": 1.12,
+    "agriculture_share": 0.41,
+    "monthly_job_exit": {"temporary": 0.040, "permanent": 0.012, "sheltered": 0.005},
+    "covid_shock": {"first_month": "2020-03", "last_month": "2020-06", "hazard_ratio": 1.8},
+}
+DEFAULT_EFFECT: dict[str, Any] = {"log_hr_peak": -0.9, "peak_month": 6, "fade_month": 12}
+DEFAULT_PAIRS: dict[str, list[str]] = {
+    "Rivierenland": ["Noord-Oost Brabant"],
+    "Helmond-De Peel": ["Noord-Limburg"],
+    "Foodvalley": ["Stedendriehoek en Noord-West Veluwe"],
+}
+DEFAULT_ANCHORS: dict[str, Any] = {
+    "reference_month": -3, "covariate_window_months": 12, "marker_window_months": 24, "panel_first_month": -24,
+    "followup_months": 12, "placebo_reference_month": -24, "placebo_post_months": [-23, -15], "job_gap_months": 1,
+}
+#: the register files, relative to the synthetic study's folder (config.yaml ``register``)
+REGISTER_FILES: dict[str, Any] = {"payroll": {year: payroll_file(year) for year in YEARS}, **FILES}
+WINDOW = ("2017-01", "2022-12")
+
+# --- the pool --------------------------------------------------------------------------------
+#: target-group people per control region at pool_scale 1: a first guess; the default matching
+#: should find about 1,526 distinct controls for 73 trainees (to be calibrated on the pipeline)
+BASE_POOL_PER_REGION = 5500
+#: people failing one eligibility criterion, as shares of the pool
+FAILING_SHARES = {"no_marker": 0.04, "over_pension_age": 0.03, "outside_regions": 0.05, "mover": 0.03}
+NON_R_SHARE = 0.005
+# --- selection into training and effect modification ----------------------------------------
+CANDIDATES_PER_TRAINEE = 60
+SELECTION = {"sheltered": 1.0, "temporary": 1.0, "years_in_job": -0.05, "welfare_benefit": 0.2, "disability_benefit": 0.2, "wage_factor": -3.0}
+#: proposal for candidate histories: share of the WSW route for trainees of sheltered workplaces,
+#: and weight of the occupation's sectors in the usual sector (undone by importance weights)
+PROPOSAL_WSW = 0.6
+PROPOSAL_OCCUPATION = 0.5
+#: the planted off-support trainee: out of work from month -20, then a sheltered job on a
+#: fixed-term contract from month -4 paid this share of the minimum wage (no candidate holds such a
+#: job, and it has worked 2 of the 12 covariate months)
+OFF_SUPPORT_MONTHS = (-20, -4)
+OFF_SUPPORT_WAGE_FACTOR = 0.1
+#: its employer unit is the register's only one in its SBI section, with size class 00 (a payroll
+#: entity without working persons): no candidate shares the category
+OFF_SUPPORT_EMPLOYER = {"sbi": "35110", "gksbs": "00"}
+SUPERVISOR_AGREEMENT = {"sheltered": 0.2, "org_size": 0.5, "sector": 0.5}  # weight when the job does not agree
+MODIFIERS = {
+    "temporary_contract": 0.4, "welfare_benefit": 0.3, "disability_benefit": -0.3, "sup_small_caseload": 0.3,
+    "sup_government": -0.4, "sup_sheltered": -0.5, "sup_org_size": -0.2,
+}
+
+
+def _merge(defaults: Mapping[str, Any], given: Mapping[str, Any] | None) -> dict[str, Any]:
+    out = copy.deepcopy(dict(defaults))
+    for key, value in (given or {}).items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+#: calibration of the base exit hazards (temporary, permanent, sheltered) and of second jobs:
+#: the realised rates in the pool (main jobs outside agriculture and the 2020 shock) meet the targets
+EXIT_CALIBRATION = (0.855, 1.0, 1.0)
+#: second-job starts per month at jobs_per_person_month 1.12; job changes within a month add
+#: about SECOND_JOB_TRANSITIONS jobs per employed person-month by themselves
+SECOND_JOB_START = 0.011
+SECOND_JOB_TRANSITIONS = 0.03
+
+
+def model_parameters(targets: Mapping[str, Any]) -> ModelParameters:
+    """The employment model's parameters for the ``synthetic.targets`` section."""
+    exits, shock = targets["monthly_job_exit"], targets["covid_shock"]
+    return ModelParameters(
+        exit_temporary=float(exits["temporary"]), exit_permanent=float(exits["permanent"]), exit_sheltered=float(exits["sheltered"]),
+        exit_calibration=EXIT_CALIBRATION, covid_first=str(shock["first_month"]), covid_last=str(shock["last_month"]),
+        covid_exit_hr=float(shock["hazard_ratio"]), four_weekly_share=float(targets["four_weekly_share"]),
+        second_job_start=SECOND_JOB_START * max(float(targets["jobs_per_person_month"]) - 1.0 - SECOND_JOB_TRANSITIONS, 0.0) / (0.12 - SECOND_JOB_TRANSITIONS),
+    )
+
+
+@dataclass
+class RegisterSimulation:
+    """What :func:`simulate_register` produced: file tables, truth and the arrays behind it."""
+
+    tables: Mapping[str, pd.DataFrame]  # relative path -> text table (register_files.RegisterTables)
+    truth: dict[str, Any]
+    trainees: pd.DataFrame  # one row per trainee with a history
+    potential: dict[str, Any]  # potential statements and monthly hours of the trainees
+    internals: dict[str, Any]
+
+
+# =============================================================================================
+# people of the register
+# =============================================================================================
+def _draw_pool(rng: np.random.Generator, p: ModelParameters, pairs: Mapping[str, list[str]], ri: Mapping[str, int], pool_scale: float) -> tuple[People, np.ndarray]:
+    """Candidate pool, people failing one criterion, and non-R people; with their roles."""
+    controls = [c for cs in pairs.values() for c in cs]
+    interventions = list(pairs)
+    n_region = max(1, int(round(BASE_POOL_PER_REGION * pool_scale)))
+    n_total = n_region * len(controls)
+    parts: list[People] = []
+    roles: list[np.ndarray] = []
+    for name in controls:
+        parts.append(draw_people(rng, n_region, ri[name], p))
+        roles.append(np.full(n_region, "pool", dtype=object))
+    n = max(2, int(round(FAILING_SHARES["no_marker"] * n_total)))
+    regions = rng.choice(np.array([ri[c] for c in controls]), size=n)
+    parts.append(draw_people(rng, n, regions, p, kind=np.full(n, REGULAR)))
+    roles.append(np.full(n, "no_marker", dtype=object))
+    n = max(2, int(round(FAILING_SHARES["over_pension_age"] * n_total)))
+    regions = rng.choice(np.array([ri[c] for c in controls]), size=n)
+    birth = day_number("1950-01-01") + np.floor(rng.uniform(0, 4, size=n) * 365.25).astype(np.int64)
+    old = draw_people(rng, n, regions, p, birth=birth, kind=np.full(n, BANEN))
+    old.retire_prob[:] = 0.15
+    parts.append(old)
+    roles.append(np.full(n, "over_pension_age", dtype=object))
+    n = max(2, int(round(FAILING_SHARES["outside_regions"] * n_total)))
+    elsewhere = np.array([ri[r] for r in interventions + list(OTHER_REGIONS)])
+    parts.append(draw_people(rng, n, rng.choice(elsewhere, size=n), p))
+    roles.append(np.full(n, "outside_regions", dtype=object))
+    n = max(2, int(round(FAILING_SHARES["mover"] * n_total)))
+    control_idx = np.array([ri[c] for c in controls])
+    other_idx = np.array([ri[r] for r in list(OTHER_REGIONS) + interventions])
+    movers = draw_people(rng, n, rng.choice(control_idx, size=n), p)
+    # half move out of a control region, a quarter move in, a quarter move between control regions
+    kind = rng.choice(3, size=n, p=[0.5, 0.25, 0.25])
+    dest_other = rng.choice(other_idx, size=n)
+    dest_control = np.array([rng.choice(control_idx[control_idx != r]) if len(control_idx) > 1 else r for r in movers.region0])
+    movers.region1 = np.where(kind == 0, dest_other, np.where(kind == 1, movers.region0, dest_control))
+    movers.region0 = np.where(kind == 1, dest_other, movers.region0)
+    movers.move_day = day_number("2018-01-01") + np.floor(rng.uniform(0, 4 * 365.25, size=n)).astype(np.int64)
+    parts.append(movers)
+    roles.append(np.full(n, "mover", dtype=object))
+    n = max(3, int(round(NON_R_SHARE * n_total)))
+    parts.append(draw_people(rng, n, rng.choice(control_idx, size=n), p))
+    roles.append(np.full(n, "non_r", dtype=object))
+    return People.concat(parts), np.concatenate(roles)
+
+
+def _trainee_frame(study: Any, cal: Calendar, anchors: Mapping[str, Any], pairs: Mapping[str, list[str]], ri: Mapping[str, int]) -> pd.DataFrame:
+    """The consenting trainees (those sent to CBS) with their anchors and their supervisors' characteristics."""
+    emp = study.employees
+    emp = emp[emp["register_status"].isin(["found", "not_found_rin", "not_found_absent"])].copy()
+    groups = study.groups.set_index("training_group")
+    sup = study.supervisors.set_index("castor_id")
+    emp["region"] = groups.loc[emp["training_group"], "region"].to_numpy()
+    unknown = sorted(set(emp["region"]) - set(pairs))
+    if unknown:
+        raise InputError(f"training region(s) {unknown} have no control regions in regions.pairs", hint="add them to regions.pairs")
+    last = groups.loc[emp["training_group"], "last_meeting"].to_numpy()
+    emp["cohort"] = [f"{d.year:04d}-{d.month:02d}" for d in last]
+    emp["month0"] = [cal.index(c) for c in emp["cohort"]]
+    emp["ref"] = emp["month0"] + int(anchors["reference_month"])
+    emp["region_index"] = [ri[r] for r in emp["region"]]
+    for column in ("n_employees_guided", "sector", "org_size", "sheltered_workplace"):
+        emp[f"sup_{column}"] = sup.loc[emp["supervisor"], column].to_numpy()
+    emp["birth_day"] = [int((np.datetime64(d, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)) for d in emp["birth_date"]]
+    emp["special"] = np.where(~emp["paid_work_at_baseline"], "no_paid_work", np.where(emp["off_support"], "off_support", ""))
+    return emp.reset_index(drop=True)
+
+
+# =============================================================================================
+# covariates at the reference month
+# =============================================================================================
+@dataclass
+class Covariates:
+    """Register covariates of rows at their own reference month (-1 / NaN without a main job)."""
+
+    hours_ref: np.ndarray
+    main_job: np.ndarray  # job index of the main job at the reference month, -1 none
+    months_worked: np.ndarray
+    welfare: np.ndarray
+    disability: np.ndarray
+    marker: np.ndarray  # a target-group marker in months ref-23..ref-1 (inside any reading of "the 24 months before")
+
+
+def covariates_at_reference(
+    people: People, jobs: Jobs, st: Statements, position: MonthlyPosition, cal: Calendar, ref_t: np.ndarray, marker_months: int, window: int,
+) -> Covariates:
+    """Covariates each row has at its reference month ``ref_t`` (month index)."""
+    n = len(people)
+    first_abs = absolute_month(cal.out_first)
+    hours = apportion(st.row, st.start, st.end, st.hours, n, first_abs, cal.n - cal.out_t)
+    col = ref_t - cal.out_t
+    hours_ref = hours[np.arange(n), col]
+    per_statement = hours_in_month(st, ref_t + cal.first_abs)
+    job_hours = np.bincount(st.job, weights=per_statement, minlength=len(jobs))
+    order = np.lexsort((np.arange(len(jobs)), -job_hours, jobs.row))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = jobs.row[order][1:] != jobs.row[order][:-1]
+    main = np.full(n, -1, dtype=np.int64)
+    best = order[first]
+    has = job_hours[best] > 0
+    main[jobs.row[best[has]]] = best[has]
+    rows = np.arange(n)
+    worked = np.zeros(n, dtype=int)
+    welfare = np.zeros(n, dtype=bool)
+    disab = np.zeros(n, dtype=bool)
+    for k in range(window):
+        c = col - k
+        worked += hours[rows, c] >= 1
+        code = position.code[rows, ref_t - k]
+        welfare |= np.isin(code, (CODES.index("21"), CODES.index("22")))
+        disab |= code == CODES.index("24")
+    marker = np.zeros(n, dtype=bool)
+    for k in range(1, marker_months):
+        marker |= position.marker[rows, ref_t - k]
+    return Covariates(hours_ref=hours_ref, main_job=main, months_worked=worked, welfare=welfare, disability=disab, marker=marker)
+
+
+# =============================================================================================
+# trainees: selection on observables by weighted resampling
+# =============================================================================================
+def _candidates(rng: np.random.Generator, tr: pd.DataFrame, which: np.ndarray, m: int, p: ModelParameters) -> tuple[People, np.ndarray, np.ndarray]:
+    """``m`` candidate people per trainee ``which`` (row positions in ``tr``), with planted histories.
+
+    The route and usual sector are drawn from a proposal that favours what the trainee's
+    supervisor and occupation make likely (WSW route for sheltered workplaces, the occupation's
+    sectors); the returned importance weights p/q restore the population model exactly.
+    """
+    idx = np.repeat(which, m)
+    n = len(idx)
+    birth = tr["birth_day"].to_numpy()[idx]
+    p_kind = kind_probabilities(birth)
+    q_kind = p_kind.copy()
+    sheltered_sup = (tr["sup_sheltered_workplace"].to_numpy()[idx] == 1) & (p_kind[:, WSW] > 0)
+    q_kind[sheltered_sup] *= (1 - PROPOSAL_WSW) / (1 - p_kind[sheltered_sup, WSW])[:, None]
+    q_kind[sheltered_sup, WSW] = PROPOSAL_WSW
+    kind = draw_categorical(rng, q_kind)
+    p_sector = sector_probabilities(kind, p)
+    occupation_sector = np.zeros_like(p_sector)
+    for k, o in enumerate(tr["occupation"].to_numpy()[idx]):
+        occupation_sector[k, list(OCCUPATION_SECTORS[o])] = 1 / len(OCCUPATION_SECTORS[o])
+    q_sector = PROPOSAL_OCCUPATION * occupation_sector + (1 - PROPOSAL_OCCUPATION) * p_sector
+    sector_pref = draw_categorical(rng, q_sector)
+    rows = np.arange(n)
+    importance = (p_kind[rows, kind] / q_kind[rows, kind]) * (p_sector[rows, sector_pref] / q_sector[rows, sector_pref])
+    people = draw_people(
+        rng, n, tr["region_index"].to_numpy()[idx], p, birth=birth, sex=tr["sex"].to_numpy()[idx], kind=kind, sector_pref=sector_pref
+    )
+    month0 = tr["month0"].to_numpy()[idx]
+    special = tr["special"].to_numpy()[idx]
+    occupation = tr["occupation"].to_numpy()[idx]
+    sector_choice = np.array([OCCUPATION_SECTORS[o][rng.integers(len(OCCUPATION_SECTORS[o]))] for o in occupation])
+    npw = special == "no_paid_work"
+    people.force_end[npw] = month0[npw] - 5
+    people.force_start[npw] = month0[npw] + rng.integers(-2, 1, size=npw.sum())
+    people.force_sector[npw] = sector_choice[npw]
+    off = special == "off_support"
+    people.force_end[off] = month0[off] + OFF_SUPPORT_MONTHS[0]
+    people.force_start[off] = month0[off] + OFF_SUPPORT_MONTHS[1]
+    sheltered_sector = np.where(np.isin(sector_choice, SHELTERED_SECTORS), sector_choice, np.where(sector_choice == AGRICULTURE, LANDSCAPING, SERVICES))
+    people.force_sector[off] = sheltered_sector[off]
+    people.force_sheltered[off] = True
+    people.force_contract[off] = TEMPORARY
+    people.force_wage[off] = OFF_SUPPORT_WAGE_FACTOR
+    return people, idx, importance
+
+
+def _size_group(employers: EmployerRegister, employer: np.ndarray) -> np.ndarray:
+    return employers.units.size_class[employer]
+
+
+def _cao_group(employers: EmployerRegister, employer: np.ndarray) -> np.ndarray:
+    cao = employers.units.cao[employer]
+    return np.where(cao >= 3000, 3, np.where(cao == 2000, 2, 1))
+
+
+def _select_histories(
+    rng: np.random.Generator, tr: pd.DataFrame, employers: EmployerRegister, cal: Calendar, p: ModelParameters, anchors: Mapping[str, Any],
+    progress: Callable[[str], None],
+) -> tuple[People, Jobs, dict[str, np.ndarray]]:
+    """One history per trainee, resampled from model histories with weights on reference-month covariates."""
+    n_tr = len(tr)
+    chosen_people: list[People | None] = [None] * n_tr
+    chosen_jobs: list[Jobs | None] = [None] * n_tr
+    chosen_x: dict[str, list[Any]] = {k: [None] * n_tr for k in ("temporary", "welfare", "disability", "sheltered", "sector", "size", "cao", "years_in_job")}
+    remaining = np.arange(n_tr)
+    rounds = 0
+    n_candidates = 0
+    while len(remaining):
+        rounds += 1
+        if rounds > 40:
+            raise RuntimeError("no valid register history found for some trainees")
+        people, owner, importance = _candidates(rng, tr, remaining, CANDIDATES_PER_TRAINEE, p)
+        n_candidates += len(people)
+        jobs = simulate_jobs(people, employers.units, cal, p)
+        st = pay_statements(jobs, employers.units.four_weekly[jobs.employer], people, cal, p)
+        position = monthly_position(people, jobs, cal, p.lkv_from)
+        ref = tr["ref"].to_numpy()[owner]
+        month0 = tr["month0"].to_numpy()[owner]
+        cov = covariates_at_reference(people, jobs, st, position, cal, ref, int(anchors["marker_window_months"]), int(anchors["covariate_window_months"]))
+        main = cov.main_job
+        has_main = main >= 0
+        mj = np.where(has_main, main, 0)
+        ref_start = cal.start[ref]
+        ref_end = cal.start[ref + 1] - 1
+        sheltered = has_main & jobs.sheltered[mj]
+        temporary = has_main & (jobs.contract[mj] == TEMPORARY) & (jobs.converted[mj] > ref_start)
+        years = np.where(has_main, (ref_end - jobs.start[mj]) / 365.25, 0.0)
+        sector = np.where(has_main, jobs.sector[mj], -1)
+        size = np.where(has_main, _size_group(employers, jobs.employer[mj]), 0)
+        cao = np.where(has_main, _cao_group(employers, jobs.employer[mj]), 0)
+        special = tr["special"].to_numpy()[owner]
+        occupation = tr["occupation"].to_numpy()[owner]
+        in_occupation = np.array([s in OCCUPATION_SECTORS[o] for s, o in zip(sector, occupation)])
+        # hours in month 0 (for trainees whose job starts during the training)
+        first_abs = absolute_month(cal.out_first)
+        hours_all = apportion(st.row, st.start, st.end, st.hours, len(people), first_abs, cal.n - cal.out_t)
+        hours0 = hours_all[np.arange(len(people)), month0 - cal.out_t]
+        # validity uses what the pipeline sees at the reference month only (eligibility and the
+        # covariates): nothing after it, so untreated futures of trainees and controls agree
+        present = (people.leave > ref_end) & (people.arrive <= ref_start)
+        age_ok = (people.aow > ref_end) & (people.birth + int(18 * 365.25) <= ref_start)
+        base_ok = present & age_ok & cov.marker
+        works = base_ok & (cov.hours_ref >= 1) & has_main
+        valid = np.where(special == "no_paid_work", base_ok & (cov.hours_ref == 0) & (hours0 >= 1), works)
+        valid &= np.where(special == "", in_occupation, True)
+        score = (
+            SELECTION["sheltered"] * sheltered + SELECTION["temporary"] * temporary + SELECTION["years_in_job"] * np.minimum(years, 20)
+            + SELECTION["welfare_benefit"] * cov.welfare + SELECTION["disability_benefit"] * cov.disability
+            + SELECTION["wage_factor"] * np.where(has_main, jobs.wage_factor[mj], 1.0)
+        )
+        sup_sheltered = tr["sup_sheltered_workplace"].to_numpy()[owner] == 1
+        agree = np.where(sheltered == sup_sheltered, 1.0, SUPERVISOR_AGREEMENT["sheltered"])
+        agree *= np.where(size == tr["sup_org_size"].to_numpy()[owner], 1.0, SUPERVISOR_AGREEMENT["org_size"])
+        agree *= np.where(cao == tr["sup_sector"].to_numpy()[owner], 1.0, SUPERVISOR_AGREEMENT["sector"])
+        weight = np.where(special == "", np.exp(score) * agree, 1.0) * importance * valid
+        still = []
+        for j in remaining:
+            members = np.flatnonzero(owner == j)
+            w = weight[members]
+            if w.sum() <= 0:
+                still.append(j)
+                continue
+            pick = members[rng.choice(len(members), p=w / w.sum())]
+            chosen_people[j] = people.take(np.array([pick]))
+            chosen_jobs[j] = jobs.take(np.flatnonzero(jobs.row == pick))
+            chosen_jobs[j].row = np.zeros(len(chosen_jobs[j]), dtype=np.int64)
+            for k, v in (("temporary", temporary), ("welfare", cov.welfare), ("disability", cov.disability), ("sheltered", sheltered),
+                         ("sector", sector), ("size", size), ("cao", cao), ("years_in_job", years)):
+                chosen_x[k][j] = v[pick]
+        remaining = np.array(still, dtype=np.int64)
+        if len(remaining):
+            progress(f"  {len(remaining)} trainee(s) need more candidate histories (round {rounds + 1})")
+    people = People.concat([c for c in chosen_people])  # type: ignore[misc]
+    parts = []
+    for j, jb in enumerate(chosen_jobs):
+        jb = dataclasses.replace(jb)  # type: ignore[arg-type]
+        jb.row = np.full(len(jb), j, dtype=np.int64)
+        parts.append(jb)
+    jobs = Jobs(**{f.name: np.concatenate([getattr(j, f.name) for j in parts]) for f in dataclasses.fields(Jobs)})
+    info = {k: np.array(v) for k, v in chosen_x.items()}
+    info["rounds"] = np.array([rounds])
+    info["candidates"] = np.array([n_candidates])
+    return people, jobs, info
+
+
+def individual_log_hr(tr: pd.DataFrame, log_hr_peak: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Each trainee's log hazard ratio at the peak: log_hr_peak * g_i / mean(g over eligible trainees)."""
+    terms = {
+        "temporary_contract": tr["temporary"].astype(float), "welfare_benefit": tr["welfare"].astype(float),
+        "disability_benefit": tr["disability"].astype(float), "sup_small_caseload": (tr["sup_n_employees_guided"] < 10).astype(float),
+        "sup_government": (tr["sup_sector"] == 3).astype(float), "sup_sheltered": (tr["sup_sheltered_workplace"] == 1).astype(float),
+        "sup_org_size": tr["sup_org_size"].astype(float) - 1,
+    }
+    g = np.exp(sum(MODIFIERS[k] * v.to_numpy() for k, v in terms.items()))
+    eligible = tr["eligible"].to_numpy()
+    norm = float(g[eligible].mean()) if eligible.any() else 1.0
+    return log_hr_peak * g / norm, g, norm
+
+
+# =============================================================================================
+# the simulation
+# =============================================================================================
+def simulate_register(
+    study: Any,
+    rng: np.random.Generator,
+    *,
+    pool_scale: float = 1.0,
+    targets: Mapping[str, Any] | None = None,
+    effect: Mapping[str, Any] | None = None,
+    regions: Mapping[str, list[str]] | None = None,
+    anchors: Mapping[str, Any] | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> RegisterSimulation:
+    """Simulate the register side of the study (see the module docstring); nothing is written."""
+    targets = _merge(DEFAULT_TARGETS, targets)
+    effect = _merge(DEFAULT_EFFECT, effect)
+    pairs = {k: list(v) for k, v in (regions or DEFAULT_PAIRS).items()}
+    anchors = _merge(DEFAULT_ANCHORS, anchors)
+    if pool_scale <= 0:
+        raise InputError("the pool scale must be positive", hint="use e.g. --pool-scale 1")
+    p = model_parameters(targets)
+    cal = Calendar()
+    controls = [c for cs in pairs.values() for c in cs]
+    region_names = tuple(pairs) + tuple(controls) + tuple(r for r in OTHER_REGIONS if r not in pairs and r not in controls)
+    unknown = [r for r in region_names if r not in MUNICIPALITIES]
+    if unknown:
+        raise InputError(f"the synthetic study has no municipalities for region(s) {unknown}", hint="use the labour-market regions of config.yaml's default regions.pairs")
+    ri = {name: i for i, name in enumerate(region_names)}
+
+    # independent streams: the trainees' records do not depend on the size of the pool
+    employers_rng, pool_rng, trainee_rng, pool_files_rng, trainee_files_rng, replicate_rng = rng.spawn(6)
+    progress("register: employers and the candidate pool")
+    employers = draw_employers(employers_rng, len(region_names), p)
+    pool, roles = _draw_pool(pool_rng, p, pairs, ri, pool_scale)
+    pool_jobs = simulate_jobs(pool, employers.units, cal, p)
+
+    progress("register: trainees' histories (selection on register covariates)")
+    tr = _trainee_frame(study, cal, anchors, pairs, ri)
+    has_history = (tr["register_status"] != "not_found_absent").to_numpy()
+    tr_hist = tr[has_history].reset_index(drop=True)
+    chosen, y0_jobs, x = _select_histories(trainee_rng, tr_hist, employers, cal, p, anchors, progress)
+    for k in ("temporary", "welfare", "disability", "sheltered", "sector", "size", "cao", "years_in_job"):
+        tr_hist[k] = x[k]
+    tr_hist["eligible"] = (tr_hist["register_status"] == "found") & tr_hist["paid_work_at_baseline"]
+    tr_hist["matched_set"] = tr_hist["eligible"] & ~tr_hist["off_support"]
+    log_hr, g, norm = individual_log_hr(tr_hist, float(effect["log_hr_peak"]))
+    tr_hist["log_hr"] = log_hr
+    treatment = Treatment(month0=tr_hist["month0"].to_numpy(), log_hr=log_hr, peak_month=int(effect["peak_month"]), fade_month=int(effect["fade_month"]))
+    y1_jobs = simulate_jobs(chosen, employers.units, cal, p, treatment)
+    _check_common_past(y0_jobs, y1_jobs, tr_hist["month0"].to_numpy(), cal)
+    _plant_off_support_employer(employers, tr_hist, (y0_jobs, y1_jobs), trainee_rng)
+
+    progress("register: expected effects over replicate futures")
+    expected = register_truth.expected_outcomes(replicate_rng, chosen, tr_hist, employers, cal, p, effect, anchors)
+    progress("register: payroll, benefits and socio-economic position")
+    n_absent = int((~has_history).sum())
+    sim = _assemble((pool_files_rng, trainee_files_rng), study, tr_hist, chosen, y0_jobs, y1_jobs, pool, roles, pool_jobs, employers, cal, p, pairs, ri, region_names, anchors, effect, targets, pool_scale, n_absent, expected)
+    sim.internals.update({"g": g, "g_norm": norm, "selection": {k: v for k, v in x.items() if k in ("rounds", "candidates")}})
+    return sim
+
+
+def _plant_off_support_employer(employers: EmployerRegister, tr: pd.DataFrame, job_sets: tuple[Jobs, ...], rng: np.random.Generator) -> None:
+    """Move the off-support trainees' planted jobs to employer units of their own (``OFF_SUPPORT_EMPLOYER``).
+
+    Employer identity does not enter the hazards, so both potential histories are unchanged; the
+    new units are appended to the register (never chosen for other jobs).
+    """
+    rows = np.flatnonzero(tr["off_support"].to_numpy() & (tr["register_status"] == "found").to_numpy())
+    if not len(rows):
+        return
+    u = employers.units
+    first_new = len(u.region)
+    for k, row in enumerate(rows):
+        for jobs in job_sets:
+            planted = np.flatnonzero((jobs.row == row) & (jobs.slot == 0) & jobs.sheltered & (jobs.contract == TEMPORARY))
+            jobs.employer[planted] = first_new + k
+    n = len(rows)
+    taken = set(employers.sbeid.tolist())
+    new_ids = []
+    while len(new_ids) < n:
+        candidate = int(10_000 + rng.integers(0, 1_000_000_000 - 10_000))
+        if candidate not in taken:
+            taken.add(candidate)
+            new_ids.append(candidate)
+    for name, value in (("region", u.region[0]), ("sector", u.sector[0]), ("sheltered", False), ("weight", 0.0), ("size_class", 1),
+                        ("four_weekly", False), ("cao", 1000), ("agency", False)):
+        setattr(u, name, np.concatenate([getattr(u, name), np.full(n, value, dtype=getattr(u, name).dtype)]))
+    employers.sbeid = np.concatenate([employers.sbeid, np.array(new_ids, dtype=employers.sbeid.dtype)])
+    employers.sbi = np.concatenate([employers.sbi, np.full(n, OFF_SUPPORT_EMPLOYER["sbi"], dtype=object)])
+    employers.gksbs = np.concatenate([employers.gksbs, np.full((n, employers.gksbs.shape[1]), OFF_SUPPORT_EMPLOYER["gksbs"], dtype=object)])
+    employers.lower_case = np.concatenate([employers.lower_case, np.zeros((n, employers.lower_case.shape[1]), dtype=bool)])
+
+
+def _check_common_past(y0: Jobs, y1: Jobs, month0: np.ndarray, cal: Calendar) -> None:
+    """Both potential histories coincide up to the end of month 0 (common random numbers)."""
+    for jobs_a, jobs_b in ((y0, y1), (y1, y0)):
+        end0 = cal.start[month0[jobs_a.row] + 1] - 1
+        early = jobs_a.start <= end0
+        a = pd.DataFrame({"row": jobs_a.row[early], "slot": jobs_a.slot[early], "start": jobs_a.start[early], "employer": jobs_a.employer[early],
+                          "end": np.where(jobs_a.end[early] <= end0[early], jobs_a.end[early], -1)})
+        end0b = cal.start[month0[jobs_b.row] + 1] - 1
+        early_b = jobs_b.start <= end0b
+        b = pd.DataFrame({"row": jobs_b.row[early_b], "slot": jobs_b.slot[early_b], "start": jobs_b.start[early_b], "employer": jobs_b.employer[early_b],
+                          "end": np.where(jobs_b.end[early_b] <= end0b[early_b], jobs_b.end[early_b], -1)})
+        if not a.sort_values(list(a.columns)).reset_index(drop=True).equals(b.sort_values(list(b.columns)).reset_index(drop=True)):
+            raise RuntimeError("the potential histories differ before the end of the training")
+
+
+def _assemble(
+    rngs, study, tr, chosen, y0_jobs, y1_jobs, pool, roles, pool_jobs, employers, cal, p, pairs, ri, region_names, anchors, effect, targets, pool_scale, n_absent, expected,
+) -> RegisterSimulation:
+    """The written population (pool, then trainees under training), its statements, positions, files and truth."""
+    n_pool = len(pool)
+    written = People.concat([pool, chosen])
+    shifted = dataclasses.replace(y1_jobs)
+    shifted.row = y1_jobs.row + n_pool
+    all_jobs = Jobs(**{f.name: np.concatenate([getattr(pool_jobs, f.name), getattr(shifted, f.name)]) for f in dataclasses.fields(Jobs)})
+    role = np.concatenate([roles, np.where(tr["register_status"] == "found", "trainee", "trainee_non_r").astype(object)])
+    statements = pay_statements(all_jobs, employers.units.four_weekly[all_jobs.employer], written, cal, p)
+    position = monthly_position(written, all_jobs, cal, p.lkv_from)
+    files = build_tables(
+        rngs, study, tr, written, role, all_jobs, statements, position, employers, cal, p, pairs, ri, region_names, n_pool
+    )
+    truth, potential = register_truth.build_truth(
+        tr=tr, chosen=chosen, y0_jobs=y0_jobs, y1_jobs=y1_jobs, written=written, role=role, jobs=all_jobs, statements=statements,
+        position=position, files=files, employers=employers, cal=cal, p=p, pairs=pairs, ri=ri, region_names=region_names,
+        anchors=anchors, effect=effect, targets=targets, pool_scale=pool_scale, n_pool=n_pool, n_absent=n_absent, expected=expected,
+    )
+    return RegisterSimulation(tables=files.tables, truth=truth, trainees=tr, potential=potential, internals={"files": files, "written": written, "role": role, "jobs": all_jobs, "statements": statements, "position": position, "calendar": cal, "employers": employers})
+
+
+# =============================================================================================
+# writing
+# =============================================================================================
+def write_register(
+    study: Any,
+    out: str | Path,
+    rng: np.random.Generator,
+    *,
+    pool_scale: float = 1.0,
+    targets: Mapping[str, Any] | None = None,
+    effect: Mapping[str, Any] | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+    regions: Mapping[str, list[str]] | None = None,
+    anchors: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write the register files (``REGISTER_FILES``) under ``out`` and return the truth fragment.
+
+    ``targets`` and ``effect`` are config.yaml's ``synthetic.targets`` and ``synthetic.effect``
+    (empty: the defaults, which equal config.yaml's values); ``regions`` and ``anchors`` are
+    config.yaml's ``regions.pairs`` and ``anchors`` (None: the defaults).
+    """
+    sim = simulate_register(study, rng, pool_scale=pool_scale, targets=targets, effect=effect, regions=regions, anchors=anchors, progress=progress)
+    progress("register: writing the extracts")
+    write_tables(sim.tables, Path(out))
+    return sim.truth
