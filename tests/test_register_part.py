@@ -270,21 +270,3 @@ def test_the_snakemake_rules_call_the_steps_with_their_argument_names():
     for rule in re.findall(r"^rule (\w+):", text, flags=re.M):
         block = text.split(f"rule {rule}:")[1].split("\nrule ")[0]
         assert 'conda:\n        "../envs/register.yaml"' in block and f'"logs/register/{rule}.log"' in block
-
-
-@pytest.mark.slow
-def test_the_synthetic_study_reproduces_the_published_matching_flow(tmp_path):
-    """On the default synthetic study: one trainee off support, 73 matched, about 1,526 controls."""
-    marker = ROOT / "data" / "raw" / "synthetic" / "MENTORWIJS_SYNTHETIC.txt"
-    trainees = ROOT / "data" / "processed" / "trainees.parquet"
-    if not (marker.is_file() and trainees.is_file()):
-        pytest.skip("the synthetic study (data/raw/synthetic) and data/processed/trainees.parquet are not there: "
-                    "run `snakemake simulate` and the questionnaire part first")
-    from mentorwijs.config import load_config
-
-    config = load_config(ROOT / "config.yaml")
-    run_register(config, root=ROOT, out_root=tmp_path)
-    flow = pd.read_csv(tmp_path / PATHS["flow"]).set_index(["population", "step"])["n"]
-    assert flow[("employees", "off_common_support")] == 1
-    assert flow[("employees", "matched")] == 73
-    assert abs(flow[("controls", "matched_control_persons")] - 1526) <= 0.1 * 1526

@@ -28,10 +28,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from mentorwijs.config import load_config
     from mentorwijs.simulate import simulate
 
-    targets, effect = {}, {}
+    targets, effect, regions, anchors = {}, {}, None, None
     if args.config is not None:
-        section = load_config(args.config).get("synthetic", {})
+        config = load_config(args.config)
+        section = config.get("synthetic", {})
         targets, effect = section.get("targets", {}), section.get("effect", {})
+        regions, anchors = config["regions"]["pairs"], config["anchors"]
     result = simulate(
         args.out,
         seed=args.seed,
@@ -41,6 +43,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         codebooks=args.codebooks,
         targets=targets,
         effect=effect,
+        regions=regions,
+        anchors=anchors,
         progress=_progress,
     )
     size = sum((result.out / f).stat().st_size for f in result.files)
@@ -195,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--codebooks", type=Path, default=Path("data/codebooks"), metavar="DIR",
                      help="folder with the codebooks that name the raw items (default data/codebooks)")
     sim.add_argument("--config", type=Path, default=None, metavar="FILE",
-                     help="take the realism targets and the true effect from this config.yaml (default: built-in values)")
+                     help="take the realism targets, the true effect, the region pairs and the time anchors from this config.yaml (default: built-in values, equal to the shipped config.yaml)")
     sim.set_defaults(func=cmd_simulate)
 
     chk = sub.add_parser(

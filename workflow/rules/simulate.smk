@@ -21,6 +21,8 @@ if SYNTHETIC:
             pool_scale=config["synthetic"]["pool_scale"],
             targets=config["synthetic"].get("targets", {}),
             effect=config["synthetic"].get("effect", {}),
+            regions=config["regions"]["pairs"],
+            anchors=config["anchors"],
         conda:
             "../envs/mentorwijs.yaml"
         script:

@@ -12,6 +12,8 @@ with run_logged(snakemake.log[0]) as log:
         codebooks="data/codebooks",
         targets=snakemake.params.targets,
         effect=snakemake.params.effect,
+        regions=snakemake.params.regions,
+        anchors=snakemake.params.anchors,
         progress=log.info,
     )
     log.info("wrote %d files in %.1f s", len(result.files), result.seconds)

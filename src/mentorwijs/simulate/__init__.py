@@ -90,6 +90,8 @@ def simulate(
     codebooks: str | Path = "data/codebooks",
     targets: Mapping[str, Any] | None = None,
     effect: Mapping[str, Any] | None = None,
+    regions: Mapping[str, Sequence[str]] | None = None,
+    anchors: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> SimulationResult:
     """Write the synthetic raw study into ``out`` (new, empty, or an earlier synthetic study).
@@ -98,7 +100,9 @@ def simulate(
     published flow exactly); ``pool_scale`` the register candidate pool; ``add_waves`` adds
     supervisor survey waves after T3 (e.g. ``["T4"]``) to demonstrate adding a wave;
     ``codebooks`` is the folder whose codebooks name the raw items; ``targets`` and ``effect``
-    are the ``synthetic.targets`` and ``synthetic.effect`` sections of the config.
+    are the ``synthetic.targets`` and ``synthetic.effect`` sections of the config, ``regions`` its
+    ``regions.pairs`` and ``anchors`` its ``anchors`` (None: the built-in defaults, equal to the
+    shipped config.yaml).
 
     Files are written to a temporary sibling folder and moved into place only when complete,
     so a failure leaves no partial study behind.
@@ -143,6 +147,8 @@ def simulate(
             pool_scale=pool_scale,
             targets=dict(targets or {}),
             effect=dict(effect or {}),
+            regions=regions,
+            anchors=anchors,
             progress=progress,
         )
         truth = merge_truth(

@@ -355,15 +355,22 @@ class Treatment:
     peak_month: int
     fade_month: int
     future_key: np.ndarray | None = None
+    catch_up: float = 0.0
 
 
-def effect_shape(month: np.ndarray, peak: int, fade: int) -> np.ndarray:
-    """Shape of the training effect on the log hazard: 0 up to month 0, rising linearly to 1 at
-    ``peak``, falling linearly to 0 at ``fade`` and 0 after."""
+def effect_shape(month: np.ndarray, peak: int, fade: int, catch_up: float = 0.0) -> np.ndarray:
+    """Shape of the training effect on the log hazard of leaving the job.
+
+    0 up to month 0, rising linearly to 1 at ``peak``, then falling linearly to ``-catch_up`` at
+    ``fade`` and 0 after. A positive ``catch_up`` makes part of the prevented exits happen later
+    (postponed, not prevented), so the effect on employment rises and then fades, as the
+    published monthly curve does; 0 gives a hazard effect that simply wears off.
+    """
     m = np.asarray(month, dtype=float)
     rise = np.clip(m / peak, 0, 1)
-    fall = np.clip((fade - m) / max(fade - peak, 1e-9), 0, 1)
-    return np.where(m <= 0, 0.0, np.where(m <= peak, rise, fall))
+    share = np.clip((m - peak) / max(fade - peak, 1e-9), 0, 1)
+    fall = 1.0 - share * (1.0 + catch_up)
+    return np.where((m <= 0) | (m > fade), 0.0, np.where(m <= peak, rise, fall))
 
 
 class _Slot:
@@ -535,7 +542,7 @@ def simulate_jobs(people: People, employers: Employers, cal: Calendar, p: ModelP
             h *= person_exit * np.where(age < 23, p.young_factor, np.where(age >= 60, p.older_factor, 1.0))
             if treatment is not None and slot == 0:
                 m = t - treatment.month0
-                effect = np.where(treated_rows & state.treated, np.exp(treatment.log_hr * effect_shape(m, treatment.peak_month, treatment.fade_month)), 1.0)
+                effect = np.where(treated_rows & state.treated, np.exp(treatment.log_hr * effect_shape(m, treatment.peak_month, treatment.fade_month, treatment.catch_up)), 1.0)
                 h *= effect
             h = np.minimum(h, 0.95)
             end = np.full(n, NEVER, dtype=np.int64)

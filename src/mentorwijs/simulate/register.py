@@ -74,7 +74,7 @@ DEFAULT_TARGETS: dict[str, Any] = {
     "monthly_job_exit": {"temporary": 0.040, "permanent": 0.012, "sheltered": 0.005},
     "covid_shock": {"first_month": "2020-03", "last_month": "2020-06", "hazard_ratio": 1.8},
 }
-DEFAULT_EFFECT: dict[str, Any] = {"log_hr_peak": -0.9, "peak_month": 6, "fade_month": 12}
+DEFAULT_EFFECT: dict[str, Any] = {"log_hr_peak": -2.5, "peak_month": 3, "fade_month": 12, "catch_up": 0.6}
 DEFAULT_PAIRS: dict[str, list[str]] = {
     "Rivierenland": ["Noord-Oost Brabant"],
     "Helmond-De Peel": ["Noord-Limburg"],
@@ -487,7 +487,7 @@ def simulate_register(
     tr_hist["matched_set"] = tr_hist["eligible"] & ~tr_hist["off_support"]
     log_hr, g, norm = individual_log_hr(tr_hist, float(effect["log_hr_peak"]))
     tr_hist["log_hr"] = log_hr
-    treatment = Treatment(month0=tr_hist["month0"].to_numpy(), log_hr=log_hr, peak_month=int(effect["peak_month"]), fade_month=int(effect["fade_month"]))
+    treatment = Treatment(month0=tr_hist["month0"].to_numpy(), log_hr=log_hr, peak_month=int(effect["peak_month"]), fade_month=int(effect["fade_month"]), catch_up=float(effect.get("catch_up", 0.0)))
     y1_jobs = simulate_jobs(chosen, employers.units, cal, p, treatment)
     _check_common_past(y0_jobs, y1_jobs, tr_hist["month0"].to_numpy(), cal)
     _plant_off_support_employer(employers, tr_hist, (y0_jobs, y1_jobs), trainee_rng)

@@ -163,7 +163,7 @@ def expected_outcomes(
     lo, hi = int(anchors["panel_first_month"]) - 2, int(anchors["followup_months"])
     out: dict[str, Any] = {"replicates": replicates}
     for world, log_hr in (("untrained", np.zeros(len(idx))), ("trained", tr["log_hr"].to_numpy()[idx])):
-        treatment = Treatment(month0=month0, log_hr=log_hr, peak_month=int(effect["peak_month"]), fade_month=int(effect["fade_month"]), future_key=future)
+        treatment = Treatment(month0=month0, log_hr=log_hr, peak_month=int(effect["peak_month"]), fade_month=int(effect["fade_month"]), catch_up=float(effect.get("catch_up", 0.0)), future_key=future)
         jobs = simulate_jobs(people, employers.units, cal, p, treatment)
         st = pay_statements(jobs, employers.units.four_weekly[jobs.employer], people, cal, p)
         y = outcomes(relative_hours(st, len(idx), month0_abs, lo, hi), month0_abs, lo)
