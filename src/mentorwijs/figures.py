@@ -215,23 +215,34 @@ def flow_figure(flow: pd.DataFrame, m: Messages) -> Figure:
 
 
 def overlap_figure(ps_overlap: pd.DataFrame, m: Messages) -> Figure:
-    """Propensity-score histograms per group (counts per bin as exported; ``<10`` bins marked)."""
+    """Histograms of the logit of the propensity score per group: all eligible units as open bars,
+    the matched units filled (counts per bin as exported; ``<10`` bins marked)."""
     groups = _groups(ps_overlap)
+    samples = list(dict.fromkeys(ps_overlap["sample"].astype(str))) if "sample" in ps_overlap.columns else [""]
     fig = Figure(figsize=(WIDTH, 7.5 * CM))
     axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False)[:, 0]
     for i, (ax, group) in enumerate(zip(axes, groups)):
-        rows = _sorted(ps_overlap[ps_overlap["group"] == group], "bin_low")
-        low, high, n = numeric(rows, "bin_low"), numeric(rows, "bin_high"), numeric(rows, "n")
         style = _style(group, i)
-        ax.bar(low, n.fillna(0), width=high - low, align="edge", color=style["color"], alpha=0.75, edgecolor="white", linewidth=0.5)
-        for lo_, hi_, raw in zip(low, high, rows["n"]):
-            if is_suppressed(raw):
-                ax.text((lo_ + hi_) / 2, 0, "<10", ha="center", va="bottom", fontsize=6.5, color=GREY)
+        for sample in [s for s in ("eligible", "matched") if s in samples] + [s for s in samples if s not in ("eligible", "matched")]:
+            chosen = ps_overlap["group"] == group
+            if sample:
+                chosen &= ps_overlap["sample"] == sample
+            rows = _sorted(ps_overlap[chosen], "bin_low")
+            low, high, n = numeric(rows, "bin_low"), numeric(rows, "bin_high"), numeric(rows, "n")
+            filled = sample != "eligible"
+            ax.bar(low, n.fillna(0), width=high - low, align="edge", color=style["color"] if filled else "none",
+                   alpha=0.75 if filled else 1.0, edgecolor="white" if filled else style["color"], linewidth=0.5 if filled else 0.9,
+                   label=m.label("sample", sample) if sample else None)
+            for lo_, hi_, raw in zip(low, high, rows["n"]):
+                if is_suppressed(raw):
+                    ax.text((lo_ + hi_) / 2, 0, "<10", ha="center", va="bottom", fontsize=6.5, color=GREY)
         ax.set_ylabel(m.t("figures.axis.units"))
         ax.set_title(m.label("group", group), loc="left", fontsize=8.5)
         _integer_axis(ax, m, axis="y")
+        if samples != [""]:
+            ax.legend(loc="upper right", fontsize=7)
     axes[-1].set_xlabel(m.t("figures.axis.propensity"))
-    _number_axis(axes[-1], m, 2, axis="x")
+    _number_axis(axes[-1], m, 1, axis="x")
     fig.tight_layout()
     return fig
 
@@ -414,14 +425,24 @@ def modifier_rows(modifiers: pd.DataFrame, m: Messages) -> list[ForestRow]:
     return rows
 
 
+#: The estimand of the sensitivity table drawn in the forest plot (a difference in probability).
+DID_ESTIMAND = "pooled difference-in-differences"
+
+
 def sensitivity_rows(sensitivity: pd.DataFrame, did_pooled: pd.DataFrame | None, m: Messages, outcome: str = "employed_1h") -> list[ForestRow]:
-    """Forest rows: the primary analysis (from ``did_pooled``) first, then each sensitivity analysis."""
+    """Forest rows of the pooled difference-in-differences: the primary analysis (from
+    ``did_pooled``) first, then each sensitivity analysis of ``outcome``."""
     rows = []
     if did_pooled is not None:
         primary = did_pooled[did_pooled["outcome"] == outcome]
         for r in primary.itertuples(index=False):
             rows.append(ForestRow(m.label("analysis", "primary"), r.estimate, r.ci_low, r.ci_high, emphasis=True))
-    for r in sensitivity[sensitivity["outcome"] == outcome].itertuples(index=False):
+    chosen = sensitivity["outcome"] == outcome
+    if "estimand" in sensitivity.columns:
+        chosen &= sensitivity["estimand"] == DID_ESTIMAND
+    if did_pooled is not None:
+        chosen &= sensitivity["analysis"] != "primary"  # already drawn from did_pooled
+    for r in sensitivity[chosen].itertuples(index=False):
         label = m.label("analysis", r.analysis)
         if str(getattr(r, "converged", "1")).strip() == "0":
             label += " " + m.t("figures.text.forest_not_converged")
