@@ -50,7 +50,7 @@ import pandas as pd
 
 from mentorwijs.contracts import CONTRACTS, DOMINANCE_COLUMN, REGISTER_TABLES, Contract, Figure, Line, RowTotal
 from mentorwijs.errors import ConfigError, InputError
-from mentorwijs.simulate.writers import write_csv
+from mentorwijs.tables import write_csv_table
 
 #: Columns of the output-check log.
 LOG_COLUMNS = ("table", "rule", "cell", "n", "action")
@@ -956,9 +956,9 @@ def export_tables(
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=dst))
     try:
         for name, table in checked.items():
-            write_csv(table, staging / "tables" / f"{name}.csv")
+            write_csv_table(table, staging / "tables" / f"{name}.csv")
         (staging / "tables").mkdir(exist_ok=True)
-        write_csv(log.astype(str), staging / "output_check_log.csv")
+        write_csv_table(log.astype(str), staging / "output_check_log.csv")
         (staging / "README.md").write_bytes(export_readme(checked, policy).encode("utf-8"))
         if (dst / "tables").exists():
             os.replace(dst / "tables", staging / "previous-tables")

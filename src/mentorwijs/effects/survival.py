@@ -826,6 +826,11 @@ def discrete_time_cloglog(
     if not complete.all():
         notes.append(f"{int((~complete).sum())} person-periods with a missing covariate left out")
     keep = complete & (w > 0)
+    if not y[keep].any():
+        notes.append("no events: the model cannot be estimated")
+        return pd.DataFrame({"outcome": outcome, "model": "cloglog", "term": names, "coef": np.nan, "se": np.nan,
+                             "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan, "n": int(keep.sum()),
+                             "events": 0, "converged": 0, "warnings": join_warnings(notes), "small_sample_factor": np.nan})
     labels = periods[period].astype(str)
     if strata:
         labels = periods[strata].astype(str) + "|" + labels
