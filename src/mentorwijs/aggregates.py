@@ -167,6 +167,38 @@ def read_aggregate_tables(directory: str | Path | None = None, *, names: Iterabl
     return result
 
 
+def publish_tables(sources: Mapping[str, str | Path], targets: Mapping[str, str | Path]) -> list[str]:
+    """Copy exported tables (``export/tables/<name>.csv``) to ``reports/tables/`` as they are.
+
+    Each table is read and checked against its contract first (:func:`read_table`: the columns
+    the documents need, numbers that are numbers), so a damaged export stops here with the
+    file, row and column named; nothing is written before every table passed. The bytes are
+    copied unchanged (through a temporary file). Returns the names copied.
+    """
+    import os
+
+    unknown = sorted(set(sources) ^ set(targets))
+    if unknown:
+        raise ValueError(f"sources and targets name different tables: {', '.join(unknown)}")
+    data = {}
+    for name in sorted(sources):
+        if name not in TABLE_SPECS:
+            raise InputError(f"{name!r} is not an aggregate table", file=sources[name],
+                             hint="reports/tables/README.md lists the tables")
+        path = Path(sources[name])
+        if not path.is_file():
+            raise InputError("exported table not found", file=path, hint="bring the export of the register part (export/)")
+        read_table(path, TABLE_SPECS[name])
+        data[name] = path.read_bytes()
+    for name, body in data.items():
+        target = Path(targets[name])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.partial")
+        temporary.write_bytes(body)
+        os.replace(temporary, target)
+    return sorted(data)
+
+
 def numeric(df: pd.DataFrame, column: str) -> pd.Series:
     """A column as floats for plotting: empty and suppressed (``<10``) cells become NaN."""
     if column not in df.columns:
@@ -235,6 +267,6 @@ def data_dictionary_markdown() -> str:
 
 __all__ = [
     "AggregateTables", "Column", "SUPPRESSED", "TABLE_NAMES", "TABLE_SPECS", "TableSpec",
-    "data_dictionary_markdown", "numeric", "read_aggregate_tables", "read_table",
+    "data_dictionary_markdown", "numeric", "publish_tables", "read_aggregate_tables", "read_table",
     "suppressed_cells", "validate_table",
 ]

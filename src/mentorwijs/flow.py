@@ -158,3 +158,31 @@ def gather_exclusions(fragments: Iterable[str | Path]) -> pd.DataFrame:
 def write_exclusions_table(fragments: Iterable[str | Path], path: str | Path) -> Path:
     """Gather the fragments into the ``exclusions`` table."""
     return write_csv_table(gather_exclusions(fragments), path, sort_by=EXCLUSION_KEY)
+
+
+def combine_exclusions(exported: pd.DataFrame, fragments: Iterable[str | Path]) -> pd.DataFrame:
+    """The report's ``exclusions`` table: the register stages as exported (text cells, suppressed
+    counts as the marker) and the questionnaire stages counted from their ``fragments``.
+
+    Both parts have the contract's columns; rows are sorted by stage, source, wave and reason.
+    A stage in both parts is an error (it would be counted twice).
+    """
+    missing = [c for c in EXCLUSION_TABLE_COLUMNS if c not in exported.columns]
+    if missing:
+        raise InputError(f"the exported exclusions table lacks column(s) {', '.join(missing)}",
+                         hint=f"export/tables/exclusions.csv has the columns {', '.join(EXCLUSION_TABLE_COLUMNS)}")
+    own = gather_exclusions(fragments).astype({"n": "int64"})
+    register = exported[EXCLUSION_TABLE_COLUMNS].fillna("").astype(str)
+    both = sorted(set(own["stage"]) & set(register["stage"]))
+    if both:
+        raise InputError(f"stage {both[0]!r} is both in the exported exclusions and among the questionnaire fragments",
+                         hint="give every stage its own fragment")
+    own = own.astype({"n": str}).fillna("")
+    table = pd.concat([register, own], ignore_index=True)
+    return table.sort_values(EXCLUSION_KEY, kind="mergesort").reset_index(drop=True)
+
+
+def write_report_exclusions(exported: str | Path, fragments: Iterable[str | Path], path: str | Path) -> Path:
+    """Write :func:`combine_exclusions` of the exported table (read as text) and the fragments."""
+    table = pd.read_csv(exported, dtype=str, keep_default_na=False, encoding="utf-8")
+    return write_csv_table(combine_exclusions(table, fragments), path)
