@@ -268,6 +268,18 @@ def sensitivity_table_rows(sensitivity: pd.DataFrame, m: Messages) -> list[list[
     return rows
 
 
+def confounding_rows(confounding: pd.DataFrame, m: Messages) -> list[list[str]]:
+    """E-values of the headline estimates and the additive bias that would remove the pooled effect."""
+    rows = []
+    for r in confounding.itertuples(index=False):
+        estimand = str(r.estimand)
+        value, interval = estimand_value(m, estimand, r.estimate, r.ci_low, r.ci_high)
+        bias = _pp(m, r.bias_to_null_estimate) if estimand == ESTIMAND_DID else m.num(r.bias_to_null_estimate, 2)
+        rows.append([m.label("estimand", estimand), m.label("outcome", r.outcome), value, interval,
+                     m.num(r.evalue_estimate, 2), m.num(r.evalue_ci, 2), bias])
+    return rows
+
+
 def _flatten(settings: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     for key in sorted(settings):
@@ -582,6 +594,11 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
                                              sensitivity_table_rows(tables.get("sensitivity"), m), "lllrrrl")]
     else:
         blocks = [_p(m.t("warnings.table_missing", table="sensitivity.csv"))]
+    if "confounding" in tables:
+        blocks.append(_table(n, m, m.t("tables.confounding"),
+                             [m.t("columns.estimand"), m.t("columns.outcome"), m.t("columns.value"), m.t("columns.ci"),
+                              m.t("columns.evalue"), m.t("columns.evalue_ci"), m.t("columns.bias_to_null")],
+                             confounding_rows(tables.get("confounding"), m), "llrrrrr"))
     section("sensitivity", blocks)
 
     limitations = [text.format(n=n_trained) for text in m.tree("limitations")]
