@@ -138,7 +138,12 @@ def test_gather_exclusions_counts_records_and_never_shows_one(tmp_path):
 
 
 def _digests(root: Path) -> dict[str, str]:
-    return {name: hashlib.sha256((root / path).read_bytes()).hexdigest() for name, path in PATHS.items()}
+    """Every file the part writes: its PATHS, the effect tables and the export."""
+    files = {name: root / path for name, path in PATHS.items()}
+    for folder in (root / "data" / "processed" / "results", root / "export"):
+        files.update({path.relative_to(root).as_posix(): path for path in sorted(folder.rglob("*")) if path.is_file()})
+    assert len(files) > len(PATHS) + 20
+    return {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in files.items()}
 
 
 def test_reruns_are_byte_identical_and_the_key_changes_no_estimate(register_run, tmp_path, monkeypatch):
