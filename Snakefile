@@ -1,10 +1,13 @@
 """Mentorwijs effect evaluation: from raw exports to report and factsheet.
 
-Targets (see README.md):
-  all             the three parts in one place (the synthetic study)
-  simulate        the built-in synthetic raw study (when study.synthetic is true)
-  questionnaires  part 1 (outside CBS): ingest, de-identify, supervisors_long, the CBS hand-over
-  register        part 2 (CBS environment): matched panel, survival, balance, flow
+Targets, one per place the study runs in (README.md, docs/register.md):
+  questionnaires   part 1, outside CBS: ingest, de-identify, supervisors_long, the CBS hand-over,
+                   and the supervisors' and questionnaire tables under reports/tables/
+  register_export  part 2, inside the CBS environment: matched panel, effects, and the
+                   disclosure-checked export under export/
+  report           part 3, outside again: the exported tables into reports/tables/, figures,
+                   report, factsheet, provenance
+  all              the three in one place (the synthetic study; the default)
 
 Run `snakemake --cores all` for everything, or name a target. Every rule logs to logs/.
 """
@@ -24,7 +27,12 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/questionnaires_common.smk"
 include: "workflow/rules/questionnaires.smk"
+include: "workflow/rules/supervisors.smk"
 include: "workflow/rules/register.smk"
+include: "workflow/rules/effects.smk"
+include: "workflow/rules/export.smk"
+include: "workflow/rules/report_tables.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -32,17 +40,24 @@ rule all:
     input:
         synthetic_outputs(),
         questionnaire_outputs(),
+        SUPERVISOR_TABLES,
+        "export/README.md",
+        REPORT_OUTPUTS,
 
 
 rule questionnaires:
     input:
         questionnaire_outputs(),
+        SUPERVISOR_TABLES,
 
 
-rule register:
+rule register_export:
     input:
-        "data/processed/panel.parquet",
-        "data/processed/survival.parquet",
-        "reports/tables/balance.csv",
-        "reports/tables/ps_overlap.csv",
-        "reports/tables/flow.csv",
+        expand("export/tables/{name}.csv", name=EXPORT_TABLES),
+        "export/output_check_log.csv",
+        "export/README.md",
+
+
+rule report:
+    input:
+        REPORT_OUTPUTS,

@@ -1,4 +1,4 @@
-"""Time and peak memory of the register part (person-months, candidates, matching, panel).
+"""Time and peak memory of the register part (person-months, candidates, matching, panel, effects, export).
 
     python benchmarks/register_part.py                 # small, medium and large (2,000 / 20,000 / 100,000 persons)
     python benchmarks/register_part.py --persons 5000  # one size
@@ -260,7 +260,7 @@ def measure(n_persons: int) -> dict:
         if result.returncode != 0:
             raise SystemExit(result.stderr)
         report = json.loads(result.stdout.strip().splitlines()[-1])
-        flow = pd.read_csv(root / "reports" / "tables" / "flow.csv")
+        flow = pd.read_csv(root / "data" / "processed" / "results" / "flow.csv")
         size_mb = sum(p.stat().st_size for p in (root / RAW).iterdir()) / 1e6
     report.update(persons=n_persons, payroll_rows=generated["payroll_rows"], generate_seconds=gen_seconds,
                   raw_mb=size_mb, flow=flow)

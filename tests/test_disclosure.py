@@ -119,13 +119,14 @@ def solve_hidden(cells: dict, hidden: set, lines: list[list]) -> dict:
 
 def test_small_count_is_suppressed_with_a_complement_in_its_line():
     table = pd.DataFrame(
-        {"stage": ["A", "A", "A", "B", "B"], "reason": ["r1", "r2", "r3", "r1", "r2"], "n": [3, 25, 40, 0, 12]}
+        {"stage": ["A", "A", "A", "B", "B"], "source": "s", "wave": "", "reason": ["r1", "r2", "r3", "r1", "r2"],
+         "n": [3, 25, 40, 0, 12]}
     )
     checked, log = check_table(table, "exclusions", POLICY)
     assert checked["n"].tolist() == [M, M, "40", "0", "12"]  # 0 is a zero cell, published
     assert rows(log) >= {
-        ("min_units", "stage=A; reason=r1: n", M, "suppressed"),
-        ("secondary", "stage=A; reason=r2: n", "", "suppressed"),
+        ("min_units", "stage=A; source=s; wave=; reason=r1: n", M, "suppressed"),
+        ("secondary", "stage=A; source=s; wave=; reason=r2: n", "", "suppressed"),
     }
     # the attacker knows the stage total (68): r1 + r2 = 28, so r1 may be anything in [0, 28]
     cells = {("A", r): v for r, v in zip(["r1", "r2", "r3"], [3, 25, 40])}
@@ -134,13 +135,14 @@ def test_small_count_is_suppressed_with_a_complement_in_its_line():
 
 
 def test_suppressed_cells_of_a_line_must_sum_to_the_threshold():
-    table = pd.DataFrame({"stage": ["A"] * 3 + ["B"], "reason": ["a", "b", "c", "a"], "n": [3, 4, 100, 4]})
+    table = pd.DataFrame({"stage": ["A"] * 3 + ["B"], "source": "s", "wave": "", "reason": ["a", "b", "c", "a"],
+                          "n": [3, 4, 100, 4]})
     checked, log = check_table(table, "exclusions", POLICY)
     # a + b = 7 would itself be a small cell: the large cell is suppressed too
     assert checked["n"].tolist() == [M, M, M, M]
     # stage B is one small cell: nothing can protect it from its stage total, which the log says
-    assert ("secondary", "stage=B", M, "line total below threshold") in rows(log)
-    assert "stage=A" not in set(log.loc[log["action"] == "line total below threshold", "cell"])
+    assert ("secondary", "stage=B; source=s; wave=", M, "line total below threshold") in rows(log)
+    assert "stage=A; source=s; wave=" not in set(log.loc[log["action"] == "line total below threshold", "cell"])
 
 
 def test_rows_and_columns_of_a_cross_table_cannot_be_solved():
@@ -210,8 +212,16 @@ def test_indicator_covariate_with_few_or_all_or_no_trainees_is_suppressed():
 
 def _did_row(month: int, n_treated: int = 73, df: float = 1598) -> dict:
     return {"outcome": "employed_1h", "month": month, "estimate": 0.05, "se": 0.03, "ci_low": -0.01, "ci_high": 0.11,
-            "p": 0.1, "band_low": -0.03, "band_high": 0.13, "n_treated": n_treated, "n_control": 1526,
-            "n_clusters": n_treated + 1526, "df_resid": df}
+            "p": 0.1, "band_low": -0.03, "band_high": 0.13, "band_critical": 2.67, "band_excludes_zero": 0,
+            "bonferroni_low": -0.04, "bonferroni_high": 0.14, "bonferroni_excludes_zero": 0, "n_treated": n_treated,
+            "n_control": 1526, "clusters_treated": n_treated, "clusters_control": 1480, "n_clusters": n_treated + 1480,
+            "df_resid": df, "converged": 1, "warnings": ""}
+
+
+#: The cells of a monthly effect, suppressed together (the figure of did_by_month's contract).
+DID_CELLS = ("estimate, se, ci_low, ci_high, p, band_low, band_high, band_critical, band_excludes_zero, bonferroni_low, "
+             "bonferroni_high, bonferroni_excludes_zero, n_treated, n_control, clusters_treated, clusters_control, "
+             "n_clusters, df_resid")
 
 
 def test_effect_of_a_month_with_few_trainees_is_suppressed_with_a_neighbour():
@@ -221,8 +231,7 @@ def test_effect_of_a_month_with_few_trainees_is_suppressed_with_a_neighbour():
     # the pooled effect is the mean of the months: one hidden month would follow from it
     assert hidden == ["4", "5"]
     assert checked.loc[checked["month"] == "5", "n_treated"].item() == M
-    assert ("min_units", "outcome=employed_1h; month=5: estimate, se, ci_low, ci_high, p, band_low, band_high, "
-            "n_treated, n_control, n_clusters, df_resid", M, "suppressed") in rows(log)
+    assert ("min_units", f"outcome=employed_1h; month=5: {DID_CELLS}", M, "suppressed") in rows(log)
 
 
 def test_model_row_with_fewer_than_ten_residual_degrees_of_freedom_is_suppressed():
@@ -244,7 +253,8 @@ def test_subgroup_with_fewer_than_ten_trainees_cannot_be_recovered_from_the_tota
     assert (tc0.estimate, tc0.n_treated) == (M, M)
     assert shown[("sector_government", "1")].n_treated == "23"
     assert ("secondary", "outcome=employed_1h; modifier=temporary_contract; level=0: estimate, se, ci_low, ci_high, "
-            "p, p_interaction, n_treated, n_control, n_clusters, df_resid", "", "suppressed") in rows(log)
+            "p, interaction, interaction_se, interaction_ci_low, interaction_ci_high, interaction_p, "
+            "detectable_interaction, n_treated, n_control, n_clusters, df_resid", "", "suppressed") in rows(log)
     bounds = solve_hidden({"0": 67, "1": 6}, {"0", "1"}, [["0", "1"]])
     assert bounds["1"][1] >= 10
 
@@ -254,7 +264,7 @@ def test_row_total_does_not_reveal_a_part():
     job = checked.set_index("outcome").loc["job"]
     # n_event = n_event_treated + n_event_control: with 8 treated events hidden, control events are hidden too
     assert (job["n_event_treated"], job["n_event_control"], job["n_event"]) == (M, M, "250")
-    assert job["estimate"] == "-0.35"
+    assert job["coef"] == "-0.35"
     assert "n_event_control" in log.loc[log["rule"] == "secondary", "cell"].item()
     work = checked.set_index("outcome").loc["work"]
     assert (work["n_event_treated"], work["n_event_control"]) == ("14", "296")
@@ -320,7 +330,8 @@ def test_kaplan_meier_steps_carry_ten_events_and_the_curve_is_cut_below_ten_at_r
 
 def test_histogram_bins_below_ten_are_merged_and_a_small_group_suppressed():
     table = pd.concat(
-        [fixture("ps_overlap"), pd.DataFrame({"group": ["other"] * 2, "bin_low": [0, 0.1], "bin_high": [0.1, 0.2], "n": [2, 3]})]
+        [fixture("ps_overlap"),
+         pd.DataFrame({"sample": "eligible", "group": ["other"] * 2, "bin_low": [0, 0.1], "bin_high": [0.1, 0.2], "n": [2, 3]})]
     )
     checked, log = check_table(table, "ps_overlap", POLICY)
     got = {g: list(zip(d["bin_low"], d["bin_high"], d["n"])) for g, d in checked.groupby("group", sort=False)}
@@ -330,8 +341,9 @@ def test_histogram_bins_below_ten_are_merged_and_a_small_group_suppressed():
     assert got["control"][-1] == ("0.8", "1", "16")  # 12 + 4
     assert sum(int(n) for _, _, n in got["control"]) == 1526
     assert got["other"] == [("0", "0.2", M)]
-    assert ("histogram_min_bin", "group=treated; bin_low=0.7; bin_high=1 (from 3 bins)", "15", "merged") in rows(log)
-    assert ("histogram_min_bin", "group=other; bin_low=0; bin_high=0.2: n", M, "suppressed") in rows(log)
+    assert ("histogram_min_bin", "sample=eligible; group=treated; bin_low=0.7; bin_high=1 (from 3 bins)", "15",
+            "merged") in rows(log)
+    assert ("histogram_min_bin", "sample=eligible; group=other; bin_low=0; bin_high=0.2: n", M, "suppressed") in rows(log)
 
 
 # --- what may never leave -------------------------------------------------------------------------
@@ -378,16 +390,16 @@ def test_undeclared_missing_and_non_count_columns_are_refused():
     with pytest.raises(InputError, match="not declared") as err:
         check_table(fixture("rmst").assign(median=1.0), "rmst", POLICY)
     assert err.value.column == "median"
-    with pytest.raises(InputError, match="required column 'n'"):
-        check_table(fixture("rmst").drop(columns="n"), "rmst", POLICY)
+    with pytest.raises(InputError, match="required column 'n_treated'"):
+        check_table(fixture("rmst").drop(columns="n_treated"), "rmst", POLICY)
     with pytest.raises(InputError, match="whole number") as err:
-        check_table(fixture("rmst").assign(n=[73.5, 1526, 1599]), "rmst", POLICY)
-    assert (err.value.column, err.value.row) == ("n", 2)
+        check_table(fixture("rmst").assign(n_treated=[73.5, 73]), "rmst", POLICY)
+    assert (err.value.column, err.value.row) == ("n_treated", 2)
     with pytest.raises(InputError, match="not a registered"):
         check_table(fixture("rmst"), "matched", POLICY)
     with pytest.raises(InputError, match="no number of units beside it") as err:
-        check_table(fixture("rmst").assign(n=[73, None, 1599]), "rmst", POLICY, source="rmst.csv")
-    assert (err.value.file, err.value.column) == ("rmst.csv", "n")
+        check_table(fixture("rmst").assign(n_treated=[73, None]), "rmst", POLICY, source="rmst.csv")
+    assert (err.value.file, err.value.column) == ("rmst.csv", "n_treated")
 
 
 # --- policies per origin and exemptions -----------------------------------------------------------

@@ -91,11 +91,13 @@ def test_export_is_byte_identical_across_runs_and_input_order(tmp_path):
 def test_numbers_are_written_with_eight_significant_digits_and_flags_as_integers(tmp_path):
     export_tables(RESULTS, tmp_path, POLICY, kinds=["did_by_month"])
     text = (tmp_path / "tables" / "did_by_month.csv").read_text(encoding="utf-8").splitlines()
-    assert text[0] == ("outcome,month,estimate,se,ci_low,ci_high,p,band_low,band_high,n_treated,n_control,"
-                       "n_clusters,df_resid,converged,warnings")
-    assert text[1] == "employed_1h,1,0.012345679,0.03,-0.046,0.071,0.68,-0.08,0.1,73,1526,1599,1598,1,"
+    assert text[0] == ("outcome,month,estimate,se,ci_low,ci_high,p,band_low,band_high,band_critical,band_excludes_zero,"
+                       "bonferroni_low,bonferroni_high,bonferroni_excludes_zero,n_treated,n_control,clusters_treated,"
+                       "clusters_control,n_clusters,df_resid,converged,warnings")
+    assert text[1] == "employed_1h,1,0.012345679,0.03,-0.046,0.071,0.68,-0.08,0.1,2.9,0,-0.081,0.1,0,73,1526,73,1480,1599,1598,1,"
     # employed_3m month 3 has 8 residual df: suppressed with month 2; its free text stays
-    assert text[7] == f"employed_3m,3,{','.join([M] * 11)},0,singular design in a cohort"
+    assert text[7] == f"employed_3m,3,{','.join([M] * 18)},0,singular design in a cohort"
+    assert text[6] == f"employed_3m,2,{','.join([M] * 18)},1,"
 
 
 def test_unregistered_file_or_microdata_leaves_nothing_behind(tmp_path):
@@ -163,7 +165,7 @@ def test_rule_export_runs_the_library_on_fixture_tables(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     export_tables(RESULTS, tmp_path / "library", POLICY)
     assert tree_bytes(work / "export") == tree_bytes(tmp_path / "library")
-    assert "exported 14 tables" in (work / "logs" / "export.log").read_text(encoding="utf-8")
+    assert f"exported {len(KINDS)} tables" in (work / "logs" / "export.log").read_text(encoding="utf-8")
 
 
 # --- scans for the report -----------------------------------------------------------------------
@@ -210,3 +212,11 @@ def test_documented_column_contract_matches_the_registry():
         optional = tuple(c for c in spec.declared() if c not in required)
         row = f"| `{kind}` | {', '.join(spec.keys)} | {', '.join(required)} | {', '.join(optional)} |"
         assert row.replace("|  |", "| |") in text.replace("|  |", "| |"), kind
+
+
+def test_documented_rules_per_kind_are_the_generated_ones():
+    from mentorwijs.disclosure import registry_markdown
+
+    text = (ROOT / "docs" / "disclosure.md").read_text(encoding="utf-8")
+    for line in registry_markdown().splitlines():
+        assert line in text.splitlines(), line

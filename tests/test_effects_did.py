@@ -190,6 +190,7 @@ def test_trajectories_are_weighted_shares(panel):
     d = panel[(panel["treated"] == 0) & (panel["month"] == 2) & (panel["observed"] == 1)]
     assert row["share"] == pytest.approx(np.average(d["employed_1h"], weights=d["weight"]))
     assert row["n"] == len(d) and row["persons"] == d["person"].nunique()
+    assert row["n_employed"] == int(d["employed_1h"].sum())
 
 
 def test_bad_input_is_an_input_error(panel):

@@ -62,7 +62,7 @@ def test_subgroup_estimates_and_interaction(study):
         assert row["n_treated"] == len(tu)
     b = table.iloc[1]
     assert b["interaction"] == pytest.approx(b["estimate"] - table.iloc[0]["estimate"], rel=1e-12)
-    assert b["min_detectable_interaction"] == pytest.approx((stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * b["interaction_se"])
+    assert b["detectable_interaction"] == pytest.approx((stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * b["interaction_se"])
 
     # the stacked, fully interacted regression (controls repeated per subgroup with their
     # subgroup weight, clustered on person) gives the interaction's SE up to the CR1 factors

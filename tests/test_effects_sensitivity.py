@@ -70,7 +70,7 @@ def test_sensitivity_table(inputs):
                                  reference_month=-3, followup_months=6, rmst_horizon=12,
                                  variants={"rematched": (panel, surv)})
     assert list(table.columns) == ["analysis", "outcome", "estimand", "estimate", "se", "ci_low", "ci_high", "p",
-                                   "n_treated", "n_control", "converged", "warnings"]
+                                   "n_treated", "n_control", "n_clusters", "df_resid", "converged", "warnings"]
     counts = table.groupby("analysis").size().to_dict()
     assert counts == {"primary": 3, "unweighted": 3, "odds_weights": 3, "person_fe": 1, "cohort_month_fe": 1,
                       "cluster=employer": 3, "cloglog": 1, "rematched": 3}
@@ -80,7 +80,13 @@ def test_sensitivity_table(inputs):
     hr = cox_models(surv, "job").iloc[0]
     assert prim.loc["hazard ratio (Cox)", "estimate"] == pytest.approx(hr["hr"])
     assert prim.loc["RMST difference at 12 months", "estimate"] == pytest.approx(rmst(surv, "job", 12).iloc[0]["difference"])
+    persons, employers = surv["person"].nunique(), surv["employer"].nunique()
+    assert (prim["n_clusters"] == persons).all() and (prim["df_resid"] == persons - 1).all()
+    trainees = int((surv["treated"] == 1).sum())
+    assert prim.loc["hazard ratio (Cox)", "n_treated"] == prim.loc["RMST difference at 12 months", "n_treated"] == trainees
+    assert prim.loc["pooled difference-in-differences", "n_treated"] == did["n_treated"]
     emp = table[table["analysis"] == "cluster=employer"].set_index("estimand")
+    assert (emp["n_clusters"] == employers).all() and employers < persons
     assert emp.loc["pooled difference-in-differences", "estimate"] == pytest.approx(did["estimate"])
     other = did_pooled(panel, "employed_1h", -3, followup_months=6, cluster="employer").iloc[0]["se"]
     assert emp.loc["pooled difference-in-differences", "se"] == pytest.approx(other) and other != pytest.approx(did["se"])
@@ -118,7 +124,9 @@ def test_confounding_table(inputs):
     expected_ci = 0.0 if pooled["ci_low"] <= 0 <= pooled["ci_high"] else min(pooled["ci_low"], pooled["ci_high"], key=abs)
     assert did_row["bias_to_null_ci"] == expected_ci
     rm = table.loc["RMST difference at 12 months"]
-    assert rm["approximate_rr"] == pytest.approx(np.exp(0.91 * r["difference"] / sd))
+    assert rm["approximate_rr"] == pytest.approx(np.exp(0.91 * r["difference"] / sd)) and rm["outcome_sd"] == sd
+    assert (rm["n_treated"], rm["n_control"]) == (r["n_treated"], r["n_control"])
+    assert (did_row["n_treated"], did_row["n_control"]) == (pooled["n_treated"], pooled["n_control"])
     assert rm["evalue_estimate"] == pytest.approx(evalue_rr(rm["approximate_rr"]))
     hr = table.loc["hazard ratio (Cox)"]
     assert hr["approximate_rr"] == pytest.approx(hr_to_rr(cox["hr"], True)) and "common" in hr["conversion"]

@@ -128,7 +128,7 @@ def test_cox_table_rows_equal_r_hazard_ratio_and_ci(surv, r_out, outcome):
     score = table[table["term"] == "robust score test"].iloc[0]
     assert score["statistic"] == pytest.approx(_num(r_out, section="cox", outcome=outcome, model="primary", term="",
                                                     quantity="robust_score"), rel=REL)
-    assert score["df"] == 1 and 0 < score["p"] < 1
+    assert score["test_df"] == 1 and 0 < score["p"] < 1
     assert set(table["model"]) == {"primary", "adjusted"}
     assert table["converged"].eq(1).all() and table["warnings"].eq("").all()
 
@@ -144,6 +144,27 @@ def test_ph_test_equals_r_split_episode_model(surv, r_out, outcome):
     ratio = table.loc["ratio late/early"]
     assert np.log(ratio["hr"]) == pytest.approx(late - early, rel=REL)
     assert np.log(ratio["ci_high"] / ratio["hr"]) == pytest.approx(1.959964 * se_ratio, rel=1e-6)
+
+
+def test_model_rows_carry_the_units_and_events_behind_them(surv):
+    """Counted directly from the survival table: units and events per group, persons (clusters)."""
+    t, e = surv["treated"] == 1, surv["event_job"] == 1
+    persons = surv["person"].nunique()
+    expected = {"n_treated": int(t.sum()), "n_control": int((~t).sum()), "n_event_treated": int((e & t).sum()),
+                "n_event_control": int((e & ~t).sum()), "n_event": int(e.sum()), "n_clusters": persons,
+                "df_resid": persons - 1}
+    table = pd.concat([cox_models(surv, "job", covariates=["age"]), cloglog_model(surv, "job")], ignore_index=True)
+    assert set(table["model"]) == {"primary", "adjusted", "cloglog"}
+    for column, value in expected.items():
+        assert (table[column] == value).all(), column
+    ph = ph_test(surv, "job", split_month=6).set_index("term")
+    late = surv["time_job"] > 6
+    early_events = e & (surv["time_job"] <= 6)
+    assert ph.loc["treated, months 0-6", ["n_treated", "n_event_treated", "n_event_control"]].tolist() == [
+        int(t.sum()), int((early_events & t).sum()), int((early_events & ~t).sum())]
+    assert ph.loc["treated, months 7-12", ["n_treated", "n_control", "n_event"]].tolist() == [
+        int((late & t).sum()), int((late & ~t).sum()), int((e & late).sum())]
+    assert ph.loc["ratio late/early", "n_event"] == int(e.sum()) and (ph["n_clusters"] == persons).all()
 
 
 @pytest.mark.parametrize("outcome", ["job", "work"])

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import minimize
 
+from mentorwijs.contracts import column_names
 from mentorwijs.matching import (
     NO_CONTROL,
     OFF_SUPPORT,
@@ -200,10 +201,20 @@ def test_match_candidates_end_to_end_weights_and_tables():
     assert set(pairs["control_unit"]) == set(controls["unit"])
     assert (pairs["cohort"] == pairs["trainee_unit"].str.split(":").str[1]).all()
     assert (pairs["cohort"] == pairs["control_unit"].str.split(":").str[1]).all()
-    assert list(result.balance.columns) == ["covariate", "smd_before", "smd_after", "variance_ratio_before", "variance_ratio_after"]
-    assert set(result.balance["covariate"]) == {"age", "sex=man", "sex=woman"}
-    assert result.overlap["trainees"].sum() == 6 and result.overlap["controls"].sum() == 60
-    assert result.overlap["matched_controls"].sum() == len(controls)
+    balance = result.balance.set_index("covariate")
+    assert list(result.balance.columns) == column_names("balance")
+    assert set(balance.index) == {"age", "sex=man", "sex=woman"}
+    assert (balance["n_treated_before"] == 6).all() and (balance["n_control_before"] == 60).all()
+    assert (balance["n_treated"] == len(trainees)).all() and (balance["n_control"] == len(controls)).all()
+    women = data["sex"] == "woman"
+    assert balance.loc["sex=woman", "n_treated_with_before"] == int((women & (data["treated"] == 1)).sum())
+    assert balance.loc["sex=man", "n_control_with_before"] == int((~women & (data["treated"] == 0)).sum())
+    assert balance.loc["sex=woman", "n_control_with"] == int(data.loc[women, "unit"].isin(controls["unit"]).sum())
+    assert balance.loc["age", ["n_treated_with_before", "n_treated_with"]].isna().all()  # continuous: no count
+    overlap = result.overlap.groupby(["sample", "group"])["n"].sum()
+    assert list(result.overlap.columns) == column_names("ps_overlap")
+    assert overlap[("eligible", "treated")] == 6 and overlap[("eligible", "control")] == 60
+    assert overlap[("matched", "control")] == len(controls) and overlap[("matched", "treated")] == len(trainees)
 
 
 def test_the_result_does_not_depend_on_row_order_or_unit_names():

@@ -81,7 +81,7 @@ def test_labels_fall_back_readably_and_dutch_speaks_of_leidinggevenden():
     nl = load_messages("nl")
     assert nl.label("outcome", "employed_1h").startswith("Betaald werk")
     assert nl.label("flow_step", "completed_T4") == "Vragenlijst T4 ingevuld"
-    assert nl.label("flow_step", "excluded_not_found") == "Niet gevonden in de registers"
+    assert nl.label("flow_step", "excluded_not_found_in_register") == "Niet gevonden in de registers"
     assert nl.label("covariate", "sex=woman") == "Geslacht: vrouw"
     assert nl.label("modifier", "brand_new_modifier") == "brand new modifier"
     assert "leidinggevenden" in nl.t("document.factsheet_title")

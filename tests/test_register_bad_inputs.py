@@ -37,7 +37,7 @@ def test_a_key_file_person_missing_from_the_register_is_not_found(tmp_path):
     config = write_register_fixture(tmp_path, persons=persons[persons["RINPERSOON"] != "000000101"])
     run_steps(config, tmp_path, until="register_persons")
     flow = pd.read_csv(tmp_path / PATHS["flow_linkage"]).set_index("step")["n"]
-    assert (flow["not_found_in_register"], flow["found_in_register"]) == (4, 2)
+    assert (flow["excluded_not_found_in_register"], flow["found_in_register"]) == (4, 2)
     excl = pd.read_csv(tmp_path / PATHS["exclusions_linkage"]).set_index("reason")["n"]
     assert excl["not found in the register: not in the person file"] == 2
 

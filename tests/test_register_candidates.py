@@ -22,7 +22,7 @@ def test_linkage_flow_and_not_found_reasons(register_run):
     root, _ = register_run
     flow = pd.read_csv(root / PATHS["flow_linkage"])
     assert flow.to_dict("records") == [
-        {"population": "employees", "order": 110, "step": "not_found_in_register", "n": 3},
+        {"population": "employees", "order": 110, "step": "excluded_not_found_in_register", "n": 3},
         {"population": "employees", "order": 120, "step": "found_in_register", "n": 3},
     ]
     excl = pd.read_csv(root / PATHS["exclusions_linkage"])
@@ -53,8 +53,8 @@ def test_eligibility_flow_and_what_each_criterion_removes(register_run):
     assert flow.to_dict("records") == [
         {"population": "controls", "order": 110, "step": "candidate_units", "n": 17},
         {"population": "controls", "order": 120, "step": "candidate_persons", "n": 9},
-        {"population": "employees", "order": 130, "step": "without_paid_work_at_baseline", "n": 1},
-        {"population": "employees", "order": 140, "step": "outside_age_range", "n": 0},
+        {"population": "employees", "order": 130, "step": "excluded_without_paid_work_at_baseline", "n": 1},
+        {"population": "employees", "order": 140, "step": "excluded_outside_age_range", "n": 0},
         {"population": "employees", "order": 160, "step": "eligible", "n": 2},
     ]
     excl = pd.read_csv(root / PATHS["exclusions_candidates"])

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
+from mentorwijs.contracts import REGISTER_TABLES, column_names
 from mentorwijs.errors import InputError
 from mentorwijs.flow import gather_exclusions, gather_flow, write_flow_fragment
 from mentorwijs.register.check import check_register
@@ -48,13 +49,38 @@ def test_output_tables_follow_the_data_contracts(register_run):
         assert group["weight"].sum() == pytest.approx((trainees["cohort"] == cohort).sum())
     assert np.allclose(pairs.groupby("trainee_unit")["weight"].sum(), 1.0)
     assert set(pairs["control_unit"]) == set(controls["unit"])
-    balance = pd.read_csv(root / PATHS["balance"])
-    assert list(balance.columns) == ["covariate", "smd_before", "smd_after", "variance_ratio_before", "variance_ratio_after"]
-    assert {"age", "wage_hourly", "sex=man", "sector=agriculture", "sheltered"} <= set(balance["covariate"])
-    overlap = pd.read_csv(root / PATHS["ps_overlap"])
-    assert overlap["trainees"].sum() == 2 and overlap["controls"].sum() == 17
+    balance = pd.read_csv(root / PATHS["balance"]).set_index("covariate")
+    assert list(balance.reset_index().columns) == column_names("balance")
+    assert {"age", "wage_hourly", "sex=man", "sector=agriculture", "sheltered"} <= set(balance.index)
+    assert (balance["n_treated_before"] == 2).all() and (balance["n_control_before"] == 17).all()
+    assert (balance["n_treated"] == 2).all() and (balance["n_control"] == len(controls)).all()
+    assert balance.loc["sex=man", "n_treated_with_before"] + balance.loc["sex=woman", "n_treated_with_before"] == 2
+    overlap = pd.read_csv(root / PATHS["ps_overlap"]).groupby(["sample", "group"])["n"].sum()
+    assert (overlap[("eligible", "treated")], overlap[("eligible", "control")]) == (2, 17)
+    assert (overlap[("matched", "treated")], overlap[("matched", "control")]) == (2, len(controls))
     model = pd.read_csv(root / PATHS["ps_model"])
+    assert list(model.columns) == column_names("ps_model")
     assert model["method"].str.startswith("ridge").all()  # two trainees: separation, reported as such
+    assert (model["n_treated"] == 2).all() and (model["n_control"] == 17).all()
+
+
+def test_every_result_table_follows_its_contract_and_leaves_only_through_the_export(register_run):
+    root, _ = register_run
+    results = root / "data" / "processed" / "results"
+    assert sorted(p.stem for p in results.glob("*.csv")) == sorted(REGISTER_TABLES)
+    for name in REGISTER_TABLES:
+        assert list(pd.read_csv(results / f"{name}.csv").columns)[: len(column_names(name))] == column_names(name), name
+    exported = root / "export" / "tables"
+    assert sorted(p.stem for p in exported.glob("*.csv")) == sorted(REGISTER_TABLES)
+    for name in REGISTER_TABLES:  # the exported table has exactly the contract's columns: no check-only column
+        assert list(pd.read_csv(exported / f"{name}.csv", dtype=str).columns) == column_names(name), name
+    log = pd.read_csv(root / "export" / "output_check_log.csv", dtype=str, keep_default_na=False)
+    assert set(log["table"]) == set(REGISTER_TABLES)
+    # two trainees: every effect estimate is suppressed, the flow (exempt) is published as it is
+    did = pd.read_csv(exported / "did_pooled.csv", dtype=str)
+    assert (did["estimate"] == "<10").all()
+    assert ("flow", "exempt") in set(zip(log["table"], log["action"]))
+    assert not (root / "reports").exists()  # register tables reach reports/ only from the export
 
 
 def test_the_flow_table_is_complete(register_run):
@@ -67,12 +93,12 @@ def test_the_flow_table_is_complete(register_run):
         {"population": "controls", "order": 120, "step": "candidate_persons", "n": 9},
         {"population": "controls", "order": 130, "step": "matched_control_persons", "n": controls["person"].nunique()},
         {"population": "controls", "order": 140, "step": "matched_control_units", "n": len(controls)},
-        {"population": "employees", "order": 110, "step": "not_found_in_register", "n": 3},
+        {"population": "employees", "order": 110, "step": "excluded_not_found_in_register", "n": 3},
         {"population": "employees", "order": 120, "step": "found_in_register", "n": 3},
-        {"population": "employees", "order": 130, "step": "without_paid_work_at_baseline", "n": 1},
-        {"population": "employees", "order": 140, "step": "outside_age_range", "n": 0},
+        {"population": "employees", "order": 130, "step": "excluded_without_paid_work_at_baseline", "n": 1},
+        {"population": "employees", "order": 140, "step": "excluded_outside_age_range", "n": 0},
         {"population": "employees", "order": 160, "step": "eligible", "n": 2},
-        {"population": "employees", "order": 170, "step": "off_common_support", "n": 0},
+        {"population": "employees", "order": 170, "step": "excluded_off_common_support", "n": 0},
         {"population": "employees", "order": 180, "step": "matched", "n": 2},
     ]
 
@@ -92,16 +118,32 @@ def test_gather_flow_merges_every_part_and_refuses_a_step_written_twice(tmp_path
 def test_gather_exclusions_combines_the_register_stages(register_run):
     root, _ = register_run
     table = gather_exclusions(sorted((root / "data" / "interim" / "exclusions").glob("*.csv")))
-    assert list(table.columns) == ["source", "wave", "record", "reason", "n"]
-    assert table["source"].tolist() == sorted(table["source"])
-    n = table.set_index(["source", "reason"])["n"]
-    assert n[("trainees", "without paid work at baseline")] == 1
-    assert n[("payroll", "RINPERSOONS other than R")] == 1
+    assert list(table.columns) == column_names("exclusions") == ["stage", "source", "wave", "reason", "n"]
+    assert table["stage"].tolist() == sorted(table["stage"])
+    n = table.set_index(["stage", "source", "reason"])["n"]
+    assert n[("register_candidates", "trainees", "without paid work at baseline")] == 1
+    assert n[("register_payroll", "payroll", "RINPERSOONS other than R")] == 1
     assert len(table) == 16  # persons 2, trainees 3 + 1, payroll 6, candidates 4
+    assert (pd.read_csv(root / PATHS["exclusions"]).fillna("") == table.fillna("")).all().all()
+
+
+def test_gather_exclusions_counts_records_and_never_shows_one(tmp_path):
+    pd.DataFrame({"source": "supervisors", "wave": "T1", "record": ["12:ab", "14:cd", "15:ef"],
+                  "reason": ["incomplete", "incomplete", "test participant"], "n": 1}).to_csv(
+        tmp_path / "ingest_supervisors_T1.csv", index=False)
+    table = gather_exclusions([tmp_path / "ingest_supervisors_T1.csv"])
+    assert "record" not in table.columns
+    assert table[["stage", "reason", "n"]].values.tolist() == [["ingest_supervisors_T1", "incomplete", 2],
+                                                              ["ingest_supervisors_T1", "test participant", 1]]
 
 
 def _digests(root: Path) -> dict[str, str]:
-    return {name: hashlib.sha256((root / path).read_bytes()).hexdigest() for name, path in PATHS.items()}
+    """Every file the part writes: its PATHS, the effect tables and the export."""
+    files = {name: root / path for name, path in PATHS.items()}
+    for folder in (root / "data" / "processed" / "results", root / "export"):
+        files.update({path.relative_to(root).as_posix(): path for path in sorted(folder.rglob("*")) if path.is_file()})
+    assert len(files) > len(PATHS) + 20
+    return {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in files.items()}
 
 
 def test_reruns_are_byte_identical_and_the_key_changes_no_estimate(register_run, tmp_path, monkeypatch):
@@ -232,7 +274,9 @@ def test_the_plan_builds_windows_paths_with_pathlib():
     persons = plan[0].arguments["persons_file"]
     assert isinstance(persons, PureWindowsPath)
     assert str(persons) == r"C:\Users\onderzoeker\mentorwijs\data\raw\synthetic\cbs\GBAPERSOON2022TABV1.sav"
-    assert str(plan[4].arguments["out_balance"]) == r"C:\Users\onderzoeker\mentorwijs\reports\tables\balance.csv"
+    assert str(plan[4].arguments["out_balance"]) == r"C:\Users\onderzoeker\mentorwijs\data\processed\results\balance.csv"
+    assert [step.name for step in plan][-2:] == ["effects", "export"]
+    assert str(plan[-1].arguments["out_export"]) == r"C:\Users\onderzoeker\mentorwijs\export"
     for step in plan:
         for value in step.arguments.values():
             for item in value if isinstance(value, list) else [value]:

@@ -102,7 +102,7 @@ def test_logs_and_run_summary_are_under_logs(two_runs):
 
     summary = json.loads((first / "logs" / "run_summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "success" and summary["exit_code"] == 0
-    assert {r["rule"] for r in summary["rules"]} >= {"report/figures", "report/report", "report/factsheet", "report/provenance"}
+    assert {r["rule"] for r in summary["rules"]} >= {"report/figures", "report/technical_report", "report/factsheet", "report/provenance"}
     assert all(r["status"] == "ok" for r in summary["rules"])
 
 
@@ -114,7 +114,7 @@ def test_a_rerun_schedules_nothing_and_a_language_override_redraws(two_runs):
     code, out = _snakemake(first, env, "--dry-run", "--config", "report={language: en}")
     assert code == 0, out[-2000:]
     table = {line.split()[0]: line.split()[-1] for line in out.splitlines() if len(line.split()) == 2}
-    for rule in ("figures", "report", "factsheet", "provenance"):
+    for rule in ("figures", "technical_report", "factsheet", "provenance"):
         assert table.get(rule) == "1", (rule, out[-1500:])
 
 

@@ -268,7 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Run the steps of one part of the workflow in order, calling the same library functions as the "
             "Snakemake rules, with every step logging to logs/<part>/<step>.log. Meant for the CBS Remote Access "
-            "environment, where Snakemake may not be available."
+            "environment, where Snakemake may not be available. The register part runs the steps of the target "
+            "register_export: register extracts to the matched panel, the effect tables "
+            "(data/processed/results/) and the disclosure-checked export (export/)."
         ),
     )
     run.add_argument("--part", required=True, choices=["register"], help="the part to run")

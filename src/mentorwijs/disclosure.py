@@ -15,11 +15,12 @@ One policy per data origin, built from the config section ``disclosure`` with
 - ``exemptions``: tables the publication itself released (the flow chart, ...): checked for
   identifiers, extremes and microdata, never suppressed.
 
-Every table kind the pipeline exports has one declarative entry in :data:`REGISTRY`
-(:class:`TableSpec`): its key columns, its figures (groups of cells published or suppressed
+Every table kind the pipeline exports has one entry in :data:`REGISTRY` (:class:`TableSpec`),
+derived from the table's contract in :mod:`mentorwijs.contracts` (the single description of
+every aggregate table): its key columns, its figures (groups of cells published or suppressed
 together, each with the unit counts behind it), the lines whose cells add up to a known total,
 and, for Kaplan-Meier curves and histograms, the procedure that coarsens them. A new table kind
-needs a new entry, not new code.
+needs a new contract, not new code.
 
 :func:`check_table` applies primary and secondary suppression to one table and returns it as
 text cells (numbers to 8 significant digits, suppressed cells as the marker ``<10``) with the
@@ -47,18 +48,15 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from mentorwijs.contracts import CONTRACTS, DOMINANCE_COLUMN, REGISTER_TABLES, Contract, Figure, Line, RowTotal
 from mentorwijs.errors import ConfigError, InputError
-from mentorwijs.simulate.writers import write_csv
+from mentorwijs.tables import write_csv_table
 
 #: Columns of the output-check log.
 LOG_COLUMNS = ("table", "rule", "cell", "n", "action")
 
 #: The data origins a policy exists for.
 ORIGINS = ("register", "questionnaire")
-
-#: Check-only column: the share of a figure's total weight carried by its largest
-#: ``dominance.n`` units (see :func:`dominance_share`). Used for the dominance rule, never exported.
-DOMINANCE_COLUMN = "dominance_share"
 
 #: What each rule means; the export README lists these for the output checkers.
 RULES = {
@@ -220,53 +218,6 @@ def _config_int(value: Any, where: str) -> int:
 
 
 @dataclass(frozen=True)
-class Figure:
-    """Cells published or suppressed together, with the unit counts behind them.
-
-    ``columns``: estimate cells (a share, mean, effect and its se/ci/p); empty for a plain count.
-    ``n``: unit counts behind the figure (a plain count is its own n). ``share``: a column among
-    ``columns`` that is a proportion of ``n[0]``. ``with_counts``: aligned with ``n``, the units
-    having the value (for a share or an indicator covariate), so that both the units with and
-    without it can be checked. ``df``: the residual degrees of freedom column of a regression.
-    """
-
-    columns: tuple[str, ...] = ()
-    n: tuple[str, ...] = ()
-    share: str | None = None
-    with_counts: tuple[str, ...] = ()
-    df: str | None = None
-
-    def cells(self) -> tuple[str, ...]:
-        return self.columns + self.n + self.with_counts + ((self.df,) if self.df else ())
-
-
-@dataclass(frozen=True)
-class Line:
-    """Rows (grouped by ``by``) whose figures relate through a known total.
-
-    ``kind``: ``partition`` (the rows' counts add up to a known total, e.g. exclusion reasons
-    within a stage, or the levels of an effect modifier), ``mean`` (a published summary averages
-    the rows, e.g. the pooled effect over months) or ``nested`` (each row a subset of the previous
-    one in key order, e.g. the flow; differences between rows are counts too). ``counts``: the
-    count columns that are summed (partition) and order complementary candidates (smallest first).
-    """
-
-    by: tuple[str, ...]
-    kind: str = "mean"
-    counts: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RowTotal:
-    """Within a row, ``parts`` add up to ``total`` (a column) or to a known constant (``total=None``,
-    e.g. a share and its complement)."""
-
-    parts: tuple[str, ...]
-    total: str | None = None
-    counts: bool = True
-
-
-@dataclass(frozen=True)
 class TableSpec:
     """One table kind: its columns by role and the rules that apply to it."""
 
@@ -310,172 +261,30 @@ class TableSpec:
         return self.procedure is None and any(f.columns for f in self.figures)
 
 
-_MODEL_INFO = ("converged", "warnings")
-_EFFECT = ("estimate", "se", "ci_low", "ci_high", "p")
-# A monthly difference-in-differences effect with its simultaneous band (did_by_month, placebo).
-_DID_BY_MONTH = Figure(columns=_EFFECT + ("band_low", "band_high"), n=("n_treated", "n_control", "n_clusters"), df="df_resid")
-
-
-def _spec(kind: str, description: str, **kwargs: Any) -> TableSpec:
-    kwargs.setdefault("origin", "register")
-    return TableSpec(kind=kind, description=description, **kwargs)
-
-
-#: The table kinds of the register part's export (``data/processed/results/<kind>.csv``).
-REGISTRY: dict[str, TableSpec] = {
-    spec.kind: spec
-    for spec in (
-        _spec(
-            "flow",
-            "Flow of participants and units: units remaining after each step (nested: each step a subset of the "
-            "previous one); the published flow chart.",
-            keys=("group", "step"),
-            info=("stage",),
-            figures=(Figure(n=("n",)),),
-            optional=("group",),
-            lines=(Line(by=("group",), kind="nested", counts=("n",)),),
-        ),
-        _spec(
-            "exclusions",
-            "Register exclusions per stage: reason x number of units excluded.",
-            keys=("stage", "group", "reason"),
-            figures=(Figure(n=("n",)),),
-            optional=("group",),
-            lines=(Line(by=("stage", "group"), kind="partition", counts=("n",)),),
-        ),
-        _spec(
-            "balance",
-            "Covariate balance before and after matching: standardised mean differences and variance ratios, with "
-            "the units per group and, for indicator covariates, the units having the value (empty for continuous ones).",
-            keys=("covariate",),
-            figures=(
-                Figure(
-                    columns=("smd_before", "variance_ratio_before"),
-                    n=("n_treated_before", "n_control_before"),
-                    with_counts=("n_treated_with_before", "n_control_with_before"),
-                ),
-                Figure(
-                    columns=("smd_after", "variance_ratio_after"),
-                    n=("n_treated", "n_control"),
-                    with_counts=("n_treated_with", "n_control_with"),
-                ),
-            ),
-        ),
-        _spec(
-            "ps_overlap",
-            "Propensity-score overlap: unweighted units per score bin (fixed bin edges) and group.",
-            keys=("sample", "group", "bin_low", "bin_high"),
-            figures=(Figure(n=("n",)),),
-            optional=("sample",),
-            procedure="histogram",
-            groups=("sample", "group"),
-            bins=("bin_low", "bin_high"),
-        ),
-        _spec(
-            "trajectories",
-            "Weighted share employed per outcome, group and month, with the units behind it (and, where given, the "
-            "unweighted units employed).",
-            keys=("outcome", "group", "month"),
-            figures=(Figure(columns=("share", "se", "ci_low", "ci_high"), n=("n",), share="share", with_counts=("n_employed",)),),
-            optional=("se", "ci_low", "ci_high", "n_employed"),
-        ),
-        _spec(
-            "did_by_month",
-            "Difference-in-differences per month after training: effect, clustered se, pointwise ci, p, simultaneous "
-            "band, units per group, person clusters and residual degrees of freedom.",
-            keys=("outcome", "month"),
-            figures=(_DID_BY_MONTH,),
-            info=_MODEL_INFO,
-            optional=_MODEL_INFO,
-            lines=(Line(by=("outcome",), counts=("n_treated",)),),
-        ),
-        _spec(
-            "did_pooled",
-            "Pooled post-training effect (mean of the monthly effects over the follow-up).",
-            keys=("outcome",),
-            figures=(Figure(columns=_EFFECT, n=("n_treated", "n_control", "n_clusters"), df="df_resid"),),
-            info=_MODEL_INFO + ("first_month", "last_month"),
-            optional=_MODEL_INFO + ("first_month", "last_month"),
-        ),
-        _spec(
-            "placebo",
-            "Placebo difference-in-differences with a fake earlier start, per month or pooled.",
-            keys=("outcome", "month"),
-            figures=(_DID_BY_MONTH,),
-            info=_MODEL_INFO + ("first_month", "last_month"),
-            optional=("month", "band_low", "band_high") + _MODEL_INFO + ("first_month", "last_month"),
-            lines=(Line(by=("outcome",), counts=("n_treated",)),),
-        ),
-        _spec(
-            "km",
-            "Weighted Kaplan-Meier curves per outcome and group: unweighted units at risk and events, survival, se "
-            "and ci.",
-            keys=("outcome", "group", "time"),
-            figures=(Figure(columns=("survival", "se", "ci_low", "ci_high", "n_event"), n=("n_risk",)),),
-            procedure="km",
-            groups=("outcome", "group"),
-            events="n_event",
-        ),
-        _spec(
-            "rmst",
-            "Restricted mean survival time per outcome and group (treated, control, difference) at a horizon.",
-            keys=("outcome", "group", "horizon"),
-            figures=(Figure(columns=_EFFECT, n=("n",)),),
-            optional=("p",),
-            lines=(Line(by=("outcome", "horizon"), counts=("n",)),),
-        ),
-        _spec(
-            "survival",
-            "Weighted Cox model per outcome: log hazard ratio (estimate) and hazard ratio, robust se, ci, p, units and "
-            "events.",
-            keys=("outcome", "term"),
-            figures=(
-                Figure(
-                    columns=_EFFECT + ("hazard_ratio", "hr_ci_low", "hr_ci_high"),
-                    n=("n_treated", "n_control", "n_event", "n_clusters"),
-                    df="df_resid",
-                ),
-                Figure(n=("n_event_treated",)),
-                Figure(n=("n_event_control",)),
-            ),
-            info=_MODEL_INFO,
-            optional=("hazard_ratio", "hr_ci_low", "hr_ci_high", "n_clusters", "df_resid", "n_event_treated", "n_event_control")
-            + _MODEL_INFO,
-            row_totals=(RowTotal(parts=("n_event_treated", "n_event_control"), total="n_event"),),
-        ),
-        _spec(
-            "ph_test",
-            "Proportional-hazards test per outcome and term: statistic and p, with units and events.",
-            keys=("outcome", "term"),
-            figures=(Figure(columns=("statistic", "p"), n=("n_treated", "n_control", "n_event")),),
-            info=("test_df", "transform"),
-            optional=("test_df", "transform"),
-        ),
-        _spec(
-            "modifiers",
-            "Effect modification: the effect within each level of a modifier (levels partition the units).",
-            keys=("outcome", "modifier", "level"),
-            figures=(
-                Figure(
-                    columns=_EFFECT + ("p_interaction",),
-                    n=("n_treated", "n_control", "n_clusters"),
-                    df="df_resid",
-                ),
-            ),
-            info=_MODEL_INFO,
-            optional=("p_interaction", "n_clusters") + _MODEL_INFO,
-            lines=(Line(by=("outcome", "modifier"), kind="partition", counts=("n_treated", "n_control")),),
-        ),
-        _spec(
-            "sensitivity",
-            "Sensitivity analyses: the primary contrast under alternative choices.",
-            keys=("analysis", "outcome"),
-            figures=(Figure(columns=_EFFECT, n=("n_treated", "n_control", "n_clusters"), df="df_resid"),),
-            info=_MODEL_INFO + ("estimand",),
-            optional=("n_clusters", "df_resid", "estimand") + _MODEL_INFO,
-        ),
+def spec_from_contract(c: Contract) -> TableSpec:
+    """The disclosure view of a table's contract: its key, figures, lines and procedure; every
+    other column is information published as it is (labels, flags, warnings)."""
+    in_roles = set(c.keys) | {x for f in c.figures for x in f.cells()} | ({c.events} if c.events else set())
+    return TableSpec(
+        kind=c.name,
+        description=c.description,
+        origin=c.origin,
+        keys=c.keys,
+        figures=c.figures,
+        info=tuple(n for n in c.column_names if n not in in_roles),
+        optional=c.optional_columns,
+        lines=c.lines,
+        row_totals=c.row_totals,
+        procedure=c.procedure,
+        groups=c.groups,
+        events=c.events,
+        bins=c.bins,
     )
-}
+
+
+#: The table kinds that may leave the CBS environment: the register tables of
+#: :data:`mentorwijs.contracts.CONTRACTS` (``data/processed/results/<kind>.csv``).
+REGISTRY: dict[str, TableSpec] = {name: spec_from_contract(CONTRACTS[name]) for name in REGISTER_TABLES}
 
 
 def table_spec(kind: str | TableSpec) -> TableSpec:
@@ -485,8 +294,8 @@ def table_spec(kind: str | TableSpec) -> TableSpec:
     if kind not in REGISTRY:
         raise InputError(
             f"{kind!r} is not a registered aggregate table kind",
-            hint=f"registered kinds: {', '.join(sorted(REGISTRY))}; a new kind needs an entry in "
-            "mentorwijs.disclosure.REGISTRY",
+            hint=f"registered kinds: {', '.join(sorted(REGISTRY))}; a new kind needs a register contract in "
+            "mentorwijs.contracts.CONTRACTS",
         )
     return REGISTRY[kind]
 
@@ -646,7 +455,7 @@ def _prepare(table: pd.DataFrame, spec: TableSpec, source: str | Path) -> pd.Dat
             f"this looks like microdata (one row per person): column {micro[0]!r} is a person-level variable",
             file=source,
             column=micro[0],
-            hint="only aggregate tables registered in mentorwijs.disclosure.REGISTRY may be exported",
+            hint="only aggregate tables with a register contract (mentorwijs.contracts) may be exported",
         )
     declared = spec.declared()
     undeclared = [c for c in columns if c not in declared]
@@ -655,8 +464,8 @@ def _prepare(table: pd.DataFrame, spec: TableSpec, source: str | Path) -> pd.Dat
             f"column {undeclared[0]!r} is not declared for table kind {spec.kind!r}",
             file=source,
             column=undeclared[0],
-            hint=f"declared columns: {', '.join(declared)}; every exported column needs a role in "
-            "mentorwijs.disclosure.REGISTRY",
+            hint=f"declared columns: {', '.join(declared)}; every exported column is a column of the table's "
+            "contract (mentorwijs.contracts)",
         )
     missing = [c for c in spec.required() if c not in columns]
     if missing:
@@ -1147,9 +956,9 @@ def export_tables(
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=dst))
     try:
         for name, table in checked.items():
-            write_csv(table, staging / "tables" / f"{name}.csv")
+            write_csv_table(table, staging / "tables" / f"{name}.csv")
         (staging / "tables").mkdir(exist_ok=True)
-        write_csv(log.astype(str), staging / "output_check_log.csv")
+        write_csv_table(log.astype(str), staging / "output_check_log.csv")
         (staging / "README.md").write_bytes(export_readme(checked, policy).encode("utf-8"))
         if (dst / "tables").exists():
             os.replace(dst / "tables", staging / "previous-tables")
@@ -1198,6 +1007,38 @@ def kind_rules(spec: TableSpec, policy: DisclosurePolicy, name: str | None = Non
     if spec.allows_dominance() and pol.dominance:
         rules.append(f"dominance: {DOMINANCE_COLUMN} <= {pol.dominance[1]:g} (largest {pol.dominance[0]} unit(s)); never exported")
     return rules
+
+
+def registry_markdown() -> str:
+    """The two tables of docs/disclosure.md "Table kinds": the columns of every exportable kind
+    (from its contract) and its figures, lines and procedure. A test keeps the document equal."""
+    lines = ["| kind | key | required columns | optional columns |", "|---|---|---|---|"]
+    for name in sorted(REGISTRY):
+        spec = REGISTRY[name]
+        required = spec.required()
+        optional = tuple(c for c in spec.declared() if c not in required)
+        lines.append(f"| `{name}` | {', '.join(spec.keys)} | {', '.join(required)} | {', '.join(optional)} |")
+    lines += ["", "| kind | figures and the units behind them | lines, totals, procedure |", "|---|---|---|"]
+    for name in sorted(REGISTRY):
+        spec = REGISTRY[name]
+        figures = []
+        for f in spec.figures:
+            if not f.columns:
+                figures.append(f"count `{', '.join(f.n)}`")
+                continue
+            text = f"`{', '.join(f.columns)}` <- `{', '.join(f.n)}`"
+            if f.share or f.with_counts:
+                text += f"; with-counts `{', '.join(f.with_counts)}`" if f.with_counts else ""
+                text += f" (else `{f.share}` x `{f.n[0]}`)" if f.share else ""
+            if f.df:
+                text += f"; `{f.df}`"
+            figures.append(text)
+        other = [f"{line.kind} line within `{', '.join(line.by)}`" for line in spec.lines]
+        other += [f"row total `{r.total} = {' + '.join(r.parts)}`" for r in spec.row_totals]
+        if spec.procedure:
+            other.append(f"{'Kaplan-Meier' if spec.procedure == 'km' else 'histogram'} per `{', '.join(spec.groups)}`")
+        lines.append(f"| `{name}` | {'; '.join(figures)} | {'; '.join(other)} |")
+    return "\n".join(lines) + "\n"
 
 
 def export_readme(tables: Mapping[str, pd.DataFrame], policy: DisclosurePolicy) -> str:

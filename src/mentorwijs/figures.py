@@ -205,7 +205,17 @@ def flow_figure(flow: pd.DataFrame, m: Messages) -> Figure:
                 continue
             before = [y_of[id(s)] for s in steps[:k] if id(s) in y_of]
             after = [y_of[id(s)] for s in steps[k + 1:] if id(s) in y_of]
-            y = (before[-1] + after[0]) / 2 if before and after else (before[-1] - gap / 2 if before else top)
+            # side steps between the same two main steps share the gap, one below the other
+            run_start = k
+            while run_start > 0 and id(steps[run_start - 1]) not in y_of:
+                run_start -= 1
+            run_end = k
+            while run_end + 1 < len(steps) and id(steps[run_end + 1]) not in y_of:
+                run_end += 1
+            place, count = k - run_start + 1, run_end - run_start + 1
+            upper = before[-1] if before else top + gap / 2
+            lower = after[0] if after else upper - gap
+            y = upper - (upper - lower) * place / (count + 1)
             x_side = left + 1.45
             label = f"{_wrap(m.label('flow_step', step.step), 22)}\nn = {m.count(step.n)}"
             ax.annotate("", xy=(x_side - 0.36, y), xytext=(chain_x, y), arrowprops=arrow, zorder=2)
@@ -215,23 +225,35 @@ def flow_figure(flow: pd.DataFrame, m: Messages) -> Figure:
 
 
 def overlap_figure(ps_overlap: pd.DataFrame, m: Messages) -> Figure:
-    """Propensity-score histograms per group (counts per bin as exported; ``<10`` bins marked)."""
+    """Histograms of the logit of the propensity score: one row per group, one column per sample
+    (all eligible units, the matched units), each with its own scale (counts per bin as exported;
+    ``<10`` bins marked)."""
     groups = _groups(ps_overlap)
+    present = list(dict.fromkeys(ps_overlap["sample"].astype(str))) if "sample" in ps_overlap.columns else [""]
+    samples = [s for s in ("eligible", "matched") if s in present] + [s for s in present if s not in ("eligible", "matched")]
     fig = Figure(figsize=(WIDTH, 7.5 * CM))
-    axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False)[:, 0]
-    for i, (ax, group) in enumerate(zip(axes, groups)):
-        rows = _sorted(ps_overlap[ps_overlap["group"] == group], "bin_low")
-        low, high, n = numeric(rows, "bin_low"), numeric(rows, "bin_high"), numeric(rows, "n")
+    grid = fig.subplots(len(groups), len(samples), sharex=True, squeeze=False)
+    for i, group in enumerate(groups):
         style = _style(group, i)
-        ax.bar(low, n.fillna(0), width=high - low, align="edge", color=style["color"], alpha=0.75, edgecolor="white", linewidth=0.5)
-        for lo_, hi_, raw in zip(low, high, rows["n"]):
-            if is_suppressed(raw):
-                ax.text((lo_ + hi_) / 2, 0, "<10", ha="center", va="bottom", fontsize=6.5, color=GREY)
-        ax.set_ylabel(m.t("figures.axis.units"))
-        ax.set_title(m.label("group", group), loc="left", fontsize=8.5)
-        _integer_axis(ax, m, axis="y")
-    axes[-1].set_xlabel(m.t("figures.axis.propensity"))
-    _number_axis(axes[-1], m, 2, axis="x")
+        for j, sample in enumerate(samples):
+            ax = grid[i, j]
+            chosen = ps_overlap["group"] == group
+            if sample:
+                chosen &= ps_overlap["sample"] == sample
+            rows = _sorted(ps_overlap[chosen], "bin_low")
+            low, high, n = numeric(rows, "bin_low"), numeric(rows, "bin_high"), numeric(rows, "n")
+            ax.bar(low, n.fillna(0), width=high - low, align="edge", color=style["color"], alpha=0.75, edgecolor="white",
+                   linewidth=0.5)
+            for lo_, hi_, raw in zip(low, high, rows["n"]):
+                if is_suppressed(raw):
+                    ax.text((lo_ + hi_) / 2, 0, "<10", ha="center", va="bottom", fontsize=6.5, color=GREY)
+            if i == 0 and sample:
+                ax.set_title(m.label("sample", sample), loc="left", fontsize=8.5)
+            _integer_axis(ax, m, axis="y")
+        grid[i, 0].set_ylabel(_wrap(m.label("overlap_group", group), 22), fontsize=7.5)
+    for ax in grid[-1]:
+        ax.set_xlabel(m.t("figures.axis.propensity"))
+        _number_axis(ax, m, 0, axis="x")
     fig.tight_layout()
     return fig
 
@@ -414,14 +436,24 @@ def modifier_rows(modifiers: pd.DataFrame, m: Messages) -> list[ForestRow]:
     return rows
 
 
+#: The estimand of the sensitivity table drawn in the forest plot (a difference in probability).
+DID_ESTIMAND = "pooled difference-in-differences"
+
+
 def sensitivity_rows(sensitivity: pd.DataFrame, did_pooled: pd.DataFrame | None, m: Messages, outcome: str = "employed_1h") -> list[ForestRow]:
-    """Forest rows: the primary analysis (from ``did_pooled``) first, then each sensitivity analysis."""
+    """Forest rows of the pooled difference-in-differences: the primary analysis (from
+    ``did_pooled``) first, then each sensitivity analysis of ``outcome``."""
     rows = []
     if did_pooled is not None:
         primary = did_pooled[did_pooled["outcome"] == outcome]
         for r in primary.itertuples(index=False):
             rows.append(ForestRow(m.label("analysis", "primary"), r.estimate, r.ci_low, r.ci_high, emphasis=True))
-    for r in sensitivity[sensitivity["outcome"] == outcome].itertuples(index=False):
+    chosen = sensitivity["outcome"] == outcome
+    if "estimand" in sensitivity.columns:
+        chosen &= sensitivity["estimand"] == DID_ESTIMAND
+    if did_pooled is not None:
+        chosen &= sensitivity["analysis"] != "primary"  # already drawn from did_pooled
+    for r in sensitivity[chosen].itertuples(index=False):
         label = m.label("analysis", r.analysis)
         if str(getattr(r, "converged", "1")).strip() == "0":
             label += " " + m.t("figures.text.forest_not_converged")

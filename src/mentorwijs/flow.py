@@ -7,10 +7,13 @@ Every stage that removes people writes two fragments:
   ``record`` empty and give one row per reason with its count;
 - ``data/interim/flow/<stage>.csv`` with columns ``population, order, step, n``: the steps
   of the flow chart this stage knows (``population`` is ``employees``, ``supervisors`` or
-  ``controls``; ``order`` places the step within its population).
+  ``controls``; ``order`` places the step within its population; a step that leaves the flow
+  is named ``excluded_<reason>``).
 
-:func:`gather_flow` combines every fragment into ``reports/tables/flow.csv`` sorted by
-population and order; :func:`gather_exclusions` does the same for the exclusions.
+:func:`gather_flow` combines every fragment into the ``flow`` table sorted by population and
+order; :func:`gather_exclusions` counts the exclusions of every fragment per stage (the
+fragment's name), source, wave and reason into the ``exclusions`` table: never a record. The
+columns of both are their contracts (:mod:`mentorwijs.contracts`).
 """
 
 from __future__ import annotations
@@ -21,11 +24,16 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
+from mentorwijs.contracts import column_names
 from mentorwijs.errors import InputError
 from mentorwijs.tables import write_csv_table
 
-FLOW_COLUMNS = ["population", "order", "step", "n"]
+FLOW_COLUMNS = column_names("flow")
+#: Columns of an exclusion fragment (``data/interim/exclusions/<stage>.csv``).
 EXCLUSION_COLUMNS = ["source", "wave", "record", "reason", "n"]
+#: Columns of the gathered exclusions table (its contract): no record.
+EXCLUSION_TABLE_COLUMNS = column_names("exclusions")
+EXCLUSION_KEY = ["stage", "source", "wave", "reason"]
 
 
 @dataclass
@@ -121,15 +129,60 @@ def gather_flow(fragments: Iterable[str | Path]) -> pd.DataFrame:
 
 
 def write_flow(fragments: Iterable[str | Path], path: str | Path) -> Path:
-    """Gather the fragments into the flow table (``reports/tables/flow.csv``)."""
+    """Gather the fragments into the flow table."""
     return write_csv_table(gather_flow(fragments), path, sort_by=["population", "order"])
 
 
 def gather_exclusions(fragments: Iterable[str | Path]) -> pd.DataFrame:
-    """All exclusion fragments as one table sorted by source, wave, record and reason."""
-    parts = [_read_fragment(Path(p), EXCLUSION_COLUMNS) for p in sorted(Path(p) for p in fragments)]
+    """Every exclusion fragment counted per stage, source, wave and reason (the ``exclusions`` table).
+
+    ``stage`` is the fragment's file name without ``.csv``; record-level rows (the questionnaire
+    stages) are summed over their records, so no record leaves this function.
+    """
+    parts = []
+    for path in sorted(Path(p) for p in fragments):
+        frame = _read_fragment(path, EXCLUSION_COLUMNS)
+        try:
+            frame["n"] = frame["n"].astype("int64")
+        except ValueError:
+            raise InputError("n must be a whole number", file=path, column="n") from None
+        parts.append(frame.assign(stage=path.stem))
     if not parts:
-        return pd.DataFrame(columns=EXCLUSION_COLUMNS)
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "n" else "object") for c in EXCLUSION_TABLE_COLUMNS})
     frame = pd.concat(parts, ignore_index=True)
-    frame["n"] = frame["n"].astype("int64")
-    return frame.sort_values(["source", "wave", "record", "reason"], kind="mergesort").reset_index(drop=True)
+    table = frame.groupby(EXCLUSION_KEY, sort=True, dropna=False)["n"].sum().reset_index()
+    table["n"] = table["n"].astype("int64")
+    return table[EXCLUSION_TABLE_COLUMNS].sort_values(EXCLUSION_KEY, kind="mergesort").reset_index(drop=True)
+
+
+def write_exclusions_table(fragments: Iterable[str | Path], path: str | Path) -> Path:
+    """Gather the fragments into the ``exclusions`` table."""
+    return write_csv_table(gather_exclusions(fragments), path, sort_by=EXCLUSION_KEY)
+
+
+def combine_exclusions(exported: pd.DataFrame, fragments: Iterable[str | Path]) -> pd.DataFrame:
+    """The report's ``exclusions`` table: the register stages as exported (text cells, suppressed
+    counts as the marker) and the questionnaire stages counted from their ``fragments``.
+
+    Both parts have the contract's columns; rows are sorted by stage, source, wave and reason.
+    A stage in both parts is an error (it would be counted twice).
+    """
+    missing = [c for c in EXCLUSION_TABLE_COLUMNS if c not in exported.columns]
+    if missing:
+        raise InputError(f"the exported exclusions table lacks column(s) {', '.join(missing)}",
+                         hint=f"export/tables/exclusions.csv has the columns {', '.join(EXCLUSION_TABLE_COLUMNS)}")
+    own = gather_exclusions(fragments).astype({"n": "int64"})
+    register = exported[EXCLUSION_TABLE_COLUMNS].fillna("").astype(str)
+    both = sorted(set(own["stage"]) & set(register["stage"]))
+    if both:
+        raise InputError(f"stage {both[0]!r} is both in the exported exclusions and among the questionnaire fragments",
+                         hint="give every stage its own fragment")
+    own = own.astype({"n": str}).fillna("")
+    table = pd.concat([register, own], ignore_index=True)
+    return table.sort_values(EXCLUSION_KEY, kind="mergesort").reset_index(drop=True)
+
+
+def write_report_exclusions(exported: str | Path, fragments: Iterable[str | Path], path: str | Path) -> Path:
+    """Write :func:`combine_exclusions` of the exported table (read as text) and the fragments."""
+    table = pd.read_csv(exported, dtype=str, keep_default_na=False, encoding="utf-8")
+    return write_csv_table(combine_exclusions(table, fragments), path)

@@ -39,6 +39,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from mentorwijs.contracts import column_names
 from mentorwijs.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ CODINGS = ("categorical", "indicator", "numeric", "spline")
 _TOL = 1e-9
 
 #: Flow orders of the steps written by matching.
-FLOW_ORDER = {"off_common_support": 170, "matched": 180, "matched_control_persons": 130, "matched_control_units": 140}
+FLOW_ORDER = {"excluded_off_common_support": 170, "matched": 180, "matched_control_persons": 130, "matched_control_units": 140}
 
 MATCHED = "matched"
 OFF_SUPPORT = "off_support"
@@ -237,17 +238,21 @@ class PropensityFit:
     dropped: list[str] = field(default_factory=list)
 
     def table(self) -> pd.DataFrame:
-        """One row per term: estimate (per SD of the column), SE, method, convergence, warnings, n."""
-        return pd.DataFrame({
+        """The ``ps_model`` table: one row per term with its estimate (per SD of the column), SE,
+        the method, the units per group, the residual degrees of freedom (units minus
+        parameters), convergence and warnings."""
+        table = pd.DataFrame({
             "term": ["(intercept)"] + self.terms,
             "estimate": self.params,
-            "std_error": self.std_errors,
+            "se": self.std_errors,
             "method": self.method,
+            "n_treated": self.n_treated,
+            "n_control": self.n - self.n_treated,
+            "df_resid": float(self.n - len(self.params)),
             "converged": int(self.converged),
             "warnings": "; ".join(self.warnings),
-            "n": self.n,
-            "n_treated": self.n_treated,
         })
+        return table[column_names("ps_model")]
 
 
 def separated_columns(X: pd.DataFrame, treated: np.ndarray) -> list[str]:
@@ -430,11 +435,16 @@ def weighted_mean_var(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     return m, var
 
 
-def standardised_differences(terms: pd.DataFrame, treated: np.ndarray, weights: np.ndarray, matched: np.ndarray) -> pd.DataFrame:
-    """``covariate, smd_before, smd_after, variance_ratio_before, variance_ratio_after``.
+def standardised_differences(terms: pd.DataFrame, treated: np.ndarray, weights: np.ndarray, matched: np.ndarray,
+                             indicators: Sequence[str] | None = None) -> pd.DataFrame:
+    """The ``balance`` table: standardised mean differences and variance ratios with their units.
 
     Before: all units, unweighted. After: units with ``matched``, weighted by ``weights``. The
     SMD's denominator is the before-matching ``sqrt((s_t^2 + s_c^2) / 2)`` in both columns.
+    ``n_treated_before, n_control_before, n_treated, n_control`` count the units behind each
+    column (unweighted); for an indicator term ``n_*_with*`` count the units having the value, so
+    that the export can check the units with and without it (empty otherwise). ``indicators``
+    names the indicator terms (default: every term whose values are all 0 or 1).
     """
     t = np.asarray(treated, dtype=bool)
     m = np.asarray(matched, dtype=bool)
@@ -456,14 +466,27 @@ def standardised_differences(terms: pd.DataFrame, treated: np.ndarray, weights: 
         def ratio(a: float, b: float) -> float:
             return a / b if b > 0 else float("nan")
 
+        indicator = name in indicators if indicators is not None else bool(np.isin(x[np.isfinite(x)], (0.0, 1.0)).all())
+
+        def with_value(mask: np.ndarray) -> float:
+            return float(np.nansum(x[mask])) if indicator else float("nan")
+
         rows.append({"covariate": name, "smd_before": smd(mt_b - mc_b), "smd_after": smd(mt_a - mc_a),
-                     "variance_ratio_before": ratio(vt_b, vc_b), "variance_ratio_after": ratio(vt_a, vc_a)})
-    return pd.DataFrame(rows, columns=["covariate", "smd_before", "smd_after", "variance_ratio_before", "variance_ratio_after"])
+                     "variance_ratio_before": ratio(vt_b, vc_b), "variance_ratio_after": ratio(vt_a, vc_a),
+                     "n_treated_before": int(t.sum()), "n_control_before": int((~t).sum()),
+                     "n_treated_with_before": with_value(t), "n_control_with_before": with_value(~t),
+                     "n_treated": int((t & m).sum()), "n_control": int((~t & m).sum()),
+                     "n_treated_with": with_value(t & m), "n_control_with": with_value(~t & m)})
+    table = pd.DataFrame(rows, columns=column_names("balance"))
+    for column in ("n_treated_with_before", "n_control_with_before", "n_treated_with", "n_control_with"):
+        table[column] = table[column].round().astype("Int64")
+    return table
 
 
 def overlap_table(logit: np.ndarray, treated: np.ndarray, matched: np.ndarray, *, bins: int) -> pd.DataFrame:
-    """Counts of units per bin of the logit of the score: ``bin, logit_lower, logit_upper,
-    trainees, controls`` (all eligible units) and ``matched_trainees, matched_controls``."""
+    """The ``ps_overlap`` table: units per bin of the logit of the score, per sample (``eligible``:
+    all units; ``matched``) and group (``treated``, ``control``). ``bins`` bins of equal width
+    between the whole numbers around the lowest and highest logit, the same for every group."""
     logit = np.asarray(logit, dtype=float)
     t = np.asarray(treated, dtype=bool)
     m = np.asarray(matched, dtype=bool)
@@ -476,10 +499,12 @@ def overlap_table(logit: np.ndarray, treated: np.ndarray, matched: np.ndarray, *
     def count(mask: np.ndarray) -> np.ndarray:
         return np.bincount(index[mask], minlength=bins)
 
-    return pd.DataFrame({
-        "bin": np.arange(1, bins + 1), "logit_lower": edges[:-1], "logit_upper": edges[1:],
-        "trainees": count(t), "controls": count(~t), "matched_trainees": count(t & m), "matched_controls": count(~t & m),
-    })
+    parts = []
+    for sample, selected in (("eligible", np.ones(len(t), dtype=bool)), ("matched", m)):
+        for group, members in (("control", ~t), ("treated", t)):
+            parts.append(pd.DataFrame({"sample": sample, "group": group, "bin_low": edges[:-1], "bin_high": edges[1:],
+                                       "n": count(selected & members).astype(np.int64)}))
+    return pd.concat(parts, ignore_index=True)[column_names("ps_overlap")]
 
 
 # --------------------------------------------------------------------------------------
@@ -552,7 +577,8 @@ def match_candidates(candidates: pd.DataFrame, spec: MatchingSpec) -> MatchResul
     matched = matched.sort_values("unit", kind="mergesort").reset_index(drop=True)
 
     terms = balance_terms(data, spec.covariates)
-    balance = standardised_differences(terms, treated, weights, is_matched)
+    indicators = [c for c in terms.columns if "=" in c or c in {s.name for s in spec.covariates if s.coding == "indicator"}]
+    balance = standardised_differences(terms, treated, weights, is_matched, indicators=indicators)
     poor = balance[balance["smd_after"].abs() >= spec.balance_threshold]
     for row in poor.itertuples(index=False):
         log.warning("balance: |SMD| after matching %.3f >= %g for %s", row.smd_after, spec.balance_threshold, row.covariate)
@@ -564,7 +590,7 @@ def match_candidates(candidates: pd.DataFrame, spec: MatchingSpec) -> MatchResul
     n_matched = int((status_full == MATCHED).sum())
     controls = data[~treated & is_matched]
     flow = [
-        ("employees", FLOW_ORDER["off_common_support"], "off_common_support", int(len(trainee_pos) - n_matched)),
+        ("employees", FLOW_ORDER["excluded_off_common_support"], "excluded_off_common_support", int(len(trainee_pos) - n_matched)),
         ("employees", FLOW_ORDER["matched"], "matched", n_matched),
         ("controls", FLOW_ORDER["matched_control_persons"], "matched_control_persons", int(controls["person"].nunique())),
         ("controls", FLOW_ORDER["matched_control_units"], "matched_control_units", int(len(controls))),

@@ -142,34 +142,90 @@ def flow_rows(flow: pd.DataFrame, m: Messages) -> list[list[str]]:
 
 
 def _value_cell(m: Messages, row: Any) -> str:
-    statistic = str(getattr(row, "statistic", "") or "").strip()
-    if statistic == "share":
-        return m.pct(row.value, 0)
+    """A share as a percentage with its count, or a mean with its SD (process, employees_baseline)."""
+    share, mean = getattr(row, "share", ""), getattr(row, "mean", "")
+    if str(share or "").strip():
+        text = m.pct(share, 0)
+        count = getattr(row, "count", "")
+        return f"{text} ({m.count(count)})" if str(count or "").strip() else text
+    if not str(mean or "").strip():
+        return MISSING
+    text = m.num(mean, 1)
     sd = getattr(row, "sd", "")
-    text = m.num(row.value, 1)
-    if as_float(sd) is not None:
+    if as_float(sd) is not None or is_suppressed(sd):
         text += f" ({m.num(sd, 1)})"
     return text
 
 
-def described_rows(df: pd.DataFrame, m: Messages, name_column: str, label_kind: str) -> list[list[str]]:
-    """Rows of a process or characteristics table: name, wave (if any), category, n, value.
+def category_label(m: Messages, measure: str, category: str, label: str = "") -> str:
+    """The words of an answer category: the catalogue's label for the measure, else its general
+    label, else the table's own label, else the code."""
+    if not category:
+        return MISSING
+    for kind in (f"category_{measure}", "category"):
+        if m.has(f"labels.{kind}.{category}"):
+            return m.label(kind, category)
+    return label or category
 
-    The name (and wave) is written once for consecutive rows of the same measure.
+
+def described_rows(df: pd.DataFrame, m: Messages) -> list[list[str]]:
+    """Rows of a process or employees table (``measure, wave, category, label, n, count, share,
+    mean, sd``): measure, wave, category, n, value (share with its count, or mean with its SD).
+
+    The measure (and wave) is written once for consecutive rows of the same measure.
     """
     out = []
     previous = None
     for r in df.itertuples(index=False):
-        code = (getattr(r, name_column), getattr(r, "wave", None))
-        name = m.label(label_kind, code[0]) if code != previous else ""
+        code = (r.measure, r.wave)
+        name = m.label("measure", r.measure) if code != previous else ""
         previous = code
-        category = str(getattr(r, "category", "") or "")
-        row = [name]
-        if "wave" in df.columns:
-            row.append(_cell(getattr(r, "wave")))
-        row += [m.label("category", category) if category else MISSING, m.count(r.n), _value_cell(m, r)]
-        out.append(row)
+        category = str(r.category or "")
+        out.append([name, m.label("wave", r.wave) if str(r.wave or "").strip() else MISSING,
+                    category_label(m, str(r.measure), category, str(getattr(r, "label", "") or "")),
+                    m.count(r.n), _value_cell(m, r)])
     return out
+
+
+def months_text(months: Any) -> str:
+    """A range of months as written in a table (``1..12``), for a reader (``1–12``)."""
+    text = str(months or "").strip()
+    return text.replace("..", "\u2013") if text else MISSING
+
+
+ESTIMAND_DID = "pooled difference-in-differences"
+
+
+def estimand_value(m: Messages, estimand: str, estimate: Any, low: Any, high: Any) -> tuple[str, str]:
+    """An estimate and its interval on their own scale: percentage points for a difference in
+    probability, months for an RMST difference, a ratio for a hazard ratio."""
+    if estimand == ESTIMAND_DID:
+        return _pp(m, estimate), _pp_ci(m, low, high)
+    if estimand.startswith("RMST"):
+        return m.num(estimate, 2, sign=True), m.ci(low, high, 2)
+    return m.num(estimate, 2), m.ci(low, high, 2)
+
+
+def attrition_rows(attrition: pd.DataFrame, m: Messages) -> list[list[str]]:
+    """Per later wave and baseline variable: stayed versus dropped out (counts, means with SD, shares)."""
+
+    def value(statistic: str, v: Any, sd: Any) -> str:
+        if statistic == "count":
+            return m.count(v)
+        if statistic == "share":
+            return m.pct(v, 0)
+        text = m.num(v, 1)
+        return text + (f" ({m.num(sd, 1)})" if as_float(sd) is not None else "")
+
+    rows = []
+    for r in attrition.itertuples(index=False):
+        variable = m.label("variable", r.variable) if m.has(f"labels.variable.{r.variable}") else m.label("covariate", r.variable)
+        if str(r.category or "").strip():
+            variable += f": {category_label(m, str(r.variable), str(r.category))}"
+        statistic = str(r.statistic)
+        rows.append([m.label("wave", r.wave), variable, value(statistic, r.value_stayed, r.sd_stayed),
+                     value(statistic, r.value_dropped, r.sd_dropped), m.num(getattr(r, "std_diff", None), 2)])
+    return rows
 
 
 def modifier_table_rows(modifiers: pd.DataFrame, m: Messages) -> list[list[str]]:
@@ -181,6 +237,46 @@ def modifier_table_rows(modifiers: pd.DataFrame, m: Messages) -> list[list[str]]
                      MISSING if suppressed else _pp_ci(m, r.ci_low, r.ci_high),
                      _pp(m, getattr(r, "interaction", None)),
                      _pp_ci(m, getattr(r, "interaction_ci_low", None), getattr(r, "interaction_ci_high", None))])
+    return rows
+
+
+def placebo_rows(placebo: pd.DataFrame, m: Messages) -> list[list[str]]:
+    """The pooled placebo effect per outcome with the fake follow-up months it averages (an
+    outcome without an estimate shows its reason from ``warnings``)."""
+    rows = []
+    for outcome, part in placebo.groupby("outcome", sort=False):
+        months = numeric(part, "month").dropna()
+        span = f"{_signed(months.min())}\u2013{_signed(months.max())}" if len(months) else MISSING
+        pooled = part[part["term"].astype(str) == "pooled"]
+        for r in pooled.itertuples(index=False):
+            if as_float(r.estimate) is None and not is_suppressed(r.estimate):
+                rows.append([m.label("outcome", outcome), span, MISSING, _cell(getattr(r, "warnings", "")), MISSING])
+                continue
+            rows.append([m.label("outcome", outcome), span, _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high),
+                         m.p(getattr(r, "p", None))])
+    return rows
+
+
+def sensitivity_table_rows(sensitivity: pd.DataFrame, m: Messages) -> list[list[str]]:
+    """Each sensitivity analysis with its estimand, the estimate on its own scale and its interval."""
+    rows = []
+    for r in sensitivity.itertuples(index=False):
+        estimand = str(getattr(r, "estimand", ESTIMAND_DID) or ESTIMAND_DID)
+        value, interval = estimand_value(m, estimand, r.estimate, r.ci_low, r.ci_high)
+        rows.append([m.label("analysis", r.analysis), m.label("outcome", r.outcome), m.label("estimand", estimand), value,
+                     interval, m.count(getattr(r, "n_treated", None)), _converged(m, getattr(r, "converged", ""))])
+    return rows
+
+
+def confounding_rows(confounding: pd.DataFrame, m: Messages) -> list[list[str]]:
+    """E-values of the headline estimates and the additive bias that would remove the pooled effect."""
+    rows = []
+    for r in confounding.itertuples(index=False):
+        estimand = str(r.estimand)
+        value, interval = estimand_value(m, estimand, r.estimate, r.ci_low, r.ci_high)
+        bias = _pp(m, r.bias_to_null_estimate) if estimand == ESTIMAND_DID else m.num(r.bias_to_null_estimate, 2)
+        rows.append([m.label("estimand", estimand), m.label("outcome", r.outcome), value, interval,
+                     m.num(r.evalue_estimate, 2), m.num(r.evalue_ci, 2), bias])
     return rows
 
 
@@ -321,6 +417,12 @@ def matched_employees(flow: pd.DataFrame) -> Any:
     return _last_step(flow, "employees")
 
 
+def matched_controls(flow: pd.DataFrame) -> Any:
+    """The matched controls as distinct persons (the published count), else the controls' last step."""
+    persons = _step(flow, "controls", "matched_control_persons")
+    return persons if persons is not None else _last_step(flow, "controls")
+
+
 def _last_step(flow: pd.DataFrame, population: str) -> Any:
     rows = flow[(flow["population"] == population) & ~flow["step"].astype(str).str.startswith("excluded_")]
     if rows.empty:
@@ -342,9 +444,9 @@ def process_statement(process: pd.DataFrame | None, m: Messages) -> Statement | 
     if dose.empty or satisfaction.empty:
         return None
     top = dose.assign(_c=numeric(dose, "category")).sort_values("_c").iloc[-1]
-    mean = m.num(satisfaction.iloc[0]["value"], 1)
+    mean = m.num(satisfaction.iloc[0]["mean"], 1)
     return Statement("process", m.t("findings.process.title"), m.t("findings.process.headline", mean=mean),
-                     m.t("findings.process.text", share=m.pct(top["value"], 0), mean=mean), "descriptive")
+                     m.t("findings.process.text", share=m.pct(top["share"], 0), mean=mean), "descriptive")
 
 
 def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], settings: ReportSettings,
@@ -388,8 +490,8 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
     if "employees_baseline" in tables:
         eb = tables.get("employees_baseline")
         blocks.append(_table(n, m, m.t("tables.employees_baseline"),
-                             [m.t("columns.characteristic"), m.t("columns.category"), m.t("columns.n"), m.t("columns.value")],
-                             described_rows(eb, m, "characteristic", "characteristic"), "llrr"))
+                             [m.t("columns.characteristic"), m.t("columns.wave"), m.t("columns.category"), m.t("columns.n"),
+                              m.t("columns.value")], described_rows(eb, m), "lllrr"))
     balance = tables.get("balance")
     blocks.append(_table(n, m, m.t("tables.balance"),
                          [m.t("columns.covariate"), m.t("columns.smd_before"), m.t("columns.smd_after"), m.t("columns.vr_before"), m.t("columns.vr_after")],
@@ -403,7 +505,7 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
     by_month = tables.get("did_by_month")
     blocks = [
         _table(n, m, m.t("tables.did_pooled"), [m.t("columns.outcome"), m.t("columns.months"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.p")],
-               [[m.label("outcome", r.outcome), _cell(r.months), _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high), m.p(getattr(r, "p", None))]
+               [[m.label("outcome", r.outcome), months_text(r.months), _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high), m.p(getattr(r, "p", None))]
                 for r in pooled.itertuples(index=False)], "llrrr"),
         fig("trajectories"), fig("did_by_month"),
     ]
@@ -419,8 +521,7 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
                               for r in rows.itertuples(index=False)], "rrrrrrr"))
     if "placebo" in tables:
         blocks.append(_table(n, m, m.t("tables.placebo"), [m.t("columns.outcome"), m.t("columns.months"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.p")],
-                             [[m.label("outcome", r.outcome), _cell(r.months), _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high), m.p(getattr(r, "p", None))]
-                              for r in tables.get("placebo").itertuples(index=False)], "llrrr"))
+                             placebo_rows(tables.get("placebo"), m), "llrrr"))
     section("employment", blocks)
 
     n_trained = m.count(matched_employees(flow))
@@ -450,16 +551,15 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
                              [[m.label("construct", r.scale), m.label("wave", r.wave), m.num(r.alpha, 2), m.count(r.n), m.num(r.n_items, 0)]
                               for r in tables.get("reliability").itertuples(index=False)], "llrrr"))
     if "attrition" in tables:
-        at = tables.get("attrition")
-        blocks.append(_table(n, m, m.t("tables.attrition"), [m.t("columns.population"), m.t("columns.wave"), m.t("columns.n"), m.t("columns.lost")],
-                             [[m.label("population", r.population), m.label("wave", r.wave), m.count(r.n), m.count(getattr(r, "lost", None))]
-                              for r in at.itertuples(index=False)], "llrr"))
+        blocks.append(_table(n, m, m.t("tables.attrition"),
+                             [m.t("columns.wave"), m.t("columns.variable"), m.t("columns.stayed"), m.t("columns.dropped"),
+                              m.t("columns.std_diff")], attrition_rows(tables.get("attrition"), m), "llrrr"))
     section("supervisors", blocks)
 
     if "process" in tables:
         blocks = [_table(n, m, m.t("tables.process"),
                          [m.t("columns.measure"), m.t("columns.wave"), m.t("columns.category"), m.t("columns.n"), m.t("columns.value")],
-                         described_rows(tables.get("process"), m, "measure", "measure"), "lllrr")]
+                         described_rows(tables.get("process"), m), "lllrr")]
     else:
         blocks = [_p(m.t("warnings.table_missing", table="process.csv"))]
     section("process", blocks)
@@ -476,26 +576,29 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
     if "survival" in tables:
         blocks.append(_table(n, m, m.t("tables.survival"),
                              [m.t("columns.outcome"), m.t("columns.model"), m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"), m.t("columns.p"),
-                              m.t("columns.n"), m.t("columns.events"), m.t("columns.converged")],
+                              m.t("columns.n_treated"), m.t("columns.events"), m.t("columns.converged")],
                              [[m.label("outcome", r.outcome), m.label("model", r.model), m.label("term", r.term), m.num(r.hr, 2), m.ci(r.ci_low, r.ci_high, 2),
-                               m.p(getattr(r, "p", None)), m.count(getattr(r, "n", None)), m.count(getattr(r, "events", None)),
+                               m.p(getattr(r, "p", None)), m.count(r.n_treated), m.count(r.n_event),
                                _converged(m, getattr(r, "converged", ""))] for r in tables.get("survival").itertuples(index=False)], "lllrrrrrl"))
     if "ph_test" in tables:
-        blocks.append(_table(n, m, m.t("tables.ph_test"), [m.t("columns.outcome"), m.t("columns.term"), m.t("columns.statistic"), m.t("columns.p")],
-                             [[m.label("outcome", r.outcome), m.label("term", r.term), m.num(getattr(r, "statistic", None), 2), m.p(r.p)]
-                              for r in tables.get("ph_test").itertuples(index=False)], "llrr"))
+        blocks.append(_table(n, m, m.t("tables.ph_test"), [m.t("columns.outcome"), m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"),
+                                                          m.t("columns.p"), m.t("columns.events")],
+                             [[m.label("outcome", r.outcome), m.label("term", r.term), m.num(r.hr, 2), m.ci(r.ci_low, r.ci_high, 2), m.p(r.p),
+                               m.count(r.n_event)] for r in tables.get("ph_test").itertuples(index=False)], "llrrrr"))
     section("survival", blocks)
 
     if "sensitivity" in tables:
         blocks = [fig("sensitivity"), _table(n, m, m.t("tables.sensitivity"),
-                                             [m.t("columns.analysis"), m.t("columns.outcome"), m.t("columns.estimate"), m.t("columns.ci"),
-                                              m.t("columns.n_treated"), m.t("columns.converged")],
-                                             [[m.label("analysis", r.analysis), m.label("outcome", r.outcome), _pp(m, r.estimate),
-                                               _pp_ci(m, r.ci_low, r.ci_high), m.count(getattr(r, "n_treated", None)),
-                                               _converged(m, getattr(r, "converged", ""))]
-                                              for r in tables.get("sensitivity").itertuples(index=False)], "llrrrl")]
+                                             [m.t("columns.analysis"), m.t("columns.outcome"), m.t("columns.estimand"),
+                                              m.t("columns.value"), m.t("columns.ci"), m.t("columns.n_treated"), m.t("columns.converged")],
+                                             sensitivity_table_rows(tables.get("sensitivity"), m), "lllrrrl")]
     else:
         blocks = [_p(m.t("warnings.table_missing", table="sensitivity.csv"))]
+    if "confounding" in tables:
+        blocks.append(_table(n, m, m.t("tables.confounding"),
+                             [m.t("columns.estimand"), m.t("columns.outcome"), m.t("columns.value"), m.t("columns.ci"),
+                              m.t("columns.evalue"), m.t("columns.evalue_ci"), m.t("columns.bias_to_null")],
+                             confounding_rows(tables.get("confounding"), m), "llrrrrr"))
     section("sensitivity", blocks)
 
     limitations = [text.format(n=n_trained) for text in m.tree("limitations")]
@@ -522,8 +625,11 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
         blocks.append(_p(m.t("warnings.none_exclusions")))
     if "data_quality" in tables:
         dq = tables.get("data_quality")
-        blocks.append(_table(n, m, m.t("tables.data_quality"), [m.t("columns.source"), m.t("columns.wave"), m.t("columns.check"), m.t("columns.n")],
-                             [[_cell(r.source), _cell(r.wave), _cell(r.check), m.count(r.n)] for r in dq.itertuples(index=False)], "lllr"))
+        first = dq[dq["example"].astype(str).str.strip() == "1"] if "example" in dq.columns else dq
+        blocks.append(_table(n, m, m.t("tables.data_quality"),
+                             [m.t("columns.source"), m.t("columns.wave"), m.t("columns.column"), m.t("columns.check"), m.t("columns.n")],
+                             [[_cell(r.source), _cell(r.wave), _cell(r.column), _cell(r.check), m.count(r.n_failed)]
+                              for r in first.itertuples(index=False)], "llllr"))
     section("warnings", blocks, appendix=True)
     section("provenance", provenance_blocks(provenance, m, n), appendix=True)
 
@@ -565,13 +671,13 @@ def factsheet_context(tables: AggregateTables, figures: Sequence[FigureRecord], 
     process = tables.get("process")
     if process is not None:
         delivered = process[process["measure"] == "dose_delivered"]
-        total = numeric(delivered, "denominator").dropna() if "denominator" in delivered.columns else pd.Series(dtype=float)
+        total = numeric(delivered, "n").dropna()
         if len(total):
             tiles.append({"n": m.count(total.iloc[0]), "text": m.t("factsheet.who_trainings")})
     trained = matched_employees(flow)
     if trained is not None:
         tiles.append({"n": m.count(trained), "text": m.t("factsheet.who_employees")})
-    controls = _last_step(flow, "controls")
+    controls = matched_controls(flow)
     if controls is not None:
         tiles.append({"n": m.count(controls), "text": m.t("factsheet.who_controls")})
     followup = followup_months(findings.employment.details.get("months", "")) or settings.anchors.get("followup_months")

@@ -1,4 +1,4 @@
-"""Helpers shared by the rule files: raw paths from the config, nothing else.
+"""Helpers shared by every rules file: raw paths from the config, nothing else.
 
 Functions here derive literal file lists from config values; they never hand the whole config
 to a rule.
@@ -28,7 +28,7 @@ def synthetic_outputs():
     if not SYNTHETIC:
         return []
     out = config["synthetic"]["out"].rstrip("/")
-    files = [p for p in raw_files() if p.startswith(out + "/")]
+    files = [p for p in raw_files() if p.startswith(f"{out}/")]
     return files + [f"{out}/truth.json", f"{out}/MENTORWIJS_SYNTHETIC.txt"]
 
 

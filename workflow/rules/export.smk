@@ -1,16 +1,17 @@
 """The export boundary of the register part: what may leave the CBS environment.
 
-input:  data/processed/results/<name>.csv for every name in EXPORT_TABLES (the effects part's
-        raw aggregate result tables)
+input:  data/processed/results/<name>.csv for every name in EXPORT_TABLES (the register part's
+        result tables: matching, flow, exclusions and the rule `effects`)
 output: export/tables/<name>.csv (disclosure-checked: suppressed cells written as the marker),
         export/output_check_log.csv (table, rule, cell, n, action: for the CBS output checkers),
         export/README.md (every file, its origin and the rules applied)
 params: the config section `disclosure` (plain values)
 """
 
-# Register-derived aggregate tables, each a kind registered in mentorwijs.disclosure.REGISTRY.
+# The register tables of mentorwijs.contracts (each a kind of mentorwijs.disclosure.REGISTRY).
 EXPORT_TABLES = [
     "balance",
+    "confounding",
     "did_by_month",
     "did_pooled",
     "exclusions",
@@ -19,6 +20,7 @@ EXPORT_TABLES = [
     "modifiers",
     "ph_test",
     "placebo",
+    "ps_model",
     "ps_overlap",
     "rmst",
     "sensitivity",

@@ -40,3 +40,12 @@ def questionnaire_outputs():
 def qn_source_params(wildcards):
     spec = QN_SOURCES[wildcards.source]
     return {"format": spec["format"], "separator": spec.get("separator")}
+
+
+def questionnaire_exclusion_fragments():
+    """The exclusion fragments of the questionnaire stages (ingest per source and wave, the links)."""
+    return (
+        [f"data/interim/exclusions/ingest_{s}.csv" for s in QN_FILE_SOURCES]
+        + qn_wave_list("data/interim/exclusions/ingest_{source}_{wave}.csv")
+        + ["data/interim/exclusions/supervisors_long.csv", "data/interim/exclusions/trainees.csv"]
+    )

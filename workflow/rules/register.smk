@@ -1,16 +1,19 @@
 """The register part (inside the CBS Remote Access environment): extracts to matched units.
 
-input:  the register extracts config.yaml names (register.key, register.files) and the
-        trainee hand-over data/processed/trainees.parquet (written by the questionnaire part)
+input:  the register extracts config.yaml names (register.key, register.files), the trainee
+        hand-over data/processed/trainees.parquet (written by the questionnaire part)
+        and the questionnaire part's flow fragments data/interim/flow/{supervisors_long,trainees}.csv
 output: data/interim/register/*.parquet     person x month, employer x month, persons, benefits
         data/processed/candidates.parquet   eligible units with the propensity covariates
         data/processed/pairs.parquet, matched.parquet
         data/processed/panel.parquet, survival.parquet
-        reports/tables/balance.csv, ps_overlap.csv, ps_model.csv, flow.csv
+        data/processed/results/balance.csv, ps_overlap.csv, ps_model.csv, flow.csv, exclusions.csv
+            (result tables: they leave the CBS environment only through the rule `export`)
         data/interim/exclusions/register_*.csv, data/interim/flow/register_*.csv
 
 Every rule calls one step of mentorwijs.register.steps through workflow/scripts/register_step.py;
-`mentorwijs run --part register` runs the same steps without Snakemake.
+`mentorwijs run --part register` runs the same steps (and those of the rules `effects` and
+`export`) without Snakemake.
 """
 
 REGISTER = config["register"]
@@ -130,9 +133,9 @@ rule register_matching:
     output:
         out_pairs="data/processed/pairs.parquet",
         out_matched="data/processed/matched.parquet",
-        out_balance="reports/tables/balance.csv",
-        out_overlap="reports/tables/ps_overlap.csv",
-        out_model="reports/tables/ps_model.csv",
+        out_balance="data/processed/results/balance.csv",
+        out_overlap="data/processed/results/ps_overlap.csv",
+        out_model="data/processed/results/ps_model.csv",
         out_exclusions="data/interim/exclusions/register_matching.csv",
         out_flow="data/interim/flow/register_matching.csv",
     log:
@@ -170,15 +173,37 @@ rule register_panel:
 
 rule register_flow:
     input:
+        # the questionnaire part's fragments first (orders below 110 for the employees)
         fragments=[
+            "data/interim/flow/supervisors_long.csv",
+            "data/interim/flow/trainees.csv",
             "data/interim/flow/register_linkage.csv",
             "data/interim/flow/register_candidates.csv",
             "data/interim/flow/register_matching.csv",
         ],
     output:
-        out_flow="reports/tables/flow.csv",
+        out_flow="data/processed/results/flow.csv",
     log:
         "logs/register/register_flow.log",
+    conda:
+        "../envs/register.yaml"
+    script:
+        "../scripts/register_step.py"
+
+
+rule register_exclusions:
+    input:
+        fragments=[
+            "data/interim/exclusions/register_linkage.csv",
+            "data/interim/exclusions/register_payroll.csv",
+            "data/interim/exclusions/register_benefits.csv",
+            "data/interim/exclusions/register_candidates.csv",
+            "data/interim/exclusions/register_matching.csv",
+        ],
+    output:
+        out_exclusions="data/processed/results/exclusions.csv",
+    log:
+        "logs/register/register_exclusions.log",
     conda:
         "../envs/register.yaml"
     script:

@@ -1,6 +1,6 @@
 """Part 3, what readers get: figures, report, factsheet and provenance, from aggregate tables only.
 
-input:  reports/tables/<table>.csv, the 21 aggregate tables (data dictionary:
+input:  reports/tables/<table>.csv, the aggregate tables the documents read (data dictionary:
         reports/tables/README.md); never microdata
 output: reports/figures/<figure>.png and .svg plus reports/figures/figures.json (captions,
         alternative texts); reports/report.html|pdf; reports/factsheet.html|pdf (formats from
@@ -16,30 +16,10 @@ under logs/, never under reports/.
 import time as _time
 
 from mentorwijs.config import config_hash as _config_hash
+from mentorwijs.contracts import TABLE_NAMES as _TABLE_NAMES
 
-REPORT_TABLES = {
-    "flow": "reports/tables/flow.csv",
-    "exclusions": "reports/tables/exclusions.csv",
-    "data_quality": "reports/tables/data_quality.csv",
-    "reliability": "reports/tables/reliability.csv",
-    "balance": "reports/tables/balance.csv",
-    "ps_overlap": "reports/tables/ps_overlap.csv",
-    "trajectories": "reports/tables/trajectories.csv",
-    "did_by_month": "reports/tables/did_by_month.csv",
-    "did_pooled": "reports/tables/did_pooled.csv",
-    "placebo": "reports/tables/placebo.csv",
-    "survival": "reports/tables/survival.csv",
-    "km": "reports/tables/km.csv",
-    "rmst": "reports/tables/rmst.csv",
-    "ph_test": "reports/tables/ph_test.csv",
-    "modifiers": "reports/tables/modifiers.csv",
-    "sensitivity": "reports/tables/sensitivity.csv",
-    "supervisor_effects": "reports/tables/supervisor_effects.csv",
-    "supervisor_means": "reports/tables/supervisor_means.csv",
-    "attrition": "reports/tables/attrition.csv",
-    "process": "reports/tables/process.csv",
-    "employees_baseline": "reports/tables/employees_baseline.csv",
-}
+# Every aggregate table (mentorwijs.contracts): the documents read them, provenance hashes them.
+REPORT_TABLES = {name: f"reports/tables/{name}.csv" for name in _TABLE_NAMES}
 FIGURE_TABLES = ["flow", "ps_overlap", "balance", "trajectories", "did_by_month", "did_pooled", "modifiers",
                  "sensitivity", "supervisor_means", "km"]
 FACTSHEET_TABLES = ["flow", "trajectories", "did_by_month", "did_pooled", "rmst", "supervisor_effects",
@@ -105,7 +85,7 @@ rule provenance:
         "../scripts/provenance.py"
 
 
-rule report:
+rule technical_report:
     input:
         **REPORT_TABLES,
         manifest="reports/figures/figures.json",
@@ -114,7 +94,7 @@ rule report:
     output:
         [report(f"reports/report.{fmt}", caption="../report/report.rst", category="Documents") for fmt in REPORT_FORMATS],
     log:
-        "logs/report/report.log",
+        "logs/report/technical_report.log",
     params:
         formats=REPORT_FORMATS,
         settings=REPORT_SETTINGS,

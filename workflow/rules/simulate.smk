@@ -15,7 +15,8 @@ if SYNTHETIC:
         log:
             "logs/simulate.log",
         params:
-            out=config["synthetic"]["out"],
+            # the folder of the marker file (the last output), as the config's synthetic.out names it
+            out=lambda wildcards, output: Path(output[-1]).parent.as_posix(),
             seed=config["study"]["seed"],
             scale=config["synthetic"]["scale"],
             pool_scale=config["synthetic"]["pool_scale"],

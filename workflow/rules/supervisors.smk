@@ -8,6 +8,12 @@ output: reports/tables/supervisor_effects.csv, supervisor_means.csv, supervisor_
         attrition.csv, process.csv, employees_baseline.csv
 """
 
+SUPERVISOR_TABLES = [
+    f"reports/tables/{name}.csv"
+    for name in ("supervisor_effects", "supervisor_means", "supervisor_sensitivity", "attrition", "process",
+                 "employees_baseline")
+]
+
 
 rule supervisor_analyses:
     input:

@@ -1,4 +1,4 @@
-"""Adapter: rules report and factsheet (told apart by the rule's name) -> mentorwijs.report.write_report / write_factsheet."""
+"""Adapter: rules technical_report and factsheet (told apart by the rule's name) -> mentorwijs.report.write_report / write_factsheet."""
 
 from pathlib import Path
 
@@ -21,7 +21,7 @@ with run_logged(snakemake.log[0]) as log:
         log.warning("optional table %s is missing; the report says so in its warnings appendix", name)
     outputs = {Path(path).suffix.lstrip("."): path for path in snakemake.output}
     figures_dir = Path(snakemake.input.manifest).parent
-    if snakemake.rule == "report":
+    if snakemake.rule == "technical_report":
         result = write_report(tables, figures_dir, settings, html_path=outputs.get("html"), pdf_path=outputs.get("pdf"),
                               provenance=read_provenance(snakemake.input.provenance))
     else:

@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mentorwijs.contracts import column_names
+
 COMMON_OUTCOME = 0.15
 
 
@@ -77,16 +79,22 @@ def confounding_table(
     ``pooled``: a :func:`did_pooled` row; ``rmst_row``: an :func:`rmst` row with ``rmst_sd`` the
     control group's SD of the restricted time (:func:`restricted_time_sd`); ``cox_row``: the
     primary ``treated`` row of :func:`cox_models`, with ``control_event_share`` = 1 - S(h) of the
-    control group (decides the rare/common conversion). Columns: ``estimand, outcome, estimate,
-    ci_low, ci_high, approximate_rr, rr_ci_low, rr_ci_high, evalue_estimate, evalue_ci,
-    bias_to_null_estimate, bias_to_null_ci, conversion``.
+    control group (decides the rare/common conversion). Columns (the ``confounding`` contract):
+    ``estimand, outcome, estimate, ci_low, ci_high, approximate_rr, rr_ci_low, rr_ci_high,
+    evalue_estimate, evalue_ci, bias_to_null_estimate, bias_to_null_ci, outcome_sd`` (the RMST
+    row's SD of the restricted time), ``n_treated, n_control`` (the units behind the source row,
+    where it has them) and ``conversion`` (in words; numbers are in the number columns).
     """
     rows = []
+
+    def units(row: pd.Series) -> dict:
+        return {k: row[k] for k in ("n_treated", "n_control") if k in row.index}
+
     if pooled is not None:
         b_est, b_ci = bias_to_null(pooled["estimate"], pooled["ci_low"], pooled["ci_high"])
         rows.append({"estimand": "pooled difference-in-differences", "outcome": pooled["outcome"],
                      "estimate": pooled["estimate"], "ci_low": pooled["ci_low"], "ci_high": pooled["ci_high"],
-                     "bias_to_null_estimate": b_est, "bias_to_null_ci": b_ci,
+                     "bias_to_null_estimate": b_est, "bias_to_null_ci": b_ci, **units(pooled),
                      "conversion": "additive bias in the probability of employment"})
     if rmst_row is not None:
         if rmst_sd is None or not rmst_sd > 0:
@@ -98,8 +106,9 @@ def confounding_table(
                      "estimate": rmst_row["difference"], "ci_low": rmst_row["ci_low"], "ci_high": rmst_row["ci_high"],
                      "approximate_rr": rr[0], "rr_ci_low": rr[1], "rr_ci_high": rr[2],
                      "evalue_estimate": e_est, "evalue_ci": e_ci,
-                     "bias_to_null_estimate": b_est, "bias_to_null_ci": b_ci,
-                     "conversion": f"RR = exp(0.91 * difference / SD), SD of restricted time = {rmst_sd:.4g} months"})
+                     "bias_to_null_estimate": b_est, "bias_to_null_ci": b_ci, "outcome_sd": float(rmst_sd),
+                     **units(rmst_row),
+                     "conversion": "RR = exp(0.91 * difference / SD), SD = outcome_sd of the restricted time"})
     if cox_row is not None:
         common = control_event_share is None or control_event_share > COMMON_OUTCOME
         rr = [hr_to_rr(cox_row[k], common) for k in ("hr", "ci_low", "ci_high")]
@@ -109,7 +118,8 @@ def confounding_table(
         rows.append({"estimand": "hazard ratio (Cox)", "outcome": cox_row["outcome"], "estimate": cox_row["hr"],
                      "ci_low": cox_row["ci_low"], "ci_high": cox_row["ci_high"], "approximate_rr": rr[0],
                      "rr_ci_low": rr[1], "rr_ci_high": rr[2], "evalue_estimate": e_est, "evalue_ci": e_ci,
-                     "conversion": rule})
-    columns = ["estimand", "outcome", "estimate", "ci_low", "ci_high", "approximate_rr", "rr_ci_low", "rr_ci_high",
-               "evalue_estimate", "evalue_ci", "bias_to_null_estimate", "bias_to_null_ci", "conversion"]
-    return pd.DataFrame(rows, columns=columns)
+                     **units(cox_row), "conversion": rule})
+    table = pd.DataFrame(rows, columns=column_names("confounding"))
+    for column in ("n_treated", "n_control"):
+        table[column] = table[column].astype("Int64")
+    return table

@@ -473,8 +473,9 @@ def did_by_month(
     - ``bonferroni_low``, ``bonferroni_high``, ``bonferroni_excludes_zero``: the Bonferroni
       band over the same months, a conservative check of the sup-t band;
     - ``n_treated``, ``n_control``: units (person-months) behind the month; ``clusters_treated``,
-      ``clusters_control``: distinct persons; ``converged`` (0 if the design was singular) and
-      ``warnings`` (rows left out and why).
+      ``clusters_control``: distinct persons; ``n_clusters``: clusters in the regression and
+      ``df_resid`` = n_clusters - 1, the degrees of freedom of its t intervals; ``converged``
+      (0 if the design was singular) and ``warnings`` (rows left out and why).
     """
     fit = did_fit(panel, outcome, reference_month, months=months, weight=weight, cluster=cluster,
                   fixed_effects=fixed_effects)
@@ -517,6 +518,8 @@ def did_by_month_table(fit: DidFit, *, followup_months: int | None = None, band_
             "n_control": fit.n_control.astype(np.int64),
             "clusters_treated": fit.clusters_treated.astype(np.int64),
             "clusters_control": fit.clusters_control.astype(np.int64),
+            "n_clusters": int(fit.n_clusters),
+            "df_resid": fit.df,
             "converged": int(fit.converged),
             "warnings": join_warnings(fit.warnings),
         }
@@ -552,7 +555,8 @@ def did_pooled(
     (default all months >= 1), with the SE from their joint CR1 covariance (so correlated
     months are not treated as independent evidence): the average difference, over follow-up, in
     the probability of being employed. One row: ``outcome, months, estimate, se, ci_low,
-    ci_high, p, n_treated, n_control, clusters, converged, warnings`` (n = units at the reference month).
+    ci_high, p, n_treated, n_control, n_clusters, df_resid, converged, warnings`` (n = units at
+    the reference month; df_resid = n_clusters - 1).
     """
     fit = did_fit(panel, outcome, reference_month, months=months, weight=weight, cluster=cluster,
                   fixed_effects=fixed_effects)
@@ -576,7 +580,8 @@ def did_pooled_table(fit: DidFit, *, followup_months: int | None = None, level: 
             "p": [float(p)],
             "n_treated": [int(fit.n_treated[r])],
             "n_control": [int(fit.n_control[r])],
-            "clusters": [int(fit.n_clusters)],
+            "n_clusters": [int(fit.n_clusters)],
+            "df_resid": [fit.df],
             "converged": [int(fit.converged)],
             "warnings": [join_warnings(fit.warnings)],
         }
@@ -599,6 +604,8 @@ def placebo(
     fake reference month, and reports the "effects" in the fake post months
     ``post_months[0]..post_months[1]`` (``term = "month"``) and their mean (``term = "pooled"``,
     ``month`` empty). Under common trends they are zero; they are reported with their CIs.
+    ``n_treated``, ``n_control`` are the units of each fake month (pooled row: at the fake
+    reference month); ``n_clusters`` and ``df_resid`` those of the regression.
     """
     first, last = int(post_months[0]), int(post_months[1])
     if not reference_month < first <= last:
@@ -635,6 +642,8 @@ def placebo(
     )
     table["n_treated"] = table["n_treated"].astype(np.int64)
     table["n_control"] = table["n_control"].astype(np.int64)
+    table["n_clusters"] = int(fit.n_clusters)
+    table["df_resid"] = fit.df
     table["converged"] = int(fit.converged)
     table["warnings"] = join_warnings(fit.warnings)
     return table
@@ -644,8 +653,8 @@ def trajectories(panel: pd.DataFrame, outcomes: Sequence[str], *, weight: str = 
     """Weighted share employed by group and month (the raw curves behind the estimates).
 
     One row per outcome x group (``treated``/``control``) x month over observed person-months
-    with a value: ``share`` (weighted mean of the 0/1 outcome), ``n`` units, ``persons``
-    distinct persons and ``weight_sum`` (sum of the matching weights).
+    with a value: ``share`` (weighted mean of the 0/1 outcome), ``n`` units, ``n_employed``
+    units with the outcome 1 (unweighted) and ``persons`` distinct persons.
     """
     parts = []
     for outcome in outcomes:
@@ -657,6 +666,7 @@ def trajectories(panel: pd.DataFrame, outcomes: Sequence[str], *, weight: str = 
         weight_sum = np.bincount(cell, weights=w, minlength=2 * M)
         wy = np.bincount(cell, weights=w * data["y"].to_numpy(), minlength=2 * M)
         n = np.bincount(cell, minlength=2 * M)
+        n_employed = np.bincount(cell, weights=data["y"].to_numpy(), minlength=2 * M)
         person = data["p"].to_numpy()
         seen = np.zeros((2 * M, int(person.max()) + 1 if len(person) else 1), dtype=bool)
         seen[cell, person] = True
@@ -669,8 +679,8 @@ def trajectories(panel: pd.DataFrame, outcomes: Sequence[str], *, weight: str = 
                 "month": np.tile(months, 2),
                 "share": share,
                 "n": n,
+                "n_employed": np.round(n_employed).astype(np.int64),
                 "persons": seen.sum(axis=1),
-                "weight_sum": weight_sum,
             }
         )
         parts.append(table[table["n"] > 0])

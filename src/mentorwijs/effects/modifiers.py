@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from mentorwijs.contracts import column_names
 from mentorwijs.effects._common import check_keys, join_warnings, require_columns, t_summary
 from mentorwijs.effects.did import did_fit, pooled_estimate, post_months
 from mentorwijs.errors import InputError
@@ -114,13 +115,15 @@ def modifiers(
     """Subgroup pooled effects and interactions, one row per modifier x level.
 
     ``units``: one row per unit with the modifier columns (the matched or survival table).
-    Columns: ``outcome, modifier, level, reference_level, n_treated, n_control`` (trainee units
-    and control units with a share of weight in the subgroup), ``estimate, se, ci_low, ci_high``
-    (pooled effect in the subgroup), ``interaction, interaction_se, interaction_ci_low,
-    interaction_ci_high`` (difference from the reference level; empty on the reference row),
-    ``min_detectable_interaction`` (the smallest interaction with 80% power at two-sided 5%, from
-    its SE), ``suppressed`` (1 when the subgroup, or the reference, has fewer than
-    ``min_trainees`` trainee units), ``converged``, ``warnings``.
+    Columns (the ``modifiers`` contract): ``outcome, modifier, level, reference_level,
+    n_treated, n_control`` (trainee units and control units with a share of weight in the
+    subgroup), ``estimate, se, ci_low, ci_high, p`` (pooled effect in the subgroup),
+    ``interaction, interaction_se, interaction_ci_low, interaction_ci_high, interaction_p``
+    (difference from the reference level; empty on the reference row),
+    ``detectable_interaction`` (the minimum detectable interaction: the smallest with 80% power at two-sided 5%, from
+    its SE), ``n_clusters`` and ``df_resid`` (persons in the subgroup's regression and its
+    degrees of freedom, n_clusters - 1), ``suppressed`` (1 when the subgroup, or the reference,
+    has fewer than ``min_trainees`` trainee units), ``converged``, ``warnings``.
     """
     require_columns(panel, ["unit", "treated", weight, cluster], "panel")
     treated_units = pd.Index(panel.loc[panel["treated"] == 1, "unit"].unique())
@@ -161,16 +164,18 @@ def modifiers(
             row = {
                 "outcome": outcome, "modifier": name, "level": lev, "reference_level": reference,
                 "n_treated": entry["n_treated"], "n_control": entry["n_control"],
-                "estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                "estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan,
                 "interaction": np.nan, "interaction_se": np.nan, "interaction_ci_low": np.nan,
-                "interaction_ci_high": np.nan, "min_detectable_interaction": np.nan,
+                "interaction_ci_high": np.nan, "interaction_p": np.nan, "detectable_interaction": np.nan,
+                "n_clusters": pd.NA, "df_resid": np.nan,
                 "suppressed": int(suppressed), "converged": int(not suppressed and entry["fit"].converged),
             }
             notes = list(entry["notes"])
             if not suppressed:
                 fit = entry["fit"]
-                low, high, _ = t_summary(entry["estimate"], entry["se"], fit.df, level)
-                row.update(estimate=entry["estimate"], se=entry["se"], ci_low=float(low), ci_high=float(high))
+                low, high, p = t_summary(entry["estimate"], entry["se"], fit.df, level)
+                row.update(estimate=entry["estimate"], se=entry["se"], ci_low=float(low), ci_high=float(high), p=float(p),
+                           n_clusters=int(fit.n_clusters), df_resid=fit.df)
                 notes += list(fit.warnings)
                 if lev != reference:
                     if ref["fit"] is None:
@@ -182,12 +187,12 @@ def modifiers(
                         d = a.reindex(union, fill_value=0.0).to_numpy() - b.reindex(union, fill_value=0.0).to_numpy()
                         inter = entry["estimate"] - ref["estimate"]
                         ise = float(np.sqrt(d @ d))
-                        ilow, ihigh, _ = t_summary(inter, ise, len(union) - 1, level)
+                        ilow, ihigh, ip = t_summary(inter, ise, len(union) - 1, level)
                         row.update(interaction=inter, interaction_se=ise, interaction_ci_low=float(ilow),
-                                   interaction_ci_high=float(ihigh), min_detectable_interaction=POWER_MULTIPLIER * ise)
+                                   interaction_ci_high=float(ihigh), interaction_p=float(ip),
+                                   detectable_interaction=POWER_MULTIPLIER * ise)
             row["warnings"] = join_warnings(notes)
             rows.append(row)
-    columns = ["outcome", "modifier", "level", "reference_level", "n_treated", "n_control", "estimate", "se",
-               "ci_low", "ci_high", "interaction", "interaction_se", "interaction_ci_low", "interaction_ci_high",
-               "min_detectable_interaction", "suppressed", "converged", "warnings"]
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=column_names("modifiers"))
+    table["n_clusters"] = table["n_clusters"].astype("Int64")
+    return table

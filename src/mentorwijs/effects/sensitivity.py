@@ -24,14 +24,15 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from mentorwijs.contracts import column_names
 from mentorwijs.effects._common import indicator, join_warnings, require_columns
 from mentorwijs.effects.did import did_fit, did_pooled_table
 from mentorwijs.effects.survival import cloglog_model, cox_model, rmst
 from mentorwijs.effects._common import z_summary
 from mentorwijs.errors import InputError
 
-COLUMNS = ["analysis", "outcome", "estimand", "estimate", "se", "ci_low", "ci_high", "p",
-           "n_treated", "n_control", "converged", "warnings"]
+#: Columns of the ``sensitivity`` table (its contract).
+COLUMNS = column_names("sensitivity")
 
 
 def unweighted(table: pd.DataFrame, *, weight: str = "weight") -> pd.DataFrame:
@@ -77,7 +78,7 @@ def _did_row(analysis, panel, outcome, reference_month, followup_months, level, 
         row = did_pooled_table(fit, followup_months=followup_months, level=level).iloc[0].to_dict()
         return {"analysis": analysis, "outcome": outcome, "estimand": "pooled difference-in-differences",
                 **{k: row[k] for k in ("estimate", "se", "ci_low", "ci_high", "p", "n_treated", "n_control",
-                                       "converged", "warnings")}}
+                                       "n_clusters", "df_resid", "converged", "warnings")}}
     except InputError as exc:
         return _failed(analysis, outcome, "pooled difference-in-differences", exc.problem)
 
@@ -85,7 +86,7 @@ def _did_row(analysis, panel, outcome, reference_month, followup_months, level, 
 def _failed(analysis, outcome, estimand, message) -> dict:
     return {"analysis": analysis, "outcome": outcome, "estimand": estimand, "estimate": np.nan, "se": np.nan,
             "ci_low": np.nan, "ci_high": np.nan, "p": np.nan, "n_treated": pd.NA, "n_control": pd.NA,
-            "converged": 0, "warnings": message}
+            "n_clusters": pd.NA, "df_resid": np.nan, "converged": 0, "warnings": message}
 
 
 def _rmst_row(analysis, survival, outcome, horizon, level, **kw) -> dict:
@@ -93,10 +94,12 @@ def _rmst_row(analysis, survival, outcome, horizon, level, **kw) -> dict:
         r = rmst(survival, outcome, horizon, level=level, **kw).iloc[0]
     except InputError as exc:
         return _failed(analysis, outcome, f"RMST difference at {horizon} months", exc.problem)
+    positive = pd.to_numeric(survival[kw.get("weight", "weight")], errors="coerce").to_numpy() > 0
+    n_clusters = int(survival.loc[positive, kw.get("cluster", "person")].nunique())
     return {"analysis": analysis, "outcome": outcome, "estimand": f"RMST difference at {horizon} months",
             "estimate": r["difference"], "se": r["se"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-            "p": r["p"], "n_treated": r["n_treated"], "n_control": r["n_control"], "converged": 1,
-            "warnings": r["warnings"]}
+            "p": r["p"], "n_treated": r["n_treated"], "n_control": r["n_control"], "n_clusters": n_clusters,
+            "df_resid": n_clusters - 1, "converged": 1, "warnings": r["warnings"]}
 
 
 def _cox_row(analysis, survival, outcome, level, **kw) -> dict:
@@ -106,11 +109,10 @@ def _cox_row(analysis, survival, outcome, level, **kw) -> dict:
         return _failed(analysis, outcome, "hazard ratio (Cox)", exc.problem)
     b, se = res.coef[0], res.se[0]
     low, high, p = z_summary(b, se, level)
-    treated = indicator(survival, "treated", "survival") == 1
     return {"analysis": analysis, "outcome": outcome, "estimand": "hazard ratio (Cox)", "estimate": float(np.exp(b)),
             "se": float(se), "ci_low": float(np.exp(low)), "ci_high": float(np.exp(high)), "p": float(p),
-            "n_treated": int(treated.sum()), "n_control": int((~treated).sum()), "converged": int(res.converged),
-            "warnings": join_warnings(res.warnings)}
+            **{k: res.counts[k] for k in ("n_treated", "n_control", "n_clusters", "df_resid")},
+            "converged": int(res.converged), "warnings": join_warnings(res.warnings)}
 
 
 def sensitivity_analyses(
@@ -132,7 +134,9 @@ def sensitivity_analyses(
     h months`` or ``hazard ratio (Cox)`` / ``hazard ratio (cloglog)`` (of ``survival_outcome``);
     ``se`` is on the estimate's scale (log scale for hazard ratios). ``variants`` maps extra
     analysis names to (panel, survival) built elsewhere (e.g. re-matched), estimated like the
-    primary analysis. Every row carries ``converged`` and ``warnings``.
+    primary analysis. Every row carries the units behind it (``n_treated``, ``n_control``), the
+    clusters of its model and their degrees of freedom (``n_clusters``, ``df_resid``),
+    ``converged`` and ``warnings``.
     """
     rows: list[dict] = []
     did_kw = dict(outcome=outcome, reference_month=reference_month, followup_months=followup_months, level=level)
@@ -163,9 +167,8 @@ def sensitivity_analyses(
                 r = cloglog_model(survival, survival_outcome, level=level).iloc[0]
                 rows.append({"analysis": name, "outcome": survival_outcome, "estimand": "hazard ratio (cloglog)",
                              "estimate": r["hr"], "se": r["se"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                             "p": r["p"], "n_treated": int((survival["treated"] == 1).sum()),
-                             "n_control": int((survival["treated"] == 0).sum()), "converged": r["converged"],
-                             "warnings": r["warnings"]})
+                             "p": r["p"], **{k: r[k] for k in ("n_treated", "n_control", "n_clusters", "df_resid")},
+                             "converged": r["converged"], "warnings": r["warnings"]})
             except InputError as exc:
                 rows.append(_failed(name, survival_outcome, "hazard ratio (cloglog)", exc.problem))
         else:
@@ -176,7 +179,8 @@ def sensitivity_analyses(
     for name, (pnl, srv) in (variants or {}).items():
         headline(name, pnl, srv)
     table = pd.DataFrame(rows, columns=COLUMNS)
-    table["n_treated"] = table["n_treated"].astype("Int64")
-    table["n_control"] = table["n_control"].astype("Int64")
+    for column in ("n_treated", "n_control", "n_clusters"):
+        table[column] = table[column].astype("Int64")
+    table["df_resid"] = pd.to_numeric(table["df_resid"], errors="coerce").astype(float)
     table["converged"] = table["converged"].astype("int64")
     return table

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -326,7 +326,8 @@ class CoxResult:
     ``coef`` log hazard ratios; ``cov`` the robust (cluster) covariance, ``naive_cov`` the
     model-based inverse information; ``loglik`` / ``loglik_null`` the partial log-likelihood at
     the estimate and at 0; ``score_test`` the robust score test of all coefficients = 0 (R's
-    ``rscore``) with ``p`` terms as df.
+    ``rscore``) with ``p`` terms as df. ``counts`` (set by :func:`cox_model`): the units and
+    events per group and the clusters behind the fit (see :func:`unit_counts`).
     """
 
     names: tuple[str, ...]
@@ -341,6 +342,7 @@ class CoxResult:
     iterations: int
     converged: bool
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    counts: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def se(self) -> np.ndarray:
@@ -574,11 +576,37 @@ def design_matrix(df: pd.DataFrame, covariates: Sequence[str], table: str = "sur
     return X, names, complete
 
 
+def unit_counts(treated: np.ndarray, event: np.ndarray, cluster: np.ndarray) -> dict[str, int]:
+    """Units and events per group and the clusters behind a survival estimate (unweighted):
+    ``n_treated, n_control, n_event_treated, n_event_control, n_event, n_clusters``; ``df_resid``
+    = n_clusters - 1 (the degrees of freedom of cluster-robust inference)."""
+    treated = np.asarray(treated).astype(bool)
+    event = np.asarray(event).astype(bool)
+    n_clusters = int(pd.Series(np.asarray(cluster)).nunique())
+    return {
+        "n_treated": int(treated.sum()),
+        "n_control": int((~treated).sum()),
+        "n_event_treated": int((event & treated).sum()),
+        "n_event_control": int((event & ~treated).sum()),
+        "n_event": int(event.sum()),
+        "n_clusters": n_clusters,
+        "df_resid": n_clusters - 1,
+    }
+
+
+#: Columns of the ``survival`` table (its contract, mentorwijs.contracts).
+SURVIVAL_TABLE_COLUMNS = ["outcome", "model", "term", "coef", "se", "hr", "ci_low", "ci_high", "p", "statistic", "test_df",
+                          "n_treated", "n_control", "n_event_treated", "n_event_control", "n_event", "n_clusters",
+                          "df_resid", "converged", "warnings"]
+
+
 def _cox_rows(result: CoxResult, outcome: str, model: str, terms: Sequence[str], level: float,
               notes: Sequence[str]) -> pd.DataFrame:
     se = result.se
     low, high, p = z_summary(result.coef, se, level)
     idx = [result.names.index(t) for t in terms]
+    counts = {k: result.counts.get(k, pd.NA) for k in ("n_treated", "n_control", "n_event_treated", "n_event_control",
+                                                      "n_event", "n_clusters", "df_resid")}
     return pd.DataFrame(
         {
             "outcome": outcome,
@@ -591,12 +619,12 @@ def _cox_rows(result: CoxResult, outcome: str, model: str, terms: Sequence[str],
             "ci_high": np.exp(high[idx]),
             "p": p[idx],
             "statistic": np.nan,
-            "df": pd.array([pd.NA] * len(idx), dtype="Int64"),
-            "n": result.n,
-            "events": result.events,
+            "test_df": pd.array([pd.NA] * len(idx), dtype="Int64"),
+            **counts,
             "converged": int(result.converged),
             "warnings": join_warnings([*notes, *result.warnings]),
-        }
+        },
+        columns=SURVIVAL_TABLE_COLUMNS,
     )
 
 
@@ -624,9 +652,8 @@ def cox_model(
         cluster=sub["cluster"].to_numpy(),
         names=["treated", *names],
     )
-    if notes:
-        result = dataclasses.replace(result, warnings=tuple(notes) + result.warnings)
-    return result
+    counts = unit_counts(sub["treated"].to_numpy(), sub["event"].to_numpy(), sub["cluster"].to_numpy())
+    return dataclasses.replace(result, warnings=tuple(notes) + result.warnings, counts=counts)
 
 
 def cox_models(
@@ -645,9 +672,11 @@ def cox_models(
     person (R ``coxph(Surv(t, e) ~ treated + strata(cohort), weights =, cluster = person)``);
     ``hr`` is the hazard ratio of ending the job (trainees vs controls, averaged over follow-up),
     ``ci_low``/``ci_high`` its robust CI, ``p`` the robust Wald p. A second primary row, term
-    ``robust score test``, gives the robust score test of treated = 0 (``statistic``, ``df``,
+    ``robust score test``, gives the robust score test of treated = 0 (``statistic``, ``test_df``,
     ``p``): the weighted, clustered replacement of the log-rank test.
     ``model = "adjusted"`` (only when ``covariates`` are given) adds them; all its terms are listed.
+    Every row carries the units and events per group and the clusters of its model
+    (:func:`unit_counts`).
     """
     primary = cox_model(survival, outcome, strata=strata, weight=weight, cluster=cluster)
     rows = [_cox_rows(primary, outcome, "primary", ["treated"], level, [])]
@@ -656,13 +685,24 @@ def cox_models(
     for col in ("coef", "se", "hr", "ci_low", "ci_high"):
         score_row[col] = np.nan
     score_row["statistic"] = primary.score_test
-    score_row["df"] = pd.array([1], dtype="Int64")
+    score_row["test_df"] = pd.array([1], dtype="Int64")
     score_row["p"] = stats.chi2.sf(primary.score_test, 1)
     rows.append(score_row)
     if covariates:
         adjusted = cox_model(survival, outcome, covariates=covariates, strata=strata, weight=weight, cluster=cluster)
         rows.append(_cox_rows(adjusted, outcome, "adjusted", list(adjusted.names), level, []))
-    return pd.concat(rows, ignore_index=True)
+    return stack_rows(rows, SURVIVAL_TABLE_COLUMNS)
+
+
+def stack_rows(parts: Sequence[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
+    """Tables with the same columns one under the other (cells as objects while stacking, so an
+    all-empty column of one part never decides a column's type), with numeric columns numeric."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=list(columns))
+    stacked = pd.DataFrame([row for p in parts for row in p[list(columns)].astype(object).itertuples(index=False)],
+                           columns=list(columns))
+    return stacked.infer_objects()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -685,7 +725,9 @@ def ph_test(
     months 0..``split_month`` and later months (a time-varying coefficient, fitted on episodes
     split at ``split_month``). Rows: ``term`` ``treated, months 0-6``, ``treated, months 7-12``
     (HR in each period) and ``ratio late/early`` (their ratio; its p tests proportional hazards
-    of the treated effect, robust SE clustered on person).
+    of the treated effect, robust SE clustered on person). Each row carries the units at risk and
+    the events per group in its period (the ratio row: all of them) and the clusters of the model
+    (:func:`unit_counts`).
     """
     extra = [strata] if strata else []
     data, notes = _survival_data(survival, outcome, weight, cluster, extra=extra)
@@ -711,7 +753,11 @@ def ph_test(
     se = np.array([np.sqrt(V[0, 0]), np.sqrt(V[1, 1]), se_diff])
     low, high, p = z_summary(est, se, level)
     last = int(t.max())
-    return pd.DataFrame(
+    cl = data["cluster"].to_numpy()
+    periods = [unit_counts(tr, early_event, cl), unit_counts(tr[late], e[late], cl[late]), unit_counts(tr, e, cl)]
+    for counts in periods:  # the clusters of the model, not of the period
+        counts["n_clusters"], counts["df_resid"] = periods[2]["n_clusters"], periods[2]["df_resid"]
+    table = pd.DataFrame(
         {
             "outcome": outcome,
             "term": [f"treated, months 0-{split_month}", f"treated, months {split_month + 1}-{last}", "ratio late/early"],
@@ -719,12 +765,12 @@ def ph_test(
             "ci_low": np.exp(low),
             "ci_high": np.exp(high),
             "p": p,
-            "n": len(t),
-            "events": int(e.sum()),
+            **{k: [c[k] for c in periods] for k in periods[0]},
             "converged": int(result.converged),
             "warnings": join_warnings([*notes, *result.warnings]),
         }
     )
+    return table
 
 
 # ---------------------------------------------------------------------------------------------
@@ -780,6 +826,11 @@ def discrete_time_cloglog(
     if not complete.all():
         notes.append(f"{int((~complete).sum())} person-periods with a missing covariate left out")
     keep = complete & (w > 0)
+    if not y[keep].any():
+        notes.append("no events: the model cannot be estimated")
+        return pd.DataFrame({"outcome": outcome, "model": "cloglog", "term": names, "coef": np.nan, "se": np.nan,
+                             "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan, "n": int(keep.sum()),
+                             "events": 0, "converged": 0, "warnings": join_warnings(notes), "small_sample_factor": np.nan})
     labels = periods[period].astype(str)
     if strata:
         labels = periods[strata].astype(str) + "|" + labels
@@ -836,12 +887,18 @@ def discrete_time_cloglog(
 
 def cloglog_model(survival: pd.DataFrame, outcome: str, *, strata: str | None = None, weight: str = "weight",
                   cluster: str = "person", level: float = 0.95) -> pd.DataFrame:
-    """:func:`discrete_time_cloglog` of ``treated`` on the person-months 0..time of one outcome."""
+    """:func:`discrete_time_cloglog` of ``treated`` on the person-months 0..time of one outcome,
+    as rows of the ``survival`` table (model ``cloglog``; units and events per group, not
+    person-months)."""
     keep = [c for c in {cluster, weight, *([strata] if strata else [])} if c not in SURVIVAL_COLUMNS]
     periods = person_period(survival, outcome, keep=keep)
     table = discrete_time_cloglog(periods, ["treated"], strata=strata, weight=weight, cluster=cluster,
                                   level=level, outcome=outcome)
-    return table.drop(columns="small_sample_factor")
+    data, _ = _survival_data(survival, outcome, weight, cluster)
+    counts = unit_counts(data["treated"].to_numpy(), data["event"].to_numpy(), data["cluster"].to_numpy())
+    table = table.drop(columns=["small_sample_factor", "n", "events"]).assign(
+        statistic=np.nan, test_df=pd.array([pd.NA] * len(table), dtype="Int64"), **counts)
+    return table[SURVIVAL_TABLE_COLUMNS]
 
 
 # ---------------------------------------------------------------------------------------------

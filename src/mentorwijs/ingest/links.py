@@ -6,9 +6,10 @@ own id) -> training group (the Castor study export, else the invitation list) ->
 meeting, month 0). A reference that resolves to nobody is a logged exclusion, never a silent drop.
 
 Flow fragments (``population, order, step, n``): supervisors ``invited`` (1), ``completed_T<k>``
-(10 + k); employees ``completed_questionnaire`` (1), ``refused_linkage`` (2),
-``not_linked_to_training`` (3, only when some are), ``sent_to_cbs`` (4). The register part
-continues the employees' flow from order 10.
+(10 + k); employees ``completed_questionnaire`` (1), ``excluded_refused_linkage`` (2),
+``excluded_not_linked_to_training`` (3, only when some are), ``sent_to_cbs`` (4). A step named
+``excluded_<reason>`` leaves the flow. The register part continues the employees' flow from
+order 110.
 """
 
 from __future__ import annotations
@@ -142,9 +143,9 @@ def link_trainees(employees: pd.DataFrame, study: pd.DataFrame, invitations: pd.
     kept = kept[columns].sort_values("person", kind="mergesort").reset_index(drop=True)
     n_refused = int(refused.sum())
     unlinked = int(len(table) - n_refused - len(kept))
-    flow = [("employees", 1, "completed_questionnaire", len(table)), ("employees", 2, "refused_linkage", n_refused)]
+    flow = [("employees", 1, "completed_questionnaire", len(table)), ("employees", 2, "excluded_refused_linkage", n_refused)]
     if unlinked:
-        flow.append(("employees", 3, "not_linked_to_training", unlinked))
+        flow.append(("employees", 3, "excluded_not_linked_to_training", unlinked))
     flow.append(("employees", 4, "sent_to_cbs", len(kept)))
     return kept, exclusions, flow_table(flow)
 

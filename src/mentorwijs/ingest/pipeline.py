@@ -29,6 +29,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from mentorwijs.codebook import Codebook, load_codebook
+from mentorwijs.contracts import column_names
 from mentorwijs.errors import InputError
 from mentorwijs.ingest.build import (
     WaveTables,
@@ -47,7 +48,7 @@ from mentorwijs.ingest.values import Problem
 
 log = logging.getLogger("mentorwijs")
 
-RELIABILITY_COLUMNS = ["scale", "wave", "alpha", "n", "n_items"]
+RELIABILITY_COLUMNS = column_names("reliability")
 #: Default identifiers CBS needs for linkage (canonical names; config ingest.cbs_identifiers).
 CBS_IDENTIFIERS = ("bsn", "first_name", "last_name", "birth_date", "postcode")
 #: Default supervisor covariates handed over with the trainees (config ingest.handover).

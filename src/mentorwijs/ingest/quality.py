@@ -16,9 +16,11 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from mentorwijs.codebook import Codebook
+from mentorwijs.contracts import column_names
 from mentorwijs.ingest.values import PERSONAL_TYPES, Problem
 
-QUALITY_COLUMNS = ["stage", "source", "wave", "column", "check", "n_failed", "example", "row", "value"]
+#: Columns of a data-quality fragment and of the gathered table (its contract, mentorwijs.contracts).
+QUALITY_COLUMNS = column_names("data_quality")
 
 
 def _pa():

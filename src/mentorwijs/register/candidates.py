@@ -64,9 +64,9 @@ FLOW_ORDER = {
     "candidate_units": 110, "candidate_persons": 120,
 }
 FLOW_STEP = {
-    "paid_work": "without_paid_work_at_baseline",
-    "age": "outside_age_range",
-    "marker": "without_target_group_marker",
+    "paid_work": "excluded_without_paid_work_at_baseline",
+    "age": "excluded_outside_age_range",
+    "marker": "excluded_without_target_group_marker",
 }
 
 

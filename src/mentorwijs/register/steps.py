@@ -14,9 +14,17 @@ Steps and outputs (paths relative to the repository root, see :data:`PATHS`):
    employer x month table, employers, businesses (interim), payroll exclusions;
 3. ``register_benefits``: SECM spells -> monthly benefit flags (interim);
 4. ``register_candidates``: residence chain and the above -> ``candidates.parquet``;
-5. ``register_matching``: -> ``pairs``, ``matched``, ``balance.csv``, ``ps_overlap.csv``, ``ps_model.csv``;
+5. ``register_matching``: -> ``pairs``, ``matched`` and the result tables ``balance``,
+   ``ps_overlap``, ``ps_model``;
 6. ``register_panel``: -> ``panel.parquet``, ``survival.parquet``;
-7. ``register_flow``: all flow fragments -> ``reports/tables/flow.csv``.
+7. ``register_flow``: all flow fragments (the questionnaire part's too) -> the result table ``flow``;
+8. ``register_exclusions``: the register stages' exclusion fragments -> the result table ``exclusions``.
+
+Result tables are written to ``data/processed/results/<table>.csv`` (their contracts:
+:mod:`mentorwijs.contracts`); they leave the CBS environment only through the export. The plan
+(:func:`register_plan`, for ``mentorwijs run --part register``) adds the two steps of the
+rules ``effects`` (:func:`mentorwijs.effects.tables.effects_step`: the effect tables) and
+``export`` (:func:`export_step`: the disclosure check into ``export/``).
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-from mentorwijs.flow import Exclusions, write_exclusions, write_flow, write_flow_fragment
+from mentorwijs.flow import Exclusions, write_exclusions, write_exclusions_table, write_flow, write_flow_fragment
 from mentorwijs.tables import read_parquet, write_csv_table, write_parquet
 
 log = logging.getLogger(__name__)
@@ -58,16 +66,23 @@ PATHS: dict[str, str] = {
     "matched": "data/processed/matched.parquet",
     "panel": "data/processed/panel.parquet",
     "survival": "data/processed/survival.parquet",
-    "balance": "reports/tables/balance.csv",
-    "ps_overlap": "reports/tables/ps_overlap.csv",
-    "ps_model": "reports/tables/ps_model.csv",
-    "flow": "reports/tables/flow.csv",
+    "balance": "data/processed/results/balance.csv",
+    "ps_overlap": "data/processed/results/ps_overlap.csv",
+    "ps_model": "data/processed/results/ps_model.csv",
+    "flow": "data/processed/results/flow.csv",
+    "exclusions": "data/processed/results/exclusions.csv",
 }
 TRAINEES = "data/processed/trainees.parquet"
 FLOW_FOLDER = "data/interim/flow"
+#: Where the result tables go (one CSV per register table) and where the export writes.
+RESULTS_FOLDER = "data/processed/results"
+EXPORT_FOLDER = "export"
+#: The register stages' exclusion fragments (gathered into the result table ``exclusions``).
+REGISTER_EXCLUSIONS = ("exclusions_linkage", "exclusions_payroll", "exclusions_benefits", "exclusions_candidates",
+                       "exclusions_matching")
 
 #: Flow orders written by the linkage step (population employees).
-FLOW_ORDER = {"not_found_in_register": 110, "found_in_register": 120}
+FLOW_ORDER = {"excluded_not_found_in_register": 110, "found_in_register": 120}
 
 
 def window_of(section: Mapping[str, str]) -> tuple[int, int]:
@@ -134,7 +149,7 @@ def persons_step(*, key_file: PathLike, persons_file: PathLike, education_file: 
     write_parquet(linkage.persons, out_persons)
     write_parquet(migrations, out_migrations)
     write_exclusions(exclusions, out_exclusions)
-    write_flow_fragment([("employees", FLOW_ORDER["not_found_in_register"], "not_found_in_register", n_not_found),
+    write_flow_fragment([("employees", FLOW_ORDER["excluded_not_found_in_register"], "excluded_not_found_in_register", n_not_found),
                          ("employees", FLOW_ORDER["found_in_register"], "found_in_register", len(linkage.found))], out_flow)
 
 
@@ -272,7 +287,7 @@ def matching_step(*, candidates: PathLike, out_pairs: PathLike, out_matched: Pat
     write_parquet(result.pairs, out_pairs)
     write_parquet(result.matched, out_matched)
     write_csv_table(result.balance, out_balance, sort_by=["covariate"])
-    write_csv_table(result.overlap, out_overlap, sort_by=["bin"])
+    write_csv_table(result.overlap, out_overlap, sort_by=["sample", "group", "bin_low"])
     write_csv_table(result.model.table(), out_model, sort_by=["term"])
     write_exclusions(exclusions, out_exclusions)
     write_flow_fragment(result.flow, out_flow)
@@ -300,6 +315,20 @@ def flow_step(*, fragments: Sequence[PathLike], out_flow: PathLike) -> None:
     write_flow(fragments, out_flow)
 
 
+def exclusions_step(*, fragments: Sequence[PathLike], out_exclusions: PathLike) -> None:
+    """Count the register stages' exclusions per stage, source and reason (the ``exclusions`` table)."""
+    write_exclusions_table(fragments, out_exclusions)
+
+
+def export_step(*, results: PathLike, out_export: PathLike, disclosure: Mapping, tables: Sequence[str]) -> None:
+    """The disclosure check of the result tables ``tables`` into ``out_export`` (rule ``export``)."""
+    from mentorwijs.disclosure import DisclosurePolicy, export_tables
+
+    result = export_tables(results, out_export, DisclosurePolicy.from_config(disclosure), kinds=list(tables))
+    counts = result.log["action"].value_counts().sort_index()
+    log.info("exported %d tables; output-check log: %s", len(tables), ", ".join(f"{n} {a}" for a, n in counts.items()))
+
+
 #: Step function per rule name (``workflow/rules/register.smk``).
 STEPS: dict[str, Callable[..., None]] = {
     "register_persons": persons_step,
@@ -309,6 +338,7 @@ STEPS: dict[str, Callable[..., None]] = {
     "register_matching": matching_step,
     "register_panel": panel_step,
     "register_flow": flow_step,
+    "register_exclusions": exclusions_step,
 }
 
 
@@ -329,15 +359,18 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_
     Paths are built with :mod:`pathlib` from the configuration's forward-slash paths, so the
     plan is the same on Windows.
     """
+    from mentorwijs.contracts import REGISTER_TABLES
+    from mentorwijs.effects.tables import effects_step
     from mentorwijs.errors import ConfigError
 
     root = root if isinstance(root, PurePath) else Path(root)
     out_root = root if out_root is None else (out_root if isinstance(out_root, PurePath) else Path(out_root))
     reg = config["register"]
     files = reg["files"]
-    for section in ("candidates", "matching"):
+    for section in ("candidates", "matching", "effects", "disclosure"):
         if section not in config:
-            raise ConfigError(f"config.yaml has no {section!r} section", hint="the register part needs candidates and matching")
+            raise ConfigError(f"config.yaml has no {section!r} section",
+                              hint="the register part needs candidates, matching, effects and disclosure")
     variables = reg.get("variables", {})
     codes = reg.get("codes", {})
     checks = reg.get("checks", {})
@@ -387,7 +420,23 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_
             employer_months=out("employer_months"), migrations=out("migrations"), out_panel=out("panel"),
             out_survival=out("survival"), window=reg["window"], anchors=config["anchors"], candidates=cand)),
         Step("register_flow", flow_step, dict(fragments=None, out_flow=out("flow"))),
+        Step("register_exclusions", exclusions_step, dict(fragments=[out(name) for name in REGISTER_EXCLUSIONS],
+                                                          out_exclusions=out("exclusions"))),
+        Step("effects", effects_step, dict(
+            panel=out("panel"), survival=out("survival"), pairs=out("pairs"), matched=out("matched"),
+            out_folder=out_root / PurePath(RESULTS_FOLDER), **effect_settings_of(config))),
+        Step("export", export_step, dict(results=out_root / PurePath(RESULTS_FOLDER),
+                                         out_export=out_root / PurePath(EXPORT_FOLDER),
+                                         disclosure=config["disclosure"], tables=list(REGISTER_TABLES))),
     ]
+
+
+def effect_settings_of(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The plain settings of the effects step from the configuration (as the rule ``effects`` passes them)."""
+    from mentorwijs.effects.tables import effect_settings
+
+    dominance = (config["disclosure"]["register"].get("dominance") or {}).get("n", 1)
+    return effect_settings(config["effects"], config["anchors"], config["study"]["seed"], dominance_units=dominance)
 
 
 def _release_memory() -> None:

@@ -17,13 +17,12 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from mentorwijs.contracts import column_names
 from mentorwijs.supervisors._common import mean_sd, natural_key, require_columns, sort_rows, wave_number
 from mentorwijs.supervisors.models import category_labels, check_supervisors_long
 
-ATTRITION_COLUMNS = [
-    "wave", "variable", "category", "statistic",
-    "n_stayed", "value_stayed", "sd_stayed", "n_dropped", "value_dropped", "sd_dropped", "std_diff",
-]
+#: Columns of the attrition table, in order: its contract (mentorwijs.contracts).
+ATTRITION_COLUMNS = column_names("attrition")
 
 
 def standardised_difference(mean_a: float, sd_a: float, mean_b: float, sd_b: float) -> float:

@@ -31,6 +31,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from mentorwijs.contracts import column_names
 from mentorwijs.errors import InputError
 from mentorwijs.supervisors._common import (
     natural_key,
@@ -52,17 +53,10 @@ log = logging.getLogger(__name__)
 #: Range of a scale score (mean of five-point items).
 SCORE_RANGE = (1.0, 5.0)
 
-EFFECT_COLUMNS = [
-    "construct", "wave", "estimate", "ci_low", "ci_high", "p", "p_holm", "effect_size", "n",
-    "converged", "warnings", "optimizer", "group_variance", "boundary",
-    "contrast", "primary", "se", "n_reference", "n_obs", "n_supervisors", "n_groups",
-    "supervisor_variance", "residual_variance", "reml_loglik",
-]
-MEAN_COLUMNS = ["construct", "wave", "mean", "ci_low", "ci_high", "n", "se", "converged", "warnings"]
-SENSITIVITY_COLUMNS = [
-    "analysis", "construct", "wave", "subgroup", "estimate", "se", "ci_low", "ci_high", "p", "n",
-    "n_supervisors", "converged", "warnings", "optimizer", "boundary",
-]
+#: Columns of the tables, in order: their contracts (mentorwijs.contracts).
+EFFECT_COLUMNS = column_names("supervisor_effects")
+MEAN_COLUMNS = column_names("supervisor_means")
+SENSITIVITY_COLUMNS = column_names("supervisor_sensitivity")
 
 
 # --------------------------------------------------------------------------------------------

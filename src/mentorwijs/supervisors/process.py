@@ -22,6 +22,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from mentorwijs.contracts import column_names
 from mentorwijs.errors import InputError
 from mentorwijs.supervisors._common import (
     mean_sd,
@@ -33,7 +34,8 @@ from mentorwijs.supervisors._common import (
     sorted_waves,
 )
 
-PROCESS_COLUMNS = ["measure", "wave", "category", "label", "n", "count", "share", "mean", "sd"]
+#: Columns of the process and employees_baseline tables, in order: their contracts (mentorwijs.contracts).
+PROCESS_COLUMNS = column_names("process")
 
 #: Items summarised by mean and SD: every column whose name starts with one of these.
 ITEM_PREFIXES = ("satisfaction_", "context_")

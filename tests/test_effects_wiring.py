@@ -1,0 +1,161 @@
+"""The effects wiring end to end: a simulated matched study through every effect table, the
+export's disclosure check, the copy into reports/tables and the figures.
+
+The study is :func:`mentorwijs.effects.montecarlo.simulate_matched_study` (in memory, known
+truth) with the columns the register part adds: ``employed_12h`` and ``employed_3m`` in the
+panel (``employed_3m`` built from ``employed_1h`` of the month and the two before, so it is not
+defined at the panel's first month, the placebo reference month), the ``work`` outcome in the
+survival table, and a matched table with ``pscore``, ``employer`` and covariates.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import FIXTURES
+from mentorwijs.aggregates import numeric, publish_tables, read_aggregate_tables
+from mentorwijs.contracts import CONTRACTS, DOMINANCE_COLUMN, EFFECT_TABLES, QUESTIONNAIRE_TABLES, REGISTER_TABLES
+from mentorwijs.disclosure import check_table, export_tables, read_exported_table
+from mentorwijs.effects.did import did_pooled
+from mentorwijs.effects.montecarlo import Scenario, simulate_matched_study
+from mentorwijs.effects.tables import effect_settings, effect_tables, effects_step
+from mentorwijs.errors import InputError
+from mentorwijs.figures import FIGURE_NAMES, draw_figures
+from mentorwijs.messages import load_messages
+from mentorwijs.tables import write_parquet
+
+from test_disclosure import POLICY
+
+SCENARIO = Scenario(n_trainees=60, controls_per_trainee=12, pool_persons=2500, n_cohorts=4)
+EFFECTS = {
+    "outcomes": ["employed_1h", "employed_12h", "employed_3m"], "primary_outcome": "employed_1h",
+    "survival_outcomes": ["job", "work"], "primary_survival_outcome": "job", "rmst_horizon": 12, "level": 0.95,
+    "band": {"draws": 2000, "seed_offset": 1}, "ph_split_month": 6, "adjusted_covariates": ["age", "temporary_contract"],
+    "modifiers": [{"name": "temporary_contract", "column": "temporary_contract"},
+                  {"name": "older", "column": "age", "below": 40}],
+    "min_subgroup_trainees": 10,
+    "sensitivity": ["primary", "unweighted", "odds_weights", "person_fe", "cohort_month_fe", "cluster=employer", "cloglog"],
+}
+ANCHORS = {"reference_month": -3, "followup_months": 12, "placebo_reference_month": -24, "placebo_post_months": [-23, -15]}
+
+
+def matched_study(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """panel, survival, pairs, matched of a simulated study, with the register part's columns."""
+    rng = np.random.default_rng(seed)
+    study = simulate_matched_study(SCENARIO, rng)
+    panel = study.panel.sort_values(["unit", "month"], kind="mergesort").reset_index(drop=True)
+    employed = panel["employed_1h"]
+    before = [panel.groupby("unit")["employed_1h"].shift(k) for k in (1, 2)]
+    panel["employed_3m"] = ((employed == 1) & (before[0] == 1) & (before[1] == 1)).astype("Int64").where(before[1].notna())
+    panel["employed_12h"] = (employed * (rng.random(len(panel)) < 0.8)).astype("int64")
+    survival = study.survival.drop(columns="temporary_contract")
+    survival["time_work"], survival["event_work"] = survival["time_job"], survival["event_job"]
+    matched = study.survival[["unit", "person", "cohort", "treated", "weight"]].copy()
+    matched["pscore"] = np.clip(rng.beta(2, 20, len(matched)), 0.001, 0.999)
+    matched["employer"] = [f"werkgever{i:03d}" for i in rng.integers(0, 80, len(matched))]
+    matched["temporary_contract"] = study.survival["temporary_contract"].to_numpy()
+    matched["age"] = np.round(rng.normal(42, 11, len(matched)), 1)
+    return panel, survival, study.pairs, matched
+
+
+@pytest.fixture(scope="module")
+def study():
+    return matched_study()
+
+
+@pytest.fixture(scope="module")
+def tables(study):
+    return effect_tables(*study, **effect_settings(EFFECTS, ANCHORS, 20190501))
+
+
+def test_every_effect_table_has_exactly_its_contract_columns(tables):
+    assert list(tables) == list(EFFECT_TABLES)
+    for name, table in tables.items():
+        contract = CONTRACTS[name]
+        expected = list(contract.column_names) + ([DOMINANCE_COLUMN] if contract.dominance else [])
+        assert list(table.columns) == expected, name
+        assert len(table) > 0 and not table.duplicated(list(contract.keys)).any(), name
+        keys = table[list(contract.keys)].astype(str).apply(tuple, axis=1).tolist()
+        resorted = table.sort_values(list(contract.keys), kind="mergesort", na_position="last")
+        assert keys == resorted[list(contract.keys)].astype(str).apply(tuple, axis=1).tolist(), name
+
+
+def test_the_numbers_are_those_of_the_panel(study, tables):
+    panel, survival, _, _ = study
+    # a trajectory cell is the weighted share of the observed person-months (computed here directly)
+    row = tables["trajectories"].query("outcome == 'employed_1h' and group == 'control' and month == 6").iloc[0]
+    cell = panel[(panel["treated"] == 0) & (panel["month"] == 6) & (panel["observed"] == 1)]
+    assert row["share"] == pytest.approx(np.average(cell["employed_1h"], weights=cell["weight"]), rel=1e-12)
+    assert (row["n"], row["n_employed"]) == (len(cell), int(cell["employed_1h"].sum()))
+    assert row[DOMINANCE_COLUMN] == pytest.approx(cell["weight"].max() / cell["weight"].sum())
+    # the pooled effect is the mean of the monthly effects over the follow-up
+    by_month = tables["did_by_month"].query("outcome == 'employed_1h' and 1 <= month <= 12")
+    pooled = tables["did_pooled"].set_index("outcome").loc["employed_1h"]
+    assert pooled["estimate"] == pytest.approx(by_month["estimate"].mean(), rel=1e-12)
+    assert pooled["estimate"] == pytest.approx(did_pooled(panel, "employed_1h", -3, followup_months=12).iloc[0]["estimate"])
+    assert (pooled["n_clusters"], pooled["df_resid"]) == (panel["person"].nunique(), panel["person"].nunique() - 1)
+    # the survival tables count the survival table's units and events
+    cox = tables["survival"].query("outcome == 'job' and model == 'primary' and term == 'treated'").iloc[0]
+    assert (cox["n_treated"], cox["n_event"]) == (int(survival["treated"].sum()), int(survival["event_job"].sum()))
+    # the sensitivity analysis clustered on the employer uses the employer joined from matched
+    employer = tables["sensitivity"].query("analysis == 'cluster=employer'")
+    assert (employer["n_clusters"] == study[3]["employer"].nunique()).all()
+
+
+def test_the_placebo_says_where_an_outcome_is_not_defined(tables):
+    placebo = tables["placebo"]
+    three = placebo[placebo["outcome"] == "employed_3m"]
+    assert len(three) == 1 and three.iloc[0]["converged"] == 0 and np.isnan(three.iloc[0]["estimate"])
+    assert "placebo not estimable" in three.iloc[0]["warnings"] and "-24" in three.iloc[0]["warnings"]
+    one = placebo[placebo["outcome"] == "employed_1h"]
+    assert sorted(one["term"].unique()) == ["month", "pooled"] and len(one) == 10
+    assert np.isfinite(one["estimate"]).all()
+
+
+def test_every_table_passes_the_disclosure_check_and_reaches_the_documents(study, tmp_path):
+    panel, survival, pairs, matched = study
+    processed = tmp_path / "data" / "processed"
+    for name, frame in (("panel", panel), ("survival", survival), ("pairs", pairs), ("matched", matched)):
+        write_parquet(frame, processed / f"{name}.parquet")
+    results = processed / "results"
+    effects_step(panel=processed / "panel.parquet", survival=processed / "survival.parquet",
+                 pairs=processed / "pairs.parquet", matched=processed / "matched.parquet", out_folder=results,
+                 **effect_settings(EFFECTS, ANCHORS, 20190501))
+    for name in set(REGISTER_TABLES) - set(EFFECT_TABLES):  # the matching's and flow tables: committed fixtures
+        shutil.copy(FIXTURES / "results" / f"{name}.csv", results / f"{name}.csv")
+    exported = export_tables(results, tmp_path / "export", POLICY, kinds=list(REGISTER_TABLES))
+    assert sorted(exported.files) == sorted([f"tables/{n}.csv" for n in REGISTER_TABLES] + ["README.md", "output_check_log.csv"])
+    for name in REGISTER_TABLES:
+        shown = read_exported_table(tmp_path / "export" / "tables" / f"{name}.csv")
+        assert list(shown.columns) == list(CONTRACTS[name].column_names), name  # no check-only column leaves
+    reports = tmp_path / "reports" / "tables"
+    published = [n for n in REGISTER_TABLES if n != "exclusions"]
+    publish_tables({n: tmp_path / "export" / "tables" / f"{n}.csv" for n in published},
+                   {n: reports / f"{n}.csv" for n in published})
+    shutil.copy(tmp_path / "export" / "tables" / "exclusions.csv", reports / "exclusions.csv")
+    for name in QUESTIONNAIRE_TABLES:  # the questionnaire part's tables: the report fixtures
+        shutil.copy(FIXTURES / "tables" / "default" / f"{name}.csv", reports / f"{name}.csv")
+    documents = read_aggregate_tables(reports)
+    assert documents.missing == ()
+    pooled = documents.get("did_pooled").set_index("outcome")
+    assert numeric(pooled, "estimate")["employed_1h"] == pytest.approx(
+        pd.read_csv(results / "did_pooled.csv").set_index("outcome").loc["employed_1h", "estimate"], rel=1e-7)
+    records = draw_figures(documents, tmp_path / "figures", load_messages("en"), reference_month=-3)
+    assert [r.name for r in records] == list(FIGURE_NAMES)
+
+
+def test_the_kaplan_meier_curves_are_coarsened_where_few_trainees_leave(tables):
+    km, log = check_table(tables["km"], "km", POLICY)
+    assert (log["rule"] == "km_events").any()  # few treated events a month: steps are carried forward
+    events = pd.to_numeric(km.loc[km["n_event"] != "<10", "n_event"])
+    assert ((events == 0) | (events >= 10)).all()
+
+
+def test_a_unit_missing_from_matched_is_an_input_error(study):
+    panel, survival, pairs, matched = study
+    with pytest.raises(InputError, match="without a row in the matched table"):
+        effect_tables(panel, survival, pairs, matched.iloc[1:], **effect_settings(EFFECTS, ANCHORS, 1))
