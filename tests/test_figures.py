@@ -14,6 +14,7 @@ from mentorwijs.figures import (
     GROUP_STYLE,
     OKABE_ITO,
     draw_figures,
+    factsheet_figure,
     figure_style,
     forest_figure,
     km_figure,
@@ -64,6 +65,20 @@ def test_trajectories_are_the_table_shares_with_okabe_ito_group_colours(tables):
     assert GROUP_STYLE["treated"]["linestyle"] != GROUP_STYLE["control"]["linestyle"]  # not colour alone
 
 
+def test_factsheet_figure_is_the_monthly_difference_with_its_interval_from_month_minus_12(tables):
+    did = tables.get("did_by_month")
+    with figure_style():
+        fig = factsheet_figure(did, load_messages("nl"))
+    ax = fig.axes[0]
+    rows = did[(did["outcome"] == "employed_1h") & (numeric(did, "month") >= -12)]
+    rows = rows.iloc[np.argsort(numeric(rows, "month").to_numpy(), kind="stable")]
+    line = [l for l in ax.get_lines() if not l.get_label().startswith("_")][0]
+    np.testing.assert_array_equal(line.get_xdata(), numeric(rows, "month").to_numpy())
+    np.testing.assert_array_equal(line.get_ydata(), numeric(rows, "estimate").to_numpy())
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert np.isclose(band.min(), numeric(rows, "ci_low").min()) and np.isclose(band.max(), numeric(rows, "ci_high").max())
+
+
 def test_numbers_at_risk_are_printed_as_exported_including_suppressed(tables):
     km = tables.get("km").copy()
     tail = (km["group"] == "treated") & (km["time"] == "12")
@@ -104,13 +119,13 @@ def test_saved_bytes_do_not_depend_on_run_or_user_settings(tables, tmp_path):
 
 
 def test_manifest_records_language_alt_texts_and_skips_figures_of_missing_tables(tables, tmp_path):
-    partial = read_aggregate_tables(FIXTURES / "tables" / "default", names=["flow", "trajectories", "modifiers"])
+    partial = read_aggregate_tables(FIXTURES / "tables" / "default", names=["flow", "did_by_month", "modifiers"])
     partial.missing = ("sensitivity",)
     records = draw_figures(partial, tmp_path, load_messages("en"), synthetic=True, names=["flow", "factsheet", "sensitivity"])
     assert [r.name for r in records] == ["flow", "factsheet"]
     manifest = json.loads((tmp_path / "figures.json").read_text(encoding="utf-8"))
     assert manifest["language"] == "en" and manifest["synthetic"] is True
-    assert "month 12" in records[1].alt and "%" in records[1].alt
+    assert "month 12" in records[1].alt and "percentage points" in records[1].alt
     assert sorted(p.name for p in tmp_path.iterdir()) == ["factsheet.png", "factsheet.svg", "figures.json", "flow.png", "flow.svg"]
     with pytest.raises(InputError, match="drawn in 'en'"):
         read_manifest(tmp_path, "nl")

@@ -85,7 +85,7 @@ def validate_config(config: Mapping[str, Any], schema_path: str | Path, *, file:
         warnings.warn("jsonschema is not installed: config.yaml was not checked against its schema", stacklevel=2)
         return
     schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
-    validator = jsonschema.Draft7Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
