@@ -26,3 +26,16 @@ def shared_file(*parts: str) -> Path:
 @pytest.fixture
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def synthetic_run(tmp_path_factory):
+    """The whole workflow (`snakemake all`) run once on the synthetic study in a temporary copy of
+    the repository; tests read its outputs and never change them (copy the folder to change it)."""
+    from synthetic_run import run_snakemake, workflow_copy
+
+    root = workflow_copy(tmp_path_factory.mktemp("synthetic") / "run")
+    result = run_snakemake(root, "all", env={"TZ": "UTC", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "1"})
+    if result.returncode != 0:
+        pytest.fail(f"snakemake all failed on the synthetic study:\n{result.stderr[-4000:]}")
+    return root

@@ -74,7 +74,7 @@ LAST_NAMES = (
     "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen",
     "Dekker", "Brouwer", "de Wit", "Dijkstra", "Smits", "de Graaf", "van der Meer", "Kok", "Jacobs",
     "van der Linden", "Vermeulen", "van den Heuvel", "Yilmaz", "El Amrani", "Kaya", "Boukhari",
-    "van Beek", "Verhoeven", "Willems", "Coenen", "Hazelzet", "Kuipers",
+    "van Beek", "Verhoeven", "Willems", "Koster", "Prins", "Kuipers",
 )
 ORGANISATIONS = (
     "Groenvoorziening {r}", "Kwekerij De Linde", "Werkbedrijf {r}", "Gemeente {r}", "Bouwbedrijf Van Os",

@@ -1,0 +1,155 @@
+"""The whole workflow on the built-in synthetic study: the one slow end-to-end run.
+
+`snakemake all` runs once (the session fixture `synthetic_run`) and a second time in another
+folder, time zone, locale and hash seed; the published study's numbers (study.md) must come out
+of the raw exports, nothing personal may reach a reader, and the two runs must agree byte for
+byte. Expected numbers are the publication's, not this code's output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pdfbytes import page_count
+from synthetic_run import files_under, run_snakemake, workflow_copy
+
+pytestmark = pytest.mark.slow
+
+# study.md, "Flow of participants"
+PUBLISHED_FLOW = {
+    ("supervisors", "invited"): 164,
+    ("supervisors", "completed_T0"): 127,
+    ("supervisors", "completed_T1"): 95,
+    ("supervisors", "completed_T2"): 91,
+    ("supervisors", "completed_T3"): 87,
+    ("employees", "completed_questionnaire"): 118,
+    ("employees", "excluded_refused_linkage"): 32,
+    ("employees", "sent_to_cbs"): 86,
+    ("employees", "excluded_not_found_in_register"): 8,
+    ("employees", "found_in_register"): 78,
+    ("employees", "excluded_without_paid_work_at_baseline"): 4,
+    ("employees", "eligible"): 74,
+    ("employees", "excluded_off_common_support"): 1,
+    ("employees", "matched"): 73,
+}
+PUBLISHED_CONTROLS = 1526
+
+
+def _table(root: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(root / "reports" / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+def _number(text: str) -> float:
+    return float(text) if text not in ("", "<10") else float("nan")
+
+
+def test_the_published_flow_comes_out_of_the_raw_exports(synthetic_run):
+    flow = _table(synthetic_run, "flow")
+    counts = {(r.population, r.step): int(r.n) for r in flow.itertuples(index=False)}
+    for key, n in PUBLISHED_FLOW.items():
+        assert counts.get(key) == n, f"{key}: {counts.get(key)} against the published {n}"
+    controls = counts[("controls", "matched_control_persons")]
+    assert abs(controls - PUBLISHED_CONTROLS) <= 0.10 * PUBLISHED_CONTROLS, controls
+
+
+def test_published_process_and_employee_figures_are_reproduced(synthetic_run):
+    process = _table(synthetic_run, "process")
+    row = {(r.measure, r.wave, r.category): r for r in process.itertuples(index=False)}
+    # dose received at T1: 69/17/7/0/1 of 94 answering
+    assert [int(row[("dose_received", "T1", str(k))].count) for k in (5, 4, 3, 2, 1)] == [69, 17, 7, 0, 1]
+    assert {int(row[("dose_received", "T1", str(k))].n) for k in range(1, 6)} == {94}
+    # guidance takes more time: 24/95, 28/91, 23/87; extra hours a week 6.6 (8.3), 5.5 (4.8), 4.7 (3.9)
+    for wave, (yes, n, mean, sd) in {"T1": (24, 95, 6.6, 8.3), "T2": (28, 91, 5.5, 4.8), "T3": (23, 87, 4.7, 3.9)}.items():
+        extra = row[("extra_time", wave, "1")]
+        assert (int(extra.count), int(extra.n)) == (yes, n)
+        hours = row[("extra_hours", wave, "")]
+        assert (round(float(hours.mean), 1), round(float(hours.sd), 1)) == (mean, sd)
+    # satisfaction 1-5: general 4.4 (0.6), meetings 4.4 (0.5), trainers 4.7 (0.9), content, methods, structure 4.4 (0.9)
+    published = {"general": (4.4, 0.6), "meetings": (4.4, 0.5), "trainers": (4.7, 0.9), "content": (4.4, 0.9),
+                 "methods": (4.4, 0.9), "structure": (4.4, 0.9)}
+    for item, (mean, sd) in published.items():
+        r = row[(f"satisfaction_{item}", "T1", "")]
+        assert (round(float(r.mean), 1), round(float(r.sd), 1)) == (mean, sd), item
+    # dose delivered: 14 of 19 trainings on site
+    assert int(row[("dose_delivered", "", "on_site")].count) == 14
+
+    employees = _table(synthetic_run, "employees_baseline")
+    e = {(r.measure, r.category): r for r in employees.itertuples(index=False)}
+    occupation = [round(100 * float(e[("occupation", str(k))].share)) for k in range(1, 7)]
+    assert occupation == [41, 26, 17, 6, 6, 4]
+    disability = [round(100 * float(e[("disability", str(k))].share)) for k in range(1, 6)]
+    assert disability == [35, 25, 22, 18, 19]
+    assert round(100 * float(e[("work_ability", "4-5")].share)) == 62
+    assert round(100 * float(e[("job_satisfaction", "4-5")].share)) == 81
+    demands = e[("work_ability_demands", "")]
+    assert (round(float(demands.mean), 1), round(float(demands.sd), 1)) == (6.0, 0.9)
+
+
+def test_matching_balances_every_published_covariate(synthetic_run):
+    balance = _table(synthetic_run, "balance")
+    after = balance["smd_after"].map(_number).dropna()
+    assert len(after) >= 10 and (after.abs() < 0.1).all(), balance[["covariate", "smd_after"]]
+
+
+def test_the_supervisors_published_pattern_holds(synthetic_run):
+    effects = _table(synthetic_run, "supervisor_effects")
+    t1 = effects[effects["wave"] == "T1"].set_index("construct")
+    for construct in ("knowledge", "self_efficacy"):  # improved significantly
+        assert float(t1.loc[construct, "ci_low"]) > 0, construct
+    assert set(effects["converged"]) == {"1"}
+
+
+def test_every_table_document_and_figure_a_reader_gets_is_there(synthetic_run):
+    tables = {p.stem for p in (synthetic_run / "reports" / "tables").glob("*.csv")}
+    expected = {"flow", "exclusions", "data_quality", "reliability", "balance", "ps_overlap", "trajectories",
+                "did_by_month", "did_pooled", "placebo", "survival", "km", "rmst", "ph_test", "modifiers",
+                "sensitivity", "supervisor_effects", "supervisor_means", "attrition", "process", "employees_baseline"}
+    assert expected <= tables, expected - tables
+    for name in ("report", "factsheet"):
+        assert (synthetic_run / "reports" / f"{name}.html").stat().st_size > 0
+    assert page_count((synthetic_run / "reports" / "factsheet.pdf").read_bytes()) == 2
+    provenance = json.loads((synthetic_run / "reports" / "provenance.json").read_text(encoding="utf-8"))
+    assert provenance["seed"] == provenance["config"]["study"]["seed"]
+
+
+def test_nothing_personal_reaches_interim_processed_export_or_reports(synthetic_run):
+    raw = synthetic_run / "data" / "raw" / "synthetic"
+    employees = pd.read_csv(raw / "qualtrics" / "Mentorwijs_werknemers.csv", dtype=str, skiprows=[1, 2]).fillna("")
+    invitations = pd.read_csv(raw / "study" / "uitnodigingen.csv", sep=";", encoding="cp1252", dtype=str).fillna("")
+    tokens = set()
+    for column in ("bsn", "achternaam", "email", "postcode", "IPAddress", "RecipientEmail", "ExternalReference", "opmerking"):
+        tokens |= {v for v in employees[column] if len(v) >= 6}
+    for column in ("naam", "email"):
+        tokens |= {v for v in invitations[column] if len(v) >= 6}
+    tokens |= {v for v in employees["geboortedatum"] if v}
+    assert len(tokens) > 300
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True)).encode("utf-8"))
+    from pdfbytes import inflate
+
+    for folder in ("data/interim", "data/processed", "export", "reports"):
+        for path in sorted((synthetic_run / folder).rglob("*")):
+            if path.is_file():
+                data = path.read_bytes()
+                if path.suffix == ".pdf":
+                    data = inflate(data)
+                found = pattern.search(data)
+                assert found is None, f"{path.relative_to(synthetic_run)} holds {found.group(0)!r}"
+
+
+def test_a_second_run_elsewhere_gives_the_same_bytes_and_a_rerun_schedules_nothing(synthetic_run, tmp_path):
+    dry = run_snakemake(synthetic_run, "all", "-n")
+    assert dry.returncode == 0 and "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout[-2000:]
+
+    other = workflow_copy(tmp_path / "a" / "deeper" / "folder")
+    result = run_snakemake(other, "all", env={"TZ": "Asia/Tokyo", "LC_ALL": "C", "PYTHONHASHSEED": "2"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    folders = ("data/raw/synthetic", "export", "reports")
+    first, second = files_under(synthetic_run, *folders), files_under(other, *folders)
+    assert sorted(first) == sorted(second)
+    differ = [name for name in first if first[name] != second[name]]
+    assert differ == []
