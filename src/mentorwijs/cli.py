@@ -131,10 +131,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     from mentorwijs.config import load_config
 
     config = load_config(args.config, overrides=args.set)
-    if args.part == "register":
+    root = _repository_root(args.config)
+    if args.part == "questionnaires":
+        import time
+
+        from mentorwijs.ingest import run_questionnaires
+        from mentorwijs.supervisors import TABLES
+        from mentorwijs.supervisors.analyses import INPUTS, supervisor_analyses_files
+
+        started = time.perf_counter()
+        run_questionnaires(config, root, progress=_progress)
+        _progress("supervisor analyses ...")
+        supervisor_analyses_files({k: root / v for k, v in INPUTS.items()},
+                                  {name: root / "reports" / "tables" / f"{name}.csv" for name in TABLES},
+                                  config["supervisors"])
+        _progress(f"questionnaire part done in {time.perf_counter() - started:.1f} s")
+    elif args.part == "register":
         from mentorwijs.register.steps import run_register
 
-        seconds = run_register(config, root=_repository_root(args.config), progress=_progress)
+        seconds = run_register(config, root=root, progress=_progress)
         _progress(f"register part done in {sum(seconds.values()):.1f} s")
     return EXIT_OK
 
@@ -268,12 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Run the steps of one part of the workflow in order, calling the same library functions as the "
             "Snakemake rules, with every step logging to logs/<part>/<step>.log. Meant for the CBS Remote Access "
-            "environment, where Snakemake may not be available. The register part runs the steps of the target "
-            "register_export: register extracts to the matched panel, the effect tables "
-            "(data/processed/results/) and the disclosure-checked export (export/)."
+            "environment, where Snakemake may not be available. The questionnaire part (outside CBS) runs the target "
+            "questionnaires: ingest, de-identification, the hand-over to CBS and the supervisors' tables. The register "
+            "part runs the steps of the target register_export: register extracts to the matched panel, the effect "
+            "tables (data/processed/results/) and the disclosure-checked export (export/)."
         ),
     )
-    run.add_argument("--part", required=True, choices=["register"], help="the part to run")
+    run.add_argument("--part", required=True, choices=["questionnaires", "register"], help="the part to run")
     run.add_argument("--config", type=Path, default=Path("config.yaml"), metavar="FILE",
                      help="the study configuration (default config.yaml); paths in it are relative to its folder")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

@@ -121,3 +121,41 @@ def write_tables(tables: Mapping[str, pd.DataFrame], paths: Mapping[str, str | P
         temporary = path.with_name(path.name + ".tmp")
         temporary.write_bytes(rendered[name].encode("utf-8"))
         os.replace(temporary, path)
+
+
+#: The parquet inputs of the supervisors' part (contract files of the questionnaire part).
+INPUTS = {
+    "supervisors_long": "data/processed/supervisors_long.parquet",
+    "supervisors": "data/interim/supervisors.parquet",
+    "schedule": "data/interim/schedule.parquet",
+    "employees": "data/interim/employees.parquet",
+}
+
+
+#: The keys of the ``supervisors`` config section that :func:`supervisor_analyses_files` uses.
+SETTINGS = ("constructs", "reference_wave", "primary_wave", "optimizers", "employees_guided_cutoff",
+            "baseline_covariates", "employees_followup_wave")
+
+
+def supervisor_analyses_files(
+    inputs: Mapping[str, str | Path], outputs: Mapping[str, str | Path], settings: Mapping[str, object]
+) -> dict[str, pd.DataFrame]:
+    """Read the contract files, run :func:`supervisor_analyses` with the ``supervisors`` config
+    section's values (``settings``) and write every table; used by the Snakemake rule and by
+    ``mentorwijs run --part questionnaires``."""
+    frames = {name: pd.read_parquet(inputs[name]) for name in INPUTS}
+    tables = supervisor_analyses(
+        frames["supervisors_long"],
+        frames["supervisors"],
+        frames["schedule"],
+        frames["employees"],
+        constructs=list(settings["constructs"]),
+        reference_wave=str(settings["reference_wave"]),
+        primary_wave=str(settings["primary_wave"]),
+        optimizers=list(settings["optimizers"]),
+        guided_cutoff=float(settings["employees_guided_cutoff"]),
+        baseline_covariates=dict(settings["baseline_covariates"]),
+        employees_followup_wave=str(settings["employees_followup_wave"]),
+    )
+    write_tables(tables, {name: outputs[name] for name in TABLES})
+    return tables
