@@ -15,6 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import ROOT
+from notebook_runner import run_notebook
 from pdfbytes import page_count
 from synthetic_run import files_under, run_snakemake, workflow_copy
 
@@ -115,6 +117,11 @@ def test_every_table_document_and_figure_a_reader_gets_is_there(synthetic_run):
     assert page_count((synthetic_run / "reports" / "factsheet.pdf").read_bytes()) == 2
     provenance = json.loads((synthetic_run / "reports" / "provenance.json").read_text(encoding="utf-8"))
     assert provenance["seed"] == provenance["config"]["study"]["seed"]
+
+
+@pytest.mark.parametrize("notebook", ["employment_effects.ipynb", "supervisors.ipynb"])
+def test_the_notebooks_reproduce_the_report_tables_from_the_contract_files(synthetic_run, notebook):
+    run_notebook(ROOT / "notebooks" / notebook, synthetic_run)
 
 
 def test_nothing_personal_reaches_interim_processed_export_or_reports(synthetic_run):
