@@ -16,7 +16,6 @@ import pytest
 from conftest import FIXTURES, ROOT
 from mentorwijs.disclosure import (
     REGISTRY,
-    DisclosurePolicy,
     export_tables,
     hidden_cells,
     published_numbers,

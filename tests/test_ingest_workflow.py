@@ -15,7 +15,6 @@ import re
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from fixture_study import KEY_HEX, STUDY, make_study, set_wave, snakemake

@@ -12,7 +12,6 @@ The runner itself is tested on small notebooks written here (a kernel start each
 from __future__ import annotations
 
 import ast
-import os
 import re
 import sys
 from pathlib import Path

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 import textwrap
@@ -25,10 +24,9 @@ import yaml
 
 from mentorwijs.simulate import writers
 from mentorwijs.simulate.design import study_design
-from mentorwijs.simulate.employment import day_number
 from mentorwijs.simulate.payroll import FOUR_WEEKLY_GRID
 from mentorwijs.simulate.register import (
-    DEFAULT_ANCHORS, DEFAULT_EFFECT, DEFAULT_PAIRS, DEFAULT_TARGETS, REGISTER_FILES, simulate_register, write_register,
+    DEFAULT_ANCHORS, DEFAULT_EFFECT, DEFAULT_PAIRS, DEFAULT_TARGETS, REGISTER_FILES, simulate_register,
 )
 from mentorwijs.simulate.register_files import write_arrow_csv, write_tables
 

@@ -452,7 +452,6 @@ def _draw_new_jobs(
 
 def _initial_state(people: People, employers: Employers, p: ModelParameters, cal: Calendar, main: _Slot, second: _Slot) -> None:
     """Jobs held at the start of the burn-in, with start dates in the past."""
-    n = len(people)
     keys = people.key
     t0 = -1  # attributes of jobs held at the start use their own draws
     day0 = int(cal.start[0])

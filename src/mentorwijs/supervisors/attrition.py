@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from typing import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from mentorwijs.contracts import column_names

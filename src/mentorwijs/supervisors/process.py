@@ -16,7 +16,6 @@ the data, so a new wave flows through. Rows (key ``measure, wave, category``):
 
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import numpy as np
