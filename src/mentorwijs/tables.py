@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -22,14 +23,29 @@ import pyarrow.parquet as pq
 SIGNIFICANT_DIGITS = 8
 
 
-def _replace_atomically(tmp: Path, path: Path) -> None:
-    os.replace(tmp, path)
+def atomic_write(path: str | Path, payload: bytes) -> Path:
+    """Write ``payload`` to ``path`` through a temporary sibling and a rename: a reader never sees
+    a partial file, and a failure leaves the previous file (if any) untouched."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def format_number(value: object) -> str:
-    """A cell as text: integers as integers, floats to 8 significant digits, missing as ''."""
+    """A cell as text: integers as integers, floats to 8 significant digits (no ``-0``), dates as
+    ``YYYY-MM-DD``, missing as ''."""
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat()
     if isinstance(value, (bool, np.bool_)):
         return str(int(value))
     if isinstance(value, (int, np.integer)):
@@ -53,31 +69,29 @@ def _quote(cell: str) -> str:
     return cell
 
 
-def write_csv_table(df: pd.DataFrame, path: str | Path, *, sort_by: Sequence[str] | None = None) -> Path:
-    """Write ``df`` as a project CSV table (see the module docstring); returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame = df.sort_values(list(sort_by), kind="mergesort") if sort_by else df
-    lines = [",".join(_quote(str(c)) for c in frame.columns)]
-    columns = [frame[c].tolist() for c in frame.columns]
+def csv_text(df: pd.DataFrame) -> str:
+    """The project CSV text of a table (header line, then one line per row, in the given order)."""
+    lines = [",".join(_quote(str(c)) for c in df.columns)]
+    columns = [df[c].tolist() for c in df.columns]
     for row in zip(*columns) if columns else []:
         lines.append(",".join(_quote(format_number(v)) for v in row))
-    text = "\n".join(lines) + "\n"
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_bytes(text.encode("utf-8"))
-    _replace_atomically(tmp, path)
-    return path
+    return "\n".join(lines) + "\n"
+
+
+def write_csv_table(df: pd.DataFrame, path: str | Path, *, sort_by: Sequence[str] | None = None) -> Path:
+    """Write ``df`` as a project CSV table (see the module docstring); returns the path."""
+    frame = df.sort_values(list(sort_by), kind="mergesort") if sort_by else df
+    return atomic_write(path, csv_text(frame).encode("utf-8"))
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
     """Write ``df`` (without its index) as Parquet, atomically and byte-deterministically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    import io
+
     table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
-    tmp = path.with_name(f".{path.name}.partial")
-    pq.write_table(table, tmp, compression="zstd")
-    _replace_atomically(tmp, path)
-    return path
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    return atomic_write(path, buffer.getvalue())
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:

@@ -30,7 +30,6 @@ band and the power of the pooled effect at the study's size.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -361,9 +360,7 @@ def run_validation(
 
 
 def write_validation_table(table: pd.DataFrame, path: str | Path) -> None:
-    """Write the validation table as UTF-8 CSV, numbers to 8 significant digits, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    table.to_csv(tmp, index=False, float_format="%.8g", lineterminator="\n", encoding="utf-8")
-    os.replace(tmp, path)
+    """Write the validation table as the project's CSV (:mod:`mentorwijs.tables`), atomically."""
+    from mentorwijs.tables import write_csv_table
+
+    write_csv_table(table, path)

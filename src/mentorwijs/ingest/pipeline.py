@@ -295,9 +295,9 @@ def check_wave_file(path: str | Path, *, source: str, fmt: str, codebook: Codebo
 
 def write_text(text: str, path: str | Path) -> None:
     """Write a small text file (a check report) atomically."""
-    from mentorwijs.ingest.output import _atomic_write
+    from mentorwijs.tables import atomic_write
 
-    _atomic_write(path, text.encode("utf-8"))
+    atomic_write(path, text.encode("utf-8"))
 
 
 def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key: bytes | None = None,

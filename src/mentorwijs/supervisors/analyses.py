@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from pathlib import Path
 from typing import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from mentorwijs.supervisors.attrition import attrition
@@ -22,6 +20,7 @@ from mentorwijs.supervisors.employees import employees_baseline
 from mentorwijs.supervisors.mixed import DEFAULT_OPTIMIZERS
 from mentorwijs.supervisors.models import supervisor_effects, supervisor_sensitivity
 from mentorwijs.supervisors.process import process_table
+from mentorwijs.tables import format_number, write_csv_table
 
 log = logging.getLogger(__name__)
 
@@ -89,38 +88,18 @@ def with_integer_columns(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def format_table(table: pd.DataFrame, digits: int = 8) -> pd.DataFrame:
-    """Every cell as text: floats to ``digits`` significant digits, missing as ''."""
-
-    def cell(value: object) -> str:
-        if value is None or value is pd.NA:
-            return ""
-        if isinstance(value, (bool, np.bool_)):
-            return str(int(value))
-        if isinstance(value, (int, np.integer)):
-            return str(int(value))
-        if isinstance(value, (float, np.floating)):
-            if math.isnan(value):
-                return ""
-            text = f"{float(value):.{digits}g}"
-            return "0" if text == "-0" else text
-        return str(value)
-
-    return table.astype(object).map(cell)
+def format_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as the text the project's CSV writes (:func:`mentorwijs.tables.format_number`)."""
+    return table.astype(object).map(format_number)
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], paths: Mapping[str, str | Path]) -> None:
-    """Write each named table to its path (see the module docstring for the format)."""
+    """Write each named table to its path (the project's CSV, :mod:`mentorwijs.tables`)."""
     missing = [name for name in paths if name not in tables]
     if missing:
         raise KeyError(f"no table named {missing[0]!r}")
-    rendered = {name: format_table(tables[name]).to_csv(index=False, lineterminator="\n") for name in paths}
     for name, path in paths.items():
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes(rendered[name].encode("utf-8"))
-        os.replace(temporary, path)
+        write_csv_table(tables[name], path)
 
 
 #: The parquet inputs of the supervisors' part (contract files of the questionnaire part).
