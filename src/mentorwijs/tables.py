@@ -95,10 +95,15 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:
-    """Read a Parquet table written by :func:`write_parquet`."""
+    """Read a Parquet table written by :func:`write_parquet`.
+
+    Read on the calling thread, without pyarrow's background read-ahead: a short-lived step that
+    exits while a read-ahead task of the IO thread pool is still alive can be aborted at
+    interpreter shutdown (a rare SIGABRT seen once in a workflow run).
+    """
     from mentorwijs.errors import InputError
 
     path = Path(path)
     if not path.is_file():
         raise InputError("table not found", file=path, hint="run the step that writes it first")
-    return pq.read_table(path).to_pandas()
+    return pq.read_table(path, use_threads=False, pre_buffer=False).to_pandas()

@@ -41,6 +41,7 @@ from mentorwijs.ingest.build import (
 from mentorwijs.ingest.clean import CleaningOptions, parse_wave
 from mentorwijs.ingest.links import cbs_identifier_file, link_supervisors_long, link_trainees
 from mentorwijs.ingest.output import read_csv_table, write_csv_table, write_parquet
+from mentorwijs.tables import read_parquet
 from mentorwijs.ingest.quality import QUALITY_COLUMNS, validate_output
 from mentorwijs.ingest.readers import read_raw
 from mentorwijs.ingest.scales import reliability
@@ -127,10 +128,10 @@ def summarise(tables: WaveTables, *, source: str, wave: str | None, file: str | 
 def combine_stage(interim: Sequence[str | Path], missing: Sequence[str | Path], codebook: Codebook,
                   out_interim: str | Path, out_missing: str | Path) -> pd.DataFrame:
     """Stack the per-wave tables of one source into ``data/interim/<source>.parquet`` (and missing)."""
-    tables = [pd.read_parquet(p) for p in interim]
+    tables = [read_parquet(p) for p in interim]
     combined = combine_waves(tables, codebook.id_name, list(codebook.scales))
     write_parquet(combined, out_interim)
-    write_parquet(combine_missing([pd.read_parquet(p) for p in missing]), out_missing)
+    write_parquet(combine_missing([read_parquet(p) for p in missing]), out_missing)
     return combined
 
 
@@ -145,7 +146,7 @@ def reliability_stage(tables: Mapping[str, str | Path], codebooks: Mapping[str, 
         codebook = codebooks[source]
         if not codebook.scales:
             continue
-        table = pd.read_parquet(tables[source])
+        table = read_parquet(tables[source])
         present = set(table["wave"].dropna()) if "wave" in table else set()
         chosen = sorted(set((waves or {}).get(source, [])) | present, key=wave_sort_key)
         parts.append(reliability(table, codebook, chosen or None))
@@ -174,7 +175,7 @@ def supervisors_long_stage(survey: str | Path, study: str | Path, invitations: s
     """data/processed/supervisors_long.parquet with its exclusions and flow fragment."""
     scale_items = [i.name for i in codebook.items if i.scale]
     table, excluded, flow_rows = link_supervisors_long(
-        pd.read_parquet(survey), pd.read_parquet(study), pd.read_parquet(invitations), pd.read_parquet(schedule),
+        read_parquet(survey), read_parquet(study), read_parquet(invitations), read_parquet(schedule),
         scale_items=scale_items, scales=list(codebook.scales), waves=waves)
     validate_output(table, ["supervisor", "wave"], {}, what="supervisors_long")
     write_parquet(table, out)
@@ -189,10 +190,10 @@ def trainees_stage(employees: str | Path, linkage: str | Path, study: str | Path
                    exclusions: str | Path, flow: str | Path) -> pd.DataFrame:
     """data/processed/trainees.parquet (the hand-over), the CBS identifier file, exclusions and flow."""
     table, excluded, flow_rows = link_trainees(
-        pd.read_parquet(employees), pd.read_parquet(study), pd.read_parquet(invitations), pd.read_parquet(schedule),
+        read_parquet(employees), read_parquet(study), read_parquet(invitations), read_parquet(schedule),
         supervisor_covariates=supervisor_covariates, wave=wave)
     validate_output(table, ["person"], {}, what="trainees")
-    ids = cbs_identifier_file(table, pd.read_parquet(linkage), cbs_identifiers)
+    ids = cbs_identifier_file(table, read_parquet(linkage), cbs_identifiers)
     write_csv_table(ids, identifiers_out)
     write_parquet(table, out)
     write_csv_table(excluded, exclusions)

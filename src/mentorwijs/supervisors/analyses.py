@@ -20,7 +20,7 @@ from mentorwijs.supervisors.employees import employees_baseline
 from mentorwijs.supervisors.mixed import DEFAULT_OPTIMIZERS
 from mentorwijs.supervisors.models import supervisor_effects, supervisor_sensitivity
 from mentorwijs.supervisors.process import process_table
-from mentorwijs.tables import format_number, write_csv_table
+from mentorwijs.tables import format_number, read_parquet, write_csv_table
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def supervisor_analyses_files(
     """Read the contract files, run :func:`supervisor_analyses` with the ``supervisors`` config
     section's values (``settings``) and write every table; used by the Snakemake rule and by
     ``mentorwijs run --part questionnaires``."""
-    frames = {name: pd.read_parquet(inputs[name]) for name in INPUTS}
+    frames = {name: read_parquet(inputs[name]) for name in INPUTS}
     tables = supervisor_analyses(
         frames["supervisors_long"],
         frames["supervisors"],
