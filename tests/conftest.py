@@ -26,3 +26,14 @@ def shared_file(*parts: str) -> Path:
 @pytest.fixture
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def default_synthetic_study(tmp_path_factory) -> Path:
+    """The default synthetic study (the shipped config.yaml) simulated into a temporary repository
+    (tests/synthetic_study.py); tests run its parts there or copy its raw files."""
+    from synthetic_study import make_repository, simulate_study
+
+    root = make_repository(tmp_path_factory.mktemp("default_synthetic_study"))
+    simulate_study(root)
+    return root
