@@ -500,7 +500,10 @@ def build_candidates(
     flow.append(("controls", FLOW_ORDER["candidate_persons"], "candidate_persons", int(controls["pid"].nunique())))
 
     t_units = t_units.assign(treated=np.int8(1))
-    controls = controls.assign(treated=np.int8(0), training_group=pd.Series(pd.NA, index=controls.index, dtype=t_units["training_group"].dtype))
+    # a control has no training group: missing, in the trainees' column type (concatenating an
+    # all-missing object column with it is deprecated in pandas and would change the type later)
+    controls = controls.assign(treated=np.int8(0),
+                               training_group=pd.Series(pd.NA, index=controls.index, dtype=t_units["training_group"].dtype))
     columns = ["pid", "region", "region_pair", "cohort", "cohort_month", "reference", "treated", "training_group"]
     units = pd.concat([t_units[columns], controls[columns]], ignore_index=True)
     covariates = unit_covariates(units, persons, arrays, employer_months=employer_months, businesses=businesses,
