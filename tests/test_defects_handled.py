@@ -34,7 +34,7 @@ import pytest
 
 from mentorwijs.codebook import Codebook, Item, load_codebook
 from mentorwijs.pseudonymise import DEMO_KEY, pseudonym
-from synthetic_study import config_of, run_questionnaire_part, run_register_part, truth_of
+from synthetic_study import config_of, truth_of
 
 OUTPUT_FOLDERS = ("data/interim", "data/processed", "export", "reports")
 CASTOR_MISSING = re.compile(r"^##USER_MISSING_(\d+)##$")
