@@ -136,9 +136,12 @@ class LatentModel:
     loading_range: tuple[float, float] = (0.8, 1.4)
     threshold_shift: float = 0.4
     # drop-out after T0: logit of completing a wave = continue * (completed the previous wave)
-    # + score * (last observed mean of the knowledge and self-efficacy scores - 3.5)
+    # + score * (last observed score of `attrition_construct` - 3.5). Depending on one construct's
+    # last observed score keeps drop-out missing at random for the model of that construct, which
+    # the analysis fits one construct at a time (a mean over constructs would not be).
     attrition_continue: float = 2.0
     attrition_score: float = 0.8
+    attrition_construct: str = "knowledge"
 
     @property
     def latent_variance(self) -> float:
@@ -164,6 +167,7 @@ class LatentModel:
             "attrition_logit": {
                 "completed_previous_wave": self.attrition_continue,
                 "last_score_minus_3_5": self.attrition_score,
+                "score_of": self.attrition_construct,
             },
         }
 
@@ -739,7 +743,7 @@ def supervisor_surveys(
         state.clean = _clean(book, state)
         states[wave] = state
         scores = _scale_scores(state.clean, book, wave)
-        observed = scores[["knowledge", "self_efficacy"]].mean(axis=1).reindex(range(n)).to_numpy()
+        observed = scores[model.attrition_construct].reindex(range(n)).to_numpy()
         last_score = np.where(completed, np.where(np.isnan(observed), last_score, observed), last_score)
         completed_prev = completed
 
