@@ -37,6 +37,7 @@ validate: $(STAMP)
 	$(BIN)/python -m mentorwijs validate --config config.yaml
 
 benchmark: $(STAMP)
+	$(BIN)/python benchmarks/synthetic_study.py
 	$(BIN)/python benchmarks/register_part.py
 	$(BIN)/python benchmarks/effects.py
 
