@@ -739,6 +739,13 @@ def output_cells(path: Path) -> tuple[set[str], str]:
             if not pd.api.types.is_numeric_dtype(values):
                 texts |= unique
         return cells, "\n".join(sorted(texts))
+    if path.suffix == ".png":  # pixels only; the figures' text is checked in their SVG twins
+        return set(), ""
+    if path.suffix == ".pdf":  # the document's text streams, inflated
+        from pdfbytes import inflate
+
+        text = inflate(path.read_bytes()).decode("latin-1")
+        return set(re.findall(r"[\w.@+-]+", text)), text
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".csv":
         return {cell for row in csv.reader(text.splitlines()) for cell in row}, text
