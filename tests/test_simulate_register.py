@@ -252,7 +252,7 @@ def test_realism_targets_are_met(sim, design):
         assert events > 50, kind  # enough events for a relative tolerance of 20-35 % (Poisson SE < 14 %)
         assert abs(exits[kind]["rate"] / target - 1) < tolerance, (kind, exits[kind]["rate"])
     assert 1.3 < exits["covid_shock"]["realised_ratio"] < 2.3
-    by_month = exits["agriculture_landscaping_by_calendar_month"]
+    by_month = exits["agriculture_by_calendar_month"]
     assert max(by_month["11"], by_month["1"]) > 1.5 * min(by_month["4"], by_month["5"])  # winter exits, spring hires
     # agriculture and landscaping are the trainees' occupation 1 (41 % of all employees by the design)
     agri = realism["agriculture_share"]

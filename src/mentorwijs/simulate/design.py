@@ -35,6 +35,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr, ndtri
 
 # --- published flow (study.md) -------------------------------------------------------------
 N_GROUPS = 19
@@ -54,6 +55,11 @@ DISABILITY_COUNTS = {1: 41, 2: 30, 3: 26, 4: 21, 5: 22}  # physical, learning, i
 WORK_ABILITY_COUNTS = {1: 2, 2: 11, 3: 32, 4: 55, 5: 18}  # good or excellent: 73 of 118
 DEMANDS_MEAN_SD = (6.0, 0.9)  # sum of two 1..5 items, 2..10
 SATISFIED = 96  # satisfied or very satisfied (4, 5) of 118
+#: employees' age at the first meeting (ASSUMPTION): a normal law (mean, SD) truncated to
+#: [low, high], mean about 37. Truncated, not clipped: clipping piles employees onto the bounds
+#: (one in sixteen at exactly 18.5), a spike no control population has and a propensity score with
+#: a smooth age term cannot balance (such employees could not have worked five months earlier)
+EMPLOYEE_AGE = {"mean": 35.7, "sd": 12.0, "low": 18.5, "high": 63.5}
 
 REGIONS = ("Rivierenland", "Helmond-De Peel", "Foodvalley")
 SITES = {"Rivierenland": "01", "Helmond-De Peel": "02", "Foodvalley": "03"}
@@ -188,6 +194,14 @@ def values_with_mean_sd(
         else:
             values[i] = old
     raise RuntimeError(f"could not reach mean {mean} and SD {sd} with {n} values")
+
+
+def truncated_normal(z: np.ndarray, law: dict[str, float]) -> np.ndarray:
+    """Standard normal draws ``z`` mapped to a normal (``mean``, ``sd``) truncated to [``low``, ``high``]
+    by its quantile function: one draw per value, no mass on the bounds."""
+    a = ndtr((law["low"] - law["mean"]) / law["sd"])
+    b = ndtr((law["high"] - law["mean"]) / law["sd"])
+    return law["mean"] + law["sd"] * ndtri(a + ndtr(np.asarray(z, dtype=float)) * (b - a))
 
 
 def exact_categorical(rng: np.random.Generator, counts: dict[Any, int]) -> np.ndarray:
@@ -336,7 +350,7 @@ def _employees(
     emp["first_name"], emp["last_name"] = _names(rng, n)
     emp["sex"] = rng.choice([1, 2], size=n, p=[0.62, 0.38])
     start_meeting = groups.set_index("training_group").loc[emp["training_group"], "first_meeting"].to_numpy()
-    ages = np.clip(rng.normal(37, 12, size=n), 18.5, 63.5)
+    ages = truncated_normal(rng.normal(size=n), EMPLOYEE_AGE)
     emp["birth_date"] = [d - dt.timedelta(days=int(a * 365.25)) for d, a in zip(start_meeting, ages)]
     emp["bsn"] = fake_bsns(rng, n)
     emp["postcode"] = [_postcode(rng, r) for r in region]

@@ -8,8 +8,8 @@ The model (all numbers are in :class:`ModelParameters` and in truth.json):
   (fixed-term, open-ended, not applicable), weekly hours, a wage factor relative to the
   minimum wage, and flags: sheltered (WSW) job, on-call hours, banenafspraak wage-cost benefit.
 - Every month a held job ends with a hazard: a base hazard by contract type and sheltered
-  status, times seasonality (agriculture and landscaping lose people in late autumn and
-  winter; fixed-term contracts end more often in December and June), times the 2020 shock,
+  status, times seasonality (agriculture loses people in late autumn and winter, see
+  ``SEASONAL_SECTORS``; fixed-term contracts end more often in December and June), times the 2020 shock,
   times a higher hazard in the first year of a job, times a person effect. Fixed-term
   contracts end on the last day of the month more often than not; some become open-ended.
 - A person without a main job finds one with a hazard that depends on the person, the time
@@ -50,6 +50,11 @@ AGRICULTURE, LANDSCAPING, INDUSTRY, SERVICES, CARE, TRANSPORT, ADMINISTRATION, S
 OCCUPATION_SECTORS = {1: (AGRICULTURE, LANDSCAPING), 2: (INDUSTRY,), 3: (SERVICES, CARE), 4: (TRANSPORT,), 5: (ADMINISTRATION, GOVERNMENT), 6: (SPECIALISED,)}
 #: sectors where sheltered companies operate (a sheltered job in another sector is placed in services)
 SHELTERED_SECTORS = (LANDSCAPING, INDUSTRY, SERVICES)
+#: sectors with seasonal job exits and hires. Only agriculture: the register's activity sectors
+#: (SBI divisions) file landscaping (SBI 81.30) with business services, so trainees chosen by their
+#: occupation (agriculture or landscaping) would otherwise differ from controls of the same
+#: measured sector in a way that moves their untreated outcomes (selection on an unmeasured variable)
+SEASONAL_SECTORS = (AGRICULTURE,)
 
 # end reasons of a job spell
 OPEN, EXIT, LEAVE, PENSION, FORCED = 0, 1, 2, 3, 4
@@ -532,7 +537,7 @@ def simulate_jobs(people: People, employers: Employers, cal: Calendar, p: ModelP
                 h = base[category].copy()
             else:
                 h = np.full(n, p.second_job_exit)
-            seasonal = np.isin(state.sector, (AGRICULTURE, LANDSCAPING))
+            seasonal = np.isin(state.sector, SEASONAL_SECTORS)
             h *= np.where(seasonal, season_agri[moy], np.where(temp_now, season_temp[moy], 1.0))
             if shock:
                 h *= p.covid_exit_hr
@@ -580,7 +585,7 @@ def simulate_jobs(people: People, employers: Employers, cal: Calendar, p: ModelP
                 f = p.job_finding * person_find * kind_find
                 f = f * np.where(age < 23, 1.2, np.where(age >= 60, 0.4, np.where(age >= 55, 0.6, 1.0)))
                 f = f * np.where(months_out <= 3, p.recent_job_factor, np.where(months_out > 24, 0.6, 1.0))
-                f = f * np.where(np.isin(people.sector_pref, (AGRICULTURE, LANDSCAPING)), season_hire[moy], 1.0)
+                f = f * np.where(np.isin(people.sector_pref, SEASONAL_SECTORS), season_hire[moy], 1.0)
                 f = f * np.where(people.aow <= ms, 0.1, 1.0)
                 if shock:
                     f = f * p.covid_hiring_ratio

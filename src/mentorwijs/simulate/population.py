@@ -52,7 +52,11 @@ SBI_CODES = (
     ("62010", "71121", "74101"), ("84110",),
 )
 SHELTERED_SBI = {1: "81300", 2: "82920", 3: "81210"}
-FOUR_WEEKLY_BY_SECTOR = (0.45, 0.3, 0.25, 0.35, 0.1, 0.3, 0.45, 0.1, 0.0)
+#: share of employers paying four-weekly by sector group. Equal within each of the pipeline's
+#: sector categories (agriculture; industry; services: landscaping, services, transport,
+#: administration, specialised; public: care, government): pay frequency moves the outcome
+#: '12 hours a week' from month to month, and trainees are chosen on the finer sector groups
+FOUR_WEEKLY_BY_SECTOR = (0.45, 0.35, 0.25, 0.35, 0.05, 0.35, 0.35, 0.35, 0.05)
 SHELTERED_FOUR_WEEKLY = 0.2
 #: scales the sector shares so that the realised share of four-weekly paid jobs meets the target
 FOUR_WEEKLY_CALIBRATION = 0.86

@@ -19,15 +19,21 @@ Who is in the files
       pension age, living outside the control regions, moving between regions; 'no paid work at
       baseline' happens by itself); and people known only under RINPERSOONS S or A (payroll).
 
-Selection into training is on observables only: each trainee's history is drawn from the same
-model as the pool's (with the trainee's own sex and birth date), by weighted resampling of
-``CANDIDATES_PER_TRAINEE`` histories with weights that depend only on register covariates at
-the reference month (sheltered job, fixed-term contract, years in the job, benefits, wage:
-``SELECTION``), on their agreement with the supervisor's organisation (sector, size, sheltered
-workplace: ``SUPERVISOR_AGREEMENT``) and on the trainee's occupation (the job's sector). The
-candidates' route and usual sector are drawn from a proposal and reweighted by importance
-weights, which leaves that target distribution unchanged. Conditional on those covariates the
-untreated histories of trainees and pool follow the same model, so matching and
+Selection into training is on the matching variables only: each trainee's history is drawn from
+the same model as the pool's (with the trainee's own sex, birth date and region), by weighted
+resampling of ``CANDIDATES_PER_TRAINEE`` histories (:func:`selection_weight`). The weights are
+functions of register covariates at the reference month defined exactly as the pipeline measures
+them (:class:`Covariates`: main job by paid hours, its sheltered status and contract, benefits as
+main income, the hourly wage over the covariate window, the employer's size group and sector
+category): a sheltered job, a fixed-term contract, benefits and a low wage (``SELECTION``), and
+their agreement with the supervisor's organisation (``SUPERVISOR_AGREEMENT``). A valid history
+also has its main job in a sector of the trainee's occupation (``OCCUPATION_SECTORS``), a finer
+grouping than the pipeline's sector categories; the model lets no outcome depend on the finer
+grouping (seasonality belongs to agriculture, a category of its own; pay frequency is shared
+within a category). The candidates are drawn from the population model itself, without a
+proposal: importance weights of latent traits inside a finite resample would tilt the draw on
+those traits. Conditional on the matching variables (and cohort and region pair) the untreated
+histories of trainees and pool therefore follow the same model, so matching and
 difference-in-differences are unbiased; regions differ in composition only.
 
 Random numbers: the caller's generator is split into independent streams (employers, pool,
@@ -54,16 +60,14 @@ import pandas as pd
 
 from mentorwijs.errors import InputError
 from mentorwijs.simulate.employment import (
-    AGRICULTURE, BANEN, LANDSCAPING, OCCUPATION_SECTORS, REGULAR, SERVICES, SHELTERED_SECTORS, TEMPORARY, WSW, Calendar, Jobs,
+    AGRICULTURE, BANEN, LANDSCAPING, OCCUPATION_SECTORS, REGULAR, SERVICES, SHELTERED_SECTORS, TEMPORARY, Calendar, Jobs,
     ModelParameters, People, Treatment, absolute_month, day_number, simulate_jobs,
 )
-from mentorwijs.simulate.payroll import Statements, apportion, hours_in_month, pay_statements
+from mentorwijs.simulate.payroll import Statements, apportion, hourly_minimum_wage, hours_in_month, pay_statements
 from mentorwijs.simulate.places import MUNICIPALITIES, OTHER_REGIONS, YEARS
 from mentorwijs.simulate import register_truth
 from mentorwijs.simulate.register_files import FILES, build_tables, payroll_file, write_tables
-from mentorwijs.simulate.population import (
-    EmployerRegister, draw_categorical, draw_employers, draw_people, kind_probabilities, sector_probabilities,
-)
+from mentorwijs.simulate.population import EmployerRegister, draw_employers, draw_people
 from mentorwijs.simulate.socioeconomic import CODES, MonthlyPosition, monthly_position
 
 # --- defaults (the config.yaml values; callers normally pass the config's own) --------------
@@ -89,19 +93,20 @@ REGISTER_FILES: dict[str, Any] = {"payroll": {year: payroll_file(year) for year 
 WINDOW = ("2017-01", "2022-12")
 
 # --- the pool --------------------------------------------------------------------------------
-#: target-group people per control region at pool_scale 1: a first guess; the default matching
-#: should find about 1,526 distinct controls for 73 trainees (to be calibrated on the pipeline)
-BASE_POOL_PER_REGION = 5500
+#: target-group people per control region at pool_scale 1, calibrated on the pipeline so that the
+#: default matching (config.yaml, seed 3) finds about 1,526 distinct controls for 73 trainees:
+#: pool_scale 0.65 of 5,500 gave 1,404 and 0.8 gave 1,582, so 0.75 of 5,500
+BASE_POOL_PER_REGION = 4125
 #: people failing one eligibility criterion, as shares of the pool
 FAILING_SHARES = {"no_marker": 0.04, "over_pension_age": 0.03, "outside_regions": 0.05, "mover": 0.03}
 NON_R_SHARE = 0.005
 # --- selection into training and effect modification ----------------------------------------
+#: histories drawn per trainee and round; a trainee without a valid one gets another round
 CANDIDATES_PER_TRAINEE = 60
-SELECTION = {"sheltered": 1.0, "temporary": 1.0, "years_in_job": -0.05, "welfare_benefit": 0.2, "disability_benefit": 0.2, "wage_factor": -3.0}
-#: proposal for candidate histories: share of the WSW route for trainees of sheltered workplaces,
-#: and weight of the occupation's sectors in the usual sector (undone by importance weights)
-PROPOSAL_WSW = 0.6
-PROPOSAL_OCCUPATION = 0.5
+MAX_ROUNDS = 60
+#: log weight of a history per unit of each matching variable (:func:`selection_weight`);
+#: relative_wage is the hourly wage over the covariate window / the adult minimum wage
+SELECTION = {"sheltered": 1.0, "temporary": 1.0, "welfare_benefit": 0.2, "disability_benefit": 0.2, "relative_wage": -3.0}
 #: the planted off-support trainee: out of work from month -20, then a sheltered job on a
 #: fixed-term contract from month -4 paid this share of the minimum wage (no candidate holds such a
 #: job, and it has worked 2 of the 12 covariate months)
@@ -110,7 +115,8 @@ OFF_SUPPORT_WAGE_FACTOR = 0.1
 #: its employer unit is the register's only one in its SBI section, with size class 00 (a payroll
 #: entity without working persons): no candidate shares the category
 OFF_SUPPORT_EMPLOYER = {"sbi": "35110", "gksbs": "00"}
-SUPERVISOR_AGREEMENT = {"sheltered": 0.2, "org_size": 0.5, "sector": 0.5}  # weight when the job does not agree
+#: weight of a history whose job does not agree with the supervisor's organisation (:func:`selection_weight`)
+SUPERVISOR_AGREEMENT = {"sheltered": 0.2, "org_size": 0.5, "sector": 0.5}
 MODIFIERS = {
     "temporary_contract": 0.4, "welfare_benefit": 0.3, "disability_benefit": -0.3, "sup_small_caseload": 0.3,
     "sup_government": -0.4, "sup_sheltered": -0.5, "sup_org_size": -0.2,
@@ -229,84 +235,113 @@ def _trainee_frame(study: Any, cal: Calendar, anchors: Mapping[str, Any], pairs:
 
 
 # =============================================================================================
-# covariates at the reference month
+# covariates at the reference month, as the pipeline measures them
 # =============================================================================================
+#: the pipeline's sector of economic activity as the matching codes it (config.yaml
+#: ``register.codes.activity_sectors`` grouped by the levels of ``matching.covariates`` sector):
+#: ranges of SBI divisions (the code's first two digits); every other division is services
+ACTIVITY_CATEGORIES = (((1, 3), "agriculture"), ((5, 43), "industry_construction"), ((84, 88), "public_education_health"))
+SERVICES_CATEGORY = "services"
+PUBLIC_CATEGORY = "public_education_health"
+
+
+def activity_category(sbi: np.ndarray) -> np.ndarray:
+    """The matching's sector category of five-digit SBI codes (``ACTIVITY_CATEGORIES``)."""
+    division = np.array([int(str(code)[:2]) for code in sbi], dtype=np.int64)
+    category = np.full(len(division), SERVICES_CATEGORY, dtype=object)
+    for (low, high), name in ACTIVITY_CATEGORIES:
+        category[(division >= low) & (division <= high)] = name
+    return category
+
+
 @dataclass
 class Covariates:
-    """Register covariates of rows at their own reference month (-1 / NaN without a main job)."""
+    """Register covariates of rows at their own reference month, each defined as the register part
+    of the pipeline measures it from the extracts (:func:`mentorwijs.register.candidates.unit_covariates`
+    and ``eligibility``), so that selecting on them is selecting on the matching variables.
 
-    hours_ref: np.ndarray
-    main_job: np.ndarray  # job index of the main job at the reference month, -1 none
-    months_worked: np.ndarray
-    welfare: np.ndarray
-    disability: np.ndarray
-    marker: np.ndarray  # a target-group marker in months ref-23..ref-1 (inside any reading of "the 24 months before")
+    The main job is the job with the most paid hours in the reference month (ties: the employer
+    with the lowest SBEID, then the job listed first); without paid hours ``main_job`` is -1 and
+    the main job's attributes are False.
+    """
+
+    hours_ref: np.ndarray  # paid hours in the reference month, all jobs
+    main_job: np.ndarray  # job index
+    months_worked: np.ndarray  # months with at least 1 paid hour in the covariate window
+    welfare: np.ndarray  # unemployment benefit or social assistance as main income (SECM 21, 22) in a window month
+    disability: np.ndarray  # sickness or disability benefit as main income (SECM 24) in a window month
+    marker: np.ndarray  # a target-group marker in the marker window (the months ending at the reference month)
+    sheltered: np.ndarray  # the main job is a sheltered (WSW) job
+    temporary: np.ndarray  # the main job's statement with the most hours in the month is for a fixed-term contract
+    wage_hourly: np.ndarray  # wages / paid hours over the covariate window, all jobs (NaN without paid hours)
 
 
 def covariates_at_reference(
     people: People, jobs: Jobs, st: Statements, position: MonthlyPosition, cal: Calendar, ref_t: np.ndarray, marker_months: int, window: int,
+    employers: EmployerRegister,
 ) -> Covariates:
-    """Covariates each row has at its reference month ``ref_t`` (month index)."""
+    """Covariates each row has at its reference month ``ref_t`` (month index); windows of
+    ``window`` and ``marker_months`` months end at the reference month."""
     n = len(people)
+    rows = np.arange(n)
     first_abs = absolute_month(cal.out_first)
-    hours = apportion(st.row, st.start, st.end, st.hours, n, first_abs, cal.n - cal.out_t)
+    n_months = cal.n - cal.out_t
+    hours = apportion(st.row, st.start, st.end, st.hours, n, first_abs, n_months)
+    wages = apportion(st.row, st.start, st.end, st.wage, n, first_abs, n_months)
     col = ref_t - cal.out_t
-    hours_ref = hours[np.arange(n), col]
+    hours_ref = hours[rows, col]
     per_statement = hours_in_month(st, ref_t + cal.first_abs)
     job_hours = np.bincount(st.job, weights=per_statement, minlength=len(jobs))
-    order = np.lexsort((np.arange(len(jobs)), -job_hours, jobs.row))
+    order = np.lexsort((np.arange(len(jobs)), employers.sbeid[jobs.employer], -job_hours, jobs.row))
     first = np.ones(len(order), dtype=bool)
     first[1:] = jobs.row[order][1:] != jobs.row[order][:-1]
-    main = np.full(n, -1, dtype=np.int64)
     best = order[first]
     has = job_hours[best] > 0
+    main = np.full(n, -1, dtype=np.int64)
     main[jobs.row[best[has]]] = best[has]
-    rows = np.arange(n)
+    sheltered = (main >= 0) & jobs.sheltered[np.maximum(main, 0)]
+    # the contract of the main job's month: that of its statement with the most hours in the month
+    own = np.flatnonzero(main[st.row] == st.job)
+    own = own[np.lexsort((own, -per_statement[own], st.row[own]))]
+    lead = own[np.r_[True, st.row[own][1:] != st.row[own][:-1]]] if len(own) else own
+    temporary = np.zeros(n, dtype=bool)
+    temporary[st.row[lead]] = st.temporary[lead]
     worked = np.zeros(n, dtype=int)
+    hours_w = np.zeros(n)
+    wages_w = np.zeros(n)
     welfare = np.zeros(n, dtype=bool)
     disab = np.zeros(n, dtype=bool)
     for k in range(window):
         c = col - k
         worked += hours[rows, c] >= 1
+        hours_w += hours[rows, c]
+        wages_w += wages[rows, c]
         code = position.code[rows, ref_t - k]
         welfare |= np.isin(code, (CODES.index("21"), CODES.index("22")))
         disab |= code == CODES.index("24")
     marker = np.zeros(n, dtype=bool)
-    for k in range(1, marker_months):
+    for k in range(marker_months):
         marker |= position.marker[rows, ref_t - k]
-    return Covariates(hours_ref=hours_ref, main_job=main, months_worked=worked, welfare=welfare, disability=disab, marker=marker)
+    wage_hourly = np.where(hours_w > 0, np.maximum(wages_w, 0.0) / np.where(hours_w > 0, hours_w, 1.0), np.nan)
+    return Covariates(hours_ref=hours_ref, main_job=main, months_worked=worked, welfare=welfare, disability=disab, marker=marker,
+                      sheltered=sheltered, temporary=temporary, wage_hourly=wage_hourly)
+
+
+def adult_hourly_minimum_wage(days: np.ndarray) -> np.ndarray:
+    """The adult hourly minimum wage on ``days`` (euros)."""
+    days = np.asarray(days, dtype=np.int64)
+    return hourly_minimum_wage(days, days - int(100 * 365.25))
 
 
 # =============================================================================================
-# trainees: selection on observables by weighted resampling
+# trainees: selection on the matching variables by weighted resampling
 # =============================================================================================
-def _candidates(rng: np.random.Generator, tr: pd.DataFrame, which: np.ndarray, m: int, p: ModelParameters) -> tuple[People, np.ndarray, np.ndarray]:
-    """``m`` candidate people per trainee ``which`` (row positions in ``tr``), with planted histories.
-
-    The route and usual sector are drawn from a proposal that favours what the trainee's
-    supervisor and occupation make likely (WSW route for sheltered workplaces, the occupation's
-    sectors); the returned importance weights p/q restore the population model exactly.
-    """
+def _candidates(rng: np.random.Generator, tr: pd.DataFrame, which: np.ndarray, m: int, p: ModelParameters) -> tuple[People, np.ndarray]:
+    """``m`` candidate people per trainee ``which`` (row positions in ``tr``) drawn from the
+    population model with the trainee's sex, birth date and region, and the planted histories of
+    the trainees without paid work at baseline and off support. Returns them and their trainee."""
     idx = np.repeat(which, m)
-    n = len(idx)
-    birth = tr["birth_day"].to_numpy()[idx]
-    p_kind = kind_probabilities(birth)
-    q_kind = p_kind.copy()
-    sheltered_sup = (tr["sup_sheltered_workplace"].to_numpy()[idx] == 1) & (p_kind[:, WSW] > 0)
-    q_kind[sheltered_sup] *= (1 - PROPOSAL_WSW) / (1 - p_kind[sheltered_sup, WSW])[:, None]
-    q_kind[sheltered_sup, WSW] = PROPOSAL_WSW
-    kind = draw_categorical(rng, q_kind)
-    p_sector = sector_probabilities(kind, p)
-    occupation_sector = np.zeros_like(p_sector)
-    for k, o in enumerate(tr["occupation"].to_numpy()[idx]):
-        occupation_sector[k, list(OCCUPATION_SECTORS[o])] = 1 / len(OCCUPATION_SECTORS[o])
-    q_sector = PROPOSAL_OCCUPATION * occupation_sector + (1 - PROPOSAL_OCCUPATION) * p_sector
-    sector_pref = draw_categorical(rng, q_sector)
-    rows = np.arange(n)
-    importance = (p_kind[rows, kind] / q_kind[rows, kind]) * (p_sector[rows, sector_pref] / q_sector[rows, sector_pref])
-    people = draw_people(
-        rng, n, tr["region_index"].to_numpy()[idx], p, birth=birth, sex=tr["sex"].to_numpy()[idx], kind=kind, sector_pref=sector_pref
-    )
+    people = draw_people(rng, len(idx), tr["region_index"].to_numpy()[idx], p, birth=tr["birth_day"].to_numpy()[idx], sex=tr["sex"].to_numpy()[idx])
     month0 = tr["month0"].to_numpy()[idx]
     special = tr["special"].to_numpy()[idx]
     occupation = tr["occupation"].to_numpy()[idx]
@@ -323,53 +358,66 @@ def _candidates(rng: np.random.Generator, tr: pd.DataFrame, which: np.ndarray, m
     people.force_sheltered[off] = True
     people.force_contract[off] = TEMPORARY
     people.force_wage[off] = OFF_SUPPORT_WAGE_FACTOR
-    return people, idx, importance
+    return people, idx
 
 
-def _size_group(employers: EmployerRegister, employer: np.ndarray) -> np.ndarray:
-    return employers.units.size_class[employer]
+def selection_weight(cov: Covariates, category: np.ndarray, size: np.ndarray, ref_day: np.ndarray, sup: pd.DataFrame) -> np.ndarray:
+    """The weight of a history in the trainee's draw: ``exp(score) * agreement``, both functions of
+    the matching variables only (``cov``, the employer's sector ``category`` and ``size`` group,
+    the cohort through ``ref_day``, the first day of the reference month).
 
-
-def _cao_group(employers: EmployerRegister, employer: np.ndarray) -> np.ndarray:
-    cao = employers.units.cao[employer]
-    return np.where(cao >= 3000, 3, np.where(cao == 2000, 2, 1))
+    score (``SELECTION``): sheltered job, fixed-term contract, welfare and disability benefits, and
+    the hourly wage relative to the adult minimum wage of the reference month; agreement
+    (``SUPERVISOR_AGREEMENT``, the factor when they disagree): the supervisor's sheltered
+    workplace with the sheltered job, the organisation's size group with the employer's, and a
+    public or semi-public supervisor (sector 2, 3) with a job in public administration,
+    education or health or a sheltered job (a private one, sector 1, with any other job).
+    ``sup`` holds the supervisor's ``sup_sheltered_workplace``, ``sup_org_size``, ``sup_sector``.
+    """
+    relative_wage = np.nan_to_num(cov.wage_hourly / adult_hourly_minimum_wage(ref_day), nan=1.0)
+    score = (
+        SELECTION["sheltered"] * cov.sheltered + SELECTION["temporary"] * cov.temporary + SELECTION["welfare_benefit"] * cov.welfare
+        + SELECTION["disability_benefit"] * cov.disability + SELECTION["relative_wage"] * relative_wage
+    )
+    public = (category == PUBLIC_CATEGORY) | cov.sheltered
+    agree = np.where(cov.sheltered == (sup["sup_sheltered_workplace"].to_numpy() == 1), 1.0, SUPERVISOR_AGREEMENT["sheltered"])
+    agree *= np.where(size == sup["sup_org_size"].to_numpy(), 1.0, SUPERVISOR_AGREEMENT["org_size"])
+    agree *= np.where(public == (sup["sup_sector"].to_numpy() != 1), 1.0, SUPERVISOR_AGREEMENT["sector"])
+    return np.exp(score) * agree
 
 
 def _select_histories(
     rng: np.random.Generator, tr: pd.DataFrame, employers: EmployerRegister, cal: Calendar, p: ModelParameters, anchors: Mapping[str, Any],
     progress: Callable[[str], None],
 ) -> tuple[People, Jobs, dict[str, np.ndarray]]:
-    """One history per trainee, resampled from model histories with weights on reference-month covariates."""
+    """One history per trainee, resampled from model histories with weights on the matching variables."""
     n_tr = len(tr)
     chosen_people: list[People | None] = [None] * n_tr
     chosen_jobs: list[Jobs | None] = [None] * n_tr
-    chosen_x: dict[str, list[Any]] = {k: [None] * n_tr for k in ("temporary", "welfare", "disability", "sheltered", "sector", "size", "cao", "years_in_job")}
+    kept = ("temporary", "welfare", "disability", "sheltered", "sector", "category", "size", "wage_hourly")
+    chosen_x: dict[str, list[Any]] = {k: [None] * n_tr for k in kept}
     remaining = np.arange(n_tr)
     rounds = 0
     n_candidates = 0
     while len(remaining):
         rounds += 1
-        if rounds > 40:
+        if rounds > MAX_ROUNDS:
             raise RuntimeError("no valid register history found for some trainees")
-        people, owner, importance = _candidates(rng, tr, remaining, CANDIDATES_PER_TRAINEE, p)
+        people, owner = _candidates(rng, tr, remaining, CANDIDATES_PER_TRAINEE, p)
         n_candidates += len(people)
         jobs = simulate_jobs(people, employers.units, cal, p)
         st = pay_statements(jobs, employers.units.four_weekly[jobs.employer], people, cal, p)
         position = monthly_position(people, jobs, cal, p.lkv_from)
         ref = tr["ref"].to_numpy()[owner]
         month0 = tr["month0"].to_numpy()[owner]
-        cov = covariates_at_reference(people, jobs, st, position, cal, ref, int(anchors["marker_window_months"]), int(anchors["covariate_window_months"]))
-        main = cov.main_job
-        has_main = main >= 0
-        mj = np.where(has_main, main, 0)
+        cov = covariates_at_reference(people, jobs, st, position, cal, ref, int(anchors["marker_window_months"]), int(anchors["covariate_window_months"]), employers)
+        has_main = cov.main_job >= 0
+        employer = jobs.employer[np.maximum(cov.main_job, 0)]
+        sector = np.where(has_main, jobs.sector[np.maximum(cov.main_job, 0)], -1)
+        category = np.where(has_main, activity_category(employers.sbi[employer]), "")
+        size = np.where(has_main, employers.units.size_class[employer], 0)
         ref_start = cal.start[ref]
         ref_end = cal.start[ref + 1] - 1
-        sheltered = has_main & jobs.sheltered[mj]
-        temporary = has_main & (jobs.contract[mj] == TEMPORARY) & (jobs.converted[mj] > ref_start)
-        years = np.where(has_main, (ref_end - jobs.start[mj]) / 365.25, 0.0)
-        sector = np.where(has_main, jobs.sector[mj], -1)
-        size = np.where(has_main, _size_group(employers, jobs.employer[mj]), 0)
-        cao = np.where(has_main, _cao_group(employers, jobs.employer[mj]), 0)
         special = tr["special"].to_numpy()[owner]
         occupation = tr["occupation"].to_numpy()[owner]
         in_occupation = np.array([s in OCCUPATION_SECTORS[o] for s, o in zip(sector, occupation)])
@@ -385,16 +433,8 @@ def _select_histories(
         works = base_ok & (cov.hours_ref >= 1) & has_main
         valid = np.where(special == "no_paid_work", base_ok & (cov.hours_ref == 0) & (hours0 >= 1), works)
         valid &= np.where(special == "", in_occupation, True)
-        score = (
-            SELECTION["sheltered"] * sheltered + SELECTION["temporary"] * temporary + SELECTION["years_in_job"] * np.minimum(years, 20)
-            + SELECTION["welfare_benefit"] * cov.welfare + SELECTION["disability_benefit"] * cov.disability
-            + SELECTION["wage_factor"] * np.where(has_main, jobs.wage_factor[mj], 1.0)
-        )
-        sup_sheltered = tr["sup_sheltered_workplace"].to_numpy()[owner] == 1
-        agree = np.where(sheltered == sup_sheltered, 1.0, SUPERVISOR_AGREEMENT["sheltered"])
-        agree *= np.where(size == tr["sup_org_size"].to_numpy()[owner], 1.0, SUPERVISOR_AGREEMENT["org_size"])
-        agree *= np.where(cao == tr["sup_sector"].to_numpy()[owner], 1.0, SUPERVISOR_AGREEMENT["sector"])
-        weight = np.where(special == "", np.exp(score) * agree, 1.0) * importance * valid
+        sup = tr[["sup_sheltered_workplace", "sup_org_size", "sup_sector"]].iloc[owner]
+        weight = np.where(special == "", selection_weight(cov, category, size, ref_start, sup), 1.0) * valid
         still = []
         for j in remaining:
             members = np.flatnonzero(owner == j)
@@ -406,8 +446,8 @@ def _select_histories(
             chosen_people[j] = people.take(np.array([pick]))
             chosen_jobs[j] = jobs.take(np.flatnonzero(jobs.row == pick))
             chosen_jobs[j].row = np.zeros(len(chosen_jobs[j]), dtype=np.int64)
-            for k, v in (("temporary", temporary), ("welfare", cov.welfare), ("disability", cov.disability), ("sheltered", sheltered),
-                         ("sector", sector), ("size", size), ("cao", cao), ("years_in_job", years)):
+            for k, v in (("temporary", cov.temporary), ("welfare", cov.welfare), ("disability", cov.disability), ("sheltered", cov.sheltered),
+                         ("sector", sector), ("category", category), ("size", size), ("wage_hourly", cov.wage_hourly)):
                 chosen_x[k][j] = v[pick]
         remaining = np.array(still, dtype=np.int64)
         if len(remaining):
@@ -476,12 +516,12 @@ def simulate_register(
     pool, roles = _draw_pool(pool_rng, p, pairs, ri, pool_scale)
     pool_jobs = simulate_jobs(pool, employers.units, cal, p)
 
-    progress("register: trainees' histories (selection on register covariates)")
+    progress("register: trainees' histories (selection on the matching variables)")
     tr = _trainee_frame(study, cal, anchors, pairs, ri)
     has_history = (tr["register_status"] != "not_found_absent").to_numpy()
     tr_hist = tr[has_history].reset_index(drop=True)
     chosen, y0_jobs, x = _select_histories(trainee_rng, tr_hist, employers, cal, p, anchors, progress)
-    for k in ("temporary", "welfare", "disability", "sheltered", "sector", "size", "cao", "years_in_job"):
+    for k in ("temporary", "welfare", "disability", "sheltered", "sector", "category", "size", "wage_hourly"):
         tr_hist[k] = x[k]
     tr_hist["eligible"] = (tr_hist["register_status"] == "found") & tr_hist["paid_work_at_baseline"]
     tr_hist["matched_set"] = tr_hist["eligible"] & ~tr_hist["off_support"]

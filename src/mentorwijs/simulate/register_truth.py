@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from mentorwijs.simulate.employment import (
-    AGRICULTURE, EXIT, LANDSCAPING, NEVER, TEMPORARY, Calendar, Jobs, ModelParameters, People, Treatment, absolute_month, day_number,
+    AGRICULTURE, EXIT, LANDSCAPING, NEVER, SEASONAL_SECTORS, TEMPORARY, Calendar, Jobs, ModelParameters, People, Treatment, absolute_month, day_number,
     month_of_day, simulate_jobs,
 )
 from mentorwijs.simulate.payroll import (
@@ -294,9 +294,12 @@ def _parameters(p: ModelParameters, targets, effect, anchors, pairs, pool_scale)
             "modifiers": dict(reg.MODIFIERS),
         },
         "selection": {
-            "method": "weighted resampling of model histories per trainee (own sex and birth date), weights exp(score) * supervisor agreement among valid histories; score and agreement depend on reference-month covariates only",
+            "method": "weighted resampling of model histories per trainee (own sex, birth date and region; drawn from the population model), weights exp(score) * supervisor agreement among valid histories; score and agreement are functions of the matching variables at the reference month, defined as the pipeline measures them",
             "score": dict(reg.SELECTION), "supervisor_disagreement_weight": dict(reg.SUPERVISOR_AGREEMENT),
-            "candidates_per_trainee": reg.CANDIDATES_PER_TRAINEE, "proposal_wsw": reg.PROPOSAL_WSW, "proposal_occupation": reg.PROPOSAL_OCCUPATION,
+            "score_variables": "sheltered and temporary: the main job (most paid hours in the reference month) and its statement with the most hours; welfare_benefit / disability_benefit: SECM 21-22 / 24 as main income in a month of the covariate window; relative_wage: wages / paid hours over the covariate window, all jobs, divided by the adult hourly minimum wage of the reference month",
+            "agreement_variables": "sheltered job with a sheltered workplace; employer size group with the organisation's size; a job in public administration, education or health (SBI 84-88) or a sheltered job with a public or semi-public organisation (sector 2 or 3)",
+            "valid": "alive and resident, aged 18 up to the state pension age, a target-group marker in the marker window ending at the reference month, at least 1 paid hour in the reference month, the main job in a sector of the trainee's occupation",
+            "candidates_per_trainee": reg.CANDIDATES_PER_TRAINEE,
             "off_support": f"out of work from month {reg.OFF_SUPPORT_MONTHS[0]}, a sheltered job on a fixed-term contract from month {reg.OFF_SUPPORT_MONTHS[1]}, wage factor {reg.OFF_SUPPORT_WAGE_FACTOR} of the minimum wage",
         },
         "calibration": {
@@ -331,28 +334,28 @@ def _pool_exit_rates(jobs: Jobs, rows_mask: np.ndarray, cal: Calendar, p: ModelP
     me = cal.start[t + 1] - 1
     held = (jobs.start[job] < ms) & (t >= cal.index("2017-01"))
     ended = (jobs.end[job] <= me) & (jobs.end_reason[job] == EXIT)
-    seasonal = np.isin(jobs.sector[job], (AGRICULTURE, LANDSCAPING))
+    seasonal = np.isin(jobs.sector[job], SEASONAL_SECTORS)
     shock = (t >= cal.index(p.covid_first)) & (t <= cal.index(p.covid_last))
     temp = (jobs.contract[job] == TEMPORARY) & (jobs.converted[job] > ms)
     sheltered = jobs.sheltered[job]
     base = held & ~seasonal & ~shock
     cats = {"temporary": base & temp & ~sheltered, "permanent": base & ~temp & ~sheltered, "sheltered": base & sheltered}
     out = {k: {"rate": float(ended[m].mean()), "job_months": int(m.sum())} for k, m in cats.items()}
-    out["agriculture_landscaping_all_months"] = {"rate": float(ended[held & seasonal].mean()), "job_months": int((held & seasonal).sum())}
+    out["agriculture_all_months"] = {"rate": float(ended[held & seasonal].mean()), "job_months": int((held & seasonal).sum())}
     by_moy = {}
     for moy in range(1, 13):
         mm = held & seasonal & ~shock & (cal.month[t] == moy)
         by_moy[str(moy)] = float(ended[mm].mean()) if mm.any() else None
-    out["agriculture_landscaping_by_calendar_month"] = by_moy
+    out["agriculture_by_calendar_month"] = by_moy
     in_shock = held & shock & ~seasonal
     spring = held & ~seasonal & ~shock & np.isin(cal.month[t], (3, 4, 5, 6)) & np.isin(cal.year[t], (2019, 2021))
     out["covid_shock"] = {
         "rate_in_shock_months": float(ended[in_shock].mean()), "rate_march_june_2019_2021": float(ended[spring].mean()),
         "realised_ratio": float(ended[in_shock].mean() / ended[spring].mean()) if ended[spring].mean() > 0 else None,
         "target_hazard_ratio": p.covid_exit_hr,
-        "note": "main jobs outside agriculture and landscaping; the ratio also reflects the mix of contracts and tenure in those months",
+        "note": "main jobs outside agriculture (the seasonal sector); the ratio also reflects the mix of contracts and tenure in those months",
     }
-    out["definition"] = "main jobs of pool members held at the start of a month (2017-2022) outside agriculture/landscaping and the 2020 shock; exit = the job ends that month (not by death, emigration or pension)"
+    out["definition"] = "main jobs of pool members held at the start of a month (2017-2022) outside agriculture (the seasonal sector) and the 2020 shock; exit = the job ends that month (not by death, emigration or pension)"
     return out
 
 
@@ -432,7 +435,8 @@ def _flow(tr, written, role, jobs, st, position, files, cal, pairs, ri, anchors,
     hours_ref = hours[rows, ref - cal.out_t]
     paid = found & (hours_ref >= 1)
     marker_months = int(anchors["marker_window_months"])
-    marker = np.array([position.marker[r, t - marker_months : t].any() for r, t in zip(rows, ref)])
+    # the window of the pipeline's eligibility: the marker_months months ending at the reference month
+    marker = np.array([position.marker[r, t - marker_months + 1 : t + 1].any() for r, t in zip(rows, ref)])
     ref_end = cal.start[ref + 1] - 1
     age_ok = (written.aow[rows] > ref_end) & (written.birth[rows] + int(18 * 365.25) <= ref_end)
     trainees = {
@@ -456,7 +460,7 @@ def _flow(tr, written, role, jobs, st, position, files, cal, pairs, ri, anchors,
         region_now = written.region_at(np.full(len(pool_like), day_end), pool_like)
         age = (written.aow[pool_like] > day_end) & (written.birth[pool_like] + int(18 * 365.25) <= day_end)
         work = hours[pool_like, t_ref - cal.out_t] >= 1
-        mark = position.marker[pool_like, t_ref - marker_months : t_ref].any(axis=1)
+        mark = position.marker[pool_like, t_ref - marker_months + 1 : t_ref + 1].any(axis=1)
         for intervention, controls in pairs.items():
             in_region = np.isin(region_now, [ri[c] for c in controls])
             steps = [("in_register", present), ("living_in_control_region", in_region), ("age_18_to_pension", age), ("paid_work_at_baseline", work), ("target_group_marker", mark)]
