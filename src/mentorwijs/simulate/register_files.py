@@ -135,8 +135,12 @@ def build_tables(
     letter = np.where(counter_uniform(written.key, 501) < 0.8, NON_R_LETTERS[0], NON_R_LETTERS[1])
     rins = np.where(non_r, letter, "R").astype(object)
     rin_int = unique_ids(rngs, trainee, 0, 1_000_000_000)
-    r_pool = np.flatnonzero(role == "pool")
-    non_r_pool = np.flatnonzero(role == "non_r")
+    # the pair sharing a RINPERSOON both have pay statements, so that a reader who joins on the
+    # number alone really mixes two people's pay
+    paid = np.zeros(n, dtype=bool)
+    paid[st.row] = True
+    r_pool = np.flatnonzero((role == "pool") & paid)
+    non_r_pool = np.flatnonzero((role == "non_r") & paid)
     collision = None
     if len(non_r_pool) and len(r_pool):
         collision = (int(non_r_pool[0]), int(rng.choice(r_pool)))
@@ -175,8 +179,11 @@ def build_tables(
         "GBAHERKOMSTGROEPERING": written.origin[r_rows], "GBAGENERATIE": written.generation[r_rows],
     })
     pool_positions = np.flatnonzero(role[r_rows] == "pool")
-    unknown_month = rng.random(len(pool_positions)) < UNKNOWN_BIRTH_MONTH_SHARE
-    unknown_year = rng.random(len(pool_positions)) < UNKNOWN_BIRTH_YEAR_SHARE
+    # keyed by the person, not drawn from the pool's stream: how far that stream has run depends
+    # on the trainees' ids (unique_ids redraws clashes), which differ between an effect and a null study
+    pool_keys = written.key[r_rows[pool_positions]]
+    unknown_month = counter_uniform(pool_keys, 502) < UNKNOWN_BIRTH_MONTH_SHARE
+    unknown_year = counter_uniform(pool_keys, 503) < UNKNOWN_BIRTH_YEAR_SHARE
     persons.loc[pool_positions[unknown_month | unknown_year], "GBAGEBOORTEMAAND"] = "--"
     persons.loc[pool_positions[unknown_year], "GBAGEBOORTEJAAR"] = "----"
     persons = persons.sort_values("RINPERSOON", kind="stable").reset_index(drop=True)
