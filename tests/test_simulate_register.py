@@ -32,9 +32,9 @@ from mentorwijs.simulate.register_files import write_arrow_csv, write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20190501
-#: 1,350 pool members per control region: the realism rates have enough job-months (below) and
-#: the whole module runs in well under a minute
-POOL_SCALE = 0.3
+#: about 1,670 pool members per control region: the realism rates have enough job-months (over
+#: 50 exits of sheltered jobs, below) and the whole module runs in well under a minute
+POOL_SCALE = 0.45
 YEARS = range(2017, 2023)
 PAYROLL = [f"cbs/SPOLISBUS{y}V1.csv" for y in YEARS]
 
