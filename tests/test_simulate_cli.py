@@ -106,3 +106,10 @@ def test_a_failure_leaves_no_partial_study(tmp_path, monkeypatch):
         simulate(out, seed=1, pool_scale=0.05, codebooks=CODEBOOKS)
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_integer_scale_from_config_gives_the_same_bytes_as_a_float_from_the_command_line(small_study, tmp_path):
+    out, _ = small_study  # written with scale 1.0, as the command line passes it
+    again = tmp_path / "synthetic"
+    simulate(again, seed=3, scale=1, pool_scale=0.05, codebooks=CODEBOOKS)  # config.yaml's `scale: 1` is an int
+    assert (again / TRUTH).read_bytes() == (out / TRUTH).read_bytes()

@@ -116,6 +116,8 @@ def simulate(
     _check_target(out)
     if scale <= 0 or pool_scale <= 0:
         raise InputError("scale and pool scale must be positive", hint="use e.g. --scale 1 --pool-scale 1")
+    # as floats, so that 1 from config.yaml and 1.0 from the command line give the same truth.json bytes
+    scale, pool_scale = float(scale), float(pool_scale)
     for wave in add_waves:
         try:
             number = wave_number(wave)
