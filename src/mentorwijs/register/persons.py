@@ -29,7 +29,7 @@ from mentorwijs.errors import InputError
 from mentorwijs.flow import Exclusions
 from mentorwijs.pseudonymise import pseudonymise
 from mentorwijs.register.calendar import month_of_day
-from mentorwijs.register.extracts import BAD, check_bad, first_data_row, parse_dates, text
+from mentorwijs.register.extracts import BAD, EMPTY, check_bad, first_data_row, parse_dates, text
 from mentorwijs.register.spec import categorise, categorise_prefix, code_in
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,41 @@ def lookup_pids(person_type, person, persons: pd.DataFrame, found_types) -> tupl
     pid = pc.fill_null(index, -1).to_numpy(zero_copy_only=False).astype(np.int32)
     pid[~found] = -1
     return pid, found
+
+
+
+@dataclass(frozen=True)
+class Spells:
+    """Rows of a spell file (residence, SECM): ``pid`` (-1 absent), ``start`` and ``end`` (days
+    since 1970-01-01), ``open_end`` (the end date is empty) and ``keep`` (a person of the person
+    file with valid dates)."""
+
+    pid: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    open_end: np.ndarray
+    keep: np.ndarray
+
+
+def read_spells(raw: pa.Table, *, person_type: str, person: str, start: str, end: str, persons: pd.DataFrame, found_types,
+                file: str | Path, max_bad_share: float, exclusions: Exclusions, source: str) -> Spells:
+    """The persons and dates of a spell file, with the rows left out counted under ``source``:
+    persons not under R or not in the person file, and start or end dates that are not
+    ``YYYYMMDD`` (an empty end is an open spell; an empty start is bad)."""
+    row0 = first_data_row(file)
+    pid, found = lookup_pids(raw[person_type], raw[person], persons, found_types)
+    exclusions.add(source, "RINPERSOONS other than R", int((~found).sum()))
+    exclusions.add(source, "person not in the person file", int((found & (pid < 0)).sum()))
+    start_day, s_status = parse_dates(raw[start])
+    end_day, e_status = parse_dates(raw[end])
+    bad_s = check_bad(s_status, raw[start], file=file, column=start, what="dates YYYYMMDD",
+                      max_bad_share=max_bad_share, bad_codes=(BAD, EMPTY), first_data_row=row0)
+    bad_e = check_bad(e_status, raw[end], file=file, column=end, what="dates YYYYMMDD",
+                      max_bad_share=max_bad_share, bad_codes=(BAD,), first_data_row=row0)
+    keep = pid >= 0
+    bad = keep & (bad_s | bad_e)
+    exclusions.add(source, "spell start or end not a date", int(bad.sum()))
+    return Spells(pid=pid, start=start_day, end=end_day, open_end=e_status == EMPTY, keep=keep & ~bad)
 
 
 def person_table(

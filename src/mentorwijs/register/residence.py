@@ -23,8 +23,8 @@ import pyarrow.compute as pc
 from mentorwijs.errors import InputError
 from mentorwijs.flow import Exclusions
 from mentorwijs.register.calendar import civil_from_days
-from mentorwijs.register.extracts import BAD, EMPTY, check_bad, first_data_row, parse_dates, text
-from mentorwijs.register.persons import lookup_pids
+from mentorwijs.register.extracts import first_data_row, text
+from mentorwijs.register.persons import read_spells
 from mentorwijs.register.spec import normalise_codes
 
 log = logging.getLogger(__name__)
@@ -64,21 +64,10 @@ def residence_spells(raw: pa.Table, persons: pd.DataFrame, *, variables: Mapping
                      max_bad_share: float, exclusions: Exclusions) -> pd.DataFrame:
     """Residence spells ``pid, start, end, object`` (days since 1970-01-01; open end = int32 max)."""
     v, rv = variables, variables["residence"]
-    row0 = first_data_row(file)
-    pid, found = lookup_pids(raw[v["person_type"]], raw[v["person"]], persons, codes["person_found"])
-    exclusions.add(SOURCE, "RINPERSOONS other than R", int((~found).sum()))
-    exclusions.add(SOURCE, "person not in the person file", int((found & (pid < 0)).sum()))
-    start, s_status = parse_dates(raw[rv["start"]])
-    end, e_status = parse_dates(raw[rv["end"]])
-    bad_s = check_bad(s_status, raw[rv["start"]], file=file, column=rv["start"], what="dates YYYYMMDD",
-                      max_bad_share=max_bad_share, bad_codes=(BAD, EMPTY), first_data_row=row0)
-    bad_e = check_bad(e_status, raw[rv["end"]], file=file, column=rv["end"], what="dates YYYYMMDD",
-                      max_bad_share=max_bad_share, bad_codes=(BAD,), first_data_row=row0)
-    keep = pid >= 0
-    bad = keep & (bad_s | bad_e)
-    exclusions.add(SOURCE, "spell start or end not a date", int(bad.sum()))
-    keep &= ~bad
-    end = np.where(e_status == EMPTY, OPEN_END, np.minimum(end, OPEN_END))
+    sp = read_spells(raw, person_type=v["person_type"], person=v["person"], start=rv["start"], end=rv["end"], persons=persons,
+                     found_types=codes["person_found"], file=file, max_bad_share=max_bad_share, exclusions=exclusions, source=SOURCE)
+    pid, start, keep = sp.pid, sp.start, sp.keep
+    end = np.where(sp.open_end, OPEN_END, np.minimum(sp.end, OPEN_END))
     rows = np.flatnonzero(keep)
     objects = _object_key(raw[rv["object_type"]], raw[rv["object"]]).take(pa.array(rows))
     frame = pd.DataFrame(

@@ -18,8 +18,7 @@ import pyarrow as pa
 
 from mentorwijs.flow import Exclusions
 from mentorwijs.register.calendar import month_of_day
-from mentorwijs.register.extracts import BAD, EMPTY, check_bad, first_data_row, parse_dates
-from mentorwijs.register.persons import lookup_pids
+from mentorwijs.register.persons import read_spells
 from mentorwijs.register.spec import code_in
 
 SOURCE = "socioeconomic"
@@ -55,23 +54,12 @@ def benefit_months(
     An empty end date is an open spell (to the end of the window).
     """
     v, sv = variables, variables["socioeconomic"]
-    row0 = first_data_row(file)
-    pid, found = lookup_pids(raw[v["person_type"]], raw[v["person"]], persons, codes["person_found"])
-    exclusions.add(SOURCE, "RINPERSOONS other than R", int((~found).sum()))
-    exclusions.add(SOURCE, "person not in the person file", int((found & (pid < 0)).sum()))
-    start, s_status = parse_dates(raw[sv["start"]])
-    end, e_status = parse_dates(raw[sv["end"]])
-    bad_s = check_bad(s_status, raw[sv["start"]], file=file, column=sv["start"], what="dates YYYYMMDD",
-                      max_bad_share=max_bad_share, bad_codes=(BAD, EMPTY), first_data_row=row0)
-    bad_e = check_bad(e_status, raw[sv["end"]], file=file, column=sv["end"], what="dates YYYYMMDD",
-                      max_bad_share=max_bad_share, bad_codes=(BAD,), first_data_row=row0)
-    keep = pid >= 0
-    bad = keep & (bad_s | bad_e)
-    exclusions.add(SOURCE, "spell start or end not a date", int(bad.sum()))
-    keep &= ~bad
+    sp = read_spells(raw, person_type=v["person_type"], person=v["person"], start=sv["start"], end=sv["end"], persons=persons,
+                     found_types=codes["person_found"], file=file, max_bad_share=max_bad_share, exclusions=exclusions, source=SOURCE)
+    pid, keep = sp.pid, sp.keep
     first_m, last_m = window
-    ms = month_of_day(start)
-    me = np.where(e_status == EMPTY, last_m, month_of_day(end))
+    ms = month_of_day(sp.start)
+    me = np.where(sp.open_end, last_m, month_of_day(sp.end))
     reversed_ = keep & (me < ms)
     exclusions.add(SOURCE, "spell ends before it starts", int(reversed_.sum()))
     keep &= ~reversed_
