@@ -10,6 +10,8 @@ matching weights as weights, not as case counts:
   at risk;
 - :func:`rmst`: restricted mean survival time at a horizon, its IJ variance summed over persons
   (validation.md), and the difference treated - control: the primary survival contrast;
+- :func:`rmst_adjusted` / :func:`rmst_pseudo_values`: the covariate-adjusted RMST difference,
+  WLS of per-group infinitesimal-jackknife pseudo-values on treated + covariates, CR1 on person;
 - :func:`cox_fit` / :func:`cox_models`: the weighted Cox model (Efron ties, strata, robust
   variance clustered on person, as R ``coxph(weights=, cluster=)``), its robust score test (in
   place of a weighted log-rank test), and an adjusted model;
