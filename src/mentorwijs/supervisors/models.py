@@ -53,6 +53,7 @@ from mentorwijs.supervisors.mixed import (
     DEFAULT_OPTIMIZERS,
     MixedFit,
     fit_mixed_model,
+    fixed_effects_covariance,
 )
 from mentorwijs.supervisors.satterthwaite import RemlDeviance, boundary_notes, polish, satterthwaite
 
@@ -224,10 +225,16 @@ def mixed_contrasts(
     if not fit.ok:
         result.estimates = {label: (math.nan, math.nan, math.nan) for label in contrasts}
         return result
-    deviance = RemlDeviance(model)
-    phi, value = polish(deviance, deviance.phi_from_result(fit.result))
-    beta, cov = deviance.fixed(phi)
-    inference = satterthwaite(deviance, phi)
+    try:
+        deviance = RemlDeviance(model)
+        phi, value = polish(deviance, deviance.phi_from_result(fit.result))
+        beta, cov = deviance.fixed(phi)
+        inference = satterthwaite(deviance, phi)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        # statsmodels' own optimum stands; the df fall back to groups - 1 (said below)
+        reason = str(exc).strip() or type(exc).__name__
+        result.notes.append(f"finishing the fit on lme4's deviance failed ({reason}): statsmodels' optimum is reported")
+        return _statsmodels_contrasts(result, model, contrasts, names, kept, empty, slope, reason)
     fe_names = list(model.exog_names)
     position = {"Intercept": fe_names.index("Intercept"), **{c: fe_names.index(names[c]) for c in kept}}
     fallback = result.n_groups - 1
@@ -259,6 +266,36 @@ def mixed_contrasts(
     result.boundary = boundary_notes(deviance, phi, ["training_group", "training_group slope"][: 1 + slope])
     if result.boundary:
         result.notes.append("Satterthwaite df treat a variance at the boundary as known (as lmerTest)")
+    return result
+
+
+def _statsmodels_contrasts(result, model, contrasts, names, kept, empty, slope, reason):
+    """Contrasts from statsmodels' optimum when lme4's deviance cannot be used, df = groups - 1."""
+    fitted = result.fit.result
+    fe_names = list(model.exog_names)
+    position = {"Intercept": fe_names.index("Intercept"), **{c: fe_names.index(names[c]) for c in kept}}
+    beta = np.asarray(fitted.fe_params, dtype=float)
+    cov = fixed_effects_covariance(result.fit)
+    df = float(result.n_groups - 1)
+    for label, coefficients in contrasts.items():
+        if any(c in empty for c, v in coefficients.items() if v != 0):
+            result.estimates[label] = (math.nan, math.nan, math.nan)
+            continue
+        vector = np.zeros(len(beta))
+        for column, value in coefficients.items():
+            vector[position[column]] += value
+        variance = float(vector @ cov @ vector)
+        result.estimates[label] = (float(vector @ beta), math.sqrt(variance) if variance >= 0 else math.nan, df)
+    result.notes.append(f"Satterthwaite df not available ({reason}): df = training groups - 1 = {result.n_groups - 1}")
+    cov_re = np.asarray(fitted.cov_re, dtype=float)
+    result.group_variance = float(cov_re[0, 0])
+    if slope:
+        result.slope_variance = float(cov_re[1, 1])
+        result.slope_covariance = float(cov_re[1, 0])
+    result.supervisor_variance = float(np.atleast_1d(np.asarray(fitted.vcomp, dtype=float))[0])
+    result.residual_variance = float(fitted.scale)
+    result.reml_loglik = result.fit.loglik
+    result.boundary = [f"{name} variance estimated at 0" for name in result.fit.boundary]
     return result
 
 
@@ -320,7 +357,7 @@ def supervisor_effects(
             post=data["wave"] != reference_wave, optimizers=optimizers,
         )
         if fitted.boundary:
-            log.warning("%s: variance at 0 (boundary result) for %s", construct, ", ".join(fitted.boundary))
+            log.warning("%s: boundary result: %s", construct, "; ".join(fitted.boundary))
         counts = data["wave"].value_counts()
         reference_scores = data.loc[data["wave"] == reference_wave, construct].astype(float)
         sd_reference = float(reference_scores.std(ddof=1)) if len(reference_scores) > 1 else math.nan
