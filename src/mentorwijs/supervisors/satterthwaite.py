@@ -24,9 +24,10 @@ boundary component is treated as known (zero), exactly as lmerTest does; the cal
 boundary. When H has an eigenvalue below -1e-8 (no optimum) or the variance of the contrast is
 not positive, :func:`satterthwaite_df` returns NaN with a reason, and the caller falls back.
 
-The REML deviance is computed per independent block (the ``groups`` of statsmodels' MixedLM):
-with M_j = I + Z_j Lambda_j Lambda_j' Z_j' (Z_j the random-effects design of block j: its
-``exog_re`` columns and the indicator columns of every variance component),
+The REML deviance is computed from the cross-products of each independent block (the ``groups``
+of statsmodels' MixedLM; Woodbury's identity, all blocks at once): with
+M_j = I + Z_j Lambda_j Lambda_j' Z_j' (Z_j the random-effects design of block j: its ``exog_re``
+columns and the indicator columns of every variance component),
 
     dev = log|M| + log|X' M^-1 X| + r' M^-1 r / sigma^2 + (n - p) log(2 pi sigma^2),
 
@@ -95,10 +96,6 @@ class RemlDeviance:
         # lme4 orders theta column by column: (l11, l21, ..., l22, ...)
         order = sorted(range(len(self._tril[0])), key=lambda i: (self._tril[1][i], self._tril[0][i]))
         self._tril = (self._tril[0][order], self._tril[1][order])
-
-    @property
-    def n_theta(self) -> int:
-        return len(self._tril[0]) + self.k_vc
 
     def phi_from_result(self, result) -> np.ndarray:
         """``(theta, sigma)`` of a fitted ``MixedLMResults`` (absolute ``cov_re``, ``vcomp``, ``scale``)."""
@@ -185,10 +182,6 @@ class RemlDeviance:
         """Bounds of theta in lme4: 0 for the diagonal of each factor, none off it."""
         bounds: list[float | None] = [0.0 if i == j else None for i, j in zip(*self._tril)]
         return bounds + [0.0] * self.k_vc
-
-    def diagonal(self) -> np.ndarray:
-        """Positions in theta of the factor's diagonal and of the variance components."""
-        return np.array([k for k, (i, j) in enumerate(zip(*self._tril)) if i == j] + [len(self._tril[0]) + k for k in range(self.k_vc)], dtype=int)
 
 
 def _cholesky_psd(matrix: np.ndarray) -> np.ndarray:
