@@ -2,8 +2,9 @@
 evaluation and the employees' questionnaire tables.
 
 Modules: :mod:`~mentorwijs.supervisors.mixed` (fitting a ``MixedLM`` to its optimum over
-several optimizers), :mod:`~mentorwijs.supervisors.models` (change per construct and wave,
-sensitivity analyses), :mod:`~mentorwijs.supervisors.attrition`,
+several optimizers), :mod:`~mentorwijs.supervisors.satterthwaite` (lme4's REML deviance: the
+finished optimum and lmerTest's Satterthwaite df), :mod:`~mentorwijs.supervisors.models` (change
+per construct and wave, sensitivity analyses), :mod:`~mentorwijs.supervisors.attrition`,
 :mod:`~mentorwijs.supervisors.process`, :mod:`~mentorwijs.supervisors.employees`, and
 :mod:`~mentorwijs.supervisors.analyses` (all tables at once, and their CSV writer).
 """

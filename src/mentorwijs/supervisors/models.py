@@ -2,20 +2,28 @@
 
 Per construct a linear mixed model, fitted by REML::
 
-    score ~ wave  +  (1 | training_group)  +  (1 | supervisor)
+    score ~ wave  +  (1 + post | training_group)  +  (1 | supervisor)
 
-with wave a categorical fixed effect (the reference wave, T0, as baseline) and supervisors
-nested in training groups: ``groups=training_group`` with a random intercept per group and the
-supervisor as a variance component (supervisor ids are unique across groups). Every supervisor
-contributes every wave they answered, so under drop-out that depends on earlier observed scores
-(missing at random) the estimates stay unbiased, unlike an analysis of complete cases.
+with wave a categorical fixed effect (the reference wave, T0, as baseline), ``post`` = 1 at every
+wave after the reference wave, and supervisors nested in training groups: ``groups=training_group``
+with a random intercept and a random post-training slope per group (correlated,
+``re_formula="~post"``) and the supervisor as a variance component (supervisor ids are unique
+across groups). The training is given per group, so groups can change by different amounts; the
+group slope carries that variation into the standard errors of every change, and most into the
+comparison of online with on-site groups (a property of the group). Every supervisor contributes
+every wave they answered, so under drop-out that depends on earlier observed scores (missing at
+random) the estimates stay unbiased, unlike an analysis of complete cases.
 
-Contrasts are wave minus reference wave, with Wald 95% intervals from the normal distribution
-(z-based: estimate +/- 1.96 SE, with the conventional model-based covariance
-sigma^2 (X' V^-1 X)^-1 of lme4, see :func:`~mentorwijs.supervisors.mixed.fixed_effects_covariance`),
-two-sided p from the same z. ``p_holm`` applies Holm's step-down correction over all contrasts of all
-constructs. The effect size is the contrast divided by the SD (n - 1) of all reference-wave
-scores of that construct. Waves are whatever the data hold: a new wave adds rows, no code.
+The best statsmodels fit over several optimizers is finished by a bounded search of lme4's
+profiled REML deviance (:func:`~mentorwijs.supervisors.satterthwaite.polish`); fixed effects,
+their conventional covariance sigma^2 (X' V^-1 X)^-1 and the variance components are those of
+that optimum (equal to lme4's). Contrasts are wave minus reference wave, with t-based 95%
+intervals and two-sided p on Satterthwaite degrees of freedom computed as lmerTest does
+(:mod:`~mentorwijs.supervisors.satterthwaite`); when those cannot be computed the df are the
+number of training groups minus 1 and the row's warnings say so. ``p_holm`` applies Holm's
+step-down correction over all contrasts of all constructs. The effect size is the contrast
+divided by the SD (n - 1) of all reference-wave scores of that construct. Waves are whatever
+the data hold: a new wave adds rows, no code.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from mentorwijs.supervisors.mixed import (
     fit_mixed_model,
     fixed_effects_covariance,
 )
+from mentorwijs.supervisors.satterthwaite import RemlDeviance, boundary_notes, polish, satterthwaite
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +135,7 @@ class ContrastResult:
     """Linear combinations of the fixed effects of one fitted model, with the fit's details."""
 
     fit: MixedFit
-    estimates: dict[str, tuple[float, float]]  # label -> (estimate, se)
+    estimates: dict[str, tuple[float, float, float]]  # label -> (estimate, se, df)
     n_obs: int
     n_supervisors: int
     n_groups: int
@@ -135,6 +144,9 @@ class ContrastResult:
     supervisor_variance: float = math.nan
     residual_variance: float = math.nan
     boundary: list[str] = field(default_factory=list)
+    slope_variance: float = math.nan
+    slope_covariance: float = math.nan
+    reml_loglik: float = math.nan
 
     @property
     def converged(self) -> int:
@@ -142,7 +154,9 @@ class ContrastResult:
 
     @property
     def warnings(self) -> str:
-        return "; ".join(dict.fromkeys([*self.fit.warnings, *self.notes]))
+        # the boundary notes of statsmodels' fit are replaced by those of the final optimum
+        kept = [w for w in self.fit.warnings if not w.startswith("boundary: ")]
+        return "; ".join(dict.fromkeys([*kept, *(f"boundary: {b}" for b in self.boundary), *self.notes]))
 
 
 def wave_dummies(wave: pd.Series, waves: Sequence[str], reference: str) -> pd.DataFrame:
@@ -159,14 +173,18 @@ def mixed_contrasts(
     design: pd.DataFrame,
     contrasts: Mapping[str, Mapping[str, float]],
     *,
+    post: pd.Series | None = None,
     optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
 ) -> ContrastResult:
-    """Fit ``outcome ~ design`` with training-group and supervisor random intercepts (REML).
+    """Fit ``outcome ~ design`` with training-group and supervisor random effects (REML).
 
     ``design`` holds the fixed-effect columns (an intercept is added as ``Intercept``);
-    ``contrasts`` maps a label to coefficients on those columns. A design column without any
-    nonzero value (e.g. a wave nobody answered) is left out and every contrast that needs it is
-    missing, with a note. Returns estimate and SE of each contrast.
+    ``contrasts`` maps a label to coefficients on those columns. ``post`` (0/1 per row, 1 after
+    the reference wave) adds a random post-training slope per training group, correlated with
+    the group's intercept; without it (or when it does not vary) the group has an intercept
+    only. A design column without any nonzero value (e.g. a wave nobody answered) is left out
+    and every contrast that needs it is missing, with a note. Returns estimate, SE and
+    Satterthwaite df of each contrast.
     """
     design = design.loc[data.index]
     empty = [c for c in design.columns if not (design[c] != 0).any()]
@@ -181,12 +199,18 @@ def mixed_contrasts(
             **{names[c]: design[c].astype(float).to_numpy() for c in kept},
         }
     )
+    slope = post is not None
+    if slope:
+        frame["post"] = post.loc[data.index].astype(float).to_numpy()
+        if frame["post"].nunique() < 2:
+            slope = False
+            notes.append("no group slope: every score is on the same side of the reference wave")
     formula = "y ~ " + (" + ".join(names[c] for c in kept) if kept else "1")
     model = smf.mixedlm(
         formula,
         frame,
         groups="training_group",
-        re_formula="1",
+        re_formula="~post" if slope else "1",
         vc_formula={"supervisor": "0 + C(supervisor)"},
     )
     fit = fit_mixed_model(model, reml=True, optimizers=optimizers)
@@ -199,37 +223,89 @@ def mixed_contrasts(
         notes=notes,
     )
     if not fit.ok:
-        result.estimates = {label: (math.nan, math.nan) for label in contrasts}
+        result.estimates = {label: (math.nan, math.nan, math.nan) for label in contrasts}
         return result
-    fitted = fit.result
-    fe_names = list(fitted.fe_params.index)
+    try:
+        deviance = RemlDeviance(model)
+        phi, value = polish(deviance, deviance.phi_from_result(fit.result))
+        beta, cov = deviance.fixed(phi)
+        inference = satterthwaite(deviance, phi)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        # statsmodels' own optimum stands; the df fall back to groups - 1 (said below)
+        reason = str(exc).strip() or type(exc).__name__
+        result.notes.append(f"finishing the fit on lme4's deviance failed ({reason}): statsmodels' optimum is reported")
+        return _statsmodels_contrasts(result, model, contrasts, names, kept, empty, slope, reason)
+    fe_names = list(model.exog_names)
     position = {"Intercept": fe_names.index("Intercept"), **{c: fe_names.index(names[c]) for c in kept}}
-    beta = np.asarray(fitted.fe_params, dtype=float)
-    cov = fixed_effects_covariance(fit)
+    fallback = result.n_groups - 1
+    fell_back = False
     for label, coefficients in contrasts.items():
         if any(c in empty for c, v in coefficients.items() if v != 0):
-            result.estimates[label] = (math.nan, math.nan)
+            result.estimates[label] = (math.nan, math.nan, math.nan)
+            continue
+        vector = np.zeros(len(beta))
+        for column, value_ in coefficients.items():
+            vector[position[column]] += value_
+        estimate = float(vector @ beta)
+        variance = float(vector @ cov @ vector)
+        df = inference.df(vector)
+        if not math.isfinite(df):
+            df, fell_back = float(fallback), True
+        result.estimates[label] = (estimate, math.sqrt(variance) if variance >= 0 else math.nan, df)
+    if fell_back:
+        reason = inference.problem or "the variance parameters do not move the contrast's variance"
+        result.notes.append(f"Satterthwaite df not available ({reason}): df = training groups - 1 = {fallback}")
+    cov_re, vcomp, scale = deviance.variances(phi)
+    result.group_variance = float(cov_re[0, 0])
+    if slope:
+        result.slope_variance = float(cov_re[1, 1])
+        result.slope_covariance = float(cov_re[1, 0])
+    result.supervisor_variance = float(vcomp[0])
+    result.residual_variance = float(scale)
+    result.reml_loglik = -value / 2
+    result.boundary = boundary_notes(deviance, phi, ["training_group", "training_group slope"][: 1 + slope])
+    if result.boundary:
+        result.notes.append("Satterthwaite df treat a variance at the boundary as known (as lmerTest)")
+    return result
+
+
+def _statsmodels_contrasts(result, model, contrasts, names, kept, empty, slope, reason):
+    """Contrasts from statsmodels' optimum when lme4's deviance cannot be used, df = groups - 1."""
+    fitted = result.fit.result
+    fe_names = list(model.exog_names)
+    position = {"Intercept": fe_names.index("Intercept"), **{c: fe_names.index(names[c]) for c in kept}}
+    beta = np.asarray(fitted.fe_params, dtype=float)
+    cov = fixed_effects_covariance(result.fit)
+    df = float(result.n_groups - 1)
+    for label, coefficients in contrasts.items():
+        if any(c in empty for c, v in coefficients.items() if v != 0):
+            result.estimates[label] = (math.nan, math.nan, math.nan)
             continue
         vector = np.zeros(len(beta))
         for column, value in coefficients.items():
             vector[position[column]] += value
-        estimate = float(vector @ beta)
         variance = float(vector @ cov @ vector)
-        result.estimates[label] = (estimate, math.sqrt(variance) if variance >= 0 else math.nan)
-    result.group_variance = float(np.asarray(fitted.cov_re, dtype=float)[0, 0])
+        result.estimates[label] = (float(vector @ beta), math.sqrt(variance) if variance >= 0 else math.nan, df)
+    result.notes.append(f"Satterthwaite df not available ({reason}): df = training groups - 1 = {result.n_groups - 1}")
+    cov_re = np.asarray(fitted.cov_re, dtype=float)
+    result.group_variance = float(cov_re[0, 0])
+    if slope:
+        result.slope_variance = float(cov_re[1, 1])
+        result.slope_covariance = float(cov_re[1, 0])
     result.supervisor_variance = float(np.atleast_1d(np.asarray(fitted.vcomp, dtype=float))[0])
     result.residual_variance = float(fitted.scale)
-    result.boundary = list(fit.boundary)
+    result.reml_loglik = result.fit.loglik
+    result.boundary = [f"{name} variance estimated at 0" for name in result.fit.boundary]
     return result
 
 
-def _wald(estimate: float, se: float, level: float) -> tuple[float, float, float]:
-    """z-based confidence interval and two-sided p."""
-    if not (math.isfinite(estimate) and math.isfinite(se)) or se <= 0:
+def _interval(estimate: float, se: float, df: float, level: float) -> tuple[float, float, float]:
+    """t-based confidence interval and two-sided p on ``df`` degrees of freedom."""
+    if not (math.isfinite(estimate) and math.isfinite(se) and math.isfinite(df)) or se <= 0 or df <= 0:
         return math.nan, math.nan, math.nan
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = float(2 * stats.norm.sf(abs(estimate / se)))
-    return estimate - z * se, estimate + z * se, p
+    t = float(stats.t.ppf(0.5 + level / 2, df))
+    p = float(2 * stats.t.sf(abs(estimate / se), df))
+    return estimate - t * se, estimate + t * se, p
 
 
 def _holm(p: pd.Series) -> pd.Series:
@@ -258,12 +334,14 @@ def supervisor_effects(
     Returns ``(effects, means)``:
 
     - ``effects``: one row per construct and later wave (key ``construct, wave``): the contrast
-      wave minus reference (``estimate``) with z-based CI and p, Holm-adjusted p over all rows,
+      wave minus reference (``estimate``) with t-based CI and p on Satterthwaite ``df``,
+      Holm-adjusted p over all rows,
       ``effect_size`` (contrast / SD of the construct's reference-wave scores), ``n`` (supervisors
       scored at that wave), ``primary`` (1 for the primary contrast), the winning optimizer,
-      convergence and warnings, the variance components and ``boundary`` (1 when a variance
-      component is estimated at zero: a boundary result, not an error).
-    - ``means``: one row per construct and wave: the model-estimated mean score with CI and n.
+      convergence and warnings, the variance components (the group slope's variance and its
+      covariance with the group intercept included) and ``boundary`` (1 when a variance is
+      estimated at zero or the group covariance is singular: a boundary result, not an error).
+    - ``means``: one row per construct and wave: the model-estimated mean score with CI, df and n.
     """
     waves = check_supervisors_long(long, constructs, reference_wave=reference_wave)
     long = long.reset_index(drop=True)
@@ -274,9 +352,12 @@ def supervisor_effects(
         later = [w for w in waves if w != reference_wave]
         contrasts = {f"wave[{w}]": {f"wave[{w}]": 1.0} for w in later}
         means = {w: {"Intercept": 1.0, **({f"wave[{w}]": 1.0} if w != reference_wave else {})} for w in waves}
-        fitted = mixed_contrasts(data, construct, design, {**contrasts, **{f"mean {w}": v for w, v in means.items()}}, optimizers=optimizers)
+        fitted = mixed_contrasts(
+            data, construct, design, {**contrasts, **{f"mean {w}": v for w, v in means.items()}},
+            post=data["wave"] != reference_wave, optimizers=optimizers,
+        )
         if fitted.boundary:
-            log.warning("%s: variance at 0 (boundary result) for %s", construct, ", ".join(fitted.boundary))
+            log.warning("%s: boundary result: %s", construct, "; ".join(fitted.boundary))
         counts = data["wave"].value_counts()
         reference_scores = data.loc[data["wave"] == reference_wave, construct].astype(float)
         sd_reference = float(reference_scores.std(ddof=1)) if len(reference_scores) > 1 else math.nan
@@ -285,8 +366,8 @@ def supervisor_effects(
             "warnings": fitted.warnings,
         }
         for w in later:
-            estimate, se = fitted.estimates[f"wave[{w}]"]
-            low, high, p = _wald(estimate, se, level)
+            estimate, se, df = fitted.estimates[f"wave[{w}]"]
+            low, high, p = _interval(estimate, se, df, level)
             effect_rows.append(
                 {
                     "construct": construct,
@@ -310,15 +391,18 @@ def supervisor_effects(
                     "n_groups": fitted.n_groups,
                     "supervisor_variance": fitted.supervisor_variance,
                     "residual_variance": fitted.residual_variance,
-                    "reml_loglik": fitted.fit.loglik,
+                    "reml_loglik": fitted.reml_loglik,
+                    "df": df,
+                    "group_slope_variance": fitted.slope_variance,
+                    "group_slope_covariance": fitted.slope_covariance,
                 }
             )
         for w in waves:
-            estimate, se = fitted.estimates[f"mean {w}"]
-            low, high, _ = _wald(estimate, se, level)
+            estimate, se, df = fitted.estimates[f"mean {w}"]
+            low, high, _ = _interval(estimate, se, df, level)
             mean_rows.append(
                 {"construct": construct, "wave": w, "mean": estimate, "ci_low": low, "ci_high": high,
-                 "n": int(counts.get(w, 0)), "se": se, **common}
+                 "n": int(counts.get(w, 0)), "se": se, **common, "df": df}
             )
     effects = pd.DataFrame(effect_rows, columns=[c for c in EFFECT_COLUMNS if c != "p_holm"])
     effects.insert(EFFECT_COLUMNS.index("p_holm"), "p_holm", _holm(effects["p"]))
@@ -392,8 +476,8 @@ def complete_cases(data: pd.DataFrame, construct: str, waves: Sequence[str]) -> 
 def _sensitivity_rows(analysis, construct, fitted, wanted, level):
     rows = []
     for (wave, subgroup), (label, n) in wanted.items():
-        estimate, se = fitted.estimates[label]
-        low, high, p = _wald(estimate, se, level)
+        estimate, se, df = fitted.estimates[label]
+        low, high, p = _interval(estimate, se, df, level)
         rows.append(
             {
                 "analysis": analysis,
@@ -411,6 +495,7 @@ def _sensitivity_rows(analysis, construct, fitted, wanted, level):
                 "warnings": fitted.warnings,
                 "optimizer": fitted.fit.optimizer or "",
                 "boundary": int(bool(fitted.boundary)),
+                "df": df,
             }
         )
     return rows
@@ -440,7 +525,7 @@ def _modifier_analysis(data, construct, waves, reference_wave, modifier, levels,
             contrasts[f"{w} {lv} - {reference_level}"] = {f"wave[{w}]:m[{lv}]": 1.0}
             n = int((in_wave & group.isin([lv, reference_level])).sum())
             wanted[(w, f"{lv} - {reference_level}")] = (f"{w} {lv} - {reference_level}", n)
-    fitted = mixed_contrasts(data, construct, design, contrasts, optimizers=optimizers)
+    fitted = mixed_contrasts(data, construct, design, contrasts, post=data["wave"] != reference_wave, optimizers=optimizers)
     return fitted, wanted
 
 
@@ -469,7 +554,9 @@ def supervisor_sensitivity(
     - ``by_employees_guided``: the same for ``n_employees_guided`` below ``guided_cutoff``
       (``<10``, reference) against at or above it (``>=10``).
 
-    Intervals are z-based Wald intervals; ``n`` counts the supervisors scored at the wave in the
+    Every model has the group slope of the main model. Intervals are t-based on Satterthwaite
+    df (column ``df``); for ``by_mode`` the group slope is what makes the online - on-site
+    difference honest, since mode is a property of the training group. ``n`` counts the supervisors scored at the wave in the
     rows' subgroup(s). ``main_effects``, the table :func:`supervisor_effects` returned for the
     same data and level, gives the ``all_available`` rows without fitting the models again.
     """
@@ -485,7 +572,10 @@ def supervisor_sensitivity(
         contrasts = {f"wave[{w}]": {f"wave[{w}]": 1.0} for w in later}
 
         def simple(analysis, subset, design_, extra_notes=()):
-            fitted = mixed_contrasts(subset, construct, design_.loc[subset.index], contrasts, optimizers=optimizers)
+            fitted = mixed_contrasts(
+                subset, construct, design_.loc[subset.index], contrasts,
+                post=subset["wave"] != reference_wave, optimizers=optimizers,
+            )
             fitted.notes.extend(extra_notes)
             counts = subset["wave"].value_counts()
             wanted = {(w, "all"): (f"wave[{w}]", counts.get(w, 0)) for w in later}
@@ -525,7 +615,7 @@ def supervisor_sensitivity(
                         "se": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p": math.nan, "n": int(modifier.notna().sum()),
                         "n_supervisors": int(data.loc[modifier.notna(), "supervisor"].nunique()), "converged": 0,
                         "warnings": f"fewer than two subgroups ({', '.join(present) or 'none'}): not estimable",
-                        "optimizer": "", "boundary": 0,
+                        "optimizer": "", "boundary": 0, "df": math.nan,
                     }
                 )
                 continue
