@@ -56,6 +56,7 @@ rule register_export:
         expand("export/tables/{name}.csv", name=EXPORT_TABLES),
         "export/output_check_log.csv",
         "export/README.md",
+        "export/SHA256SUMS",
 
 
 rule report:

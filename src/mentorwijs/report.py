@@ -475,14 +475,20 @@ def column_label(m: Messages, column: Any) -> str:
     return column.replace("_", " ")
 
 
-def exclusion_rows(exclusions: pd.DataFrame, m: Messages) -> list[list[str]]:
-    """Exclusions by stage, source, wave and reason: records counted, register counts added.
+def exclusion_rows(exclusions: pd.DataFrame, m: Messages) -> list[Any]:
+    """Exclusions grouped by stage, source and wave (a group row each), then reason and number:
+    records counted, register counts added.
 
     A group holding a suppressed cell shows the known total with ``+ <10``.
     """
     keys = ["stage", "source", "wave", "reason"]
-    out = []
+    out: list[Any] = []
+    previous = None
     for key, group in exclusions.groupby(keys, sort=True, dropna=False):
+        if key[:3] != previous:
+            parts = [stage_label(m, key[0]), source_label(m, key[1])] + ([wave_cell(m, key[2])] if str(key[2]).strip() else [])
+            out.append(group_row(" \u00b7 ".join(parts)))
+            previous = key[:3]
         known = numeric(group, "n").sum()
         hidden = int(group["n"].map(is_suppressed).sum())
         if hidden and known == 0:
@@ -491,8 +497,7 @@ def exclusion_rows(exclusions: pd.DataFrame, m: Messages) -> list[list[str]]:
             total = f"{m.count(known)} + <10"
         else:
             total = m.count(known)
-        out.append([stage_label(m, key[0]), source_label(m, key[1]), wave_cell(m, key[2]),
-                    m.diagnostic(key[3]) if str(key[3]).strip() else MISSING, total])
+        out.append([m.diagnostic(key[3]) if str(key[3]).strip() else MISSING, total])
     return out
 
 
@@ -731,8 +736,8 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
                   if supp else _p(m.t("warnings.none_suppressed")))
     if "exclusions" in tables:
         blocks.append(_table(n, m, m.t("tables.exclusions"),
-                             [m.t("columns.stage"), m.t("columns.source"), m.t("columns.wave"), m.t("columns.reason"), m.t("columns.n")],
-                             exclusion_rows(tables.get("exclusions"), m), "llllr"))
+                             [m.t("columns.reason"), m.t("columns.n")], exclusion_rows(tables.get("exclusions"), m), "lr",
+                             notes=[m.t("sections.warnings.exclusions_note")]))
     else:
         blocks.append(_p(m.t("warnings.none_exclusions")))
     if "data_quality" in tables:
