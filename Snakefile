@@ -42,6 +42,7 @@ rule all:
         questionnaire_outputs(),
         SUPERVISOR_TABLES,
         "export/README.md",
+        "export/SHA256SUMS",
         REPORT_OUTPUTS,
 
 

@@ -487,7 +487,7 @@ def exclusion_rows(exclusions: pd.DataFrame, m: Messages) -> list[Any]:
     for key, group in exclusions.groupby(keys, sort=True, dropna=False):
         if key[:3] != previous:
             parts = [stage_label(m, key[0]), source_label(m, key[1])] + ([wave_cell(m, key[2])] if str(key[2]).strip() else [])
-            out.append(group_row(" \u00b7 ".join(parts)))
+            out.append(group_row(" \u00b7 ".join(dict.fromkeys(parts))))  # a source named as its stage once
             previous = key[:3]
         known = numeric(group, "n").sum()
         hidden = int(group["n"].map(is_suppressed).sum())
