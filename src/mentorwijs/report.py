@@ -277,6 +277,19 @@ def modifier_table_rows(modifiers: pd.DataFrame, m: Messages) -> list[Any]:
     return rows
 
 
+def ph_test_rows(ph_test: pd.DataFrame, m: Messages) -> list[Any]:
+    """The test of proportional hazards per outcome (a group row): the hazard ratio early and late
+    in the follow-up and their ratio."""
+    rows: list[Any] = []
+    previous = None
+    for r in ph_test.itertuples(index=False):
+        if r.outcome != previous:
+            rows.append(group_row(m.label("outcome", r.outcome)))
+            previous = r.outcome
+        rows.append([m.label("term", r.term), m.num(r.hr, 2), m.ci(r.ci_low, r.ci_high, 2), m.p(r.p), m.count(r.n_event)])
+    return rows
+
+
 #: Order of the models in the Cox table, and of the terms within a model (then as the table has them).
 MODEL_ORDER = ("primary", "adjusted", "cloglog")
 TERM_ORDER = ("treated", "robust score test")
@@ -698,10 +711,9 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
         blocks.append(_table(n, m, m.t("tables.survival"), [m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"), m.t("columns.p")],
                              survival_rows(tables.get("survival"), m), "lrrr", notes=[m.t("sections.survival.model_note")]))
     if "ph_test" in tables:
-        blocks.append(_table(n, m, m.t("tables.ph_test"), [m.t("columns.outcome"), m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"),
+        blocks.append(_table(n, m, m.t("tables.ph_test"), [m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"),
                                                           m.t("columns.p"), m.t("columns.events")],
-                             [[m.label("outcome", r.outcome), m.label("term", r.term), m.num(r.hr, 2), m.ci(r.ci_low, r.ci_high, 2), m.p(r.p),
-                               m.count(r.n_event)] for r in tables.get("ph_test").itertuples(index=False)], "llrrrr"))
+                             ph_test_rows(tables.get("ph_test"), m), "lrrrr"))
     section("survival", blocks)
 
     if "sensitivity" in tables:
