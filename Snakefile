@@ -42,6 +42,7 @@ rule all:
         questionnaire_outputs(),
         SUPERVISOR_TABLES,
         "export/README.md",
+        "export/SHA256SUMS",
         REPORT_OUTPUTS,
 
 
@@ -56,6 +57,7 @@ rule register_export:
         expand("export/tables/{name}.csv", name=EXPORT_TABLES),
         "export/output_check_log.csv",
         "export/README.md",
+        "export/SHA256SUMS",
 
 
 rule report:

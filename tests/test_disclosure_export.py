@@ -43,7 +43,7 @@ def test_export_writes_checked_tables_log_and_readme(tmp_path):
     result = export_tables(RESULTS, tmp_path / "export", POLICY)
     out = tmp_path / "export"
     assert sorted(tree_bytes(out)) == sorted(result.files) == sorted(
-        [f"tables/{k}.csv" for k in KINDS] + ["output_check_log.csv", "README.md"]
+        [f"tables/{k}.csv" for k in KINDS] + ["output_check_log.csv", "README.md", "SHA256SUMS"]
     )
     log = pd.read_csv(out / "output_check_log.csv", dtype=str, keep_default_na=False)
     assert list(log.columns) == ["table", "rule", "cell", "n", "action"]
@@ -219,3 +219,21 @@ def test_documented_rules_per_kind_are_the_generated_ones():
     text = (ROOT / "docs" / "disclosure.md").read_text(encoding="utf-8")
     for line in registry_markdown().splitlines():
         assert line in text.splitlines(), line
+
+
+def test_the_manifest_holds_the_sha256_of_every_other_exported_file(tmp_path):
+    import hashlib
+
+    out = tmp_path / "export"
+    result = export_tables(RESULTS, out, POLICY)
+    lines = (out / "SHA256SUMS").read_text(encoding="ascii").splitlines()
+    listed = dict(reversed(line.split("  ", 1)) for line in lines)
+    assert sorted(listed) == sorted(f for f in result.files if f != "SHA256SUMS")
+    for name, digest in listed.items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest, name
+    # the format sha256sum -c reads: 64 hex digits, two spaces, the path
+    assert all(re.fullmatch(r"[0-9a-f]{64}  [\w./]+", line) for line in lines)
+    assert "SHA256SUMS" in (out / "README.md").read_text(encoding="utf-8")
+    (out / "tables" / "flow.csv").write_bytes(b"altered\n")
+    altered = hashlib.sha256((out / "tables" / "flow.csv").read_bytes()).hexdigest()
+    assert altered != listed["tables/flow.csv"]

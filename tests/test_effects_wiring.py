@@ -128,7 +128,7 @@ def test_every_table_passes_the_disclosure_check_and_reaches_the_documents(study
     for name in set(REGISTER_TABLES) - set(EFFECT_TABLES):  # the matching's and flow tables: committed fixtures
         shutil.copy(FIXTURES / "results" / f"{name}.csv", results / f"{name}.csv")
     exported = export_tables(results, tmp_path / "export", POLICY, kinds=list(REGISTER_TABLES))
-    assert sorted(exported.files) == sorted([f"tables/{n}.csv" for n in REGISTER_TABLES] + ["README.md", "output_check_log.csv"])
+    assert sorted(exported.files) == sorted([f"tables/{n}.csv" for n in REGISTER_TABLES] + ["README.md", "output_check_log.csv", "SHA256SUMS"])
     for name in REGISTER_TABLES:
         shown = read_exported_table(tmp_path / "export" / "tables" / f"{name}.csv")
         assert list(shown.columns) == list(CONTRACTS[name].column_names), name  # no check-only column leaves

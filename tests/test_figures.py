@@ -129,3 +129,36 @@ def test_manifest_records_language_alt_texts_and_skips_figures_of_missing_tables
     assert sorted(p.name for p in tmp_path.iterdir()) == ["factsheet.png", "factsheet.svg", "figures.json", "flow.png", "flow.svg"]
     with pytest.raises(InputError, match="drawn in 'en'"):
         read_manifest(tmp_path, "nl")
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_no_text_of_any_figure_passes_its_edges(tables, language):
+    """A title or label beyond a figure's edge is cut in the PNG and SVG (the report showed a panel
+    title of three side by side as "Drie maanden aaneen bet")."""
+    from mentorwijs.figures import _synthetic_mark, figure_builders, text_outside
+
+    m = load_messages(language)
+    drawn = 0
+    for name, builder in figure_builders(reference_month=-3).items():
+        with figure_style():
+            built = builder(tables, m)
+            if built is None:
+                continue
+            fig, _ = built
+            _synthetic_mark(fig, m, True)
+            assert text_outside(fig) == [], name
+        drawn += 1
+    assert drawn >= 9
+
+
+def test_text_outside_finds_a_title_cut_at_the_edge():
+    from matplotlib.figure import Figure
+
+    from mentorwijs.figures import text_outside
+
+    with figure_style():
+        fig = Figure(figsize=(3, 2))
+        ax = fig.add_subplot()
+        ax.set_title("a title far too long for a figure this narrow, so it runs off", loc="left")
+        found = text_outside(fig)
+    assert found and found[0][1] > 10

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import shutil
 from pathlib import Path
@@ -167,6 +168,18 @@ def test_the_key_appears_in_no_output(study):
         if path.is_file():
             data = path.read_bytes()
             assert KEY_HEX.encode() not in data and KEY not in data, path
+
+
+def test_identifier_files_are_owner_only_and_every_other_output_has_the_usual_mode(study):
+    mask = os.umask(0o022)
+    os.umask(mask)
+    usual = 0o666 & ~mask
+    linkage = sorted(p for p in (study / "data/linkage").rglob("*") if p.is_file())
+    assert "cbs_identifiers.csv" in {p.name for p in linkage} and len(linkage) >= 5
+    assert {p.relative_to(study).as_posix(): oct(p.stat().st_mode & 0o777) for p in linkage if p.stat().st_mode & 0o777 != 0o600} == {}
+    others = _output_files(study)
+    assert any(p.parts[-2] == "processed" for p in others) and any(p.parts[-2] == "tables" for p in others)
+    assert {p.relative_to(study).as_posix(): oct(p.stat().st_mode & 0o777) for p in others if p.stat().st_mode & 0o777 != usual} == {}
 
 
 def _without_pseudonyms(frame: pd.DataFrame) -> pd.DataFrame:

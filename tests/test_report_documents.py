@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import re
 import shutil
+from html.parser import HTMLParser
 
 import pytest
+import yaml
 
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT
 from mentorwijs.aggregates import read_aggregate_tables
 from mentorwijs.errors import InputError
 from mentorwijs.figures import draw_figures
 from mentorwijs.findings import NO_CLEAR_EFFECT
 from mentorwijs.messages import load_messages
-from mentorwijs.report import ReportSettings, report_context, write_factsheet, write_report
+from mentorwijs.report import ReportSettings, render_pdf, report_context, write_factsheet, write_report
 from pdfbytes import inflate, page_count
 
 TABLES = FIXTURES / "tables"
@@ -42,6 +44,17 @@ def report(tmp_path_factory):
     tables = read_aggregate_tables(TABLES / "default")
     draw_figures(tables, out / "figures", load_messages("nl"), synthetic=True, reference_month=-3)
     result = write_report(tables, out / "figures", _settings(), html_path=out / "report.html", pdf_path=out / "report.pdf",
+                          provenance=PROVENANCE)
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def report_en(tmp_path_factory):
+    """The English report of the default scenario, HTML and PDF."""
+    out = tmp_path_factory.mktemp("report-default-en")
+    tables = read_aggregate_tables(TABLES / "default")
+    draw_figures(tables, out / "figures", load_messages("en"), synthetic=True, reference_month=-3)
+    result = write_report(tables, out / "figures", _settings("en"), html_path=out / "report.html", pdf_path=out / "report.pdf",
                           provenance=PROVENANCE)
     return out, result
 
@@ -107,9 +120,9 @@ def test_report_speaks_dutch_with_decimal_commas_and_names_the_warnings(report):
     text = " ".join(result["page_texts"])
     assert "1.526" in text and "Kandidaten in de controleregio's" in text
     assert re.search(r"\d,\d", text) and not re.search(r"\b0\.\d\d\b", text)
-    assert "placebo_regions" in text and "did not converge" in text  # the non-converged sensitivity model
+    assert "Placeboregio's" in text and "convergeerde niet in 100 iteraties" in text  # the non-converged sensitivity model
     assert "Onderdrukte cellen" in text and "km.csv" in text  # suppressed cells counted per table
-    assert "RINPERSOONS not R" in text  # exclusions by reason
+    assert "RINPERSOONS is niet R" in text and "onvolledig (voortgang 40%)" in text  # exclusions by reason, in Dutch
     assert "Maand 0 is de kalendermaand" in text and "maand \u22123" in text  # methods from the config
     assert "matching.caliper" in text and "0,2" in text
     assert "Leidinggevenden kozen zelf" in text  # limitations of study.md
@@ -193,3 +206,151 @@ def test_report_context_is_pure_and_needs_no_files():
     context = report_context(tables, [], _settings("en"))
     summary = context["sections"][0]["blocks"][1]["items"]
     assert [s.verdict for s in summary[:3]] == [NO_CLEAR_EFFECT] * 3
+
+
+# ------------------------------------------------------------------------------------ one language, within the page
+
+
+class _Text(HTMLParser):
+    """The text a reader sees in an HTML document, without the content of ``<code>`` (names of
+    files and settings, shown as they are typed), and the text of every table cell."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.cells: list[str] = []
+        self._skip = 0
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("style", "script", "code", "title"):
+            self._skip += 1
+        elif tag in ("td", "th"):
+            self._cell = []
+        self.parts.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "script", "code", "title"):
+            self._skip -= 1
+        elif tag in ("td", "th") and self._cell is not None:
+            self.cells.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        self.parts.append(" ")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+            if self._cell is not None:
+                self._cell.append(data)
+
+
+def _reader_text(path):
+    parser = _Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return " ".join("".join(parser.parts).split()), parser.cells
+
+
+def _canonical_names() -> set[str]:
+    """Names of variables as the code and the tables write them: the backticked names of
+    docs/canonical-names.md and the covariates, modifiers and outcomes of config.yaml."""
+    names = set(re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)", (ROOT / "docs" / "canonical-names.md").read_text(encoding="utf-8")))
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    names |= {c["name"] for c in config["matching"]["covariates"]}
+    names |= set(config["effects"]["adjusted_covariates"]) | {m["name"] for m in config["effects"]["modifiers"]}
+    names |= set(config["supervisors"]["baseline_covariates"]) | set(config["effects"]["outcomes"])
+    names |= {f"{c}_T0" for c in config["supervisors"]["constructs"]}
+    return {n for n in names if "_" in n}
+
+
+#: English words that are canonical names of a single word: none belongs in a Dutch document.
+ENGLISH_SINGLE_NAMES = ("age", "sex", "education", "knowledge", "intention", "behaviour", "treated", "primary")
+
+
+def _assert_one_language(path, language):
+    text, cells = _reader_text(path)
+    names = _canonical_names()
+    assert {"years_supervisor", "employer_size", "org_size", "migration_background", "months_worked"} <= names
+    # the code itself anywhere; its words (the form a missing label falls back to) anywhere in a
+    # Dutch text, and in an English one where a cell starts with them in lower case (a label
+    # such as "Employer size" is English)
+    found = sorted(n for n in names if re.search(rf"\b{re.escape(n)}\b", text)
+                   or (language == "nl" and re.search(rf"\b{re.escape(n.replace('_', ' '))}\b", text, flags=re.IGNORECASE))
+                   or any(re.match(rf"{re.escape(n.replace('_', ' '))}\b", c) for c in cells))
+    assert found == [], f"{path.name} ({language}) names variables by their code: {found}"
+    raw = sorted({c for c in cells if re.fullmatch(r"[^:]+: -?\d+", c) or re.search(r"\b[a-z_]+=[a-z0-9_]+", c)})
+    assert raw == [], f"{path.name} ({language}) shows raw codes: {raw[:5]}"
+    if language == "nl":
+        english = sorted(w for w in ENGLISH_SINGLE_NAMES if re.search(rf"\b{w}\b", text, flags=re.IGNORECASE))
+        assert english == [], f"{path.name}: English names in the Dutch text: {english}"
+
+
+def test_the_dutch_report_names_every_variable_and_category_in_dutch(report):
+    out, result = report
+    _assert_one_language(out / "report.html", "nl")
+    text, cells = _reader_text(out / "report.html")
+    # the characteristics of Table 12 and the terms of the Cox models, from the catalogue and codebook
+    for label in ("Omvang organisatie: 50 tot 250 medewerkers", "Sector organisatie: overheid", "Jaren leidinggevende",
+                  "Kennis op T0", "Migratieachtergrond: tweede generatie", "Opleiding: laag", "Maanden gewerkt (laatste 12)",
+                  "Sector: zakelijke dienstverlening"):
+        assert label in cells, label
+
+
+def test_the_english_report_names_every_variable_and_category_in_english(report_en):
+    out, result = report_en
+    _assert_one_language(out / "report.html", "en")
+    _, cells = _reader_text(out / "report.html")
+    for label in ("Size of the organisation: 50 to 250 employees", "Sector of the organisation: government",
+                  "Years as a supervisor", "Knowledge at T0", "Migration background: second generation", "Education: low"):
+        assert label in cells, label
+
+
+def test_the_factsheet_names_no_variable_by_its_code(factsheet):
+    _, language, out, _ = factsheet
+    _assert_one_language(out / "factsheet.html", language)
+
+
+def test_the_scan_finds_codes_where_a_document_shows_them(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<p>years supervisor</p><table><tr><td>Sector: 3</td><td><code>org_size</code></td></tr></table>",
+                    encoding="utf-8")
+    with pytest.raises(AssertionError, match="years_supervisor"):
+        _assert_one_language(page, "nl")
+    page.write_text("<table><tr><td>Sector: 3</td><td><code>org_size</code></td></tr></table>", encoding="utf-8")
+    with pytest.raises(AssertionError, match="Sector: 3"):
+        _assert_one_language(page, "en")
+
+
+def test_supervisor_answer_codes_carry_the_codebooks_labels_in_both_languages():
+    codebook = yaml.safe_load((ROOT / "data" / "codebooks" / "supervisors_study.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    categorical = [v for v, kind in config["supervisors"]["baseline_covariates"].items() if kind == "categorical"]
+    nl, en = load_messages("nl"), load_messages("en")
+    checked = 0
+    for item in codebook["items"]:
+        if item["name"] not in categorical or "labels" not in item:
+            continue
+        for code, label in item["labels"].items():
+            assert nl.category(item["name"], code).casefold() == str(label).casefold(), (item["name"], code)
+            assert en.has(f"labels.category_{item['name']}.{code}"), (item["name"], code)
+            checked += 1
+        assert nl.label("variable", item["name"]) != item["name"].replace("_", " ")
+        assert en.label("variable", item["name"]) != item["name"].replace("_", " ")
+    assert checked >= 11  # sex, org_size, sector, sheltered_workplace
+
+
+def test_no_word_of_the_report_passes_the_right_margin(report, report_en):
+    for out, result in (report, report_en):
+        assert result["pages"] >= 10
+        assert result["beyond_margin"] == (), result["beyond_margin"][:5]
+
+
+def test_no_word_of_the_factsheet_passes_the_right_margin(factsheet):
+    _, _, _, result = factsheet
+    assert result["pages"] == 2 and result["beyond_margin"] == ()
+
+
+def test_the_margin_check_finds_a_word_in_the_margin():
+    wide = "<html><body><table><tr><td style='white-space: nowrap'>" + "breed " * 60 + "einde</td></tr></table></body></html>"
+    found = render_pdf(wide).beyond_margin
+    assert found and found[0][0] == 1 and found[0][2] > 100 and "einde" in found[0][1]
+    assert render_pdf("<html><body><p>" + "smal " * 200 + "</p></body></html>").beyond_margin == ()

@@ -52,3 +52,60 @@ def test_dutch_excel_csv_uses_semicolon_decimal_comma_crlf_cp1252(tmp_path):
     write_dutch_excel_csv(df, tmp_path / "x.csv")
     raw = (tmp_path / "x.csv").read_bytes()
     assert raw == "regio;uren;naam\r\nHelmond-De Peel;6,5;Renée\r\n".encode("cp1252")
+
+
+# ------------------------------------------------------------------------------------ file modes
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_under(mask: int, path, private: bool) -> int:
+    from mentorwijs.tables import atomic_write
+
+    before = os.umask(mask)
+    try:
+        atomic_write(path, b"x\n", private=private)
+    finally:
+        os.umask(before)
+    return path.stat().st_mode & 0o777
+
+
+def test_atomic_write_gives_the_usual_mode_of_a_new_file_and_0600_to_private_files(tmp_path):
+    # what the operating system gives a file a program creates under the same umask
+    for mask in (0o022, 0o027, 0o002):
+        plain = tmp_path / f"plain-{mask:o}"
+        before = os.umask(mask)
+        try:
+            plain.write_bytes(b"x\n")
+        finally:
+            os.umask(before)
+        assert _write_under(mask, tmp_path / f"table-{mask:o}.csv", private=False) == plain.stat().st_mode & 0o777
+        assert _write_under(mask, tmp_path / f"ids-{mask:o}.csv", private=True) == 0o600
+    assert _write_under(0o022, tmp_path / "table-022.csv", private=False) == 0o644
+
+
+def test_replacing_a_private_file_with_a_shared_one_and_back_sets_the_mode_each_time(tmp_path):
+    path = tmp_path / "t.csv"
+    assert _write_under(0o022, path, private=True) == 0o600
+    assert _write_under(0o022, path, private=False) == 0o644
+    assert _write_under(0o022, path, private=True) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]  # no temporary file left
+
+
+def test_export_files_are_readable_by_others_under_the_usual_umask(tmp_path):
+    from conftest import FIXTURES
+    from mentorwijs.disclosure import export_tables
+    from test_disclosure import POLICY
+
+    before = os.umask(0o022)
+    try:
+        export_tables(FIXTURES / "results", tmp_path / "export", POLICY)
+    finally:
+        os.umask(before)
+    files = [p for p in (tmp_path / "export").rglob("*") if p.is_file()]
+    assert len(files) > 10 and {p.stat().st_mode & 0o777 for p in files} == {0o644}
+    assert (tmp_path / "export" / "output_check_log.csv") in files

@@ -899,6 +899,18 @@ class ExportResult:
     log: pd.DataFrame
 
 
+#: The manifest of an export: the SHA-256 of every other file, so that an output checker can
+#: confirm that what leaves the environment is what was checked (``sha256sum -c SHA256SUMS``).
+CHECKSUMS = "SHA256SUMS"
+
+
+def checksums(folder: str | Path, files: Sequence[str]) -> str:
+    """``sha256sum`` lines (``<hex>  <path>``, paths relative to ``folder`` with ``/``) of ``files``, sorted."""
+    import hashlib
+
+    return "".join(f"{hashlib.sha256((Path(folder) / name).read_bytes()).hexdigest()}  {name}\n" for name in sorted(files))
+
+
 def read_results_table(path: str | Path) -> pd.DataFrame:
     """Read one raw result table (UTF-8 CSV, comma, decimal point) as the effects part writes it."""
     path = Path(path)
@@ -922,7 +934,8 @@ def export_tables(
 
     Reads ``<src_dir>/<name>.csv`` for every name in ``kinds`` (default: every ``.csv`` in
     ``src_dir``; each name must be a registered kind) and writes ``<dst_dir>/tables/<name>.csv``,
-    ``<dst_dir>/output_check_log.csv`` and ``<dst_dir>/README.md``. Everything is written to a
+    ``<dst_dir>/output_check_log.csv``, ``<dst_dir>/README.md`` and ``<dst_dir>/SHA256SUMS`` (the
+    SHA-256 of each of the others, in ``sha256sum`` format). Everything is written to a
     staging folder first and moved into place only when every table passed, so an error leaves
     the previous export untouched; the previous ``tables/`` folder is replaced as a whole, so no
     stale table survives.
@@ -960,14 +973,16 @@ def export_tables(
         (staging / "tables").mkdir(exist_ok=True)
         write_csv_table(log.astype(str), staging / "output_check_log.csv")
         (staging / "README.md").write_bytes(export_readme(checked, policy).encode("utf-8"))
+        listed = sorted([f"tables/{n}.csv" for n in names] + ["output_check_log.csv", "README.md"])
+        (staging / CHECKSUMS).write_bytes(checksums(staging, listed).encode("ascii"))
         if (dst / "tables").exists():
             os.replace(dst / "tables", staging / "previous-tables")
         os.replace(staging / "tables", dst / "tables")
-        os.replace(staging / "output_check_log.csv", dst / "output_check_log.csv")
-        os.replace(staging / "README.md", dst / "README.md")
+        for name in ("output_check_log.csv", "README.md", CHECKSUMS):
+            os.replace(staging / name, dst / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    files = tuple(sorted([f"tables/{n}.csv" for n in names] + ["output_check_log.csv", "README.md"]))
+    files = tuple(sorted(listed + [CHECKSUMS]))
     return ExportResult(files=files, log=log)
 
 
@@ -1083,6 +1098,8 @@ def export_readme(tables: Mapping[str, pd.DataFrame], policy: DisclosurePolicy) 
         "| output_check_log.csv | register | "
         "| the output-check log: one row per suppressed, merged or coarsened cell and one per rule that passed | |",
         "| README.md | | | this file | |",
+        f"| {CHECKSUMS} | | | the SHA-256 of every file above: `sha256sum -c {CHECKSUMS}` in this folder confirms that the files "
+        "are those that were checked | |",
         "",
         "## Output-check log",
         "",

@@ -26,6 +26,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
 from mentorwijs.aggregates import AggregateTables, numeric
@@ -279,6 +280,11 @@ def love_plot(balance: pd.DataFrame, m: Messages) -> Figure:
     return fig
 
 
+#: Characters per line of a panel title by the number of panels side by side (the width of
+#: the text block shared out; a longer line would pass the figure's right edge and be cut).
+TITLE_WRAP = {1: 80, 2: 36, 3: 22}
+
+
 def trajectories_figure(trajectories: pd.DataFrame, m: Messages, *, outcomes: Sequence[str] | None = None,
                         reference_month: int | None = None, width: float = WIDTH, height: float = 7.0 * CM,
                         legend_fontsize: float = 8) -> Figure:
@@ -296,7 +302,7 @@ def trajectories_figure(trajectories: pd.DataFrame, m: Messages, *, outcomes: Se
         ax.axvline(0, color=GREY, linewidth=0.8)
         if reference_month is not None:
             ax.axvline(reference_month, color=GREY, linewidth=0.6, linestyle=":")
-        ax.set_title(_wrap(m.label("outcome", outcome), 28 if len(outcomes) > 1 else 80), loc="left")
+        ax.set_title(_wrap(m.label("outcome", outcome), TITLE_WRAP.get(len(outcomes), 20)), loc="left")
         ax.xaxis.set_major_locator(MultipleLocator(6))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: m.num(v, 0)))
         _share_axis(ax, m)
@@ -328,7 +334,7 @@ def did_figure(did_by_month: pd.DataFrame, m: Messages, *, outcomes: Sequence[st
         ax.axhline(0, color=GREY, linewidth=0.8)
         ax.axvline(0, color=GREY, linewidth=0.6, linestyle=":")
         ax.set_title(m.label("outcome", outcome), loc="left")
-        ax.set_ylabel(m.t("figures.axis.difference_points"))
+        ax.set_ylabel(_wrap(m.t("figures.axis.difference_points"), 22))  # fits the height of a panel
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: m.points(v, 0)))
         ax.grid(axis="y", color=LIGHT, linewidth=0.5)
     axes[-1].set_xlabel(m.t("figures.axis.month"))
@@ -419,7 +425,9 @@ def forest_figure(rows: Sequence[ForestRow], m: Messages, *, xlabel: str, scale:
         if row.emphasis:
             tick.set_fontweight("bold")
     ax.set_ylim(-0.7, n - 0.3)
-    ax.set_xlabel(xlabel)
+    # at the right end of the axis: centred under an axes pushed right by long labels, it would
+    # pass the figure's edge
+    ax.set_xlabel(xlabel, loc="right")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: m.num(v, decimals)))
     ax.grid(axis="x", color=LIGHT, linewidth=0.5)
     fig.tight_layout()
@@ -431,7 +439,7 @@ def modifier_rows(modifiers: pd.DataFrame, m: Messages) -> list[ForestRow]:
     rows = []
     for r in modifiers.itertuples(index=False):
         suppressed = str(getattr(r, "suppressed", "0")).strip() == "1" or is_suppressed(r.n_treated) and as_float(r.estimate) is None
-        label = f"{m.label('modifier', r.modifier)}: {m.label('category', r.level)} (n = {m.count(r.n_treated)})"
+        label = f"{m.label('modifier', r.modifier)}: {m.category(r.modifier, r.level)} (n = {m.count(r.n_treated)})"
         rows.append(ForestRow(label, r.estimate, r.ci_low, r.ci_high, suppressed=suppressed and as_float(r.estimate) is None))
     return rows
 
@@ -536,6 +544,45 @@ def _alt_difference(did_by_month: pd.DataFrame, m: Messages, outcome: str) -> di
 
 # ---------------------------------------------------------------------------------------------
 # saving and the set of figures
+
+
+def _drawn_texts(fig: Figure) -> list[Text]:
+    """The texts a saved figure draws: its own, titles, axis labels, tick labels within the view
+    (matplotlib keeps labels of ticks outside it, undrawn), texts in axes and legends."""
+    texts = list(fig.texts)
+    legends = list(fig.legends)
+    for ax in fig.axes:
+        texts += [ax.title, ax._left_title, ax._right_title, *ax.texts]
+        if not ax.axison:  # an axes drawn without its axes (the flow chart)
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            texts.append(axis.label)
+            for tick in axis._update_ticks():
+                texts += [label for label in (tick.label1, tick.label2) if label.get_visible()]
+        if ax.get_legend() is not None:
+            legends.append(ax.get_legend())
+    for legend in legends:
+        texts += [legend.get_title(), *legend.get_texts()]
+    for sub in fig.subfigs:
+        texts += _drawn_texts(sub)
+    return [t for t in texts if t.get_visible() and t.get_text().strip()]
+
+
+def text_outside(fig: Figure, tolerance: float = 1.0) -> list[tuple[str, float]]:
+    """Texts of a figure that pass its edges (and are cut in the saved file): the text and by
+    how many points it passes, from the extents matplotlib draws them with (after laying the
+    figure out as saving does)."""
+    fig.draw_without_rendering()
+    renderer = fig._get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    points = 72 / fig.dpi
+    out = []
+    for text in _drawn_texts(fig):
+        box = text.get_window_extent(renderer)
+        over = max(-box.x0, box.x1 - width, -box.y0, box.y1 - height) * points
+        if over > tolerance:
+            out.append((text.get_text(), round(float(over), 1)))
+    return out
 
 
 def save_figure(fig: Figure, directory: str | Path, name: str, formats: Sequence[str] = FORMATS) -> dict[str, str]:

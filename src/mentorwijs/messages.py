@@ -23,6 +23,14 @@ import yaml
 from mentorwijs import formatting as fmt
 
 _WAVE_STEP = re.compile(r"^completed_(T\d+)$")
+#: Where :meth:`Messages.label` looks next for a code its own list lacks: a model term or a
+#: baseline variable is often a matching covariate, a modifier or a construct.
+LABEL_FALLBACKS: Mapping[str, tuple[str, ...]] = {
+    "term": ("covariate", "variable", "modifier"),
+    "covariate": ("variable",),
+    "variable": ("covariate", "construct"),
+    "modifier": ("covariate", "variable"),
+}
 
 
 @lru_cache(maxsize=None)
@@ -30,6 +38,15 @@ def _catalogue(language: str) -> Mapping[str, Any]:
     fmt.check_language(language)
     text = resources.files("mentorwijs").joinpath("messages", f"{language}.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
+
+
+def _compile(catalogue: Mapping[str, Any]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(entry["pattern"]), str(entry["text"])) for entry in catalogue.get("diagnostics", ()))
+
+
+@lru_cache(maxsize=None)
+def _diagnostics(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    return _compile(_catalogue(language))
 
 
 class Messages:
@@ -65,13 +82,19 @@ class Messages:
     def label(self, kind: str, code: Any) -> str:
         """The label of a code from a table (``kind`` names the list: outcome, construct, ...).
 
-        ``name=level`` codes (a level of a categorical covariate) are labelled part by part;
-        ``completed_T2`` flow steps through the wave pattern; unknown codes read as text.
+        A code missing from its own list is looked up in the lists :data:`LABEL_FALLBACKS` names
+        (a model term such as ``months_worked`` is labelled as the covariate it is).
+        ``name=level`` codes (a level of a categorical covariate) are labelled part by part, the
+        level from ``category_<name>`` and then ``category``; ``completed_T2`` flow steps through
+        the wave pattern; unknown codes read as text.
         """
         code = "" if code is None else str(code)
-        labels = self._data.get("labels", {}).get(kind, {})
-        if code in labels:
-            return str(labels[code])
+        all_labels = self._data.get("labels", {})
+        for name in (kind, *LABEL_FALLBACKS.get(kind, ())):
+            labels = all_labels.get(name, {})
+            if isinstance(labels, Mapping) and code in labels:
+                return str(labels[code])
+        labels = all_labels.get(kind, {})
         if kind == "flow_step":
             match = _WAVE_STEP.match(code)
             if match:
@@ -80,8 +103,27 @@ class Messages:
                 return str(labels[code[len("excluded_"):]])
         if "=" in code:
             name, _, level = code.partition("=")
-            return f"{self.label(kind, name)}: {self.label('category', level)}"
+            return f"{self.label(kind, name)}: {self.category(name, level)}"
         return code.replace("_", " ")
+
+    def category(self, variable: Any, level: Any) -> str:
+        """The words of a level of a variable: ``category_<variable>``, else ``category``, else the code."""
+        level = "" if level is None else str(level)
+        specific = self._data.get("labels", {}).get(f"category_{variable}", {})
+        if isinstance(specific, Mapping) and level in specific:
+            return str(specific[level])
+        return self.label("category", level)
+
+    def diagnostic(self, text: Any) -> str:
+        """An exclusion reason, data check or model warning from a table (written in English by
+        the software) in this language: the first ``diagnostics`` pattern that matches the whole
+        text gives its words; a text no pattern knows is returned as it is."""
+        text = "" if text is None else str(text).strip()
+        for pattern, template in _diagnostics(self.language) if self._data is _catalogue(self.language) else _compile(self._data):
+            match = pattern.fullmatch(text)
+            if match:
+                return template.format(**match.groupdict())
+        return text
 
     # number formats in this language ------------------------------------------------------
     def num(self, value: Any, decimals: int = 2, *, sign: bool = False) -> str:

@@ -92,11 +92,27 @@ def _table(numbering: Numbering, m: Messages, caption: str, header: list[str], r
            notes: Iterable[str] = (), anchor: str = "") -> dict[str, Any]:
     number = numbering.table()
     notes = list(notes)
-    flat = [c for r in rows for c in r]
+    flat = [_cell_text(c) for r in rows if not isinstance(r, Mapping) for c in r]
     if any(c == "<10" or "<10" in c.split() for c in flat):
         notes.append(m.t("document.suppressed_note"))
     return {"kind": "table", "id": anchor or f"table-{number}", "number": number, "caption": caption, "header": header,
             "rows": rows, "align": list(align), "notes": notes}
+
+
+def group_row(text: str) -> dict[str, str]:
+    """A row of a table that heads the rows under it (drawn across all columns): what they share,
+    written once instead of in every row."""
+    return {"group": text}
+
+
+def code(text: Any) -> dict[str, str]:
+    """A table cell holding a name a reader types or looks up as it is (a file, a setting of the
+    configuration): shown in monospace, never translated."""
+    return {"code": "" if text is None else str(text)}
+
+
+def _cell_text(cell: Any) -> str:
+    return cell["code"] if isinstance(cell, Mapping) else str(cell)
 
 
 def _figure(numbering: Numbering, figures: Mapping[str, FigureRecord], name: str) -> dict[str, Any] | None:
@@ -206,8 +222,19 @@ def estimand_value(m: Messages, estimand: str, estimate: Any, low: Any, high: An
     return m.num(estimate, 2), m.ci(low, high, 2)
 
 
-def attrition_rows(attrition: pd.DataFrame, m: Messages) -> list[list[str]]:
-    """Per later wave and baseline variable: stayed versus dropped out (counts, means with SD, shares)."""
+def baseline_variable_label(m: Messages, variable: str) -> str:
+    """A baseline characteristic of the attrition table: its label, or for ``<construct>_<wave>``
+    (a construct's score at the reference wave) the construct at that wave."""
+    if not any(m.has(f"labels.{kind}.{variable}") for kind in ("variable", "covariate")):
+        construct, _, wave = variable.rpartition("_")
+        if construct and m.has(f"labels.construct.{construct}") and re.fullmatch(r"T\d+", wave):
+            return m.t("labels.score_at_wave", construct=m.label("construct", construct), wave=wave)
+    return m.label("variable", variable)
+
+
+def attrition_rows(attrition: pd.DataFrame, m: Messages) -> list[Any]:
+    """Per later wave (a group row) and baseline variable: stayed versus dropped out (counts,
+    means with SD, shares of each category by its label)."""
 
     def value(statistic: str, v: Any, sd: Any) -> str:
         if statistic == "count":
@@ -217,26 +244,75 @@ def attrition_rows(attrition: pd.DataFrame, m: Messages) -> list[list[str]]:
         text = m.num(v, 1)
         return text + (f" ({m.num(sd, 1)})" if as_float(sd) is not None else "")
 
-    rows = []
+    rows: list[Any] = []
+    previous = None
     for r in attrition.itertuples(index=False):
-        variable = m.label("variable", r.variable) if m.has(f"labels.variable.{r.variable}") else m.label("covariate", r.variable)
+        if r.wave != previous:
+            rows.append(group_row(m.label("wave", r.wave)))
+            previous = r.wave
+        variable = baseline_variable_label(m, str(r.variable))
         if str(r.category or "").strip():
-            variable += f": {category_label(m, str(r.variable), str(r.category))}"
+            variable += f": {m.category(str(r.variable), str(r.category))}"
         statistic = str(r.statistic)
-        rows.append([m.label("wave", r.wave), variable, value(statistic, r.value_stayed, r.sd_stayed),
+        rows.append([variable, value(statistic, r.value_stayed, r.sd_stayed),
                      value(statistic, r.value_dropped, r.sd_dropped), m.num(getattr(r, "std_diff", None), 2)])
     return rows
 
 
-def modifier_table_rows(modifiers: pd.DataFrame, m: Messages) -> list[list[str]]:
-    rows = []
+def modifier_table_rows(modifiers: pd.DataFrame, m: Messages) -> list[Any]:
+    """Per modifier (a group row) its levels: trainees, effect with CI, difference from the
+    reference level with CI."""
+    rows: list[Any] = []
+    previous = None
     for r in modifiers.itertuples(index=False):
+        if r.modifier != previous:
+            rows.append(group_row(m.label("modifier", r.modifier)))
+            previous = r.modifier
         suppressed = str(getattr(r, "suppressed", "0")).strip() == "1" and as_float(r.estimate) is None
         estimate = m.t("figures.text.forest_suppressed") if suppressed else _pp(m, r.estimate)
-        rows.append([m.label("modifier", r.modifier), m.label("category", r.level), m.count(r.n_treated), estimate,
+        rows.append([m.category(r.modifier, r.level), m.count(r.n_treated), estimate,
                      MISSING if suppressed else _pp_ci(m, r.ci_low, r.ci_high),
                      _pp(m, getattr(r, "interaction", None)),
                      _pp_ci(m, getattr(r, "interaction_ci_low", None), getattr(r, "interaction_ci_high", None))])
+    return rows
+
+
+def ph_test_rows(ph_test: pd.DataFrame, m: Messages) -> list[Any]:
+    """The test of proportional hazards per outcome (a group row): the hazard ratio early and late
+    in the follow-up and their ratio."""
+    rows: list[Any] = []
+    previous = None
+    for r in ph_test.itertuples(index=False):
+        if r.outcome != previous:
+            rows.append(group_row(m.label("outcome", r.outcome)))
+            previous = r.outcome
+        rows.append([m.label("term", r.term), m.num(r.hr, 2), m.ci(r.ci_low, r.ci_high, 2), m.p(r.p), m.count(r.n_event)])
+    return rows
+
+
+#: Order of the models in the Cox table, and of the terms within a model (then as the table has them).
+MODEL_ORDER = ("primary", "adjusted", "cloglog")
+TERM_ORDER = ("treated", "robust score test")
+
+
+def survival_rows(survival: pd.DataFrame, m: Messages) -> list[Any]:
+    """The Cox (and discrete-time) models: one group row per outcome and model naming what every
+    row of it shares (trainees, events, convergence), then term, hazard ratio, CI and p."""
+    df = survival.assign(
+        _o=survival["outcome"].map({o: i for i, o in enumerate(dict.fromkeys(survival["outcome"]))}),
+        _m=survival["model"].map(lambda v: MODEL_ORDER.index(v) if v in MODEL_ORDER else len(MODEL_ORDER)),
+        _t=survival["term"].map(lambda v: TERM_ORDER.index(v) if v in TERM_ORDER else len(TERM_ORDER)),
+        _r=range(len(survival)))
+    rows: list[Any] = []
+    for _, part in df.sort_values(["_o", "_m", "_t", "_r"], kind="mergesort").groupby(["_o", "_m", "model"], sort=False):
+        first = part.iloc[0]
+        converged = {str(v).strip() for v in part.get("converged", pd.Series(dtype=str))}
+        rows.append(group_row(m.t("sections.survival.model_group", outcome=m.label("outcome", first["outcome"]),
+                                  model=m.label("model", first["model"]), n_treated=m.count(first["n_treated"]),
+                                  events=m.count(first["n_event"]))
+                              + ("" if converged <= {"1", ""} else f" ({m.t('sections.survival.not_converged')})")))
+        for r in part.itertuples(index=False):
+            rows.append([m.label("term", r.term), m.num(r.hr, 2), m.ci(r.ci_low, r.ci_high, 2), m.p(getattr(r, "p", None))])
     return rows
 
 
@@ -335,17 +411,23 @@ def methods_blocks(settings: ReportSettings, m: Messages, numbering: Numbering) 
     if flat:
         blocks.append(_p(m.t("methods.settings_intro")))
         blocks.append(_table(numbering, m, m.t("tables.settings"), [m.t("columns.setting"), m.t("columns.value")],
-                             [[name, _setting_text(value, m)] for name, value in flat], "ll"))
+                             [[code(name), code(_setting_text(value, m))] for name, value in flat], "ll"))
     return blocks
 
 
-def _row_description(row: pd.Series, keys: Sequence[str]) -> str:
-    return ", ".join(str(row[k]) for k in keys if k in row.index and str(row[k]).strip())
+#: How the key columns of a model table are labelled when a row is named in the appendix.
+KEY_LABELS = {"outcome": "outcome", "model": "model", "term": "term", "analysis": "analysis", "construct": "construct",
+              "wave": "wave", "estimand": "estimand", "modifier": "modifier"}
 
 
-def convergence_rows(tables: AggregateTables, m: Messages) -> list[list[str]]:
+def _row_description(row: pd.Series, keys: Sequence[str], m: Messages) -> str:
+    return ", ".join(m.label(KEY_LABELS[k], row[k]) if k in KEY_LABELS else str(row[k])
+                     for k in keys if k in row.index and str(row[k]).strip())
+
+
+def convergence_rows(tables: AggregateTables, m: Messages) -> list[list[Any]]:
     """Rows of models that did not converge or carry warnings (table, row, converged, warnings)."""
-    rows = []
+    rows: list[list[Any]] = []
     for name in ("survival", "sensitivity", "supervisor_effects"):
         df = tables.get(name)
         if df is None:
@@ -355,27 +437,71 @@ def convergence_rows(tables: AggregateTables, m: Messages) -> list[list[str]]:
             converged = str(row.get("converged", "")).strip()
             warning = str(row.get("warnings", "")).strip()
             if converged == "0" or warning:
-                rows.append([f"{name}.csv", _row_description(row, keys), _converged(m, converged), warning or MISSING])
+                rows.append([code(f"{name}.csv"), _row_description(row, keys, m), _converged(m, converged),
+                             "; ".join(m.diagnostic(w) for w in warning.split("; ")) if warning else MISSING])
     return rows
 
 
-def suppressed_rows(tables: AggregateTables, m: Messages) -> list[list[str]]:
-    rows = []
+def suppressed_rows(tables: AggregateTables, m: Messages) -> list[list[Any]]:
+    rows: list[list[Any]] = []
     for name, df in tables.tables.items():
         cells = suppressed_cells(df)
         if cells:
-            rows.append([f"{name}.csv", m.count(cells)])
+            rows.append([code(f"{name}.csv"), m.count(cells)])
     return rows
 
 
-def exclusion_rows(exclusions: pd.DataFrame, m: Messages) -> list[list[str]]:
-    """Exclusions by stage, source, wave and reason: records counted, register counts added.
+def stage_label(m: Messages, stage: Any) -> str:
+    """A pipeline stage (``ingest_supervisors_T1``, ``register_payroll``) in words."""
+    stage = str(stage or "").strip()
+    if not stage:
+        return MISSING
+    if m.has(f"labels.stage.{stage}"):
+        return m.label("stage", stage)
+    if stage.startswith("ingest_"):
+        return m.label("stage", "ingest")
+    return stage.replace("_", " ")
+
+
+def wave_cell(m: Messages, wave: Any) -> str:
+    wave = str(wave or "").strip()
+    return m.label("wave", wave) if wave else MISSING
+
+
+def source_label(m: Messages, source: Any) -> str:
+    source = str(source or "").strip()
+    return m.label("source", source) if source else MISSING
+
+
+def column_label(m: Messages, column: Any) -> str:
+    """A column of a questionnaire named in a data check: its label, or for a scale item
+    (``knowledge_4``) the scale and the question's number."""
+    column = str(column or "").strip()
+    if not column:
+        return MISSING
+    for kind in ("column", "measure", "construct", "covariate", "variable"):
+        if m.has(f"labels.{kind}.{column}"):
+            return m.label(kind, column)
+    scale, _, number = column.rpartition("_")
+    if number.isdigit() and m.has(f"labels.construct.{scale}"):
+        return m.t("labels.item", scale=m.label("construct", scale), number=number)
+    return column.replace("_", " ")
+
+
+def exclusion_rows(exclusions: pd.DataFrame, m: Messages) -> list[Any]:
+    """Exclusions grouped by stage, source and wave (a group row each), then reason and number:
+    records counted, register counts added.
 
     A group holding a suppressed cell shows the known total with ``+ <10``.
     """
     keys = ["stage", "source", "wave", "reason"]
-    out = []
+    out: list[Any] = []
+    previous = None
     for key, group in exclusions.groupby(keys, sort=True, dropna=False):
+        if key[:3] != previous:
+            parts = [stage_label(m, key[0]), source_label(m, key[1])] + ([wave_cell(m, key[2])] if str(key[2]).strip() else [])
+            out.append(group_row(" \u00b7 ".join(dict.fromkeys(parts))))  # a source named as its stage once
+            previous = key[:3]
         known = numeric(group, "n").sum()
         hidden = int(group["n"].map(is_suppressed).sum())
         if hidden and known == 0:
@@ -384,8 +510,15 @@ def exclusion_rows(exclusions: pd.DataFrame, m: Messages) -> list[list[str]]:
             total = f"{m.count(known)} + <10"
         else:
             total = m.count(known)
-        out.append([_cell(key[0]), _cell(key[1]), _cell(key[2]), _cell(key[3]), total])
+        out.append([m.diagnostic(key[3]) if str(key[3]).strip() else MISSING, total])
     return out
+
+
+def data_quality_rows(quality: pd.DataFrame, m: Messages) -> list[list[str]]:
+    """The first case of each data check: source, wave, column and check in words, cases failed."""
+    first = quality[quality["example"].astype(str).str.strip() == "1"] if "example" in quality.columns else quality
+    return [[source_label(m, r.source), wave_cell(m, r.wave), column_label(m, r.column), m.diagnostic(r.check),
+             m.count(r.n_failed)] for r in first.itertuples(index=False)]
 
 
 def provenance_blocks(provenance: Mapping[str, Any] | None, m: Messages, numbering: Numbering) -> list[dict[str, Any]]:
@@ -396,17 +529,17 @@ def provenance_blocks(provenance: Mapping[str, Any] | None, m: Messages, numberi
         commit += f" ({m.t('provenance.dirty')})"
     versions = provenance.get("versions", {})
     summary = [
-        [m.t("provenance.config_hash"), str(provenance.get("config_hash", MISSING))],
-        [m.t("provenance.commit"), commit],
+        [m.t("provenance.config_hash"), code(provenance.get("config_hash", MISSING))],
+        [m.t("provenance.commit"), code(commit) if provenance.get("commit") else commit],
         [m.t("provenance.seed"), _cell(provenance.get("seed"))],
         [m.t("provenance.package"), str(versions.get("mentorwijs", __version__))],
         [m.t("provenance.python"), str(versions.get("python", MISSING))],
     ]
     blocks = [_table(numbering, m, m.t("tables.provenance"), [m.t("columns.item"), m.t("columns.value")], summary, "ll")]
-    packages = [[name, str(version)] for name, version in sorted(versions.items()) if name not in ("python", "mentorwijs")]
+    packages = [[code(name), str(version)] for name, version in sorted(versions.items()) if name not in ("python", "mentorwijs")]
     if packages:
         blocks.append(_table(numbering, m, m.t("tables.versions"), [m.t("columns.package"), m.t("columns.version")], packages, "ll"))
-    inputs = [[name, str(digest)[:16]] for name, digest in sorted(provenance.get("inputs", {}).items())]
+    inputs = [[code(name), code(str(digest)[:16])] for name, digest in sorted(provenance.get("inputs", {}).items())]
     if inputs:
         blocks.append(_table(numbering, m, m.t("tables.inputs"), [m.t("columns.file"), m.t("columns.sha256")], inputs, "ll"))
     return blocks
@@ -528,9 +661,9 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
     blocks = []
     if "modifiers" in tables:
         blocks = [fig("modifiers"), _table(n, m, m.t("tables.modifiers"),
-                                           [m.t("columns.modifier"), m.t("columns.level"), m.t("columns.n_treated"), m.t("columns.estimate"),
+                                           [m.t("columns.level"), m.t("columns.n_treated"), m.t("columns.estimate"),
                                             m.t("columns.ci"), m.t("columns.interaction"), m.t("columns.ci")],
-                                           modifier_table_rows(tables.get("modifiers"), m), "llrrrrr")]
+                                           modifier_table_rows(tables.get("modifiers"), m), "lrrrrr")]
     else:
         blocks = [_p(m.t("warnings.table_missing", table="modifiers.csv"))]
     section("modifiers", blocks, n=n_trained)
@@ -552,8 +685,9 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
                               for r in tables.get("reliability").itertuples(index=False)], "llrrr"))
     if "attrition" in tables:
         blocks.append(_table(n, m, m.t("tables.attrition"),
-                             [m.t("columns.wave"), m.t("columns.variable"), m.t("columns.stayed"), m.t("columns.dropped"),
-                              m.t("columns.std_diff")], attrition_rows(tables.get("attrition"), m), "llrrr"))
+                             [m.t("columns.variable"), m.t("columns.stayed"), m.t("columns.dropped"),
+                              m.t("columns.std_diff")], attrition_rows(tables.get("attrition"), m), "lrrr",
+                             notes=[m.t("sections.supervisors.attrition_note")]))
     section("supervisors", blocks)
 
     if "process" in tables:
@@ -574,17 +708,12 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
                  m.ci(r.ci_low, r.ci_high, 2), m.p(getattr(r, "p", None))] for r in rmst.itertuples(index=False)], "lrrrrrr"),
     ]
     if "survival" in tables:
-        blocks.append(_table(n, m, m.t("tables.survival"),
-                             [m.t("columns.outcome"), m.t("columns.model"), m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"), m.t("columns.p"),
-                              m.t("columns.n_treated"), m.t("columns.events"), m.t("columns.converged")],
-                             [[m.label("outcome", r.outcome), m.label("model", r.model), m.label("term", r.term), m.num(r.hr, 2), m.ci(r.ci_low, r.ci_high, 2),
-                               m.p(getattr(r, "p", None)), m.count(r.n_treated), m.count(r.n_event),
-                               _converged(m, getattr(r, "converged", ""))] for r in tables.get("survival").itertuples(index=False)], "lllrrrrrl"))
+        blocks.append(_table(n, m, m.t("tables.survival"), [m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"), m.t("columns.p")],
+                             survival_rows(tables.get("survival"), m), "lrrr", notes=[m.t("sections.survival.model_note")]))
     if "ph_test" in tables:
-        blocks.append(_table(n, m, m.t("tables.ph_test"), [m.t("columns.outcome"), m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"),
+        blocks.append(_table(n, m, m.t("tables.ph_test"), [m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"),
                                                           m.t("columns.p"), m.t("columns.events")],
-                             [[m.label("outcome", r.outcome), m.label("term", r.term), m.num(r.hr, 2), m.ci(r.ci_low, r.ci_high, 2), m.p(r.p),
-                               m.count(r.n_event)] for r in tables.get("ph_test").itertuples(index=False)], "llrrrr"))
+                             ph_test_rows(tables.get("ph_test"), m), "lrrrr"))
     section("survival", blocks)
 
     if "sensitivity" in tables:
@@ -619,17 +748,14 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
                   if supp else _p(m.t("warnings.none_suppressed")))
     if "exclusions" in tables:
         blocks.append(_table(n, m, m.t("tables.exclusions"),
-                             [m.t("columns.stage"), m.t("columns.source"), m.t("columns.wave"), m.t("columns.reason"), m.t("columns.n")],
-                             exclusion_rows(tables.get("exclusions"), m), "llllr"))
+                             [m.t("columns.reason"), m.t("columns.n")], exclusion_rows(tables.get("exclusions"), m), "lr",
+                             notes=[m.t("sections.warnings.exclusions_note")]))
     else:
         blocks.append(_p(m.t("warnings.none_exclusions")))
     if "data_quality" in tables:
-        dq = tables.get("data_quality")
-        first = dq[dq["example"].astype(str).str.strip() == "1"] if "example" in dq.columns else dq
         blocks.append(_table(n, m, m.t("tables.data_quality"),
                              [m.t("columns.source"), m.t("columns.wave"), m.t("columns.column"), m.t("columns.check"), m.t("columns.n")],
-                             [[_cell(r.source), _cell(r.wave), _cell(r.column), _cell(r.check), m.count(r.n_failed)]
-                              for r in first.itertuples(index=False)], "llllr"))
+                             data_quality_rows(tables.get("data_quality"), m), "llllr"))
     section("warnings", blocks, appendix=True)
     section("provenance", provenance_blocks(provenance, m, n), appendix=True)
 
@@ -792,12 +918,16 @@ class RenderedPdf:
     """A rendered PDF: its bytes, its number of pages and the text laid out on each page.
 
     ``margin_texts``: per page, the text of the page margins (running header, page numbers).
+    ``beyond_margin``: every run of text in the page body whose right end lies beyond the text
+    block's right edge (into the right margin or off the paper): page (from 1), the text, and by
+    how many points it passes the edge. Empty for a document whose tables fit.
     """
 
     data: bytes
     pages: int
     page_texts: tuple[str, ...] = ()
     margin_texts: tuple[str, ...] = ()
+    beyond_margin: tuple[tuple[int, str, float], ...] = ()
 
 
 def _page_texts(document: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -818,6 +948,40 @@ def _page_texts(document: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(pages), tuple(margins)
 
 
+#: CSS pixels (WeasyPrint's unit of layout) per PDF point.
+PX_PER_PT = 96 / 72
+#: Overshoot below this many points is rounding, not a word in the margin.
+MARGIN_TOLERANCE_PT = 0.5
+
+
+def _beyond_margin(document: Any) -> tuple[tuple[int, str, float], ...]:
+    """Runs of text that pass the right edge of the text block, from the positions WeasyPrint
+    laid them out at (the same coordinates it writes into the PDF): page, text, overshoot (pt).
+
+    Text of the page margin boxes (running header, page numbers) is outside the text block by
+    design and not checked; text inside figures is part of the SVG image, which the image box
+    holds within the block.
+    """
+    from weasyprint.formatting_structure import boxes
+
+    found = []
+
+    def walk(box: Any, page: int, right: float) -> None:
+        if isinstance(box, boxes.MarginBox):
+            return
+        if isinstance(box, boxes.TextBox) and box.text.strip():
+            over = (box.position_x + box.width - right) / PX_PER_PT
+            if over > MARGIN_TOLERANCE_PT:
+                found.append((page, box.text.strip(), round(over, 1)))
+        for child in getattr(box, "children", ()) or ():
+            walk(child, page, right)
+
+    for number, page in enumerate(document.pages, start=1):
+        root = page._page_box
+        walk(root, number, root.content_box_x() + root.width)
+    return tuple(found)
+
+
 def render_pdf(html: str) -> RenderedPdf:
     """Lay out ``html`` as a tagged PDF/UA-1 document with the shipped fonts and no dates.
 
@@ -836,7 +1000,7 @@ def render_pdf(html: str) -> RenderedPdf:
     )
     with _fixed_source_date():
         data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=False)
-    return RenderedPdf(data, len(document.pages), *_page_texts(document))
+    return RenderedPdf(data, len(document.pages), *_page_texts(document), beyond_margin=_beyond_margin(document))
 
 
 #: SOURCE_DATE_EPOCH while fonts are subset: 2022-01-01T00:00:00Z, the fixed date of every
@@ -902,6 +1066,7 @@ def write_document(kind: str, tables: AggregateTables | str | Path, figures_dir:
         result["pages"] = pdf.pages
         result["page_texts"] = pdf.page_texts
         result["margin_texts"] = pdf.margin_texts
+        result["beyond_margin"] = pdf.beyond_margin
     for path, data in outputs.items():
         _write(path, data)
     return result

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Sequence
 
@@ -23,15 +23,37 @@ import pyarrow.parquet as pq
 SIGNIFICANT_DIGITS = 8
 
 
-def atomic_write(path: str | Path, payload: bytes) -> Path:
+#: Mode of a private file (identifiers, linkage tables): owner read and write only, whatever the umask.
+PRIVATE_MODE = 0o600
+#: Mode asked for any other file; the process umask takes away from it (0644 under the usual 022),
+#: as for any file a program creates, so colleagues and output checkers can read the outputs.
+SHARED_MODE = 0o666
+
+
+def atomic_write(path: str | Path, payload: bytes, *, private: bool = False) -> Path:
     """Write ``payload`` to ``path`` through a temporary sibling and a rename: a reader never sees
-    a partial file, and a failure leaves the previous file (if any) untouched."""
+    a partial file, and a failure leaves the previous file (if any) untouched.
+
+    The file gets the usual mode of a new file (0666 less the umask), or 0600 when ``private``
+    (identifier and linkage files). The temporary file is opened with that mode from the start
+    (never ``mkstemp``, whose 0600 the rename would carry into every output), so a private file
+    is never readable by others, not even for a moment.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    mode = PRIVATE_MODE if private else SHARED_MODE
+    while True:
+        temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.partial"
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+        except FileExistsError:  # pragma: no cover - a 48-bit name already taken
+            continue
+        break
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
+        if private:
+            os.chmod(temporary, PRIVATE_MODE)  # also where a file system ignores the mode of os.open
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -78,20 +100,24 @@ def csv_text(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_csv_table(df: pd.DataFrame, path: str | Path, *, sort_by: Sequence[str] | None = None) -> Path:
-    """Write ``df`` as a project CSV table (see the module docstring); returns the path."""
+def write_csv_table(df: pd.DataFrame, path: str | Path, *, sort_by: Sequence[str] | None = None,
+                    private: bool = False) -> Path:
+    """Write ``df`` as a project CSV table (see the module docstring); returns the path.
+
+    ``private``: mode 0600, for identifiers (:func:`atomic_write`)."""
     frame = df.sort_values(list(sort_by), kind="mergesort") if sort_by else df
-    return atomic_write(path, csv_text(frame).encode("utf-8"))
+    return atomic_write(path, csv_text(frame).encode("utf-8"), private=private)
 
 
-def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``df`` (without its index) as Parquet, atomically and byte-deterministically."""
+def write_parquet(df: pd.DataFrame, path: str | Path, *, private: bool = False) -> Path:
+    """Write ``df`` (without its index) as Parquet, atomically and byte-deterministically
+    (``private``: mode 0600, for identifiers)."""
     import io
 
     table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd")
-    return atomic_write(path, buffer.getvalue())
+    return atomic_write(path, buffer.getvalue(), private=private)
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:

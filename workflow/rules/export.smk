@@ -4,7 +4,8 @@ input:  data/processed/results/<name>.csv for every name in EXPORT_TABLES (the r
         result tables: matching, flow, exclusions and the rule `effects`)
 output: export/tables/<name>.csv (disclosure-checked: suppressed cells written as the marker),
         export/output_check_log.csv (table, rule, cell, n, action: for the CBS output checkers),
-        export/README.md (every file, its origin and the rules applied)
+        export/README.md (every file, its origin and the rules applied),
+        export/SHA256SUMS (the SHA-256 of every other file: `sha256sum -c SHA256SUMS`)
 params: the config section `disclosure` (plain values)
 """
 
@@ -36,6 +37,7 @@ rule export:
         tables=expand("export/tables/{name}.csv", name=EXPORT_TABLES),
         check_log="export/output_check_log.csv",
         readme="export/README.md",
+        checksums="export/SHA256SUMS",
     log:
         "logs/export.log",
     params:

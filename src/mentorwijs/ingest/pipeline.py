@@ -13,7 +13,8 @@ Outputs (relative to the repository root; see :func:`wave_outputs`):
 - ``data/interim/exclusions/<stage>.csv``, ``data/interim/flow/<stage>.csv``
 - ``data/interim/data_quality/<stage>.csv`` gathered into ``reports/tables/data_quality.csv``
 - ``data/linkage/<source>/<wave>.parquet`` and ``data/linkage/cbs_identifiers.csv`` (identifiers:
-  outside every analysis input, git-ignored)
+  outside every analysis input, git-ignored, mode 0600: owner only; every other file gets the
+  usual mode of a new file, 0666 less the umask)
 - ``data/processed/supervisors_long.parquet``, ``data/processed/trainees.parquet``
 - ``reports/tables/reliability.csv``
 """
@@ -109,7 +110,7 @@ def write_wave_outputs(tables: WaveTables, outputs: WaveOutputs, root: str | Pat
     write_parquet(tables.missing, root / outputs.missing)
     write_csv_table(tables.exclusions, root / outputs.exclusions)
     write_csv_table(tables.quality, root / outputs.quality)
-    write_parquet(tables.linkage, root / outputs.linkage)
+    write_parquet(tables.linkage, root / outputs.linkage, private=True)  # identifiers: owner only
 
 
 def summarise(tables: WaveTables, *, source: str, wave: str | None, file: str | Path) -> list[str]:
@@ -194,7 +195,7 @@ def trainees_stage(employees: str | Path, linkage: str | Path, study: str | Path
         supervisor_covariates=supervisor_covariates, wave=wave)
     validate_output(table, ["person"], {}, what="trainees")
     ids = cbs_identifier_file(table, read_parquet(linkage), cbs_identifiers)
-    write_csv_table(ids, identifiers_out)
+    write_csv_table(ids, identifiers_out, private=True)  # identifiers for CBS: owner only
     write_parquet(table, out)
     write_csv_table(excluded, exclusions)
     write_csv_table(flow_rows, flow)
