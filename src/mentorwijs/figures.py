@@ -161,11 +161,15 @@ SURVIVAL_OUTCOMES = ("job", "work")
 # the figures
 
 
+SIDE_STEPS = ("excluded_", "of_which_")
+
+
 def flow_figure(flow: pd.DataFrame, m: Messages) -> Figure:
-    """Participant flow per population: the main chain as boxes, ``excluded_*`` steps to the side."""
+    """Participant flow per population: the main chain as boxes, ``excluded_*`` steps (and the
+    ``of_which_*`` breakdowns of the step before them) to the side."""
     populations = [p for p in ("supervisors", "employees", "controls") if p in set(flow["population"])]
     populations += [p for p in dict.fromkeys(flow["population"]) if p not in populations]
-    has_side = {p: bool(flow.loc[flow["population"] == p, "step"].astype(str).str.startswith("excluded_").any()) for p in populations}
+    has_side = {p: bool(flow.loc[flow["population"] == p, "step"].astype(str).str.startswith(SIDE_STEPS).any()) for p in populations}
     widths = [2.0 if has_side[p] else 1.0 for p in populations]
     total = sum(widths)
     longest = max(len(flow[flow["population"] == p]) for p in populations)
@@ -185,7 +189,7 @@ def flow_figure(flow: pd.DataFrame, m: Messages) -> Figure:
         ax.text(chain_x if not has_side[population] else left + 0.5, 0.97, m.label("population", population),
                 ha="center", va="top", fontsize=9.5, fontweight="bold")
         steps = list(rows.itertuples(index=False))
-        main = [s for s in steps if not str(s.step).startswith("excluded_")]
+        main = [s for s in steps if not str(s.step).startswith(SIDE_STEPS)]
         top, bottom = 0.86, 0.06
         gap = (top - bottom) / max(len(main) - 1, 1)
         y_of = {}
@@ -201,7 +205,7 @@ def flow_figure(flow: pd.DataFrame, m: Messages) -> Figure:
             if i + 1 < len(positions):
                 ax.annotate("", xy=(chain_x, positions[i + 1][1] + 0.045), xytext=(chain_x, y - 0.045), arrowprops=arrow, zorder=2)
         for k, step in enumerate(steps):
-            if not str(step.step).startswith("excluded_"):
+            if not str(step.step).startswith(SIDE_STEPS):
                 continue
             before = [y_of[id(s)] for s in steps[:k] if id(s) in y_of]
             after = [y_of[id(s)] for s in steps[k + 1:] if id(s) in y_of]

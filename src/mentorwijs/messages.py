@@ -65,7 +65,8 @@ class Messages:
     def label(self, kind: str, code: Any) -> str:
         """The label of a code from a table (``kind`` names the list: outcome, construct, ...).
 
-        ``name=level`` codes (a level of a categorical covariate) are labelled part by part;
+        ``name=level`` codes (a level of a categorical covariate) are labelled part by part, and
+        so are the covariate interactions ``a:b`` of the balance table;
         ``completed_T2`` flow steps through the wave pattern; unknown codes read as text.
         """
         code = "" if code is None else str(code)
@@ -78,6 +79,8 @@ class Messages:
                 return self.t("labels.flow_step_wave", wave=match.group(1))
             if code.startswith("excluded_") and code[len("excluded_"):] in labels:
                 return str(labels[code[len("excluded_"):]])
+        if ":" in code and kind == "covariate":  # an interaction of balance terms, ``a:b``
+            return " × ".join(self.label(kind, part) for part in code.split(":"))
         if "=" in code:
             name, _, level = code.partition("=")
             return f"{self.label(kind, name)}: {self.label('category', level)}"
