@@ -289,7 +289,7 @@ def analysis_units(matched: pd.DataFrame, modifier_pairs: pd.DataFrame, candidat
 
     units = matched.copy()
     units[MAIN_SAMPLE] = np.int8(1)
-    wanted = pd.Index(pd.concat([modifier_pairs["treated_unit"], modifier_pairs["control_unit"]]).astype(str).unique())
+    wanted = pd.Index(pd.concat([modifier_pairs["treated_unit"], modifier_pairs["control_unit"]]).dropna().astype(str).unique())
     others = wanted.difference(pd.Index(matched["unit"].astype(str)))
     if len(others) == 0:
         return units
