@@ -483,13 +483,18 @@ def exact_columns(data: pd.DataFrame, spec: "MatchingSpec") -> pd.DataFrame:
 
 
 def cell_codes(data: pd.DataFrame, columns: Sequence[str], extra: np.ndarray | None = None) -> np.ndarray:
-    """One integer per row for its cell: the combination of ``columns`` (and ``extra``)."""
-    frame = data[list(columns)].astype(str) if columns else pd.DataFrame(index=data.index)
+    """One integer per row for its cell: the combination of ``columns`` (and ``extra``), numbered
+    in the sorted order of the value tuples (each column's values sorted as text)."""
+    arrays = [data[c].astype(str).to_numpy() for c in columns]
     if extra is not None:
-        frame = frame.assign(_extra=np.asarray(extra).astype(str))
-    if frame.shape[1] == 0:
+        arrays.append(np.asarray(extra).astype(str))
+    if not arrays:
         return np.zeros(len(data), dtype=np.int64)
-    return pd.factorize(pd.MultiIndex.from_frame(frame), sort=True)[0]
+    code = np.zeros(len(data), dtype=np.int64)
+    for values in arrays:
+        codes, uniques = pd.factorize(values, sort=True)
+        code = code * len(uniques) + codes
+    return np.unique(code, return_inverse=True)[1].astype(np.int64)
 
 
 def coarsened_matching(logit: np.ndarray, treated: np.ndarray, cells: Sequence[np.ndarray], tie_order: np.ndarray, *,
