@@ -6,6 +6,7 @@ import json
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import FIXTURES
@@ -35,6 +36,25 @@ def tables():
 
 def _texts(fig):
     return [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+
+
+def test_love_plot_groups_covariates_interactions_and_the_prognostic_score(tables):
+    balance = tables.get("balance")
+    extra = balance.iloc[:2].copy()
+    extra["covariate"] = ["prognostic_score", "sheltered:temporary_contract"]
+    extra["smd_before"], extra["smd_after"] = ["0.5", "0.25"], ["0.05", "-0.025"]
+    mixed = pd.concat([extra, balance], ignore_index=True)
+    with figure_style():
+        fig = love_plot(mixed, load_messages("en"))
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    # bottom to top: prognostic score, the interaction, then the covariates in table order
+    assert labels[0] == "Prognostic score (predicted employment)"
+    assert labels[1] == "Sheltered job (WSW) × Temporary contract"
+    before = ax.collections[0].get_offsets()[:, 0]
+    assert list(before[:2]) == [0.5, 0.25]
+    np.testing.assert_array_equal(before[2:], numeric(balance, "smd_before").to_numpy()[::-1])
+    assert len([line for line in ax.get_lines() if line.get_ydata()[0] in (0.5, 1.5)]) == 2  # two group dividers
 
 
 def test_love_plot_plots_the_table_values(tables):

@@ -262,9 +262,18 @@ def overlap_figure(ps_overlap: pd.DataFrame, m: Messages) -> Figure:
     return fig
 
 
+def _balance_group(covariate: str) -> int:
+    """0: a covariate (or a level of one), 1: an interaction ``a:b``, 2: the prognostic score."""
+    return 2 if covariate == "prognostic_score" else int(":" in covariate)
+
+
 def love_plot(balance: pd.DataFrame, m: Messages) -> Figure:
-    """Standardised mean differences before (open) and after (filled) matching, per covariate."""
-    rows = balance.iloc[::-1]
+    """Standardised mean differences before (open) and after (filled) matching: the covariates,
+    then the interactions of the binary covariates, then the prognostic score (top to bottom,
+    groups divided by a line; each group in table order)."""
+    group = balance["covariate"].astype(str).map(_balance_group)
+    ordered = balance.assign(_g=group.to_numpy()).sort_values("_g", kind="mergesort")
+    rows = ordered.iloc[::-1]
     y = np.arange(len(rows))
     fig = Figure(figsize=(WIDTH, max(6.0, 0.5 * len(rows) + 2.0) * CM))
     ax = fig.add_subplot()
@@ -275,6 +284,9 @@ def love_plot(balance: pd.DataFrame, m: Messages) -> Figure:
     ax.scatter(before, y, facecolors="none", edgecolors=OKABE_ITO["vermillion"], marker="s", s=22, label=m.t("figures.text.balance_before"), zorder=3)
     ax.scatter(after, y, color=OKABE_ITO["blue"], marker="o", s=20, label=m.t("figures.text.balance_after"), zorder=3)
     ax.set_yticks(y, [m.label("covariate", c) for c in rows["covariate"]])
+    groups = rows["_g"].to_numpy()
+    for k in np.flatnonzero(groups[1:] != groups[:-1]):
+        ax.axhline(k + 0.5, color=GREY, linewidth=0.6)
     ax.set_xlabel(m.t("figures.axis.smd"))
     _number_axis(ax, m, 1, axis="x")
     ax.legend(loc="lower right")
