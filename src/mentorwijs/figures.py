@@ -274,8 +274,10 @@ def love_plot(balance: pd.DataFrame, m: Messages) -> Figure:
     group = balance["covariate"].astype(str).map(_balance_group)
     ordered = balance.assign(_g=group.to_numpy()).sort_values("_g", kind="mergesort")
     rows = ordered.iloc[::-1]
-    y = np.arange(len(rows))
-    fig = Figure(figsize=(WIDTH, max(6.0, 0.5 * len(rows) + 2.0) * CM))
+    labels = [_wrap(m.label("covariate", c), 44) for c in rows["covariate"]]
+    lines = np.array([label.count("\n") + 1 for label in labels])
+    y = np.cumsum(lines) - lines / 2.0 - 0.5  # rows as tall as their labels; one-line rows 1 apart
+    fig = Figure(figsize=(WIDTH, max(6.0, 0.45 * lines.sum() + 2.5) * CM))
     ax = fig.add_subplot()
     before, after = numeric(rows, "smd_before"), numeric(rows, "smd_after")
     ax.axvline(0, color=GREY, linewidth=0.8)
@@ -283,13 +285,14 @@ def love_plot(balance: pd.DataFrame, m: Messages) -> Figure:
         ax.axvline(x, color=GREY, linewidth=0.6, linestyle=":")
     ax.scatter(before, y, facecolors="none", edgecolors=OKABE_ITO["vermillion"], marker="s", s=22, label=m.t("figures.text.balance_before"), zorder=3)
     ax.scatter(after, y, color=OKABE_ITO["blue"], marker="o", s=20, label=m.t("figures.text.balance_after"), zorder=3)
-    ax.set_yticks(y, [m.label("covariate", c) for c in rows["covariate"]])
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_ylim(-1.0, float(lines.sum()))
     groups = rows["_g"].to_numpy()
     for k in np.flatnonzero(groups[1:] != groups[:-1]):
-        ax.axhline(k + 0.5, color=GREY, linewidth=0.6)
+        ax.axhline((y[k] + y[k + 1]) / 2.0, color=GREY, linewidth=0.6)
     ax.set_xlabel(m.t("figures.axis.smd"))
     _number_axis(ax, m, 1, axis="x")
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     ax.grid(axis="y", color=LIGHT, linewidth=0.5)
     fig.tight_layout()
     return fig
