@@ -19,6 +19,7 @@ from mentorwijs.figures import (
     figure_style,
     forest_figure,
     km_figure,
+    flow_figure,
     love_plot,
     modifier_rows,
     read_manifest,
@@ -149,3 +150,17 @@ def test_manifest_records_language_alt_texts_and_skips_figures_of_missing_tables
     assert sorted(p.name for p in tmp_path.iterdir()) == ["factsheet.png", "factsheet.svg", "figures.json", "flow.png", "flow.svg"]
     with pytest.raises(InputError, match="drawn in 'en'"):
         read_manifest(tmp_path, "nl")
+
+
+def test_the_breakdown_of_a_flow_step_is_a_side_note_not_a_box_of_the_chain():
+    flow = pd.DataFrame({"population": ["employees"] * 4, "order": [160, 170, 180, 182],
+                         "step": ["eligible", "excluded_off_common_support", "matched", "of_which_matched_after_coarsening"],
+                         "n": ["74", "1", "73", "9"]})
+    flow = pd.concat([flow, pd.DataFrame({"population": ["employees"], "order": [184],
+                                          "step": ["of_which_matched_in_full_exact_cell"], "n": ["64"]})])
+    with figure_style():
+        fig = flow_figure(flow, load_messages("en"))
+    texts = _texts(fig)
+    note = [t for t in texts if "coarsening: n = 9" in t]
+    assert len(note) == 1 and "n = 9" in note[0] and "n = 64" in note[0]  # one note beside "matched"
+    assert sum(1 for t in texts if t.startswith("Matched\nn = 73")) == 1

@@ -204,8 +204,20 @@ def flow_figure(flow: pd.DataFrame, m: Messages) -> Figure:
             ax.text(chain_x, y, label, ha="center", va="center", fontsize=7.5, bbox=box, zorder=3)
             if i + 1 < len(positions):
                 ax.annotate("", xy=(chain_x, positions[i + 1][1] + 0.045), xytext=(chain_x, y - 0.045), arrowprops=arrow, zorder=2)
+        parts: dict[int, list] = {}  # of_which_* steps, by the main step before them
         for k, step in enumerate(steps):
-            if not str(step.step).startswith(SIDE_STEPS):
+            if str(step.step).startswith("of_which_"):
+                owner = [s for s in steps[:k] if id(s) in y_of]
+                if owner:
+                    parts.setdefault(id(owner[-1]), []).append(step)
+        for owner_id, members in parts.items():
+            y = y_of[owner_id]
+            label = "\n".join(f"{_wrap(m.label('flow_step', s.step), 24)}: n = {m.count(s.n)}" for s in members)
+            x_side = left + 1.45
+            ax.plot([chain_x + 0.3, x_side - 0.4], [y, y], color=GREY, linewidth=0.8, linestyle=":", zorder=2)
+            ax.text(x_side, y, label, ha="center", va="center", fontsize=6.5, bbox=side_box, zorder=3)
+        for k, step in enumerate(steps):
+            if not str(step.step).startswith("excluded_"):
                 continue
             before = [y_of[id(s)] for s in steps[:k] if id(s) in y_of]
             after = [y_of[id(s)] for s in steps[k + 1:] if id(s) in y_of]
