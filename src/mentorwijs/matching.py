@@ -424,10 +424,15 @@ def nearest_neighbours(logit: np.ndarray, treated: np.ndarray, strata: np.ndarra
     wanted = treated if select is None else treated & np.asarray(select, dtype=bool)
     pairs_t, pairs_c, pairs_d = [], [], []
     status: dict[int, str] = {}
-    for stratum in np.unique(strata[wanted]) if wanted.any() else []:
-        in_s = strata == stratum
-        trainees = np.flatnonzero(in_s & wanted)
-        controls = np.flatnonzero(in_s & ~treated)
+    by_stratum = np.argsort(strata, kind="stable")  # each stratum's rows, in input order
+    sorted_strata = strata[by_stratum]
+    present = np.unique(strata[wanted]) if wanted.any() else strata[:0]
+    starts = np.searchsorted(sorted_strata, present, side="left")
+    ends = np.searchsorted(sorted_strata, present, side="right")
+    for start, end in zip(starts, ends):
+        members = by_stratum[start:end]
+        trainees = members[wanted[members]]
+        controls = members[~treated[members]]
         if len(trainees) == 0:
             continue
         controls = controls[np.argsort(tie_order[controls], kind="stable")]
@@ -476,24 +481,31 @@ def exact_columns(data: pd.DataFrame, spec: "MatchingSpec") -> pd.DataFrame:
     out = pd.DataFrame(index=data.index)
     for column in spec.exact:
         if column in coded:
-            out[column] = _categorical_levels(data[column], coded[column])
+            values = _categorical_levels(data[column], coded[column])
         else:
-            out[column] = data[column].astype("string").fillna("<missing>").to_numpy(dtype=object)
+            values = data[column].astype("string").fillna("<missing>").to_numpy(dtype=object)
+        # integer codes in the sorted order of the values as text (what cell_codes sorts by)
+        out[column] = pd.factorize(np.asarray(values).astype(str), sort=True)[0].astype(np.int64)
     return out
 
 
 def cell_codes(data: pd.DataFrame, columns: Sequence[str], extra: np.ndarray | None = None) -> np.ndarray:
     """One integer per row for its cell: the combination of ``columns`` (and ``extra``), numbered
-    in the sorted order of the value tuples (each column's values sorted as text)."""
-    arrays = [data[c].astype(str).to_numpy() for c in columns]
+    in the sorted order of the value tuples (each column's values sorted as text; a column of
+    non-negative integers is taken as codes already in that order, as :func:`exact_columns` gives)."""
+    arrays = [data[c].to_numpy() for c in columns]
     if extra is not None:
-        arrays.append(np.asarray(extra).astype(str))
+        arrays.append(np.asarray(extra))
     if not arrays:
         return np.zeros(len(data), dtype=np.int64)
     code = np.zeros(len(data), dtype=np.int64)
     for values in arrays:
-        codes, uniques = pd.factorize(values, sort=True)
-        code = code * len(uniques) + codes
+        if values.dtype.kind in "iu" and (len(values) == 0 or values.min() >= 0):
+            codes, radix = values.astype(np.int64), int(values.max(initial=-1)) + 1  # codes already (exact_columns)
+        else:
+            codes, uniques = pd.factorize(values.astype(str), sort=True)
+            radix = len(uniques)
+        code = code * radix + codes
     return np.unique(code, return_inverse=True)[1].astype(np.int64)
 
 
