@@ -808,6 +808,8 @@ def modifier_pairs(result: MatchResult, spec: MatchingSpec, modifiers: Sequence[
     main_units = set(result.status.loc[result.status["status"] == MATCHED, "unit"].astype(str))
     main[np.flatnonzero(treated & units.isin(main_units).to_numpy())] = True
     parts = []
+    exact_codes = exact_columns(data, spec)
+    logit, tie_order = result.model.logit, data["tie_order"].to_numpy()
     for name, unit_level, rematch in modifiers:
         level = unit_level.reindex(units.to_numpy())
         if not rematch:
@@ -821,16 +823,19 @@ def modifier_pairs(result: MatchResult, spec: MatchingSpec, modifiers: Sequence[
             continue
         values = level.to_numpy(dtype=object)
         known = pd.notna(values)
-        exact = exact_columns(data, spec)
         for value in sorted(set(values[main & known])):
-            in_level = known & (values == value)
-            cells = [cell_codes(exact, columns, extra=in_level) for columns in cell_levels(spec.exact, spec.coarsen)]
-            pairs, status, _ = coarsened_matching(result.model.logit, treated, cells,
-                                                  data["tie_order"].to_numpy(), k=spec.k, caliper=result.caliper,
-                                                  ties=spec.ties, common_support=spec.common_support,
-                                                  min_controls=spec.min_controls, select=main & in_level)
+            # only the units of the level take part: the level is an exact column never dropped
+            rows = np.flatnonzero(known & (values == value))
+            exact = exact_codes.iloc[rows]
+            cells = [cell_codes(exact, columns) for columns in cell_levels(spec.exact, spec.coarsen)]
+            pairs, status, _ = coarsened_matching(logit[rows], treated[rows], cells, tie_order[rows], k=spec.k,
+                                                  caliper=result.caliper, ties=spec.ties,
+                                                  common_support=spec.common_support, min_controls=spec.min_controls,
+                                                  select=main[rows])
+            for column in ("trainee", "control"):  # positions in the level -> positions in the table
+                pairs[column] = rows[pairs[column].to_numpy(dtype=np.int64)]
             table = _pairs_table(pairs, data)
-            unmatched = units.to_numpy()[status.index[(status != MATCHED).to_numpy()].to_numpy(dtype=np.int64)]
+            unmatched = units.to_numpy()[rows[status.index[(status != MATCHED).to_numpy()].to_numpy(dtype=np.int64)]]
             parts.append(pd.DataFrame({"modifier": name, "level": str(value),
                                        "treated_unit": np.concatenate([table["trainee_unit"].to_numpy(dtype=object),
                                                                        unmatched.astype(object)]),
