@@ -8,12 +8,17 @@
    ``max_abs_coef`` standard deviations) is detected and the fit falls back to a ridge
    penalty ``lambda/2 * sum(beta^2)`` on the standardised coefficients (intercept unpenalised;
    a normal prior with SD ``1/sqrt(lambda)``), reported as such.
-2. **Matching**: exact on region pair and cohort; distance = absolute difference of the logit
-   of the score; each trainee gets its ``k`` nearest controls with replacement inside a
-   caliper of ``caliper_sd`` times the pooled SD of the logit (``sqrt((s_t^2 + s_c^2) / 2)``),
-   plus every control tied at the k-th distance. **Common support** (``minmax``): a trainee
-   whose logit lies outside the range of its stratum's controls is off support, as is a
-   trainee without a control inside the caliper.
+2. **Matching**: exact on the cells of ``matching.exact`` (region pair and cohort, and
+   register covariates such as sheltered job or temporary contract; a categorical covariate by
+   its collapsed level); distance = absolute difference of the logit of the score; each
+   trainee gets its ``k`` nearest controls with replacement inside a caliper of ``caliper_sd``
+   times the pooled SD of the logit (``sqrt((s_t^2 + s_c^2) / 2)``), plus every control tied at
+   the k-th distance. **Common support** (``minmax``): a trainee whose logit lies outside the
+   range of its cell's controls is off support, as is a trainee without a control inside the
+   caliper. **Coarsening** (:func:`coarsened_matching`): a trainee whose full cell has fewer
+   than ``min_controls`` controls in the caliper, or does not cover its score, is matched in
+   the cell without the first column of ``matching.coarsen``, then without the first two, ...;
+   the status of the coarsest cell is final. The score is one fit; only the cells change.
 3. **Weights** (``matching``): a control's weight is the sum over the trainees it serves of
    ``1/k_i`` (``k_i`` = controls matched to trainee *i*), so within each cohort the control
    weights sum to the cohort's number of matched trainees; trainees weigh 1. ``odds``: matched
@@ -26,7 +31,12 @@ Balance: standardised mean differences (difference in means divided by
 ``sqrt((s_t^2 + s_c^2) / 2)`` of the sample *before* matching, for both columns, so that a
 change reflects the means) and variance ratios (treated / control), before matching
 (unweighted, all eligible units) and after (matched units, control weights; weighted
-variances with the reliability-weights correction ``sum w (x - m)^2 / (V1 - V2 / V1)``).
+variances with the reliability-weights correction ``sum w (x - m)^2 / (V1 - V2 / V1)``), of
+every covariate, of the pairwise products of the binary ones (:func:`interaction_terms`) and of
+Hansen's (2008) prognostic score (:func:`prognostic_score`).
+
+Effect modifiers: :func:`modifier_pairs` re-matches the trainees of each level of a modifier
+among the controls of that level (``data/processed/modifier_pairs.parquet``).
 """
 
 from __future__ import annotations
