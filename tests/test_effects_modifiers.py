@@ -1,6 +1,7 @@
-"""Effect modifiers: subgroup weights through the pairs, subgroup estimates, interactions whose
-variance accounts for controls shared between subgroups (checked against a stacked, fully
-interacted regression), suppression of small subgroups."""
+"""Effect modifiers from the modifier pairs: subgroup estimates, interactions whose variance
+accounts for persons in both subgroups (checked against a stacked, fully interacted regression),
+suppression of small subgroups with a stated reason. The pairs here are inherited from the main
+matching (the supervisor-answer case); the re-matching itself is tested in test_matching.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from mentorwijs.effects import did_pooled, modifier_levels, modifiers, subgroup_weights
+from mentorwijs.effects import did_pooled, inherited_pairs, modifier_levels, modifiers, subgroup_weights
 from mentorwijs.effects.montecarlo import Scenario, simulate_matched_study
 from mentorwijs.errors import InputError
 
@@ -26,6 +27,14 @@ def study():
     units = st.survival[["unit", "treated", "temporary_contract"]].copy()
     units["guided"] = np.where(units["treated"] == 1, rng.integers(1, 20, len(units)), np.nan)
     return st.panel, st.pairs, units
+
+
+def _table(panel, pairs, units, spec, **kw):
+    """The modifiers table with controls inheriting the trainee's level (the old construction)."""
+    name, level = modifier_levels(units, spec)
+    trainees = level[units.set_index("unit")["treated"] == 1]
+    mp = inherited_pairs(pairs, name, trainees)
+    return modifiers(panel, mp, [name], outcome="employed_1h", reference_month=-3, **kw)
 
 
 def _subgroup_panel(panel, pairs, trainee_units):
@@ -49,8 +58,7 @@ def test_control_weights_split_over_subgroups_add_up_to_the_matching_weight(stud
 
 def test_subgroup_estimates_and_interaction(study):
     panel, pairs, units = study
-    table = modifiers(panel, pairs, units, [{"name": "few", "column": "guided", "below": 10}],
-                      outcome="employed_1h", reference_month=-3, followup_months=12)
+    table = _table(panel, pairs, units, {"name": "few", "column": "guided", "below": 10}, followup_months=12)
     assert table["level"].tolist() == ["<10", ">=10"] and (table["reference_level"] == "<10").all()
     lev = units.dropna(subset=["guided"]).assign(level=lambda d: np.where(d["guided"] < 10, "<10", ">=10"))
     for _, row in table.iterrows():
@@ -86,8 +94,7 @@ def test_subgroup_estimates_and_interaction(study):
 
 def test_small_subgroups_are_suppressed_and_flagged_not_dropped(study):
     panel, pairs, units = study
-    table = modifiers(panel, pairs, units, [{"name": "few", "column": "guided", "below": 3}],
-                      outcome="employed_1h", reference_month=-3, followup_months=12)
+    table = _table(panel, pairs, units, {"name": "few", "column": "guided", "below": 3}, followup_months=12)
     small = table[table["level"] == "<3"].iloc[0]
     assert small["n_treated"] < 10 and small["suppressed"] == 1 and np.isnan(small["estimate"])
     assert "fewer than 10 trainees" in small["warnings"]
@@ -101,19 +108,49 @@ def test_missing_modifier_values_form_their_own_level(study):
     u = units.copy()
     trainee_rows = u.index[u["treated"] == 1][:12]
     u.loc[trainee_rows, "guided"] = np.nan
-    table = modifiers(panel, pairs, u, [{"name": "few", "column": "guided", "below": 10}],
-                      outcome="employed_1h", reference_month=-3, followup_months=12)
+    table = _table(panel, pairs, u, {"name": "few", "column": "guided", "below": 10}, followup_months=12)
     assert table["level"].tolist()[-1] == "missing"
     assert table["n_treated"].sum() == 60
+
+
+def test_a_level_with_too_few_controls_gives_a_reason_not_a_number(study):
+    panel, pairs, units = study
+    name, level = modifier_levels(units, {"name": "few", "column": "guided", "below": 10})
+    mp = inherited_pairs(pairs, name, level[units.set_index("unit")["treated"] == 1])
+    # the level ">=10" keeps its trainees but only 5 distinct controls
+    upper = (mp["level"] == ">=10").to_numpy()
+    keep = mp.loc[upper, "control_unit"].drop_duplicates().iloc[:5].to_numpy()
+    mp.loc[upper, "control_unit"] = keep[np.arange(upper.sum()) % 5]
+    table = modifiers(panel, mp, [name], outcome="employed_1h", reference_month=-3, followup_months=12)
+    row = table[table["level"] == ">=10"].iloc[0]
+    assert row["n_control"] == 5 and row["suppressed"] == 1 and np.isnan(row["estimate"])
+    assert "fewer than 10 control units" in row["warnings"]
+
+
+def test_trainees_without_a_control_in_their_level_are_counted_in_warnings_and_left_out(study):
+    panel, pairs, units = study
+    name, level = modifier_levels(units, {"name": "few", "column": "guided", "below": 10})
+    mp = inherited_pairs(pairs, name, level[units.set_index("unit")["treated"] == 1])
+    lonely = mp.loc[mp["level"] == "<10", "treated_unit"].iloc[0]
+    mp = pd.concat([mp[mp["treated_unit"] != lonely],
+                    pd.DataFrame({"modifier": [name], "level": ["<10"], "treated_unit": [lonely],
+                                  "control_unit": [None], "weight": [0.0]})], ignore_index=True)
+    table = modifiers(panel, mp, [name], outcome="employed_1h", reference_month=-3, followup_months=12)
+    row = table[table["level"] == "<10"].iloc[0]
+    assert "1 trainee unit(s) without a control" in row["warnings"]
+    trainees = level[(units.set_index("unit")["treated"] == 1).to_numpy()]
+    assert row["n_treated"] == int((trainees == "<10").sum()) - 1
 
 
 def test_modifier_input_errors(study):
     panel, pairs, units = study
     with pytest.raises(InputError, match="distinct values"):
-        modifiers(panel, pairs, units.assign(guided=np.arange(len(units))), ["guided"],
-                  outcome="employed_1h", reference_month=-3)
-    with pytest.raises(InputError, match="no row"):
-        modifiers(panel, pairs, units.iloc[5:], ["temporary_contract"], outcome="employed_1h", reference_month=-3)
+        modifier_levels(units.assign(guided=np.arange(len(units))), "guided")
+    name, level = modifier_levels(units, "temporary_contract")
+    mp = inherited_pairs(pairs, name, level[units.set_index("unit")["treated"] == 1])
+    with pytest.raises(InputError, match="no rows for modifier"):
+        modifiers(panel, mp, ["other"], outcome="employed_1h", reference_month=-3)
+    with pytest.raises(InputError, match="lacks"):
+        modifiers(panel[panel["unit"] != mp["control_unit"].iloc[0]], mp, [name], outcome="employed_1h", reference_month=-3)
     with pytest.raises(InputError, match="no column"):
-        modifiers(panel, pairs.drop(columns="weight"), units, ["temporary_contract"], outcome="employed_1h",
-                  reference_month=-3)
+        modifiers(panel, mp.drop(columns="weight"), [name], outcome="employed_1h", reference_month=-3)

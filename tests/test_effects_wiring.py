@@ -21,6 +21,7 @@ from mentorwijs.aggregates import numeric, publish_tables, read_aggregate_tables
 from mentorwijs.contracts import CONTRACTS, DOMINANCE_COLUMN, EFFECT_TABLES, QUESTIONNAIRE_TABLES, REGISTER_TABLES
 from mentorwijs.disclosure import check_table, export_tables, read_exported_table
 from mentorwijs.effects.did import did_pooled
+from mentorwijs.effects.modifiers import inherited_pairs, modifier_levels
 from mentorwijs.effects.montecarlo import Scenario, simulate_matched_study
 from mentorwijs.effects.tables import effect_settings, effect_tables, effects_step
 from mentorwijs.errors import InputError
@@ -62,6 +63,17 @@ def matched_study(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     return panel, survival, study.pairs, matched
 
 
+def modifier_pairs_of(study) -> pd.DataFrame:
+    """Modifier pairs of the study's modifiers, the controls inheriting the trainee's level (the
+    re-matching is the register part's: test_matching.py)."""
+    _, _, pairs, matched = study
+    parts = []
+    for spec in EFFECTS["modifiers"]:
+        name, level = modifier_levels(matched, spec)
+        parts.append(inherited_pairs(pairs, name, level[(matched.set_index("unit")["treated"] == 1).to_numpy()]))
+    return pd.concat(parts, ignore_index=True)
+
+
 @pytest.fixture(scope="module")
 def study():
     return matched_study()
@@ -69,7 +81,7 @@ def study():
 
 @pytest.fixture(scope="module")
 def tables(study):
-    return effect_tables(*study, **effect_settings(EFFECTS, ANCHORS, 20190501))
+    return effect_tables(*study, modifier_pairs=modifier_pairs_of(study), **effect_settings(EFFECTS, ANCHORS, 20190501))
 
 
 def test_every_effect_table_has_exactly_its_contract_columns(tables):
@@ -119,11 +131,13 @@ def test_the_placebo_says_where_an_outcome_is_not_defined(tables):
 def test_every_table_passes_the_disclosure_check_and_reaches_the_documents(study, tmp_path):
     panel, survival, pairs, matched = study
     processed = tmp_path / "data" / "processed"
-    for name, frame in (("panel", panel), ("survival", survival), ("pairs", pairs), ("matched", matched)):
+    for name, frame in (("panel", panel), ("survival", survival), ("pairs", pairs), ("matched", matched),
+                        ("modifier_pairs", modifier_pairs_of(study))):
         write_parquet(frame, processed / f"{name}.parquet")
     results = processed / "results"
     effects_step(panel=processed / "panel.parquet", survival=processed / "survival.parquet",
-                 pairs=processed / "pairs.parquet", matched=processed / "matched.parquet", out_folder=results,
+                 pairs=processed / "pairs.parquet", matched=processed / "matched.parquet",
+                 modifier_pairs=processed / "modifier_pairs.parquet", out_folder=results,
                  **effect_settings(EFFECTS, ANCHORS, 20190501))
     for name in set(REGISTER_TABLES) - set(EFFECT_TABLES):  # the matching's and flow tables: committed fixtures
         shutil.copy(FIXTURES / "results" / f"{name}.csv", results / f"{name}.csv")

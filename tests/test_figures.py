@@ -6,6 +6,7 @@ import json
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import FIXTURES
@@ -18,6 +19,7 @@ from mentorwijs.figures import (
     figure_style,
     forest_figure,
     km_figure,
+    flow_figure,
     love_plot,
     modifier_rows,
     read_manifest,
@@ -35,6 +37,25 @@ def tables():
 
 def _texts(fig):
     return [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+
+
+def test_love_plot_groups_covariates_interactions_and_the_prognostic_score(tables):
+    balance = tables.get("balance")
+    extra = balance.iloc[:2].copy()
+    extra["covariate"] = ["prognostic_score", "sheltered:temporary_contract"]
+    extra["smd_before"], extra["smd_after"] = ["0.5", "0.25"], ["0.05", "-0.025"]
+    mixed = pd.concat([extra, balance], ignore_index=True)
+    with figure_style():
+        fig = love_plot(mixed, load_messages("en"))
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    # bottom to top: prognostic score, the interaction, then the covariates in table order
+    assert labels[0] == "Prognostic score (predicted employment)"
+    assert labels[1] == "Sheltered job (WSW) × Temporary contract"
+    before = ax.collections[0].get_offsets()[:, 0]
+    assert list(before[:2]) == [0.5, 0.25]
+    np.testing.assert_array_equal(before[2:], numeric(balance, "smd_before").to_numpy()[::-1])
+    assert len([line for line in ax.get_lines() if line.get_ydata()[0] in (0.5, 1.5)]) == 2  # two group dividers
 
 
 def test_love_plot_plots_the_table_values(tables):
@@ -162,3 +183,17 @@ def test_text_outside_finds_a_title_cut_at_the_edge():
         ax.set_title("a title far too long for a figure this narrow, so it runs off", loc="left")
         found = text_outside(fig)
     assert found and found[0][1] > 10
+
+
+def test_the_breakdown_of_a_flow_step_is_a_side_note_not_a_box_of_the_chain():
+    flow = pd.DataFrame({"population": ["employees"] * 4, "order": [160, 170, 180, 182],
+                         "step": ["eligible", "excluded_off_common_support", "matched", "of_which_matched_after_coarsening"],
+                         "n": ["74", "1", "73", "9"]})
+    flow = pd.concat([flow, pd.DataFrame({"population": ["employees"], "order": [184],
+                                          "step": ["of_which_matched_in_full_exact_cell"], "n": ["64"]})])
+    with figure_style():
+        fig = flow_figure(flow, load_messages("en"))
+    texts = _texts(fig)
+    note = [t for t in texts if "coarsening: n = 9" in t]
+    assert len(note) == 1 and "n = 9" in note[0] and "n = 64" in note[0]  # one note beside "matched"
+    assert sum(1 for t in texts if t.startswith("Matched\nn = 73")) == 1

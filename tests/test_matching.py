@@ -8,12 +8,19 @@ import pytest
 from scipy.optimize import minimize
 
 from mentorwijs.contracts import column_names
+from mentorwijs.errors import ConfigError
 from mentorwijs.matching import (
+    MATCHED,
     NO_CONTROL,
     OFF_SUPPORT,
     CovariateSpec,
     MatchingSpec,
     caliper_width,
+    cell_levels,
+    coarsened_matching,
+    interaction_terms,
+    modifier_pairs,
+    prognostic_score,
     control_weights,
     match_candidates,
     nearest_neighbours,
@@ -234,3 +241,190 @@ def test_the_result_does_not_depend_on_row_order_or_unit_names():
     right = right.sort_values(["trainee_unit", "control_unit"]).reset_index(drop=True)
     assert len(left) > 6
     pd.testing.assert_frame_equal(left, right)
+
+
+# --------------------------------------------------------------------------------------
+# exact cells, the coarsening rule, interactions, the prognostic score, modifier re-matching
+
+
+def test_cell_levels_drop_the_coarsening_columns_one_more_at_a_time():
+    assert cell_levels(["region_pair", "cohort", "a", "b"], ["b", "a"]) == [
+        ("region_pair", "cohort", "a", "b"), ("region_pair", "cohort", "a"), ("region_pair", "cohort")]
+    assert cell_levels(["region_pair", "cohort"], []) == [("region_pair", "cohort")]
+
+
+def test_the_coarsening_columns_must_be_exact_columns():
+    base = {"covariates": [{"name": "age", "coding": "numeric"}], "k": 1, "caliper_sd": 0.2,
+            "exact": ["cohort", "a"]}
+    with pytest.raises(ConfigError, match="coarsen"):
+        MatchingSpec.from_config({**base, "coarsen": ["b"]})
+    with pytest.raises(ConfigError, match="min_controls"):
+        MatchingSpec.from_config({**base, "min_controls": 0})
+    assert MatchingSpec.from_config({**base, "coarsen": ["a"]}).coarsen == ("a",)
+
+
+def test_a_trainee_without_a_control_in_its_full_cell_is_matched_in_the_coarser_cell():
+    #            0: trainee x=1   1: trainee x=0   2: control x=0   3: control x=0   4: control x=1 (far)
+    #            5: trainee x=1, far from every control (no control in caliper anywhere)
+    #            6: trainee x=0, above every control of its cells (off support)
+    logit = np.array([0.0, 0.0, 0.05, -0.1, 3.0, 1.5, 9.0])
+    treated = np.array([1, 1, 0, 0, 0, 1, 1], dtype=bool)
+    x = np.array([1, 0, 0, 0, 1, 1, 0])
+    full, coarse = x, np.zeros(7, int)
+    pairs, status, level = coarsened_matching(logit, treated, [full, coarse], np.arange(7), k=1, caliper=0.2)
+    matches = {t: sorted(g["control"].tolist()) for t, g in pairs.groupby("trainee")}
+    # trainee 0's own cell (x=1) has only control 4, outside the caliper: coarsened, matched to 2
+    assert matches == {0: [2], 1: [2]}
+    assert status[0] == MATCHED and level[0] == 1
+    assert status[1] == MATCHED and level[1] == 0
+    # trainee 5 finds no control in the caliper in either cell: the coarsest cell's reason
+    assert status[5] == NO_CONTROL and level[5] == 1
+    # trainee 6 lies above the range of controls (-0.1 .. 3.0) in both cells
+    assert status[6] == OFF_SUPPORT and level[6] == 1
+
+
+def test_min_controls_coarsens_a_cell_with_too_few_controls_in_the_caliper():
+    # trainee 0 (x=1) has one control of its own cell in the caliper (1; control 4 is outside it)
+    # and two more in x=0 (2, 3)
+    logit = np.array([0.0, 0.05, 0.06, -0.07, -0.5])
+    treated = np.array([1, 0, 0, 0, 0], dtype=bool)
+    x = np.array([1, 1, 0, 0, 1])
+    cells = [x, np.zeros(5, int)]
+    pairs, _, level = coarsened_matching(logit, treated, cells, np.arange(5), k=3, caliper=0.2, min_controls=1)
+    assert sorted(pairs["control"]) == [1] and level[0] == 0
+    pairs, _, level = coarsened_matching(logit, treated, cells, np.arange(5), k=3, caliper=0.2, min_controls=2)
+    assert sorted(pairs["control"]) == [1, 2, 3] and level[0] == 1
+
+
+def test_interactions_are_products_of_the_binary_terms():
+    terms = pd.DataFrame({"a": [1.0, 1.0, 0.0, 1.0], "b": [1.0, 0.0, 1.0, 1.0], "c": [0.0, 1.0, 1.0, 1.0]})
+    out = interaction_terms(terms, ["a", "b", "c"])
+    assert list(out.columns) == ["a:b", "a:c", "b:c"]
+    assert out["a:b"].tolist() == [1.0, 0.0, 0.0, 1.0] and out["b:c"].tolist() == [0.0, 0.0, 1.0, 1.0]
+
+
+def test_the_prognostic_score_is_least_squares_on_the_controls_only():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"x1": rng.normal(size=40), "x2": rng.integers(0, 2, 40).astype(float)})
+    treated = np.arange(40) < 10
+    y = 0.3 + 0.2 * X["x1"].to_numpy() - 0.1 * X["x2"].to_numpy() + rng.normal(0, 0.1, 40)
+    y[treated] = 99.0  # a trainee's outcome must not enter
+    y[12] = np.nan  # a control without an outcome is left out
+    keep = ~treated & np.isfinite(y)
+    ref = sm.OLS(y[keep], sm.add_constant(X.to_numpy()[keep])).fit()
+    expected = sm.add_constant(X.to_numpy()) @ ref.params
+    np.testing.assert_allclose(prognostic_score(X, y, treated), expected, rtol=1e-10, atol=1e-12)
+
+
+def _cells_candidates():
+    rng = np.random.default_rng(8)
+    rows = []
+    for i in range(200):
+        treated = int(i < 16)
+        cohort = "2019-10" if i % 2 else "2019-12"
+        rows.append({"unit": f"u{i:03d}:{cohort}", "person": f"p{i % 150:03d}", "cohort": cohort, "region_pair": "A",
+                     "treated": treated, "tie_order": i, "age": rng.normal(40 + 3 * treated, 8),
+                     "sheltered": int(rng.random() < (0.5 if treated else 0.2)),
+                     "temporary": int(rng.random() < 0.4),
+                     "sex": rng.choice(["man", "woman", "unknown"]),
+                     "size": rng.choice(["small", "large"])})
+    return pd.DataFrame(rows)
+
+
+def _cells_spec(**kw):
+    return MatchingSpec(covariates=(CovariateSpec("age", "numeric"), CovariateSpec("sheltered", "indicator"),
+                                    CovariateSpec("temporary", "indicator"),
+                                    CovariateSpec("sex", "categorical", levels={"man": ("man", "unknown"), "woman": ("woman",)})),
+                        k=4, caliper_sd=0.5, **kw)
+
+
+def test_exact_matching_on_register_covariates_and_a_collapsed_category():
+    data = _cells_candidates()
+    result = match_candidates(data, _cells_spec(exact=("region_pair", "cohort", "sheltered", "sex")))
+    by_unit = data.set_index("unit")
+    pairs = result.pairs
+    assert len(pairs) > 16
+    t, c = by_unit.loc[pairs["trainee_unit"]], by_unit.loc[pairs["control_unit"]]
+    assert (t["sheltered"].to_numpy() == c["sheltered"].to_numpy()).all()
+    collapse = {"man": "man", "unknown": "man", "woman": "woman"}  # sex unknown is matched with man
+    assert (t["sex"].map(collapse).to_numpy() == c["sex"].map(collapse).to_numpy()).all()
+    assert (t["sex"].to_numpy() != c["sex"].to_numpy()).any()
+    # balance: exact matching on sheltered balances it and its interaction with sex=woman exactly
+    balance = result.balance.set_index("covariate")
+    assert balance.loc["sheltered", "smd_after"] == pytest.approx(0.0, abs=1e-12)
+    assert balance.loc["sheltered:sex=woman", "smd_after"] == pytest.approx(0.0, abs=1e-12)
+    products = (data["sheltered"] * data["temporary"])[data["treated"] == 1]
+    assert balance.loc["sheltered:temporary", "n_treated_with_before"] == int(products.sum())
+    flow = {step: n for _, _, step, n in result.flow}
+    assert flow["matched"] + flow["excluded_off_common_support"] + flow["excluded_no_control_in_caliper"] == 16
+    assert flow["of_which_matched_in_full_exact_cell"] + flow["of_which_matched_after_coarsening"] == flow["matched"]
+
+
+def test_the_flow_counts_trainees_matched_after_coarsening():
+    data = _cells_candidates()
+    # make every trainee's full cell empty of controls: a value only trainees have
+    data["only"] = np.where(data["treated"] == 1, "t", "c")
+    result = match_candidates(data, _cells_spec(exact=("region_pair", "cohort", "only"), coarsen=("only",)))
+    flow = {step: n for _, _, step, n in result.flow}
+    assert flow["of_which_matched_in_full_exact_cell"] == 0
+    assert flow["of_which_matched_after_coarsening"] == flow["matched"] > 0
+    assert (result.status.loc[result.status["status"] == MATCHED, "cell_level"] == 1).all()
+    without = match_candidates(data, _cells_spec(exact=("region_pair", "cohort", "only")))
+    assert {step: n for _, _, step, n in without.flow}["matched"] == 0
+
+
+def test_modifier_levels_are_rematched_among_controls_of_the_same_level():
+    data = _cells_candidates()
+    spec = _cells_spec(exact=("region_pair", "cohort"))
+    result = match_candidates(data, spec)
+    level = pd.Series(data["size"].to_numpy(), index=data["unit"].to_numpy())
+    trainee_only = level[data["treated"].to_numpy() == 1].map({"small": "a", "large": "b"})
+    out = modifier_pairs(result, spec, [("size", level, True), ("answer", trainee_only, False)])
+    assert list(out.columns) == ["modifier", "level", "treated_unit", "control_unit", "weight"]
+    size = out[out["modifier"] == "size"].dropna(subset=["control_unit"])
+    # every control lies in the level of the trainees it serves, and so does every trainee
+    assert (size["control_unit"].map(level) == size["level"]).all()
+    assert (size["treated_unit"].map(level) == size["level"]).all()
+    # only trainees of the main matched sample; each with pair weights 1/k_i summing to 1
+    main = set(result.status.loc[result.status["status"] == MATCHED, "unit"])
+    assert set(out.loc[out["modifier"] == "size", "treated_unit"]) <= main
+    assert np.allclose(size.groupby("treated_unit")["weight"].sum(), 1.0)
+    # the re-matching in a level is the main matching with the level as a further exact column
+    data2 = data.assign(region_pair=data["size"])
+    by_cell = match_candidates(data2, spec)  # same propensity model (region_pair is not a covariate)
+    np.testing.assert_allclose(by_cell.model.logit, result.model.logit, rtol=1e-10)
+    assert by_cell.caliper == pytest.approx(result.caliper, rel=1e-12)
+    ref = by_cell.pairs[by_cell.pairs["trainee_unit"].isin(main)].sort_values(["trainee_unit", "control_unit"])
+    mine = size.sort_values(["treated_unit", "control_unit"])
+    assert len(mine) > 16 and mine["control_unit"].tolist() == ref["control_unit"].tolist()
+    # without re-matching (a supervisor's answer) the level keeps the main pairs of its trainees
+    answer = out[out["modifier"] == "answer"].sort_values(["treated_unit", "control_unit"]).reset_index(drop=True)
+    main_pairs = result.pairs.sort_values(["trainee_unit", "control_unit"]).reset_index(drop=True)
+    assert answer["control_unit"].tolist() == main_pairs["control_unit"].tolist()
+    np.testing.assert_allclose(answer["weight"], main_pairs["weight"])
+    assert (answer["level"] == answer["treated_unit"].map(trainee_only)).all()
+
+
+def test_modifier_rematching_uses_the_main_scores_and_caliper():
+    # a trainee whose level has controls only outside the main caliper gets a row without a control
+    data = _cells_candidates()
+    spec = _cells_spec(exact=("region_pair", "cohort"))
+    result = match_candidates(data, spec)
+    units = data["unit"].to_numpy()
+    logit = pd.Series(result.model.logit, index=result.data["unit"].to_numpy())
+    first = result.status.loc[result.status["status"] == MATCHED, "unit"].iloc[0]
+    level = pd.Series("rest", index=units)
+    level[first] = "alone"
+    same_cohort = data.loc[(data["cohort"] == data.set_index("unit").loc[first, "cohort"]) & (data["treated"] == 0), "unit"]
+    far = (logit[same_cohort] - logit[first]).abs().idxmax()
+    level[far] = "alone"
+    out = modifier_pairs(result, spec, [("m", level, True)])
+    alone = out[out["level"] == "alone"]
+    if abs(logit[far] - logit[first]) > result.caliper:
+        assert len(alone) == 1 and pd.isna(alone["control_unit"].iloc[0]) and alone["weight"].iloc[0] == 0.0
+    else:
+        assert alone["control_unit"].tolist() == [far]
+    rest = out[(out["level"] == "rest")].dropna(subset=["control_unit"])
+    assert (rest["control_unit"].map(level) == "rest").all()

@@ -40,7 +40,14 @@ def test_output_tables_follow_the_data_contracts(register_run):
     assert list(pairs.columns) == ["trainee_unit", "control_unit", "cohort", "distance", "weight"]
     assert list(matched.columns[:6]) == ["unit", "person", "cohort", "treated", "weight", "pscore"]
     assert "tie_order" not in matched.columns and "age" in matched.columns
-    assert set(panel["unit"]) == set(matched["unit"]) == set(survival["unit"])
+    # panel and survival: the matched units (main_sample 1) and the units only the modifier pairs use (0)
+    modifier_pairs = _read(root, "modifier_pairs")
+    assert list(modifier_pairs.columns) == ["modifier", "level", "treated_unit", "control_unit", "weight"]
+    used = set(modifier_pairs["treated_unit"]) | set(modifier_pairs["control_unit"].dropna())
+    assert set(panel["unit"]) == set(survival["unit"]) == set(matched["unit"]) | used
+    assert set(survival.loc[survival["main_sample"] == 1, "unit"]) == set(matched["unit"])
+    assert set(panel.loc[panel["main_sample"] == 1, "unit"]) == set(matched["unit"])
+    assert (survival.loc[survival["main_sample"] == 0, "weight"] == 0).all()
     assert list(survival["unit"]) == sorted(survival["unit"]) and list(matched["unit"]) == sorted(matched["unit"])
     trainees = matched[matched["treated"] == 1]
     controls = matched[matched["treated"] == 0]
@@ -88,6 +95,7 @@ def test_the_flow_table_is_complete(register_run):
     flow = pd.read_csv(root / PATHS["flow"])
     matched = _read(root, "matched")
     controls = matched[matched["treated"] == 0]
+    full = int(flow.loc[flow["step"] == "of_which_matched_in_full_exact_cell", "n"].iloc[0])
     assert flow.to_dict("records") == [
         {"population": "controls", "order": 110, "step": "candidate_units", "n": 17},
         {"population": "controls", "order": 120, "step": "candidate_persons", "n": 9},
@@ -99,8 +107,12 @@ def test_the_flow_table_is_complete(register_run):
         {"population": "employees", "order": 140, "step": "excluded_outside_age_range", "n": 0},
         {"population": "employees", "order": 160, "step": "eligible", "n": 2},
         {"population": "employees", "order": 170, "step": "excluded_off_common_support", "n": 0},
+        {"population": "employees", "order": 175, "step": "excluded_no_control_in_caliper", "n": 0},
         {"population": "employees", "order": 180, "step": "matched", "n": 2},
+        {"population": "employees", "order": 182, "step": "of_which_matched_in_full_exact_cell", "n": full},
+        {"population": "employees", "order": 184, "step": "of_which_matched_after_coarsening", "n": 2 - full},
     ]
+    assert 0 <= full <= 2
 
 
 def test_gather_flow_merges_every_part_and_refuses_a_step_written_twice(tmp_path):

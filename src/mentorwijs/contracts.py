@@ -287,13 +287,15 @@ CONTRACTS: dict[str, Contract] = {
         Contract(
             "balance", "Covariate balance",
             "Standardised mean differences (trained minus control, divided by the pooled SD before matching) and "
-            "variance ratios of the matching covariates before matching (all eligible units, unweighted) and after "
-            "(matched units, matching weights), with the units per group and, for indicator covariates, the units "
-            "having the value (empty for continuous ones).",
+            "variance ratios of the matching covariates, the pairwise products of the binary ones (`a:b`) and the "
+            "prognostic score, before matching (all eligible units, unweighted) and after (matched units, matching "
+            "weights), with the units per group and, for indicator terms, the units having the value (empty for "
+            "continuous ones).",
             "register", "rule `register_matching`",
             ("covariate",),
             (
-                _c("covariate", "text", "matching covariate (a level of a categorical one as `name=level`)"),
+                _c("covariate", "text", "matching covariate (a level of a categorical one as `name=level`), the product "
+                   "of two binary ones as `a:b`, or `prognostic_score`"),
                 _c("smd_before", "number", "standardised mean difference before matching"),
                 _c("smd_after", "number", "standardised mean difference after matching, weighted"),
                 _c("variance_ratio_before", "number", "variance ratio trained/control before matching"),
@@ -541,8 +543,9 @@ CONTRACTS: dict[str, Contract] = {
         Contract(
             "modifiers", "Effect modifiers",
             "Pooled effect on the primary outcome within each level of a possible modifier (the trainee's value; "
-            "controls inherit it through the matching pairs) and the interaction: the difference from the reference "
-            "level. Exploratory; the levels partition the units.",
+            "a register characteristic re-matched within the level so that every control has it too, a supervisor's "
+            "answer with the controls of the main pairs) and the interaction: the difference from the reference "
+            "level. Exploratory; the levels partition the trained units.",
             "register", "rule `effects`",
             ("outcome", "modifier", "level"),
             (
@@ -551,7 +554,7 @@ CONTRACTS: dict[str, Contract] = {
                 _c("level", "text", "level of the characteristic (`missing` for an unknown value)"),
                 _c("reference_level", "text", "the level the interactions compare with"),
                 _c("n_treated", "count", "trained units at this level"),
-                _c("n_control", "count", "control units with a share of weight at this level"),
+                _c("n_control", "count", "control units matched at this level"),
                 *_did_effect("pooled difference-in-differences at this level"),
                 _c("interaction", "number", "difference from the reference level (empty on the reference level)"),
                 _c("interaction_se", "number", "standard error of the interaction (per-person influence)"),

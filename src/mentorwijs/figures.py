@@ -162,11 +162,15 @@ SURVIVAL_OUTCOMES = ("job", "work")
 # the figures
 
 
+SIDE_STEPS = ("excluded_", "of_which_")
+
+
 def flow_figure(flow: pd.DataFrame, m: Messages) -> Figure:
-    """Participant flow per population: the main chain as boxes, ``excluded_*`` steps to the side."""
+    """Participant flow per population: the main chain as boxes, ``excluded_*`` steps (and the
+    ``of_which_*`` breakdowns of the step before them) to the side."""
     populations = [p for p in ("supervisors", "employees", "controls") if p in set(flow["population"])]
     populations += [p for p in dict.fromkeys(flow["population"]) if p not in populations]
-    has_side = {p: bool(flow.loc[flow["population"] == p, "step"].astype(str).str.startswith("excluded_").any()) for p in populations}
+    has_side = {p: bool(flow.loc[flow["population"] == p, "step"].astype(str).str.startswith(SIDE_STEPS).any()) for p in populations}
     widths = [2.0 if has_side[p] else 1.0 for p in populations]
     total = sum(widths)
     longest = max(len(flow[flow["population"] == p]) for p in populations)
@@ -186,7 +190,7 @@ def flow_figure(flow: pd.DataFrame, m: Messages) -> Figure:
         ax.text(chain_x if not has_side[population] else left + 0.5, 0.97, m.label("population", population),
                 ha="center", va="top", fontsize=9.5, fontweight="bold")
         steps = list(rows.itertuples(index=False))
-        main = [s for s in steps if not str(s.step).startswith("excluded_")]
+        main = [s for s in steps if not str(s.step).startswith(SIDE_STEPS)]
         top, bottom = 0.86, 0.06
         gap = (top - bottom) / max(len(main) - 1, 1)
         y_of = {}
@@ -201,6 +205,18 @@ def flow_figure(flow: pd.DataFrame, m: Messages) -> Figure:
             ax.text(chain_x, y, label, ha="center", va="center", fontsize=7.5, bbox=box, zorder=3)
             if i + 1 < len(positions):
                 ax.annotate("", xy=(chain_x, positions[i + 1][1] + 0.045), xytext=(chain_x, y - 0.045), arrowprops=arrow, zorder=2)
+        parts: dict[int, list] = {}  # of_which_* steps, by the main step before them
+        for k, step in enumerate(steps):
+            if str(step.step).startswith("of_which_"):
+                owner = [s for s in steps[:k] if id(s) in y_of]
+                if owner:
+                    parts.setdefault(id(owner[-1]), []).append(step)
+        for owner_id, members in parts.items():
+            y = y_of[owner_id]
+            label = "\n".join(f"{_wrap(m.label('flow_step', s.step), 24)}: n = {m.count(s.n)}" for s in members)
+            x_side = left + 1.45
+            ax.plot([chain_x + 0.3, x_side - 0.4], [y, y], color=GREY, linewidth=0.8, linestyle=":", zorder=2)
+            ax.text(x_side, y, label, ha="center", va="center", fontsize=6.5, bbox=side_box, zorder=3)
         for k, step in enumerate(steps):
             if not str(step.step).startswith("excluded_"):
                 continue
@@ -259,11 +275,22 @@ def overlap_figure(ps_overlap: pd.DataFrame, m: Messages) -> Figure:
     return fig
 
 
+def _balance_group(covariate: str) -> int:
+    """0: a covariate (or a level of one), 1: an interaction ``a:b``, 2: the prognostic score."""
+    return 2 if covariate == "prognostic_score" else int(":" in covariate)
+
+
 def love_plot(balance: pd.DataFrame, m: Messages) -> Figure:
-    """Standardised mean differences before (open) and after (filled) matching, per covariate."""
-    rows = balance.iloc[::-1]
-    y = np.arange(len(rows))
-    fig = Figure(figsize=(WIDTH, max(6.0, 0.5 * len(rows) + 2.0) * CM))
+    """Standardised mean differences before (open) and after (filled) matching: the covariates,
+    then the interactions of the binary covariates, then the prognostic score (top to bottom,
+    groups divided by a line; each group in table order)."""
+    group = balance["covariate"].astype(str).map(_balance_group)
+    ordered = balance.assign(_g=group.to_numpy()).sort_values("_g", kind="mergesort")
+    rows = ordered.iloc[::-1]
+    labels = [_wrap(m.label("covariate", c), 44) for c in rows["covariate"]]
+    lines = np.array([label.count("\n") + 1 for label in labels])
+    y = np.cumsum(lines) - lines / 2.0 - 0.5  # rows as tall as their labels; one-line rows 1 apart
+    fig = Figure(figsize=(WIDTH, max(6.0, 0.45 * lines.sum() + 2.5) * CM))
     ax = fig.add_subplot()
     before, after = numeric(rows, "smd_before"), numeric(rows, "smd_after")
     ax.axvline(0, color=GREY, linewidth=0.8)
@@ -271,10 +298,14 @@ def love_plot(balance: pd.DataFrame, m: Messages) -> Figure:
         ax.axvline(x, color=GREY, linewidth=0.6, linestyle=":")
     ax.scatter(before, y, facecolors="none", edgecolors=OKABE_ITO["vermillion"], marker="s", s=22, label=m.t("figures.text.balance_before"), zorder=3)
     ax.scatter(after, y, color=OKABE_ITO["blue"], marker="o", s=20, label=m.t("figures.text.balance_after"), zorder=3)
-    ax.set_yticks(y, [m.label("covariate", c) for c in rows["covariate"]])
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_ylim(-1.0, float(lines.sum()))
+    groups = rows["_g"].to_numpy()
+    for k in np.flatnonzero(groups[1:] != groups[:-1]):
+        ax.axhline((y[k] + y[k + 1]) / 2.0, color=GREY, linewidth=0.6)
     ax.set_xlabel(m.t("figures.axis.smd"))
     _number_axis(ax, m, 1, axis="x")
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     ax.grid(axis="y", color=LIGHT, linewidth=0.5)
     fig.tight_layout()
     return fig

@@ -8,12 +8,17 @@
    ``max_abs_coef`` standard deviations) is detected and the fit falls back to a ridge
    penalty ``lambda/2 * sum(beta^2)`` on the standardised coefficients (intercept unpenalised;
    a normal prior with SD ``1/sqrt(lambda)``), reported as such.
-2. **Matching**: exact on region pair and cohort; distance = absolute difference of the logit
-   of the score; each trainee gets its ``k`` nearest controls with replacement inside a
-   caliper of ``caliper_sd`` times the pooled SD of the logit (``sqrt((s_t^2 + s_c^2) / 2)``),
-   plus every control tied at the k-th distance. **Common support** (``minmax``): a trainee
-   whose logit lies outside the range of its stratum's controls is off support, as is a
-   trainee without a control inside the caliper.
+2. **Matching**: exact on the cells of ``matching.exact`` (region pair and cohort, and
+   register covariates such as sheltered job or temporary contract; a categorical covariate by
+   its collapsed level); distance = absolute difference of the logit of the score; each
+   trainee gets its ``k`` nearest controls with replacement inside a caliper of ``caliper_sd``
+   times the pooled SD of the logit (``sqrt((s_t^2 + s_c^2) / 2)``), plus every control tied at
+   the k-th distance. **Common support** (``minmax``): a trainee whose logit lies outside the
+   range of its cell's controls is off support, as is a trainee without a control inside the
+   caliper. **Coarsening** (:func:`coarsened_matching`): a trainee whose full cell has fewer
+   than ``min_controls`` controls in the caliper, or does not cover its score, is matched in
+   the cell without the first column of ``matching.coarsen``, then without the first two, ...;
+   the status of the coarsest cell is final. The score is one fit; only the cells change.
 3. **Weights** (``matching``): a control's weight is the sum over the trainees it serves of
    ``1/k_i`` (``k_i`` = controls matched to trainee *i*), so within each cohort the control
    weights sum to the cohort's number of matched trainees; trainees weigh 1. ``odds``: matched
@@ -26,7 +31,12 @@ Balance: standardised mean differences (difference in means divided by
 ``sqrt((s_t^2 + s_c^2) / 2)`` of the sample *before* matching, for both columns, so that a
 change reflects the means) and variance ratios (treated / control), before matching
 (unweighted, all eligible units) and after (matched units, control weights; weighted
-variances with the reliability-weights correction ``sum w (x - m)^2 / (V1 - V2 / V1)``).
+variances with the reliability-weights correction ``sum w (x - m)^2 / (V1 - V2 / V1)``), of
+every covariate, of the pairwise products of the binary ones (:func:`interaction_terms`) and of
+Hansen's (2008) prognostic score (:func:`prognostic_score`).
+
+Effect modifiers: :func:`modifier_pairs` re-matches the trainees of each level of a modifier
+among the controls of that level (``data/processed/modifier_pairs.parquet``).
 """
 
 from __future__ import annotations
@@ -48,7 +58,9 @@ CODINGS = ("categorical", "indicator", "numeric", "spline")
 _TOL = 1e-9
 
 #: Flow orders of the steps written by matching.
-FLOW_ORDER = {"excluded_off_common_support": 170, "matched": 180, "matched_control_persons": 130, "matched_control_units": 140}
+FLOW_ORDER = {"excluded_off_common_support": 170, "excluded_no_control_in_caliper": 175, "matched": 180,
+              "of_which_matched_in_full_exact_cell": 182, "of_which_matched_after_coarsening": 184,
+              "matched_control_persons": 130, "matched_control_units": 140}
 
 MATCHED = "matched"
 OFF_SUPPORT = "off_support"
@@ -98,6 +110,9 @@ class MatchingSpec:
     max_abs_coef: float = 10.0
     overlap_bins: int = 20
     balance_threshold: float = 0.1
+    coarsen: tuple[str, ...] = ()
+    min_controls: int = 1
+    prognostic: bool = True
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> "MatchingSpec":
@@ -118,7 +133,19 @@ class MatchingSpec:
             max_abs_coef=float(sep.get("max_abs_coef", 10.0)),
             overlap_bins=int(section.get("overlap_bins", 20)),
             balance_threshold=float(section.get("balance_threshold", 0.1)),
+            coarsen=tuple(str(c) for c in section.get("coarsen", ())),
+            min_controls=int(section.get("min_controls", 1)),
+            prognostic=bool(section.get("prognostic_score", True)),
         )
+        if len(set(spec.exact)) != len(spec.exact):
+            raise ConfigError("matching.exact: a column is listed twice")
+        stray = [c for c in spec.coarsen if c not in spec.exact]
+        if stray or len(set(spec.coarsen)) != len(spec.coarsen):
+            raise ConfigError(f"matching.coarsen: {', '.join(stray) or 'a column listed twice'}: every column dropped by "
+                              "the coarsening rule must be listed once in matching.exact",
+                              hint="list the exact-matching columns to drop, in the order they are dropped")
+        if spec.min_controls < 1:
+            raise ConfigError("matching.min_controls must be at least 1")
         if spec.weights not in ("matching", "odds"):
             raise ConfigError("matching.weights must be 'matching' or 'odds'")
         if spec.common_support not in ("minmax", "none"):
@@ -215,6 +242,52 @@ def balance_terms(data: pd.DataFrame, covariates: Sequence[CovariateSpec]) -> pd
         else:
             columns[spec.name] = pd.to_numeric(data[spec.name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     return pd.DataFrame(columns, index=data.index)
+
+
+INTERACTION = ":"
+PROGNOSTIC = "prognostic_score"
+
+
+def binary_terms(covariates: Sequence[CovariateSpec]) -> list[str]:
+    """The binary covariates as balance terms: every ``indicator`` covariate and, of a
+    categorical covariate with two levels, its second level (``name=level``)."""
+    names = []
+    for spec in covariates:
+        if spec.coding == "indicator":
+            names.append(spec.name)
+        elif spec.coding == "categorical" and len(spec.levels) == 2:
+            names.append(f"{spec.name}={list(spec.levels)[1]}")
+    return names
+
+
+def interaction_terms(terms: pd.DataFrame, binaries: Sequence[str]) -> pd.DataFrame:
+    """Every pairwise product of the binary terms, named ``a:b`` (in the order of ``binaries``)."""
+    columns = {}
+    for i, a in enumerate(binaries):
+        for b in binaries[i + 1:]:
+            columns[f"{a}{INTERACTION}{b}"] = terms[a].to_numpy(dtype=float) * terms[b].to_numpy(dtype=float)
+    return pd.DataFrame(columns, index=terms.index)
+
+
+def prognostic_score(X: pd.DataFrame, outcome: np.ndarray, treated: np.ndarray) -> np.ndarray:
+    """Hansen's (2008) prognostic score: the untreated outcome predicted from the baseline covariates.
+
+    Ordinary least squares of ``outcome`` on an intercept and the propensity design ``X``
+    (covariates measured at or before the reference month), fitted on the control units with
+    an outcome only (no trainee's outcome enters), and predicted for every unit. Columns that
+    are constant among those controls are left out. A minimum-norm least-squares solution is
+    used, so collinear terms (e.g. a level absent among controls) give a prediction all the same.
+    """
+    y = np.asarray(outcome, dtype=float)
+    fit_rows = ~np.asarray(treated, dtype=bool) & np.isfinite(y)
+    if fit_rows.sum() < 2:
+        raise InputError("the prognostic score needs the outcome of at least two control units",
+                         hint="check the person x month table and the follow-up of the candidate controls")
+    Z = X.to_numpy(dtype=float)
+    keep = Z[fit_rows].std(axis=0) > 0
+    design = np.column_stack([np.ones(len(y)), Z[:, keep]])
+    beta, *_ = np.linalg.lstsq(design[fit_rows], y[fit_rows], rcond=None)
+    return design @ beta
 
 
 # --------------------------------------------------------------------------------------
@@ -343,24 +416,33 @@ def caliper_width(logit: np.ndarray, treated: np.ndarray, caliper_sd: float) -> 
 
 
 def nearest_neighbours(logit: np.ndarray, treated: np.ndarray, strata: np.ndarray, tie_order: np.ndarray, *,
-                       k: int, caliper: float, ties: bool = True, common_support: str = "minmax") -> tuple[pd.DataFrame, pd.Series]:
+                       k: int, caliper: float, ties: bool = True, common_support: str = "minmax",
+                       min_controls: int = 1, select: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """k-nearest-neighbour matching with replacement, exact on ``strata``.
 
     Returns the pairs (``trainee``, ``control`` as positions in the input, ``distance``) and
     each trainee's status (``matched``, ``off_support``, ``no_control_in_caliper``), indexed by
     position. Controls are considered in ``tie_order``; with ``ties`` every control at the
     k-th distance is included, otherwise the first ``k`` in (distance, ``tie_order``) order.
+    A trainee with fewer than ``min_controls`` controls inside the caliper is
+    ``no_control_in_caliper``. ``select`` (boolean, default all): the trainees to match.
     """
     logit = np.asarray(logit, dtype=float)
     treated = np.asarray(treated, dtype=bool)
     strata = np.asarray(strata)
     tie_order = np.asarray(tie_order)
+    wanted = treated if select is None else treated & np.asarray(select, dtype=bool)
     pairs_t, pairs_c, pairs_d = [], [], []
     status: dict[int, str] = {}
-    for stratum in np.unique(strata):
-        in_s = strata == stratum
-        trainees = np.flatnonzero(in_s & treated)
-        controls = np.flatnonzero(in_s & ~treated)
+    by_stratum = np.argsort(strata, kind="stable")  # each stratum's rows, in input order
+    sorted_strata = strata[by_stratum]
+    present = np.unique(strata[wanted]) if wanted.any() else strata[:0]
+    starts = np.searchsorted(sorted_strata, present, side="left")
+    ends = np.searchsorted(sorted_strata, present, side="right")
+    for start, end in zip(starts, ends):
+        members = by_stratum[start:end]
+        trainees = members[wanted[members]]
+        controls = members[~treated[members]]
         if len(trainees) == 0:
             continue
         controls = controls[np.argsort(tie_order[controls], kind="stable")]
@@ -373,7 +455,7 @@ def nearest_neighbours(logit: np.ndarray, treated: np.ndarray, strata: np.ndarra
                 continue
             d = np.abs(lc - lt)
             inside = np.flatnonzero(d <= caliper + _TOL)
-            if len(inside) == 0:
+            if len(inside) < max(min_controls, 1):
                 status[int(i)] = NO_CONTROL
                 continue
             order = inside[np.lexsort((tie_order[controls[inside]], d[inside]))]
@@ -390,6 +472,86 @@ def nearest_neighbours(logit: np.ndarray, treated: np.ndarray, strata: np.ndarra
     pairs = pd.DataFrame({"trainee": np.asarray(pairs_t, dtype=np.int64), "control": np.asarray(pairs_c, dtype=np.int64),
                           "distance": np.asarray(pairs_d, dtype=float)})
     return pairs, pd.Series(status, dtype="string").sort_index()
+
+
+def cell_levels(exact: Sequence[str], coarsen: Sequence[str]) -> list[tuple[str, ...]]:
+    """The exact-matching cells from the finest to the coarsest: ``exact``, then ``exact``
+    without the first column of ``coarsen``, without the first two, ... (the coarsening rule)."""
+    levels = [tuple(exact)]
+    for column in coarsen:
+        levels.append(tuple(c for c in levels[-1] if c != column))
+    return levels
+
+
+def exact_columns(data: pd.DataFrame, spec: "MatchingSpec") -> pd.DataFrame:
+    """The exact-matching columns as matching uses them: a categorical propensity covariate by
+    its collapsed level (``matching.covariates``; e.g. sex ``unknown`` with ``man``), any other
+    column by its value (a missing value is a value of its own)."""
+    coded = {c.name: c for c in spec.covariates if c.coding == "categorical"}
+    out = pd.DataFrame(index=data.index)
+    for column in spec.exact:
+        if column in coded:
+            values = _categorical_levels(data[column], coded[column])
+        else:
+            values = data[column].astype("string").fillna("<missing>").to_numpy(dtype=object)
+        # integer codes in the sorted order of the values as text (what cell_codes sorts by)
+        out[column] = pd.factorize(np.asarray(values).astype(str), sort=True)[0].astype(np.int64)
+    return out
+
+
+def cell_codes(data: pd.DataFrame, columns: Sequence[str], extra: np.ndarray | None = None) -> np.ndarray:
+    """One integer per row for its cell: the combination of ``columns`` (and ``extra``), numbered
+    in the sorted order of the value tuples (each column's values sorted as text; a column of
+    non-negative integers is taken as codes already in that order, as :func:`exact_columns` gives)."""
+    arrays = [data[c].to_numpy() for c in columns]
+    if extra is not None:
+        arrays.append(np.asarray(extra))
+    if not arrays:
+        return np.zeros(len(data), dtype=np.int64)
+    code = np.zeros(len(data), dtype=np.int64)
+    for values in arrays:
+        if values.dtype.kind in "iu" and (len(values) == 0 or values.min() >= 0):
+            codes, radix = values.astype(np.int64), int(values.max(initial=-1)) + 1  # codes already (exact_columns)
+        else:
+            codes, uniques = pd.factorize(values.astype(str), sort=True)
+            radix = len(uniques)
+        code = code * radix + codes
+    return np.unique(code, return_inverse=True)[1].astype(np.int64)
+
+
+def coarsened_matching(logit: np.ndarray, treated: np.ndarray, cells: Sequence[np.ndarray], tie_order: np.ndarray, *,
+                       k: int, caliper: float, ties: bool = True, common_support: str = "minmax", min_controls: int = 1,
+                       select: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Nearest-neighbour matching in the finest cell that serves the trainee (the coarsening rule).
+
+    ``cells``: cell codes per row from the finest (all exact columns) to the coarsest. A trainee
+    is matched in the first cell where it is on common support and has at least
+    ``min_controls`` controls inside the caliper; in the coarsest cell one control suffices, and
+    a trainee matched nowhere keeps the status of the coarsest cell (``off_support`` or
+    ``no_control_in_caliper``). Returns the pairs and the status as :func:`nearest_neighbours`
+    does, and per trainee the level of the cell it was matched in (0 = the full cell).
+    """
+    treated = np.asarray(treated, dtype=bool)
+    pending = treated.copy() if select is None else treated & np.asarray(select, dtype=bool)
+    parts, status, level = [], {}, {}
+    for j, strata in enumerate(cells):
+        last = j == len(cells) - 1
+        pairs, st = nearest_neighbours(logit, treated, strata, tie_order, k=k, caliper=caliper, ties=ties,
+                                       common_support=common_support, min_controls=1 if last else min_controls,
+                                       select=pending)
+        done = st.index[(st == MATCHED).to_numpy()].to_numpy(dtype=np.int64)
+        parts.append(pairs)
+        for i in done:
+            status[int(i)], level[int(i)] = MATCHED, j
+        pending[done] = False
+        if last:
+            for i, value in st[st != MATCHED].items():
+                status[int(i)], level[int(i)] = str(value), j
+        if not pending.any():
+            break
+    pairs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"trainee": [], "control": [], "distance": []})
+    return (pairs, pd.Series(status, dtype="string").sort_index(),
+            pd.Series(level, dtype="int64").sort_index())
 
 
 def pair_weights(pairs: pd.DataFrame) -> np.ndarray:
@@ -518,22 +680,43 @@ class MatchResult:
     balance: pd.DataFrame
     overlap: pd.DataFrame
     model: PropensityFit
-    status: pd.DataFrame  # trainee unit, status
+    status: pd.DataFrame  # trainee unit, status, cell_level (0 = the full exact cell)
     caliper: float
     flow: list[tuple[str, int, str, int]]
+    modifier_pairs: pd.DataFrame | None = None
+    data: pd.DataFrame | None = None  # the candidates in processing order
+    is_matched: np.ndarray | None = None
 
 
-def match_candidates(candidates: pd.DataFrame, spec: MatchingSpec) -> MatchResult:
+def _pairs_table(pairs: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
+    units = data["unit"].astype(str).to_numpy()
+    pair_w = pair_weights(pairs) if len(pairs) else np.zeros(0)
+    out = pd.DataFrame({
+        "trainee_unit": units[pairs["trainee"].to_numpy(dtype=np.int64)] if len(pairs) else np.array([], dtype=object),
+        "control_unit": units[pairs["control"].to_numpy(dtype=np.int64)] if len(pairs) else np.array([], dtype=object),
+        "cohort": data["cohort"].astype(str).to_numpy()[pairs["trainee"].to_numpy(dtype=np.int64)] if len(pairs) else np.array([], dtype=object),
+        "distance": pairs["distance"].to_numpy(dtype=float),
+        "weight": pair_w,
+    }).sort_values(["trainee_unit", "control_unit"], kind="mergesort").reset_index(drop=True)
+    for c in ("trainee_unit", "control_unit", "cohort"):
+        out[c] = out[c].astype("string")
+    return out
+
+
+def match_candidates(candidates: pd.DataFrame, spec: MatchingSpec, *, outcome: pd.Series | None = None) -> MatchResult:
     """Propensity score, matching, weights, balance and overlap on the candidate table.
 
     ``candidates`` has one row per unit: ``unit, person, cohort, treated, tie_order``, the
     exact-matching columns and the covariates. Rows are processed in ``tie_order`` order, so
-    that nothing depends on the pseudonyms.
+    that nothing depends on the pseudonyms. Matching is exact on ``spec.exact``, coarsened as
+    :func:`coarsened_matching` says along ``spec.coarsen``. ``outcome`` (by unit; the control
+    units' outcome for :func:`prognostic_score`) adds the prognostic score to the balance table.
     """
     required = ["unit", "person", "cohort", "treated", "tie_order", *spec.exact]
     missing = [c for c in required if c not in candidates.columns]
     if missing:
-        raise InputError(f"the candidate table lacks column(s) {', '.join(missing)}")
+        raise InputError(f"the candidate table lacks column(s) {', '.join(missing)}",
+                         hint="matching.exact names columns of data/processed/candidates.parquet")
     data = candidates.sort_values(["tie_order", *spec.exact], kind="mergesort").reset_index(drop=True)
     treated = data["treated"].to_numpy().astype(bool)
     if treated.sum() == 0 or (~treated).sum() == 0:
@@ -541,32 +724,25 @@ def match_candidates(candidates: pd.DataFrame, spec: MatchingSpec) -> MatchResul
                          hint="check the eligibility counts in the candidates log")
     X = design_matrix(data, spec.covariates)
     fit = propensity_score(X, treated, ridge_lambda=spec.ridge_lambda, max_abs_coef=spec.max_abs_coef)
-    strata = pd.factorize(pd.MultiIndex.from_frame(data[list(spec.exact)].astype(str)), sort=True)[0] if spec.exact else np.zeros(len(data), int)
+    exact = exact_columns(data, spec)
+    cells = [cell_codes(exact, level) for level in cell_levels(spec.exact, spec.coarsen)]
     caliper = caliper_width(fit.logit, treated, spec.caliper_sd)
-    pairs, status = nearest_neighbours(fit.logit, treated, strata, data["tie_order"].to_numpy(), k=spec.k, caliper=caliper,
-                                       ties=spec.ties, common_support=spec.common_support)
-    pair_w = pair_weights(pairs) if len(pairs) else np.zeros(0)
+    pairs, status, cell_level = coarsened_matching(fit.logit, treated, cells, data["tie_order"].to_numpy(), k=spec.k,
+                                                   caliper=caliper, ties=spec.ties, common_support=spec.common_support,
+                                                   min_controls=spec.min_controls)
     weights = np.zeros(len(data))
     if len(pairs):
-        cw = control_weights(pairs, mode=spec.weights, pscore=fit.pscore, strata=strata)
+        cw = control_weights(pairs, mode=spec.weights, pscore=fit.pscore, strata=cells[-1])
         weights[cw.index.to_numpy()] = cw.to_numpy()
     matched_trainees = status[status == MATCHED].index.to_numpy(dtype=np.int64)
     weights[matched_trainees] = 1.0
     is_matched = np.zeros(len(data), dtype=bool)
     is_matched[matched_trainees] = True
     if len(pairs):
-        is_matched[pairs["control"].to_numpy()] = True
+        is_matched[pairs["control"].to_numpy(dtype=np.int64)] = True
 
     units = data["unit"].astype(str).to_numpy()
-    pairs_out = pd.DataFrame({
-        "trainee_unit": units[pairs["trainee"].to_numpy()] if len(pairs) else np.array([], dtype=object),
-        "control_unit": units[pairs["control"].to_numpy()] if len(pairs) else np.array([], dtype=object),
-        "cohort": data["cohort"].astype(str).to_numpy()[pairs["trainee"].to_numpy()] if len(pairs) else np.array([], dtype=object),
-        "distance": pairs["distance"].to_numpy(),
-        "weight": pair_w,
-    }).sort_values(["trainee_unit", "control_unit"], kind="mergesort").reset_index(drop=True)
-    for c in ("trainee_unit", "control_unit", "cohort"):
-        pairs_out[c] = pairs_out[c].astype("string")
+    pairs_out = _pairs_table(pairs, data)
 
     matched = data[is_matched].copy()
     matched.insert(4, "weight", weights[is_matched])
@@ -578,6 +754,12 @@ def match_candidates(candidates: pd.DataFrame, spec: MatchingSpec) -> MatchResul
 
     terms = balance_terms(data, spec.covariates)
     indicators = [c for c in terms.columns if "=" in c or c in {s.name for s in spec.covariates if s.coding == "indicator"}]
+    products = interaction_terms(terms, binary_terms(spec.covariates))
+    terms = pd.concat([terms, products], axis=1)
+    indicators += list(products.columns)
+    if outcome is not None and spec.prognostic:
+        y = pd.to_numeric(pd.Series(outcome), errors="coerce").reindex(data["unit"].astype(str).to_numpy()).to_numpy(dtype=float)
+        terms[PROGNOSTIC] = prognostic_score(X, y, treated)
     balance = standardised_differences(terms, treated, weights, is_matched, indicators=indicators)
     poor = balance[balance["smd_after"].abs() >= spec.balance_threshold]
     for row in poor.itertuples(index=False):
@@ -586,17 +768,97 @@ def match_candidates(candidates: pd.DataFrame, spec: MatchingSpec) -> MatchResul
 
     trainee_pos = np.flatnonzero(treated)
     status_full = status.reindex(trainee_pos).fillna(OFF_SUPPORT)
-    status_table = pd.DataFrame({"unit": units[trainee_pos], "status": status_full.to_numpy(dtype=object)})
+    level_full = cell_level.reindex(trainee_pos).fillna(len(cells) - 1).astype(np.int64)
+    status_table = pd.DataFrame({"unit": units[trainee_pos], "status": status_full.to_numpy(dtype=object),
+                                 "cell_level": level_full.to_numpy()})
     n_matched = int((status_full == MATCHED).sum())
+    n_coarsened = int(((status_full == MATCHED).to_numpy() & (level_full.to_numpy() > 0)).sum())
     controls = data[~treated & is_matched]
     flow = [
-        ("employees", FLOW_ORDER["excluded_off_common_support"], "excluded_off_common_support", int(len(trainee_pos) - n_matched)),
+        ("employees", FLOW_ORDER["excluded_off_common_support"], "excluded_off_common_support", int((status_full == OFF_SUPPORT).sum())),
+        ("employees", FLOW_ORDER["excluded_no_control_in_caliper"], "excluded_no_control_in_caliper", int((status_full == NO_CONTROL).sum())),
         ("employees", FLOW_ORDER["matched"], "matched", n_matched),
+        ("employees", FLOW_ORDER["of_which_matched_in_full_exact_cell"], "of_which_matched_in_full_exact_cell", n_matched - n_coarsened),
+        ("employees", FLOW_ORDER["of_which_matched_after_coarsening"], "of_which_matched_after_coarsening", n_coarsened),
         ("controls", FLOW_ORDER["matched_control_persons"], "matched_control_persons", int(controls["person"].nunique())),
         ("controls", FLOW_ORDER["matched_control_units"], "matched_control_units", int(len(controls))),
     ]
-    log.info("matching: caliper %.4f on the logit; %d of %d trainees matched to %d control units (%d persons)",
-             caliper, n_matched, len(trainee_pos), len(controls), controls["person"].nunique())
-    return MatchResult(pairs=pairs_out, matched=matched, balance=balance, overlap=overlap, model=fit,
-                       status=status_table.sort_values("unit", kind="mergesort").reset_index(drop=True),
-                       caliper=caliper, flow=flow)
+    log.info("matching: caliper %.4f on the logit; %d of %d trainees matched (%d after coarsening) to %d control units (%d persons)",
+             caliper, n_matched, len(trainee_pos), n_coarsened, len(controls), controls["person"].nunique())
+    result = MatchResult(pairs=pairs_out, matched=matched, balance=balance, overlap=overlap, model=fit,
+                         status=status_table.sort_values("unit", kind="mergesort").reset_index(drop=True),
+                         caliper=caliper, flow=flow, data=data, is_matched=is_matched)
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# effect modifiers: re-matching within each level
+
+
+MODIFIER_PAIR_COLUMNS = ("modifier", "level", "treated_unit", "control_unit", "weight")
+
+
+def modifier_pairs(result: MatchResult, spec: MatchingSpec, modifiers: Sequence[tuple[str, pd.Series, bool]]) -> pd.DataFrame:
+    """The pairs of every modifier level (``data/processed/modifier_pairs.parquet``).
+
+    ``modifiers``: per modifier its name, the level of every unit (a Series by unit; trainees
+    only where ``rematch`` is false) and ``rematch``. With ``rematch`` the trainees of a level
+    (those matched in the main analysis) are matched again among the controls of that level:
+    the same scores and caliper, the cells of the main analysis with the modifier added (the
+    coarsening rule never drops it), so every control lies in the level of the trainees it
+    serves. Without it (a supervisor's answer: controls have no supervisor) a level keeps the
+    main pairs of its trainees (the control inherits the trainee's level). ``weight`` is the
+    pair weight ``1/k_i``; a control's weight in the level is the sum over its pairs. A trainee
+    that finds no control in its level has one row with an empty ``control_unit`` (weight 0).
+    """
+    data = result.data
+    treated = data["treated"].to_numpy().astype(bool)
+    units = data["unit"].astype(str)
+    main = np.zeros(len(data), dtype=bool)
+    main_units = set(result.status.loc[result.status["status"] == MATCHED, "unit"].astype(str))
+    main[np.flatnonzero(treated & units.isin(main_units).to_numpy())] = True
+    parts = []
+    exact_codes = exact_columns(data, spec)
+    logit, tie_order = result.model.logit, data["tie_order"].to_numpy()
+    for name, unit_level, rematch in modifiers:
+        level = unit_level.reindex(units.to_numpy())
+        if not rematch:
+            trainee_level = unit_level.astype("string")
+            pairs = result.pairs
+            lev = pairs["trainee_unit"].map(trainee_level)
+            parts.append(pd.DataFrame({"modifier": name, "level": lev.to_numpy(dtype=object),
+                                       "treated_unit": pairs["trainee_unit"].to_numpy(dtype=object),
+                                       "control_unit": pairs["control_unit"].to_numpy(dtype=object),
+                                       "weight": pairs["weight"].to_numpy(dtype=float)}))
+            continue
+        values = level.to_numpy(dtype=object)
+        known = pd.notna(values)
+        for value in sorted(set(values[main & known])):
+            # only the units of the level take part: the level is an exact column never dropped
+            rows = np.flatnonzero(known & (values == value))
+            exact = exact_codes.iloc[rows]
+            cells = [cell_codes(exact, columns) for columns in cell_levels(spec.exact, spec.coarsen)]
+            pairs, status, _ = coarsened_matching(logit[rows], treated[rows], cells, tie_order[rows], k=spec.k,
+                                                  caliper=result.caliper, ties=spec.ties,
+                                                  common_support=spec.common_support, min_controls=spec.min_controls,
+                                                  select=main[rows])
+            for column in ("trainee", "control"):  # positions in the level -> positions in the table
+                pairs[column] = rows[pairs[column].to_numpy(dtype=np.int64)]
+            table = _pairs_table(pairs, data)
+            unmatched = units.to_numpy()[rows[status.index[(status != MATCHED).to_numpy()].to_numpy(dtype=np.int64)]]
+            parts.append(pd.DataFrame({"modifier": name, "level": str(value),
+                                       "treated_unit": np.concatenate([table["trainee_unit"].to_numpy(dtype=object),
+                                                                       unmatched.astype(object)]),
+                                       "control_unit": np.concatenate([table["control_unit"].to_numpy(dtype=object),
+                                                                       np.full(len(unmatched), None, dtype=object)]),
+                                       "weight": np.concatenate([table["weight"].to_numpy(dtype=float),
+                                                                 np.zeros(len(unmatched))])}))
+            if len(unmatched):
+                log.info("modifier %s = %s: %d trainee unit(s) without a control of the level", name, value, len(unmatched))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(MODIFIER_PAIR_COLUMNS))
+    out = out.sort_values(["modifier", "level", "treated_unit", "control_unit"], kind="mergesort",
+                          na_position="last").reset_index(drop=True)
+    for c in ("modifier", "level", "treated_unit", "control_unit"):
+        out[c] = out[c].astype("string")
+    out["weight"] = out["weight"].astype(float)
+    return out[list(MODIFIER_PAIR_COLUMNS)]

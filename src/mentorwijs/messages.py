@@ -85,7 +85,8 @@ class Messages:
         A code missing from its own list is looked up in the lists :data:`LABEL_FALLBACKS` names
         (a model term such as ``months_worked`` is labelled as the covariate it is).
         ``name=level`` codes (a level of a categorical covariate) are labelled part by part, the
-        level from ``category_<name>`` and then ``category``; ``completed_T2`` flow steps through
+        level from ``category_<name>`` and then ``category``, and so are the covariate interactions
+        ``a:b`` of the balance table; ``completed_T2`` flow steps through
         the wave pattern; unknown codes read as text.
         """
         code = "" if code is None else str(code)
@@ -101,6 +102,8 @@ class Messages:
                 return self.t("labels.flow_step_wave", wave=match.group(1))
             if code.startswith("excluded_") and code[len("excluded_"):] in labels:
                 return str(labels[code[len("excluded_"):]])
+        if ":" in code and kind == "covariate":  # an interaction of balance terms, ``a:b``
+            return " × ".join(self.label(kind, part) for part in code.split(":"))
         if "=" in code:
             name, _, level = code.partition("=")
             return f"{self.label(kind, name)}: {self.category(name, level)}"

@@ -557,7 +557,7 @@ def matched_controls(flow: pd.DataFrame) -> Any:
 
 
 def _last_step(flow: pd.DataFrame, population: str) -> Any:
-    rows = flow[(flow["population"] == population) & ~flow["step"].astype(str).str.startswith("excluded_")]
+    rows = flow[(flow["population"] == population) & ~flow["step"].astype(str).str.startswith(("excluded_", "of_which_"))]
     if rows.empty:
         return None
     return rows.assign(_o=numeric(rows, "order")).sort_values("_o").iloc[-1]["n"]

@@ -1,7 +1,7 @@
 """The employment effects (part 2, inside the CBS environment): matched tables -> effect tables.
 
-input:  data/processed/panel.parquet, survival.parquet, pairs.parquet, matched.parquet
-        (the register part's matched analysis tables)
+input:  data/processed/panel.parquet, survival.parquet, pairs.parquet, matched.parquet,
+        modifier_pairs.parquet (the register part's matched analysis tables)
 output: data/processed/results/<table>.csv for trajectories, did_by_month, did_pooled, placebo,
         km, rmst, survival, ph_test, modifiers, sensitivity, confounding (columns: their
         contracts in mentorwijs.contracts; reports/tables/README.md). They leave the CBS
@@ -22,6 +22,7 @@ rule effects:
         survival="data/processed/survival.parquet",
         pairs="data/processed/pairs.parquet",
         matched="data/processed/matched.parquet",
+        modifier_pairs="data/processed/modifier_pairs.parquet",
     output:
         expand("data/processed/results/{name}.csv", name=EFFECT_TABLES),
     log:

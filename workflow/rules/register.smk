@@ -5,8 +5,8 @@ input:  the register extracts config.yaml names (register.key, register.files), 
         and the questionnaire part's flow fragments data/interim/flow/{supervisors_long,trainees}.csv
 output: data/interim/register/*.parquet     person x month, employer x month, persons, benefits
         data/processed/candidates.parquet   eligible units with the propensity covariates
-        data/processed/pairs.parquet, matched.parquet
-        data/processed/panel.parquet, survival.parquet
+        data/processed/pairs.parquet, matched.parquet, modifier_pairs.parquet
+        data/processed/panel.parquet, survival.parquet (main_sample marks the main matched units)
         data/processed/results/balance.csv, ps_overlap.csv, ps_model.csv, flow.csv, exclusions.csv
             (result tables: they leave the CBS environment only through the rule `export`)
         data/interim/exclusions/register_*.csv, data/interim/flow/register_*.csv
@@ -130,8 +130,13 @@ rule register_candidates:
 rule register_matching:
     input:
         candidates="data/processed/candidates.parquet",
+        trainees_file="data/processed/trainees.parquet",
+        persons="data/interim/register/persons.parquet",
+        person_months="data/interim/register/person_months.parquet",
+        migrations="data/interim/register/migrations.parquet",
     output:
         out_pairs="data/processed/pairs.parquet",
+        out_modifier_pairs="data/processed/modifier_pairs.parquet",
         out_matched="data/processed/matched.parquet",
         out_balance="data/processed/results/balance.csv",
         out_overlap="data/processed/results/ps_overlap.csv",
@@ -142,6 +147,9 @@ rule register_matching:
         "logs/register/register_matching.log",
     params:
         matching=config["matching"],
+        modifiers=config["effects"].get("modifiers") or [],
+        window=REGISTER["window"],
+        anchors=config["anchors"],
     conda:
         "../envs/register.yaml"
     script:
@@ -151,6 +159,8 @@ rule register_matching:
 rule register_panel:
     input:
         matched="data/processed/matched.parquet",
+        modifier_pairs="data/processed/modifier_pairs.parquet",
+        candidate_table="data/processed/candidates.parquet",
         trainees_file="data/processed/trainees.parquet",
         persons="data/interim/register/persons.parquet",
         person_months="data/interim/register/person_months.parquet",

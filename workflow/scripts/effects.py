@@ -7,7 +7,7 @@ from mentorwijs.workflow import run_logged
 
 with run_logged(snakemake.log[0]):
     effects_step(
-        **{name: snakemake.input[name] for name in ("panel", "survival", "pairs", "matched")},
+        **{name: snakemake.input[name] for name in ("panel", "survival", "pairs", "matched", "modifier_pairs")},
         out_folder=Path(snakemake.output[0]).parent,
         **dict(snakemake.params.items()),
     )

@@ -36,7 +36,7 @@ from mentorwijs.effects.did import (
     supt_critical_value,
     trajectories,
 )
-from mentorwijs.effects.modifiers import modifier_levels, modifiers, subgroup_weights
+from mentorwijs.effects.modifiers import inherited_pairs, modifier_levels, modifiers, subgroup_estimate, subgroup_weights
 from mentorwijs.effects.sensitivity import odds_weights, sensitivity_analyses, unweighted
 from mentorwijs.effects.survival import (
     CoxResult,
@@ -76,6 +76,7 @@ __all__ = [
     "kaplan_meier",
     "km_estimate",
     "logrank_test",
+    "inherited_pairs",
     "modifier_levels",
     "modifiers",
     "odds_weights",
@@ -87,6 +88,7 @@ __all__ = [
     "rmst",
     "sensitivity_analyses",
     "smd_to_rr",
+    "subgroup_estimate",
     "subgroup_weights",
     "supt_critical_value",
     "trajectories",

@@ -1,26 +1,30 @@
 """Effect modifiers: the pooled effect within subgroups of trainees, one modifier at a time.
 
-A subgroup is defined by the trainee's value of the modifier (from the per-unit covariate
-table). Controls have no value of their own that matters: they inherit the subgroup of the
-trainees they were matched to, through ``pairs`` (``trainee_unit, control_unit, weight``). A
-control serving trainees of several subgroups is in each of them with the pair weights of those
-trainees, so its matching weight is split over the subgroups (the sum over subgroups is its
-matching weight).
+The table reads only the modifier pairs (``data/processed/modifier_pairs.parquet``:
+``modifier, level, treated_unit, control_unit, weight``), written by the register part's
+matching step (:func:`mentorwijs.matching.modifier_pairs`): for a register characteristic the
+trainees of each level are matched again among the controls of the same level (same propensity
+scores, the main exact cells plus the modifier), so every control lies in the subgroup it
+serves; for a supervisor's answer (controls have no supervisor) the level keeps its trainees'
+main pairs. A trainee of a level without a control in it has one row with an empty
+``control_unit``. In a level a trainee weighs 1 and a control the sum of its pair weights
+``1/k_i`` (the matching weights of the level).
 
-Per subgroup the pooled difference-in-differences (mean of months 1..follow-up) is estimated as
-in :func:`mentorwijs.effects.did.did_pooled`. The interaction of a level is its pooled effect
-minus that of the reference level (the first level in sorted order), with a variance from the
-per-person influence values of both subgroup fits, so that a person who is a control in both
-subgroups is not counted as independent evidence twice. The minimum detectable interaction
-(80% power, two-sided 5%) is (z_0.975 + z_0.80) x its SE. With 73 trainees these are
-exploratory: the table reports estimates and intervals, never a verdict.
-Subgroups with fewer than ``min_trainees`` trainee units are suppressed (``suppressed = 1``,
-estimates empty), not dropped.
+Per level the pooled difference-in-differences (mean of months 1..follow-up) is estimated as in
+:func:`mentorwijs.effects.did.did_pooled` (:func:`subgroup_estimate`, the one place that fits a
+level). The interaction of a level is its pooled effect minus that of the reference level (the
+first level in sorted order), with a variance from the per-person influence values of both
+fits, so that a person in both subgroups (a control re-used, or a person who is a control unit
+in several cohorts) is not counted as independent evidence twice. The minimum detectable
+interaction (80% power, two-sided 5%) is (z_0.975 + z_0.80) x its SE. With 73 trainees these
+are exploratory: the table reports estimates and intervals, never a verdict. A level with fewer
+than ``min_trainees`` trainee units or fewer than ``min_controls`` control units is suppressed
+(``suppressed = 1``, estimates empty, the reason in ``warnings``), not dropped.
 """
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -88,73 +92,105 @@ def subgroup_weights(pairs: pd.DataFrame, trainee_level: pd.Series) -> pd.DataFr
     return out.groupby(["control_unit", "level"], as_index=False)["weight"].sum()
 
 
-def _subgroup_panel(panel: pd.DataFrame, level: str, trainee_level: pd.Series, cweights: pd.DataFrame, weight: str) -> pd.DataFrame:
+def inherited_pairs(pairs: pd.DataFrame, name: str, trainee_level: pd.Series) -> pd.DataFrame:
+    """Modifier pairs in which controls inherit the level of the trainee they serve: the main
+    ``pairs`` (``trainee_unit, control_unit, weight``) with the trainee's level."""
+    require_columns(pairs, ["trainee_unit", "control_unit", "weight"], "pairs")
+    levels = pairs["trainee_unit"].map(trainee_level)
+    return pd.DataFrame({"modifier": name, "level": levels.to_numpy(dtype=object),
+                         "treated_unit": pairs["trainee_unit"].to_numpy(dtype=object),
+                         "control_unit": pairs["control_unit"].to_numpy(dtype=object),
+                         "weight": pd.to_numeric(pairs["weight"]).to_numpy(dtype=float)})
+
+
+def subgroup_estimate(sub: pd.DataFrame, outcome: str, reference_month: int, followup_months: int | None, *,
+                      weight: str = "weight", cluster: str = "person") -> tuple[Any, float, float, pd.Series]:
+    """The pooled difference-in-differences of one level: the fit, estimate, SE and the
+    per-cluster influence values (indexed by cluster) that the interaction's variance adds up."""
+    fit = did_fit(sub, outcome, reference_month, weight=weight, cluster=cluster)
+    est, se, infl = pooled_estimate(fit, post_months(fit, followup_months))
+    return fit, est, se, pd.Series(infl, index=fit.clusters)
+
+
+def _level_panel(panel: pd.DataFrame, pairs: pd.DataFrame, weight: str) -> tuple[pd.DataFrame, int, int, int]:
+    """The panel of one level: its trainees with a control (weight 1) and its controls (the sum
+    of their pair weights); the numbers of trainee units with a control, without one, and of
+    control units."""
+    has_control = pairs["control_unit"].notna()
+    trainees = pd.Index(pairs.loc[has_control, "treated_unit"].astype(str).unique())
+    without = pd.Index(pairs["treated_unit"].astype(str).unique()).difference(trainees)
+    cw = pairs[has_control].groupby(pairs.loc[has_control, "control_unit"].astype(str))["weight"].sum()
+    units = panel["unit"].astype(str)
     treated = panel["treated"].to_numpy() == 1
-    units_in = trainee_level.index[trainee_level.to_numpy() == level]
-    trainees = panel[treated & panel["unit"].isin(units_in).to_numpy()]
-    cw = cweights[cweights["level"] == level].set_index("control_unit")["weight"]
-    controls = panel[~treated & panel["unit"].isin(cw.index).to_numpy()].copy()
-    controls[weight] = controls["unit"].map(cw).to_numpy()
-    return pd.concat([trainees, controls], ignore_index=True)
+    tr = panel[treated & units.isin(trainees).to_numpy()].copy()
+    co = panel[~treated & units.isin(cw.index).to_numpy()].copy()
+    missing = trainees.difference(units[treated]).union(cw.index.difference(units[~treated]))
+    if len(missing):
+        raise InputError(f"modifier pairs refer to unit {missing[0]!r} that the panel lacks ({len(missing)} unit(s))",
+                         column="treated_unit" if missing[0] in trainees else "control_unit",
+                         hint="the panel must hold every unit of data/processed/modifier_pairs.parquet (rule register_panel)")
+    tr[weight] = 1.0
+    co[weight] = co["unit"].astype(str).map(cw).to_numpy(dtype=float)
+    return pd.concat([tr, co], ignore_index=True), len(trainees), len(without), len(cw)
 
 
 def modifiers(
     panel: pd.DataFrame,
-    pairs: pd.DataFrame,
-    units: pd.DataFrame,
+    modifier_pairs: pd.DataFrame,
     specs: Sequence[str | Mapping],
     *,
     outcome: str,
     reference_month: int,
     followup_months: int | None = None,
     min_trainees: int = 10,
+    min_controls: int | None = None,
     level: float = 0.95,
     weight: str = "weight",
     cluster: str = "person",
 ) -> pd.DataFrame:
-    """Subgroup pooled effects and interactions, one row per modifier x level.
+    """Subgroup pooled effects and interactions, one row per modifier x level, from the modifier pairs.
 
-    ``units``: one row per unit with the modifier columns (the matched or survival table).
+    ``specs``: the modifiers (names, or mappings with ``name``) in the order of the table.
+    ``panel``: every unit of ``modifier_pairs`` (weights are taken from the pairs).
     Columns (the ``modifiers`` contract): ``outcome, modifier, level, reference_level,
-    n_treated, n_control`` (trainee units and control units with a share of weight in the
-    subgroup), ``estimate, se, ci_low, ci_high, p`` (pooled effect in the subgroup),
+    n_treated, n_control`` (trainee units with a control at this level and control units of the
+    level), ``estimate, se, ci_low, ci_high, p`` (pooled effect in the subgroup),
     ``interaction, interaction_se, interaction_ci_low, interaction_ci_high, interaction_p``
     (difference from the reference level; empty on the reference row),
     ``detectable_interaction`` (the minimum detectable interaction: the smallest with 80% power at two-sided 5%, from
     its SE), ``n_clusters`` and ``df_resid`` (persons in the subgroup's regression and its
-    degrees of freedom, n_clusters - 1), ``suppressed`` (1 when the subgroup, or the reference,
-    has fewer than ``min_trainees`` trainee units), ``converged``, ``warnings``.
+    degrees of freedom, n_clusters - 1), ``suppressed`` (1 when the level, or the reference, has
+    fewer than ``min_trainees`` trainee units or ``min_controls`` control units; default
+    ``min_trainees``), ``converged``, ``warnings``.
     """
     require_columns(panel, ["unit", "treated", weight, cluster], "panel")
-    treated_units = pd.Index(panel.loc[panel["treated"] == 1, "unit"].unique())
+    require_columns(modifier_pairs, ["modifier", "level", "treated_unit", "control_unit", "weight"], "modifier pairs")
+    min_controls = min_trainees if min_controls is None else min_controls
     rows = []
     for spec in specs:
-        name, unit_level = modifier_levels(units, spec)
-        if unit_level.index.duplicated().any():
-            raise InputError(f"the unit covariate table has duplicate units (modifier {name})", column="unit")
-        missing = treated_units.difference(unit_level.index)
-        if len(missing):
-            raise InputError(f"trainee unit {missing[0]!r} has no row in the unit covariate table (modifier {name})",
-                             column="unit", hint="pass the matched table with one row per matched unit")
-        trainee_level = unit_level.loc[treated_units]
-        cweights = subgroup_weights(pairs, trainee_level)
-        levels = sorted(trainee_level.unique(), key=lambda v: (v == MISSING_LEVEL, v))
+        name = spec if isinstance(spec, str) else str(spec.get("name", spec.get("column")))
+        mine = modifier_pairs[modifier_pairs["modifier"].astype(str) == name]
+        if not len(mine):
+            raise InputError(f"the modifier pairs have no rows for modifier {name!r}", column="modifier",
+                             hint="rerun rule register_matching with the same effects.modifiers")
+        levels = sorted(mine["level"].astype(str).unique(), key=lambda v: (v == MISSING_LEVEL, v))
         fits = {}
         for lev in levels:
-            n_tr = int((trainee_level == lev).sum())
-            sub = _subgroup_panel(panel, lev, trainee_level, cweights, weight)
-            n_co = int(sub.loc[sub["treated"] == 0, "unit"].nunique())
+            sub, n_tr, n_without, n_co = _level_panel(panel, mine[mine["level"].astype(str) == lev], weight)
             entry = {"n_treated": n_tr, "n_control": n_co, "fit": None, "notes": []}
-            if n_tr >= min_trainees and n_co > 0:
+            if n_without:
+                entry["notes"].append(f"{n_without} trainee unit(s) without a control of this level within the caliper: left out")
+            if n_tr < min_trainees:
+                entry["notes"].append(f"fewer than {min_trainees} trainees: suppressed")
+            elif n_co < min_controls:
+                entry["notes"].append(f"fewer than {min_controls} control units: suppressed")
+            else:
                 try:
-                    fit = did_fit(sub, outcome, reference_month, weight=weight, cluster=cluster)
-                    post = post_months(fit, followup_months)
-                    est, se, infl = pooled_estimate(fit, post)
-                    entry.update(fit=fit, estimate=est, se=se, influence=pd.Series(infl, index=fit.clusters))
+                    fit, est, se, infl = subgroup_estimate(sub, outcome, reference_month, followup_months,
+                                                           weight=weight, cluster=cluster)
+                    entry.update(fit=fit, estimate=est, se=se, influence=infl)
                 except InputError as exc:
                     entry["notes"].append(exc.problem)
-            elif n_tr < min_trainees:
-                entry["notes"].append(f"fewer than {min_trainees} trainees: suppressed")
             fits[lev] = entry
         reference = levels[0]
         ref = fits[reference]

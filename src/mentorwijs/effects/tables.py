@@ -52,6 +52,9 @@ from mentorwijs.effects.survival import (
 )
 from mentorwijs.errors import InputError
 
+#: The marker column of the panel and survival tables (:data:`mentorwijs.register.panel.MAIN_SAMPLE`).
+MAIN_SAMPLE = "main_sample"
+
 log = logging.getLogger(__name__)
 
 #: The tables :func:`effect_tables` returns (their contracts name rule ``effects``).
@@ -88,6 +91,15 @@ def analysis_inputs(panel: pd.DataFrame, survival: pd.DataFrame, matched: pd.Dat
     if extra:
         survival = survival.join(units[extra], on="unit")
     return panel, survival
+
+
+def main_sample(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the main matched sample, without the ``main_sample`` marker (the panel and
+    survival tables also hold the units only the re-matched modifier pairs use)."""
+    if MAIN_SAMPLE not in table.columns:
+        return table
+    keep = table[MAIN_SAMPLE].to_numpy() == 1
+    return table.loc[keep].drop(columns=[MAIN_SAMPLE]).reset_index(drop=True)
 
 
 def cluster_columns(analyses: Sequence[str]) -> list[str]:
@@ -228,6 +240,7 @@ def effect_tables(
     min_subgroup_trainees: int = 10,
     sensitivity: Sequence[str] = (),
     dominance_units: int = 1,
+    modifier_pairs: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every register-derived effect table (see the module docstring), by name.
 
@@ -242,6 +255,8 @@ def effect_tables(
     if primary_survival_outcome not in survival_outcomes:
         raise InputError(f"the primary survival outcome {primary_survival_outcome!r} is not among {list(survival_outcomes)}",
                          hint="check effects.primary_survival_outcome and effects.survival_outcomes")
+    all_panel, all_survival = panel, survival
+    panel, survival = main_sample(panel), main_sample(survival)
     panel, survival = analysis_inputs(panel, survival, matched,
                                       join=list(dict.fromkeys(["pscore", *cluster_columns(sensitivity)])))
     n = int(dominance_units)
@@ -275,7 +290,11 @@ def effect_tables(
 
     if modifiers:
         log.info("effect modifiers: %d", len(modifiers))
-        parts["modifiers"].append(modifier_table(panel, pairs, survival, list(modifiers), outcome=primary_outcome,
+        if modifier_pairs is None:
+            raise InputError("effect modifiers need the re-matched modifier pairs",
+                             hint="pass data/processed/modifier_pairs.parquet (rule register_matching writes it)")
+        names = [m.get("name", m.get("column")) if isinstance(m, Mapping) else m for m in modifiers]
+        parts["modifiers"].append(modifier_table(all_panel, modifier_pairs, names, outcome=primary_outcome,
                                                  reference_month=reference_month, followup_months=followup_months,
                                                  min_trainees=min_subgroup_trainees, level=level))
     if sensitivity:
@@ -335,11 +354,12 @@ def write_effect_tables(tables: Mapping[str, pd.DataFrame], paths: Mapping[str, 
 
 
 def effects_step(*, panel: str | PurePath, survival: str | PurePath, pairs: str | PurePath, matched: str | PurePath,
-                 out_folder: str | PurePath, **settings: Any) -> dict[str, Path]:
+                 out_folder: str | PurePath, modifier_pairs: str | PurePath | None = None, **settings: Any) -> dict[str, Path]:
     """Read the matched analysis tables, compute every effect table, write ``<out_folder>/<table>.csv``."""
     from mentorwijs.tables import read_parquet
 
     tables = effect_tables(read_parquet(panel), read_parquet(survival), read_parquet(pairs), read_parquet(matched),
+                           modifier_pairs=read_parquet(modifier_pairs) if modifier_pairs is not None else None,
                            **settings)
     paths = {name: Path(out_folder) / f"{name}.csv" for name in TABLES}
     write_effect_tables(tables, paths)

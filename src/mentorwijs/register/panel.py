@@ -38,6 +38,9 @@ from mentorwijs.register.calendar import month_code, month_length
 from mentorwijs.register.candidates import Anchors, EligibilityRule
 
 WEEKLY_HOURS_12H = 12.0
+#: Column of the panel and survival tables: 1 for a unit of the main matched sample, 0 for a unit
+#: that only the re-matched modifier pairs use (weight 0).
+MAIN_SAMPLE = "main_sample"
 HOURS_1H = 1.0
 _EPS = 1e-9
 
@@ -206,6 +209,8 @@ def event_time_panel(units: pd.DataFrame, histories: Histories) -> pd.DataFrame:
         "job_held": _nullable(held, obs),
         "observed": obs.astype(np.int8),
     })
+    if MAIN_SAMPLE in units.columns:
+        panel[MAIN_SAMPLE] = np.repeat(units[MAIN_SAMPLE].to_numpy(np.int8), n_t)
     for column in ("unit", "person", "cohort"):
         panel[column] = panel[column].astype("string")
     return panel
@@ -241,6 +246,63 @@ def survival_table(units: pd.DataFrame, histories: Histories, *, extra: pd.DataF
     if extra is not None:
         table = pd.concat([table, extra.reset_index(drop=True)], axis=1)
     return table
+
+
+def employment_share(units: pd.DataFrame, persons: pd.DataFrame, person_months: pd.DataFrame, migrations: pd.DataFrame,
+                     *, window: tuple[int, int], anchors: Anchors) -> pd.Series:
+    """Per unit (indexed by ``unit``): the share of its observed months ``1 .. followup_months``
+    with ``employed_1h`` (at least 1 paid hour), as the panel codes it; missing when no such
+    month is observed (dead, abroad, or beyond the register window). The outcome of the
+    prognostic score (:func:`mentorwijs.matching.prognostic_score`)."""
+    first, last = window
+    n_months = last - first + 1
+    person_index = pd.Series(persons["pid"].to_numpy(), index=persons["person"].to_numpy())
+    pid = person_index.reindex(units["person"].to_numpy()).to_numpy(dtype="float64")
+    known = np.isfinite(pid)
+    pid = np.where(known, pid, -1).astype(np.int64)
+    pids = np.unique(pid[known])
+    hours = np.zeros((len(pids), n_months))
+    pm = person_months[np.isin(person_months["pid"].to_numpy(), pids)]
+    hours[np.searchsorted(pids, pm["pid"].to_numpy()), pm["month"].to_numpy(np.int64) - first] = pm["hours"].to_numpy()
+    observed = observed_months(pids, persons, migrations, window)
+    row = np.searchsorted(pids, pid)
+    row = np.where(known, np.minimum(row, max(len(pids) - 1, 0)), 0)
+    c0 = np.array([month_code(c) for c in units["cohort"]], dtype=np.int64) - first
+    employed = np.zeros(len(units))
+    months = np.zeros(len(units))
+    for t in range(1, anchors.followup_months + 1):
+        col = c0 + t
+        inside = known & (col >= 0) & (col < n_months)
+        colc = np.clip(col, 0, n_months - 1)
+        obs = inside & (observed[row, colc] if len(pids) else False)
+        months += obs
+        employed += obs & (hours[row, colc] >= HOURS_1H - _EPS) if len(pids) else 0
+    share = np.where(months > 0, employed / np.where(months > 0, months, 1), np.nan)
+    return pd.Series(share, index=units["unit"].astype(str).to_numpy(), name="employment_share")
+
+
+def analysis_units(matched: pd.DataFrame, modifier_pairs: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
+    """The units to expand: the matched units (``main_sample`` 1, their matching weight) and the
+    units of the modifier pairs the main matching did not use (``main_sample`` 0, weight 0,
+    ``pscore`` missing; their row of the candidate table), sorted by unit."""
+    from mentorwijs.errors import InputError
+
+    units = matched.copy()
+    units[MAIN_SAMPLE] = np.int8(1)
+    wanted = pd.Index(pd.concat([modifier_pairs["treated_unit"], modifier_pairs["control_unit"]]).dropna().astype(str).unique())
+    others = wanted.difference(pd.Index(matched["unit"].astype(str)))
+    if len(others) == 0:
+        return units
+    extra = candidates[candidates["unit"].astype(str).isin(others)].drop(columns=["tie_order"], errors="ignore").copy()
+    if len(extra) != len(others):
+        raise InputError(f"{len(others) - len(extra)} unit(s) of the modifier pairs have no row in the candidate table",
+                         column="control_unit", hint="the modifier pairs and the candidates must come from the same run")
+    extra["weight"] = 0.0
+    extra["pscore"] = np.nan
+    extra[MAIN_SAMPLE] = np.int8(0)
+    extra = extra[list(units.columns)]
+    combined = pd.concat([units, extra], ignore_index=True)
+    return combined.sort_values("unit", kind="mergesort").reset_index(drop=True)
 
 
 def supervisor_columns(trainees: pd.DataFrame) -> list[str]:

@@ -14,9 +14,10 @@ Steps and outputs (paths relative to the repository root, see :data:`PATHS`):
    employer x month table, employers, businesses (interim), payroll exclusions;
 3. ``register_benefits``: SECM spells -> monthly benefit flags (interim);
 4. ``register_candidates``: residence chain and the above -> ``candidates.parquet``;
-5. ``register_matching``: -> ``pairs``, ``matched`` and the result tables ``balance``,
-   ``ps_overlap``, ``ps_model``;
-6. ``register_panel``: -> ``panel.parquet``, ``survival.parquet``;
+5. ``register_matching``: -> ``pairs``, ``matched``, ``modifier_pairs`` (re-matched within each
+   level of each effect modifier) and the result tables ``balance``, ``ps_overlap``, ``ps_model``;
+6. ``register_panel``: -> ``panel.parquet``, ``survival.parquet`` (the matched units and every
+   unit of the modifier pairs; ``main_sample`` marks the main matched sample);
 7. ``register_flow``: all flow fragments (the questionnaire part's too) -> the result table ``flow``;
 8. ``register_exclusions``: the register stages' exclusion fragments -> the result table ``exclusions``.
 
@@ -63,6 +64,7 @@ PATHS: dict[str, str] = {
     "flow_matching": "data/interim/flow/register_matching.csv",
     "candidates": "data/processed/candidates.parquet",
     "pairs": "data/processed/pairs.parquet",
+    "modifier_pairs": "data/processed/modifier_pairs.parquet",
     "matched": "data/processed/matched.parquet",
     "panel": "data/processed/panel.parquet",
     "survival": "data/processed/survival.parquet",
@@ -271,18 +273,71 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
     write_flow_fragment(result.flow, out_flow)
 
 
+def modifier_specs(candidates: pd.DataFrame, trainees: pd.DataFrame, modifiers: Sequence[Mapping | str]) -> list[tuple[str, pd.Series, bool]]:
+    """Per modifier of ``effects.modifiers``: its name, the level of every unit and whether the
+    level's trainees are re-matched among controls of the same level (a register characteristic,
+    a column of the candidate table) or keep their main pairs (a supervisor's answer, ``sup_*``,
+    handed over with the trainee: controls have no supervisor)."""
+    from mentorwijs.effects.modifiers import modifier_levels
+    from mentorwijs.errors import InputError
+    from mentorwijs.register.panel import supervisor_columns
+
+    sup = supervisor_columns(trainees)
+    specs = []
+    for spec in modifiers:
+        column = spec if isinstance(spec, str) else spec.get("column", spec.get("name"))
+        if column in candidates.columns:
+            name, level = modifier_levels(candidates, spec)
+            specs.append((name, level, True))
+        elif column in sup:
+            values = trainees.drop_duplicates("person").set_index("person")[column]
+            units = candidates.loc[candidates["treated"] == 1, ["unit", "person"]].copy()
+            units[column] = values.reindex(units["person"].astype(str).to_numpy()).to_numpy()
+            name, level = modifier_levels(units.reset_index(drop=True), spec)
+            specs.append((name, level, False))
+        else:
+            raise InputError(f"effect modifier column {column!r} is neither a column of the candidate table nor a "
+                             "supervisor characteristic (sup_*) of the trainee hand-over",
+                             column=str(column), hint="check effects.modifiers in config.yaml")
+    return specs
+
+
 def matching_step(*, candidates: PathLike, out_pairs: PathLike, out_matched: PathLike, out_balance: PathLike,
                   out_overlap: PathLike, out_model: PathLike, out_exclusions: PathLike, out_flow: PathLike,
-                  matching: Mapping) -> None:
-    """Propensity score, matching, weights, balance and overlap."""
-    from mentorwijs.matching import MATCHED, MatchingSpec, match_candidates
+                  matching: Mapping, out_modifier_pairs: PathLike | None = None, modifiers: Sequence = (),
+                  trainees_file: PathLike | None = None, persons: PathLike | None = None,
+                  person_months: PathLike | None = None, migrations: PathLike | None = None,
+                  window: Mapping[str, str] | None = None, anchors: Mapping | None = None) -> None:
+    """Propensity score, matching, weights, balance and overlap; the re-matched modifier pairs.
 
-    result = match_candidates(read_parquet(candidates), MatchingSpec.from_config(matching))
+    With ``persons``, ``person_months``, ``migrations``, ``window`` and ``anchors`` the balance
+    table gains the prognostic score (the control units' share of months employed in follow-up,
+    predicted from the covariates). With ``out_modifier_pairs`` the pairs of every level of every
+    modifier of ``modifiers`` are written (:func:`mentorwijs.matching.modifier_pairs`).
+    """
+    from mentorwijs.matching import MATCHED, NO_CONTROL, OFF_SUPPORT, MatchingSpec, match_candidates
+    from mentorwijs.matching import modifier_pairs as rematch
+
+    spec = MatchingSpec.from_config(matching)
+    table = read_parquet(candidates)
+    outcome = None
+    if persons is not None and person_months is not None and migrations is not None and window and anchors:
+        from mentorwijs.register.candidates import Anchors
+        from mentorwijs.register.panel import employment_share
+
+        started = time.perf_counter()
+        outcome = employment_share(table, read_parquet(persons), read_parquet(person_months), read_parquet(migrations),
+                                   window=window_of(window), anchors=Anchors.from_config(anchors))
+        log.info("prognostic score: follow-up employment of %d units in %.1f s", int(outcome.notna().sum()),
+                 time.perf_counter() - started)
+    started = time.perf_counter()
+    result = match_candidates(table, spec, outcome=outcome)
+    log.info("matching in %.1f s", time.perf_counter() - started)
     exclusions = Exclusions()
     for status, n in result.status["status"].value_counts().items():
         if status != MATCHED:
-            exclusions.add("matching", {"off_support": "trainee off common support (outside the controls' score range)",
-                                        "no_control_in_caliper": "trainee off common support (no control within the caliper)"}[status], int(n))
+            exclusions.add("matching", {OFF_SUPPORT: "trainee off common support (outside the controls' score range)",
+                                        NO_CONTROL: "trainee off common support (no control within the caliper)"}[status], int(n))
     log.info("propensity model: %s", result.model.method)
     write_parquet(result.pairs, out_pairs)
     write_parquet(result.matched, out_matched)
@@ -291,20 +346,38 @@ def matching_step(*, candidates: PathLike, out_pairs: PathLike, out_matched: Pat
     write_csv_table(result.model.table(), out_model, sort_by=["term"])
     write_exclusions(exclusions, out_exclusions)
     write_flow_fragment(result.flow, out_flow)
+    if out_modifier_pairs is not None:
+        trainees = read_parquet(trainees_file) if trainees_file is not None else pd.DataFrame({"person": []})
+        started = time.perf_counter()
+        pairs = rematch(result, spec, modifier_specs(table, trainees, modifiers))
+        for (name, level), g in pairs.groupby(["modifier", "level"], sort=True):
+            log.info("modifier %s = %s: %d trainee units, %d control units", name, level, g["treated_unit"].nunique(),
+                     g["control_unit"].nunique())
+        log.info("modifier pairs: %d rows in %.1f s", len(pairs), time.perf_counter() - started)
+        write_parquet(pairs, out_modifier_pairs)
 
 
 def panel_step(*, matched: PathLike, trainees_file: PathLike, persons: PathLike, person_months: PathLike,
                employer_months: PathLike, migrations: PathLike, out_panel: PathLike, out_survival: PathLike,
-               window: Mapping[str, str], anchors: Mapping, candidates: Mapping) -> None:
-    """Matched units in event time: panel and survival tables."""
-    from mentorwijs.register.candidates import Anchors, EligibilityRule
-    from mentorwijs.register.panel import matched_panel_and_survival
+               window: Mapping[str, str], anchors: Mapping, candidates: Mapping,
+               modifier_pairs: PathLike | None = None, candidate_table: PathLike | None = None) -> None:
+    """Matched units in event time: panel and survival tables.
 
+    With ``modifier_pairs`` (and ``candidate_table``) the tables also hold every unit of the
+    modifier pairs that the main matching did not use (weight 0); the column ``main_sample``
+    (1/0) marks the units of the main matched sample, which the main analyses keep.
+    """
+    from mentorwijs.register.candidates import Anchors, EligibilityRule
+    from mentorwijs.register.panel import analysis_units, matched_panel_and_survival
+
+    units = read_parquet(matched)
+    if modifier_pairs is not None:
+        units = analysis_units(units, read_parquet(modifier_pairs), read_parquet(candidate_table))
     panel, survival = matched_panel_and_survival(
-        read_parquet(matched), read_parquet(trainees_file), read_parquet(persons), read_parquet(person_months),
+        units, read_parquet(trainees_file), read_parquet(persons), read_parquet(person_months),
         read_parquet(employer_months), read_parquet(migrations), window=window_of(window),
         anchors=Anchors.from_config(anchors), rule=EligibilityRule.from_config(candidates))
-    log.info("panel: %d rows for %d matched units; survival: %d job ends, %d ends of paid work", len(panel),
+    log.info("panel: %d rows for %d units; survival: %d job ends, %d ends of paid work", len(panel),
              len(survival), int(survival["event_job"].sum()), int(survival["event_work"].sum()))
     write_parquet(panel, out_panel)
     write_parquet(survival, out_survival)
@@ -412,11 +485,16 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_
             variables=variables, codes=codes, pairs=config["regions"]["pairs"], anchors=config["anchors"],
             candidates=cand, window=reg["window"], max_bad_share=max_bad)),
         Step("register_matching", matching_step, dict(
-            candidates=out("candidates"), out_pairs=out("pairs"), out_matched=out("matched"), out_balance=out("balance"),
-            out_overlap=out("ps_overlap"), out_model=out("ps_model"), out_exclusions=out("exclusions_matching"),
-            out_flow=out("flow_matching"), matching=config["matching"])),
+            candidates=out("candidates"), trainees_file=trainees, persons=out("persons"),
+            person_months=out("person_months"), migrations=out("migrations"), out_pairs=out("pairs"),
+            out_matched=out("matched"), out_balance=out("balance"), out_overlap=out("ps_overlap"),
+            out_model=out("ps_model"), out_exclusions=out("exclusions_matching"), out_flow=out("flow_matching"),
+            out_modifier_pairs=out("modifier_pairs"), matching=config["matching"],
+            modifiers=[dict(m) if not isinstance(m, str) else m for m in config["effects"].get("modifiers") or []],
+            window=reg["window"], anchors=config["anchors"])),
         Step("register_panel", panel_step, dict(
-            matched=out("matched"), trainees_file=trainees, persons=out("persons"), person_months=out("person_months"),
+            matched=out("matched"), modifier_pairs=out("modifier_pairs"), candidate_table=out("candidates"),
+            trainees_file=trainees, persons=out("persons"), person_months=out("person_months"),
             employer_months=out("employer_months"), migrations=out("migrations"), out_panel=out("panel"),
             out_survival=out("survival"), window=reg["window"], anchors=config["anchors"], candidates=cand)),
         Step("register_flow", flow_step, dict(fragments=None, out_flow=out("flow"))),
@@ -424,6 +502,7 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_
                                                           out_exclusions=out("exclusions"))),
         Step("effects", effects_step, dict(
             panel=out("panel"), survival=out("survival"), pairs=out("pairs"), matched=out("matched"),
+            modifier_pairs=out("modifier_pairs"),
             out_folder=out_root / PurePath(RESULTS_FOLDER), **effect_settings_of(config))),
         Step("export", export_step, dict(results=out_root / PurePath(RESULTS_FOLDER),
                                          out_export=out_root / PurePath(EXPORT_FOLDER),
