@@ -1,0 +1,214 @@
+"""Month-by-month weighted least squares with CR1 and CR2 (bias-reduced) cluster-robust inference.
+
+The difference-in-differences regressions of :mod:`mentorwijs.effects.did` interact every
+regressor with the month: the design is block-diagonal by month, so the regression separates into
+one weighted least-squares fit per month (``y`` on 1, ``treated`` and the covariates, within the
+month), and so does everything built from its hat matrix. This module fits those monthly
+regressions and returns, per cluster and month, what the cluster-robust covariances need.
+
+CR2 follows Bell and McCaffrey (2002) and Pustejovsky and Tipton (2018), exactly as R's
+``clubSandwich::vcovCR(type = "CR2")`` computes it for a weighted ``lm`` (clubSandwich 0.5/0.6,
+``R/CR-adjustments.R``): the working model is the identity (``targetVariance``; weights are not
+taken as inverse variances), W = diag(w) (clubSandwich divides w by its mean, which changes
+nothing below), M = (U'WU)^-1, and for cluster j
+
+    G_j = I - H_jj - H_jj' + U_j M (U'W W U) M U_j',   H_jj = U_j M U_j' W_j,
+    A_j = G_j^(-1/2)   (symmetric; eigenvalues <= 1e-12 set to 0, clubSandwich's matrix_power),
+
+    V^CR2 = M [ sum_j U_j' W_j A_j e_j e_j' A_j W_j U_j ] M.
+
+Because U, M and U'WWU are block-diagonal by month, so are G_j and A_j: the adjustment is done
+per (cluster, month) block, with batched eigen-decompositions of blocks of equal size.
+
+Satterthwaite degrees of freedom for a contrast c (clubSandwich ``coef_test`` /
+``linear_contrast`` with ``test = "Satterthwaite"``, ``R/get_arrays.R``): with g_j = A_j W_j U_j M c,
+q_j = M U_j' g_j, r_j = U_j' W_j g_j and B = U'WWU, the J x J matrix
+
+    P_ij = [i = j] g_j'g_j + q_i' B q_j - q_i' r_j - r_i' q_j
+
+gives df = (tr P)^2 / sum_ij P_ij^2. The sum of squares is computed without forming P:
+with x_j = (q_j, r_j) and K = [[B, -I], [-I, 0]], sum_ij (x_i'K x_j)^2 = tr(K S K S) with
+S = sum_j x_j x_j' -- O(J p^2) instead of O(J^2).
+
+Every contrast of the DiD puts weight only on the ``treated`` coefficient of each month, so per
+(cluster, month) it is enough to keep the CR2 score s_jm, the vectors a_jm = M_m U_jm' z_jm and
+b_jm = U_jm' W_jm z_jm and gamma_jm = z_jm' z_jm, where z_jm = A_jm W_jm U_jm M_m e_treated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: clubSandwich's matrix_power: eigenvalues at or below this are treated as 0.
+EIGEN_TOL = 1e-12
+#: R's lm (dqrdc2) tolerance for aliased columns.
+ALIAS_TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class MonthlyWls:
+    """The monthly regressions of one outcome (see the module docstring).
+
+    Arrays over months (M) and clusters (G); k = columns of a month's design (1, treated, covariates):
+    ``coef_treated`` (M), ``kept`` (M x k, False for aliased columns), ``n_params`` (non-aliased
+    columns over all months), ``score_cr0`` (G x M: e_T' M_m U_jm' W e_jm, the CR0 score of each
+    month's treated coefficient), ``score_cr2`` (G x M: the same with A_jm), ``a``, ``b`` (G x M x k),
+    ``gamma`` (G x M) and ``B`` (M x k x k): the parts of the Satterthwaite df.
+    """
+
+    coef_treated: np.ndarray
+    kept: np.ndarray
+    n_params: int
+    score_cr0: np.ndarray
+    score_cr2: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    gamma: np.ndarray
+    B: np.ndarray
+
+
+def _kept_columns(U: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Columns of U (in order) that are not linear combinations of earlier ones in the w-metric
+    (R's lm drops the later of collinear columns, with tolerance 1e-7)."""
+    X = U * np.sqrt(w)[:, None]
+    keep = np.zeros(U.shape[1], dtype=bool)
+    basis = np.zeros((X.shape[0], 0))
+    for j in range(U.shape[1]):
+        col = X[:, j]
+        norm = np.linalg.norm(col)
+        if norm == 0:
+            continue
+        resid = col - basis @ (basis.T @ col) if basis.shape[1] else col
+        # one re-orthogonalisation for accuracy
+        if basis.shape[1]:
+            resid = resid - basis @ (basis.T @ resid)
+        rn = np.linalg.norm(resid)
+        if rn > ALIAS_TOL * norm:
+            keep[j] = True
+            basis = np.column_stack([basis, resid / rn])
+    return keep
+
+
+def _inverse_sqrt(G: np.ndarray) -> np.ndarray:
+    """Symmetric G^(-1/2) of a stack of symmetric matrices (eigenvalues <= EIGEN_TOL -> 0)."""
+    if G.shape[-1] == 1:
+        g = G[:, 0, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(g > EIGEN_TOL, 1.0 / np.sqrt(np.where(g > EIGEN_TOL, g, 1.0)), 0.0)[:, None, None]
+    vals, vecs = np.linalg.eigh(0.5 * (G + np.swapaxes(G, 1, 2)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(vals > EIGEN_TOL, 1.0 / np.sqrt(np.where(vals > EIGEN_TOL, vals, 1.0)), 0.0)
+    return (vecs * p[:, None, :]) @ np.swapaxes(vecs, 1, 2)
+
+
+def monthly_wls(y: np.ndarray, treated: np.ndarray, w: np.ndarray, month: np.ndarray, g: np.ndarray,
+                covariates: np.ndarray | None, n_months: int, n_clusters: int) -> MonthlyWls:
+    """Fit y ~ 1 + treated + covariates by WLS within each month ``0..n_months-1`` and collect the
+    per-cluster CR0/CR2 scores of the treated coefficient and the parts of its Satterthwaite df.
+
+    ``month`` holds month positions, ``g`` cluster codes 0..n_clusters-1, ``covariates`` an
+    n x q float matrix (or None). A month whose treated column is aliased (one group empty) gets
+    coefficient NaN.
+    """
+    q = 0 if covariates is None else covariates.shape[1]
+    k = 2 + q
+    M, G = n_months, n_clusters
+    coef = np.full(M, np.nan)
+    kept_all = np.zeros((M, k), dtype=bool)
+    s0 = np.zeros((G, M))
+    s2 = np.zeros((G, M))
+    a = np.zeros((G, M, k))
+    b = np.zeros((G, M, k))
+    gamma = np.zeros((G, M))
+    Bm = np.zeros((M, k, k))
+    order = np.lexsort((g, month))
+    month_s = month[order]
+    bounds = np.searchsorted(month_s, np.arange(M + 1))
+    for m in range(M):
+        rows = order[bounds[m]:bounds[m + 1]]
+        if not len(rows):
+            continue
+        wm = w[rows]
+        parts = [np.ones(len(rows)), treated[rows].astype(float)]
+        U = np.column_stack(parts if covariates is None else [*parts, covariates[rows]])
+        if q:
+            # centre and scale the covariates within the month: the span (and so every quantity
+            # below except the covariates' own coefficients) is unchanged, the numerics are better
+            Z = U[:, 2:]
+            mean = np.average(Z, axis=0, weights=wm)
+            scale = np.sqrt(np.average((Z - mean) ** 2, axis=0, weights=wm))
+            U[:, 2:] = (Z - mean) / np.where(scale > 0, scale, 1.0)
+            U[:, 2:][:, scale == 0] = 0.0
+        keep = _kept_columns(U, wm)
+        kept_all[m] = keep
+        if not keep[1]:
+            continue
+        Uk = U[:, keep]
+        XtWX = Uk.T @ (Uk * wm[:, None])
+        Mk = np.linalg.inv(XtWX)
+        Mfull = np.zeros((k, k))
+        Mfull[np.ix_(keep, keep)] = Mk
+        beta = Mk @ (Uk.T @ (wm * y[rows]))
+        coef[m] = beta[1]
+        e = y[rows] - Uk @ beta
+        B = U.T @ (U * (wm ** 2)[:, None])
+        Bm[m] = B
+        V = U @ Mfull  # rows: (M U_r)'
+        T = V @ B  # rows: (B M U_r)'
+        # clusters of the month, as blocks of consecutive rows (rows are sorted by cluster)
+        gm = g[rows]
+        starts = np.flatnonzero(np.r_[True, gm[1:] != gm[:-1]])
+        sizes = np.diff(np.r_[starts, len(rows)])
+        for size in np.unique(sizes):
+            first = starts[sizes == size]
+            idx = first[:, None] + np.arange(size)[None, :]
+            Ub, Vb, Tb = U[idx], V[idx], T[idx]
+            wb, eb = wm[idx], e[idx]
+            H = (Ub @ np.swapaxes(Vb, 1, 2)) * wb[:, None, :]  # U_j M U_j' W_j
+            Q = Tb @ np.swapaxes(Vb, 1, 2)  # U_j M B M U_j'
+            Gmat = np.eye(size)[None] - H - np.swapaxes(H, 1, 2) + Q
+            A = _inverse_sqrt(Gmat)
+            wv = wb * Vb[:, :, 1]  # W_j U_j M e_T
+            z = np.einsum("bij,bj->bi", A, wv)
+            clusters = gm[first]
+            s0[clusters, m] = np.einsum("bi,bi->b", wv, eb)
+            s2[clusters, m] = np.einsum("bi,bi->b", z, eb)
+            a[clusters, m] = np.einsum("bij,bi->bj", Vb, z)
+            b[clusters, m] = np.einsum("bij,bi->bj", Ub, wb * z)
+            gamma[clusters, m] = np.einsum("bi,bi->b", z, z)
+    return MonthlyWls(coef_treated=coef, kept=kept_all, n_params=int(kept_all.sum()), score_cr0=s0, score_cr2=s2,
+                      a=a, b=b, gamma=gamma, B=Bm)
+
+
+def satterthwaite_df(parts: MonthlyWls, c: np.ndarray) -> float:
+    """Satterthwaite degrees of freedom of the CR2 variance of sum_m c_m beta_treated(m)
+    (clubSandwich's, see the module docstring); NaN when the contrast has no variance."""
+    c = np.asarray(c, dtype=float)
+    support = np.flatnonzero(c != 0)
+    if not support.size:
+        return float("nan")
+    k = parts.a.shape[2]
+    cs = c[support]
+    a = parts.a[:, support, :] * cs[None, :, None]
+    b = parts.b[:, support, :] * cs[None, :, None]
+    d = (parts.gamma[:, support] * cs[None, :] ** 2).sum(axis=1)
+    G = a.shape[0]
+    # K x per block: (B a - b, -a)
+    Ka = np.einsum("mkl,gml->gmk", parts.B[support], a) - b
+    Kb = -a
+    Y = np.concatenate([a, b], axis=2).reshape(G, -1)
+    KY = np.concatenate([Ka, Kb], axis=2).reshape(G, -1)
+    f_diag = np.einsum("gi,gi->g", Y, KY)
+    if G <= Y.shape[1]:
+        F = Y @ KY.T
+        sum_f2 = float((F * F).sum())
+    else:
+        KS = KY.T @ Y  # = K S with S = sum_g y_g y_g' (K symmetric)
+        sum_f2 = float(np.einsum("ij,ji->", KS, KS))
+    trace = float((d + f_diag).sum())
+    total = sum_f2 + 2.0 * float(d @ f_diag) + float(d @ d)
+    if not (trace > 0 and total > 0):
+        return float("nan")
+    return trace * trace / total
