@@ -691,12 +691,19 @@ def _t_rows(estimate, se, df, level):
     return low, high, p
 
 
+#: A standard error below this is rounding error around 0 (the outcomes are probabilities).
+SE_ZERO = 1e-12
+
+
 def inference(fit: DidFit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The SE, df and covariance the tables report for the monthly effects of ``fit``: CR2 with
-    Satterthwaite df where the fit has it, else CR1 with clusters - 1 df."""
+    Satterthwaite df where the fit has it, else CR1 with clusters - 1 df. SEs below
+    :data:`SE_ZERO` (rounding of an exact 0: no residual variation) are reported as 0."""
     if fit.has_cr2:
-        return fit.se_cr2, fit.df_months, fit.cov_cr2
-    return fit.se, np.full(len(fit.months), fit.df), fit.cov
+        se, df, cov = fit.se_cr2, fit.df_months, fit.cov_cr2
+    else:
+        se, df, cov = fit.se, np.full(len(fit.months), fit.df), fit.cov
+    return np.where(se < SE_ZERO, 0.0, se), df, cov
 
 
 def did_by_month_table(fit: DidFit, *, followup_months: int | None = None, band_draws: int = 10_000,
