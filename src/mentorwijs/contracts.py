@@ -762,6 +762,25 @@ QUESTIONNAIRE_TABLES = tuple(n for n, c in CONTRACTS.items() if c.origin == "que
 EFFECT_TABLES = tuple(n for n, c in CONTRACTS.items() if c.written_by == "rule `effects`")
 
 
+#: The DiD estimators of the ``method`` column of did_by_month, did_pooled and placebo, and the
+#: one the documents report first unless ``effects.primary_method`` says otherwise.
+DID_METHODS = ("matched", "adjusted")
+PRIMARY_METHOD = "matched"
+
+
+def method_rows(table, method: str = PRIMARY_METHOD):
+    """The rows of one DiD estimator (``method``) of a did_by_month, did_pooled or placebo table;
+    a table without a ``method`` column (written before it existed) is returned whole."""
+    if table is None or "method" not in table.columns:
+        return table
+    return table[table["method"].astype(str) == method]
+
+
+def other_method(method: str = PRIMARY_METHOD) -> str:
+    """The DiD estimator that is not ``method`` (the sensitivity analysis of the primary one)."""
+    return next(m for m in DID_METHODS if m != method)
+
+
 def contract(name: str) -> Contract:
     """The contract of table ``name`` (KeyError naming the known tables otherwise)."""
     if name not in CONTRACTS:
@@ -807,7 +826,7 @@ def contract_problems(contracts: Iterable[Contract] | None = None) -> list[str]:
 
 
 __all__ = [
-    "CONTRACTS", "Column", "Contract", "DOMINANCE_COLUMN", "EFFECT_TABLES", "Figure", "KINDS", "Line", "NUMERIC_KINDS",
-    "ORIGINS", "QUESTIONNAIRE_TABLES", "REGISTER_TABLES", "RowTotal", "TABLE_NAMES", "column_names", "contract",
-    "contract_problems",
+    "CONTRACTS", "Column", "Contract", "DID_METHODS", "DOMINANCE_COLUMN", "EFFECT_TABLES", "Figure", "KINDS", "Line",
+    "NUMERIC_KINDS", "ORIGINS", "PRIMARY_METHOD", "QUESTIONNAIRE_TABLES", "REGISTER_TABLES", "RowTotal", "TABLE_NAMES",
+    "column_names", "contract", "contract_problems", "method_rows", "other_method",
 ]
