@@ -416,7 +416,7 @@ CONTRACTS: dict[str, Contract] = {
             figures=(Figure(columns=_DID_EFFECT + _BAND,
                             n=("n_treated", "n_control", "clusters_treated", "clusters_control", "n_clusters"),
                             df="df_resid"),),
-            lines=(Line(by=("outcome",), counts=("n_treated",)),),
+            lines=(Line(by=("outcome", "method"), counts=("n_treated",)),),
             dominance=True,
         ),
         Contract(
@@ -454,7 +454,7 @@ CONTRACTS: dict[str, Contract] = {
                 _N_CLUSTERS, _DF_RESID, _CONVERGED, _WARNINGS,
             ),
             figures=(Figure(columns=_DID_EFFECT, n=("n_treated", "n_control", "n_clusters"), df="df_resid"),),
-            lines=(Line(by=("outcome",), counts=("n_treated",)),),
+            lines=(Line(by=("outcome", "method"), counts=("n_treated",)),),
             dominance=True,
         ),
         Contract(

@@ -310,8 +310,11 @@ def trajectories_figure(trajectories: pd.DataFrame, m: Messages, *, outcomes: Se
     return fig
 
 
-def did_figure(did_by_month: pd.DataFrame, m: Messages, *, outcomes: Sequence[str] | None = None) -> Figure:
-    """Monthly difference-in-differences: estimates with pointwise 95% CIs and the simultaneous band."""
+def did_figure(did_by_month: pd.DataFrame, m: Messages, *, outcomes: Sequence[str] | None = None,
+               method: str = PRIMARY_METHOD) -> Figure:
+    """Monthly difference-in-differences (the estimator ``method``): estimates with pointwise 95%
+    CIs and the simultaneous band."""
+    did_by_month = method_rows(did_by_month, method)
     outcomes = list(outcomes) if outcomes is not None else _outcomes(did_by_month, EMPLOYMENT_OUTCOMES)
     fig = Figure(figsize=(WIDTH, 6.8 * CM * len(outcomes) / 1.6))
     axes = fig.subplots(len(outcomes), 1, sharex=True, squeeze=False)[:, 0]
@@ -494,14 +497,17 @@ def supervisor_means_figure(supervisor_means: pd.DataFrame, m: Messages) -> Figu
     return fig
 
 
-def factsheet_figure(did_by_month: pd.DataFrame, m: Messages, *, outcome: str = "employed_1h", first_month: int = -12) -> Figure:
+def factsheet_figure(did_by_month: pd.DataFrame, m: Messages, *, outcome: str = "employed_1h", first_month: int = -12,
+                     method: str = PRIMARY_METHOD) -> Figure:
     """The factsheet's one figure: per month, the difference in the share with paid work between
     employees of trained supervisors and comparable employees, with its 95% interval.
 
     The difference is shown rather than the two groups' shares because a share of a group of
     fewer than 10 people without work is suppressed under the CBS output rules, which leaves
     gaps in the trained group's line; the difference is a model estimate behind all units.
+    ``method``: the DiD estimator drawn (``effects.primary_method``).
     """
+    did_by_month = method_rows(did_by_month, method)
     rows = _sorted(did_by_month[did_by_month["outcome"] == outcome], "month")
     rows = rows[numeric(rows, "month") >= first_month]
     month, est = numeric(rows, "month"), numeric(rows, "estimate")
@@ -529,8 +535,9 @@ def factsheet_figure(did_by_month: pd.DataFrame, m: Messages, *, outcome: str = 
     return fig
 
 
-def _alt_difference(did_by_month: pd.DataFrame, m: Messages, outcome: str) -> dict[str, str]:
+def _alt_difference(did_by_month: pd.DataFrame, m: Messages, outcome: str, method: str = PRIMARY_METHOD) -> dict[str, str]:
     """Numbers for the alternative text: the difference and its interval in the last month."""
+    did_by_month = method_rows(did_by_month, method)
     rows = _sorted(did_by_month[did_by_month["outcome"] == outcome], "month")
     last = rows.iloc[-1]
     return {
@@ -593,7 +600,7 @@ def figure_builders(reference_month: int | None = None, method: str = PRIMARY_ME
         return trajectories_figure(t.get("trajectories"), m, reference_month=reference_month), _alt_trajectories(t.get("trajectories"), m, "employed_1h")
 
     def did(t, m):
-        return did_figure(method_rows(t.get("did_by_month"), method), m), {}
+        return did_figure(t.get("did_by_month"), m, method=method), {}
 
     def modifiers(t, m):
         if not need(t, "modifiers"):
@@ -613,8 +620,8 @@ def figure_builders(reference_month: int | None = None, method: str = PRIMARY_ME
         return forest_figure(rows, m, xlabel=m.t("figures.axis.difference_points")), {}
 
     def factsheet(t, m):
-        by_month = method_rows(t.get("did_by_month"), method)
-        return factsheet_figure(by_month, m), _alt_difference(by_month, m, "employed_1h")
+        by_month = t.get("did_by_month")
+        return factsheet_figure(by_month, m, method=method), _alt_difference(by_month, m, "employed_1h", method)
 
     return {
         "flow": flow, "ps_overlap": overlap, "balance": balance, "trajectories": trajectories, "did_by_month": did,
