@@ -13,11 +13,17 @@ matched controls. Because the model is saturated these are differences of weight
 and that is how they are computed here (weighted group means and per-person sums of influence
 values, no dummy-matrix regression), which makes the whole panel a matter of seconds.
 
-Standard errors are cluster-robust on ``person`` (a person can be several control units) with
-the CR1 small-sample factor ``G/(G-1) * (N-1)/(N-K)`` (G persons, N person-months, K cells):
-the factor of Stata's ``regress, vce(cluster)`` and of R's ``sandwich::vcovCL(type = "HC1")``.
-Confidence intervals and p-values use a t distribution with ``G-1`` degrees of freedom (Stata's
-convention; with a thousand persons it is indistinguishable from the normal).
+Standard errors are cluster-robust on ``person`` (a person can be several control units). The
+tables report CR2 (Bell-McCaffrey bias-reduced linearisation, as R's clubSandwich) with
+Satterthwaite degrees of freedom (:mod:`mentorwijs.effects.smallsample`), and keep CR1 with the
+small-sample factor ``G/(G-1) * (N-1)/(N-K)`` (G persons, N person-months, K cells; Stata's
+``regress, vce(cluster)`` and R's ``sandwich::vcovCL(type = "HC1")``) as ``se_cr1``. The
+per-cluster ``influence`` of a :class:`DidFit` is the CR1 one (other code builds cross-fit
+covariances from it); ``influence_cr2`` the CR2 one.
+
+The regression-adjusted matched DiD (``covariates=``; Ho, Imai, King and Stuart 2007) adds
+month x each covariate to the regression. Every regressor interacts with the month, so it is
+fitted as one weighted least-squares regression per month.
 
 Fixed-effect variants (sensitivity analyses) absorb person (or unit) fixed effects, or cohort x
 month fixed effects, by the Frisch-Waugh-Lovell theorem on sparse matrices; fixed effects that
@@ -46,7 +52,7 @@ from mentorwijs.effects._common import (
     weights,
     whole_numbers,
 )
-from mentorwijs.effects.smallsample import MonthlyWls, monthly_wls, satterthwaite_df
+from mentorwijs.effects.smallsample import MonthlyWls, monthly_effect_df, monthly_wls, satterthwaite_df
 from mentorwijs.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -410,13 +416,8 @@ def _with_cr2(fit: DidFit, data: pd.DataFrame, parts: MonthlyWls | None = None) 
     influence = parts.score_cr2 - parts.score_cr2[:, [r]]
     undefined = ~np.isfinite(fit.estimate)
     influence[:, undefined] = np.nan
-    df = np.full(len(fit.months), np.nan)
-    for j in range(len(fit.months)):
-        if j == r or undefined[j]:
-            continue
-        c = np.zeros(len(fit.months))
-        c[j], c[r] = 1.0, -1.0
-        df[j] = satterthwaite_df(parts, c)
+    df = monthly_effect_df(parts, r)
+    df[undefined] = np.nan
     return replace(fit, influence_cr2=influence, df_months=df, parts=parts)
 
 

@@ -69,25 +69,27 @@ class MonthlyWls:
     B: np.ndarray
 
 
-def _kept_columns(U: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Columns of U (in order) that are not linear combinations of earlier ones in the w-metric
-    (R's lm drops the later of collinear columns, with tolerance 1e-7)."""
-    X = U * np.sqrt(w)[:, None]
-    keep = np.zeros(U.shape[1], dtype=bool)
-    basis = np.zeros((X.shape[0], 0))
-    for j in range(U.shape[1]):
-        col = X[:, j]
-        norm = np.linalg.norm(col)
-        if norm == 0:
+def _kept_columns(XtWX: np.ndarray) -> np.ndarray:
+    """Columns (in order) that are not linear combinations of earlier ones in the weighted metric,
+    from the cross-product X'WX: a column is kept when the norm of its residual on the kept
+    earlier columns exceeds ALIAS_TOL times its own norm (R's lm, dqrdc2, drops the later of
+    collinear columns with this tolerance). The covariates are centred and scaled before, so the
+    cross-product is well conditioned unless columns are truly collinear."""
+    k = XtWX.shape[0]
+    keep = np.zeros(k, dtype=bool)
+    for j in range(k):
+        norm2 = XtWX[j, j]
+        if norm2 <= 0:
             continue
-        resid = col - basis @ (basis.T @ col) if basis.shape[1] else col
-        # one re-orthogonalisation for accuracy
-        if basis.shape[1]:
-            resid = resid - basis @ (basis.T @ resid)
-        rn = np.linalg.norm(resid)
-        if rn > ALIAS_TOL * norm:
+        kept = np.flatnonzero(keep)
+        if kept.size:
+            C = XtWX[np.ix_(kept, kept)]
+            c = XtWX[kept, j]
+            resid2 = norm2 - c @ np.linalg.solve(C, c)
+        else:
+            resid2 = norm2
+        if resid2 > (ALIAS_TOL ** 2) * norm2:
             keep[j] = True
-            basis = np.column_stack([basis, resid / rn])
     return keep
 
 
@@ -119,8 +121,8 @@ def monthly_wls(y: np.ndarray, treated: np.ndarray, w: np.ndarray, month: np.nda
     kept_all = np.zeros((M, k), dtype=bool)
     s0 = np.zeros((G, M))
     s2 = np.zeros((G, M))
-    a = np.zeros((G, M, k))
-    b = np.zeros((G, M, k))
+    a = np.zeros((M, G, k))
+    b = np.zeros((M, G, k))
     gamma = np.zeros((G, M))
     Bm = np.zeros((M, k, k))
     order = np.lexsort((g, month))
@@ -141,13 +143,14 @@ def monthly_wls(y: np.ndarray, treated: np.ndarray, w: np.ndarray, month: np.nda
             scale = np.sqrt(np.average((Z - mean) ** 2, axis=0, weights=wm))
             U[:, 2:] = (Z - mean) / np.where(scale > 0, scale, 1.0)
             U[:, 2:][:, scale == 0] = 0.0
-        keep = _kept_columns(U, wm)
+        UtW = (U * wm[:, None]).T
+        full = UtW @ U
+        keep = _kept_columns(full)
         kept_all[m] = keep
         if not keep[1]:
             continue
         Uk = U[:, keep]
-        XtWX = Uk.T @ (Uk * wm[:, None])
-        Mk = np.linalg.inv(XtWX)
+        Mk = np.linalg.inv(full[np.ix_(keep, keep)])
         Mfull = np.zeros((k, k))
         Mfull[np.ix_(keep, keep)] = Mk
         beta = Mk @ (Uk.T @ (wm * y[rows]))
@@ -175,11 +178,18 @@ def monthly_wls(y: np.ndarray, treated: np.ndarray, w: np.ndarray, month: np.nda
             clusters = gm[first]
             s0[clusters, m] = np.einsum("bi,bi->b", wv, eb)
             s2[clusters, m] = np.einsum("bi,bi->b", z, eb)
-            a[clusters, m] = np.einsum("bij,bi->bj", Vb, z)
-            b[clusters, m] = np.einsum("bij,bi->bj", Ub, wb * z)
+            a[m, clusters] = np.einsum("bij,bi->bj", Vb, z)
+            b[m, clusters] = np.einsum("bij,bi->bj", Ub, wb * z)
             gamma[clusters, m] = np.einsum("bi,bi->b", z, z)
     return MonthlyWls(coef_treated=coef, kept=kept_all, n_params=int(kept_all.sum()), score_cr0=s0, score_cr2=s2,
                       a=a, b=b, gamma=gamma, B=Bm)
+
+
+def _K_times(parts: MonthlyWls, months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the given months: x = (a, b) and K x = (B a - b, -a), each months x G x 2k."""
+    a, b = parts.a[months], parts.b[months]
+    Ba = np.matmul(a, parts.B[months])  # B symmetric: rows a_g' B
+    return np.concatenate([a, b], axis=2), np.concatenate([Ba - b, -a], axis=2)
 
 
 def satterthwaite_df(parts: MonthlyWls, c: np.ndarray) -> float:
@@ -189,17 +199,13 @@ def satterthwaite_df(parts: MonthlyWls, c: np.ndarray) -> float:
     support = np.flatnonzero(c != 0)
     if not support.size:
         return float("nan")
-    k = parts.a.shape[2]
-    cs = c[support]
-    a = parts.a[:, support, :] * cs[None, :, None]
-    b = parts.b[:, support, :] * cs[None, :, None]
-    d = (parts.gamma[:, support] * cs[None, :] ** 2).sum(axis=1)
-    G = a.shape[0]
-    # K x per block: (B a - b, -a)
-    Ka = np.einsum("mkl,gml->gmk", parts.B[support], a) - b
-    Kb = -a
-    Y = np.concatenate([a, b], axis=2).reshape(G, -1)
-    KY = np.concatenate([Ka, Kb], axis=2).reshape(G, -1)
+    G = parts.a.shape[1]
+    x, Kx = _K_times(parts, support)
+    c2 = c[support] ** 2
+    # with y_g = (c_m x_gm)_m and the block-diagonal K: F_ij = sum_m c_m^2 x_im' K_m x_jm
+    Y = (x * np.sqrt(c2)[:, None, None]).transpose(1, 0, 2).reshape(G, -1)
+    KY = (Kx * np.sqrt(c2)[:, None, None]).transpose(1, 0, 2).reshape(G, -1)
+    d = parts.gamma[:, support] @ c2
     f_diag = np.einsum("gi,gi->g", Y, KY)
     if G <= Y.shape[1]:
         F = Y @ KY.T
@@ -207,8 +213,41 @@ def satterthwaite_df(parts: MonthlyWls, c: np.ndarray) -> float:
     else:
         KS = KY.T @ Y  # = K S with S = sum_g y_g y_g' (K symmetric)
         sum_f2 = float(np.einsum("ij,ji->", KS, KS))
+    return _df(d, f_diag, sum_f2)
+
+
+def _df(d: np.ndarray, f_diag: np.ndarray, sum_f2: float) -> float:
     trace = float((d + f_diag).sum())
     total = sum_f2 + 2.0 * float(d @ f_diag) + float(d @ d)
     if not (trace > 0 and total > 0):
         return float("nan")
     return trace * trace / total
+
+
+def _x_Kx(parts: MonthlyWls, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Month m: x_g = (a_g, b_g) and K_m x_g = (B_m a_g - b_g, -a_g), each G x 2k."""
+    a, b = parts.a[m], parts.b[m]
+    return np.hstack([a, b]), np.hstack([a @ parts.B[m] - b, -a])
+
+
+def monthly_effect_df(parts: MonthlyWls, reference: int) -> np.ndarray:
+    """Satterthwaite df of every monthly effect beta_treated(m) - beta_treated(reference) (NaN at
+    the reference month): :func:`satterthwaite_df` with c = e_m - e_r, month by month, with
+    sum_ij F_ij^2 = T_mm + T_rr + 2 T_mr, T_ml = tr(K_m S_ml K_l S_lm), S_ml = sum_g x_gm x_gl'."""
+    M = parts.a.shape[0]
+    xr, Kxr = _x_Kx(parts, reference)
+    phi_r = np.einsum("gi,gi->g", xr, Kxr)
+    KSr = Kxr.T @ xr
+    T_rr = float(np.einsum("ij,ji->", KSr, KSr))
+    out = np.full(M, np.nan)
+    for m in range(M):
+        if m == reference:
+            continue
+        x, Kx = _x_Kx(parts, m)
+        KS = Kx.T @ x
+        T_mm = float(np.einsum("ij,ji->", KS, KS))
+        T_mr = float(np.einsum("ij,ji->", Kx.T @ xr, Kxr.T @ x))
+        d = parts.gamma[:, m] + parts.gamma[:, reference]
+        f_diag = np.einsum("gi,gi->g", x, Kx) + phi_r
+        out[m] = _df(d, f_diag, T_mm + T_rr + 2.0 * T_mr)
+    return out
