@@ -164,7 +164,23 @@ def monthly_wls(y: np.ndarray, treated: np.ndarray, w: np.ndarray, month: np.nda
         gm = g[rows]
         starts = np.flatnonzero(np.r_[True, gm[1:] != gm[:-1]])
         sizes = np.diff(np.r_[starts, len(rows)])
-        for size in np.unique(sizes):
+        single = starts[sizes == 1]
+        if single.size:  # one unit of the person in the month (most): scalars, no matrix products
+            u, v, t = U[single], V[single], T[single]
+            ws, es = wm[single], e[single]
+            h = ws * np.einsum("bi,bi->b", u, v)
+            gg = 1.0 - 2.0 * h + np.einsum("bi,bi->b", t, v)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                A = np.where(gg > EIGEN_TOL, 1.0 / np.sqrt(np.where(gg > EIGEN_TOL, gg, 1.0)), 0.0)
+            wv = ws * v[:, 1]
+            z = A * wv
+            clusters = gm[single]
+            s0[clusters, m] = wv * es
+            s2[clusters, m] = z * es
+            a[m, clusters] = v * z[:, None]
+            b[m, clusters] = u * (ws * z)[:, None]
+            gamma[clusters, m] = z * z
+        for size in np.unique(sizes[sizes > 1]):
             first = starts[sizes == size]
             idx = first[:, None] + np.arange(size)[None, :]
             Ub, Vb, Tb = U[idx], V[idx], T[idx]
