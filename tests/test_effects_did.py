@@ -170,6 +170,20 @@ def test_adjusted_covariates_by_name_equal_the_unit_table(panel, units):
     assert by_table.method == "adjusted" and by_table.covariates == ("age", "temporary_contract", "sector")
 
 
+def test_a_collinear_covariate_is_left_out_as_r_lm_drops_an_aliased_column(panel, units):
+    """A covariate that is a linear function of another spans nothing new: R's lm gives it NA and
+    the fit is that without it; here it is left out month by month and the warnings say so."""
+    doubled = units.assign(age_again=2.0 * units["age"] + 1.0)
+    with_copy = did_fit(panel, "employed_1h", -3, covariates=doubled)
+    without = did_fit(panel, "employed_1h", -3, covariates=units)
+    np.testing.assert_allclose(with_copy.estimate, without.estimate, atol=1e-10)
+    np.testing.assert_allclose(with_copy.se_cr2, without.se_cr2, atol=1e-10)
+    np.testing.assert_allclose(with_copy.df_months, without.df_months, rtol=1e-8)
+    assert with_copy.n_params == without.n_params  # the aliased column is not counted in K
+    np.testing.assert_allclose(with_copy.se, without.se, atol=1e-12)
+    assert any("collinear covariates left out" in w for w in with_copy.warnings)
+
+
 def test_adjusted_covariate_errors_name_the_problem(panel, units):
     with pytest.raises(InputError, match="no row in the covariate"):
         did_fit(panel, "employed_1h", -3, covariates=units.iloc[1:])
