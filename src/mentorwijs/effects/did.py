@@ -34,7 +34,7 @@ do), others are.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -52,7 +52,13 @@ from mentorwijs.effects._common import (
     weights,
     whole_numbers,
 )
-from mentorwijs.effects.smallsample import MonthlyWls, monthly_effect_df, monthly_wls, satterthwaite_df
+from mentorwijs.effects.smallsample import (
+    MonthlyWls,
+    monthly_effect_df,
+    monthly_wls,
+    satterthwaite_df,
+    single_threaded_blas,
+)
 from mentorwijs.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -72,6 +78,10 @@ class DidFit:
     month (0 there). ``influence`` has one row per cluster (``clusters``) and one column per month,
     scaled so that ``cov = influence.T @ influence`` is the CR1 covariance: the rows of several
     fits can be matched on the cluster labels to get covariances between fits.
+    ``method`` is ``matched`` or ``adjusted`` (``covariates`` names the adjustment's columns).
+    The CR2 covariance (``cov_cr2``, ``influence_cr2``) and the Satterthwaite df of each monthly
+    effect (``df_months``) are computed on first use from ``cr2_source``; fixed-effect fits and
+    ``did_fit(cr2=False)`` have none (``has_cr2`` False).
     """
 
     outcome: str
@@ -94,10 +104,8 @@ class DidFit:
     converged: bool = True
     warnings: tuple[str, ...] = field(default_factory=tuple)
     method: str = "matched"
-    influence_cr2: np.ndarray | None = None
-    df_months: np.ndarray | None = None
     covariates: tuple[str, ...] = field(default_factory=tuple)
-    parts: MonthlyWls | None = field(default=None, repr=False, compare=False)
+    cr2_source: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def se(self) -> np.ndarray:
@@ -105,13 +113,37 @@ class DidFit:
         return np.sqrt(np.clip(np.diag(self.cov), 0, None))
 
     @property
-    def cov_cr2(self) -> np.ndarray | None:
-        """CR2 (bias-reduced) covariance of the monthly effects, or None for fits without it."""
-        return None if self.influence_cr2 is None else self.influence_cr2.T @ self.influence_cr2
+    def has_cr2(self) -> bool:
+        """Whether the fit can give CR2 inference (fits without fixed effects, unless cr2=False)."""
+        return bool(self.cr2_source)
+
+    def _cr2(self) -> dict:
+        """The CR2 parts, computed on first use (the modifiers, say, fit many subgroups and read
+        only the CR1 influence) and kept: ``parts``, ``influence`` and ``df``."""
+        store = self.cr2_source
+        if "influence" not in store:
+            _compute_cr2(self, store)
+        return store
 
     @property
-    def has_cr2(self) -> bool:
-        return self.influence_cr2 is not None and self.parts is not None
+    def parts(self) -> MonthlyWls | None:
+        return self._cr2()["parts"] if self.has_cr2 else None
+
+    @property
+    def influence_cr2(self) -> np.ndarray | None:
+        """Per-cluster CR2 influence of the monthly effects (``cov_cr2 = influence_cr2.T @ influence_cr2``)."""
+        return self._cr2()["influence"] if self.has_cr2 else None
+
+    @property
+    def df_months(self) -> np.ndarray | None:
+        """Satterthwaite df of the CR2 SE of each monthly effect (NaN at the reference month)."""
+        return self._cr2()["df"] if self.has_cr2 else None
+
+    @property
+    def cov_cr2(self) -> np.ndarray | None:
+        """CR2 (bias-reduced) covariance of the monthly effects, or None for fits without it."""
+        influence = self.influence_cr2
+        return None if influence is None else influence.T @ influence
 
     @property
     def se_cr2(self) -> np.ndarray | None:
@@ -405,9 +437,12 @@ def _fit_fixed_effects(data: pd.DataFrame, outcome: str, reference_month: int, f
     )
 
 
-def _with_cr2(fit: DidFit, data: pd.DataFrame, parts: MonthlyWls | None = None) -> DidFit:
-    """``fit`` with the CR2 influence and the per-month Satterthwaite df of its monthly effects."""
+def _compute_cr2(fit: DidFit, store: dict) -> None:
+    """Fill ``store`` with the CR2 influence and the per-month Satterthwaite df of ``fit``'s
+    monthly effects (from ``store['parts']``, or the monthly WLS of ``store['data']``)."""
+    parts = store.get("parts")
     if parts is None:
+        data = store.pop("data")
         months = fit.months
         parts = monthly_wls(data["y"].to_numpy(), data["treated"].to_numpy(), data["w"].to_numpy(),
                             np.searchsorted(months, data["month"].to_numpy()), data["g"].to_numpy(), None,
@@ -418,7 +453,7 @@ def _with_cr2(fit: DidFit, data: pd.DataFrame, parts: MonthlyWls | None = None) 
     influence[:, undefined] = np.nan
     df = monthly_effect_df(parts, r)
     df[undefined] = np.nan
-    return replace(fit, influence_cr2=influence, df_months=df, parts=parts)
+    store.update(parts=parts, influence=influence, df=df)
 
 
 class ContrastTest(NamedTuple):
@@ -522,7 +557,8 @@ def _fit_adjusted(data: pd.DataFrame, outcome: str, reference_month: int, notes:
         covariates=names,
         **_counts(data, months),
     )
-    return _with_cr2(fit, data, parts)
+    fit.cr2_source["parts"] = parts
+    return fit
 
 
 def did_fit(
@@ -571,7 +607,9 @@ def did_fit(
     data, notes, clusters = _prepare(panel, outcome, reference_month, months, weight, cluster, extra)
     if fixed_effects is None:
         fit = _fit_cell_means(data, outcome, reference_month, notes, clusters)
-        return _with_cr2(fit, data) if cr2 else fit
+        if cr2:
+            fit.cr2_source["data"] = data[["y", "treated", "w", "month", "g"]]
+        return fit
     return _fit_fixed_effects(data, outcome, reference_month, fixed_effects, notes, clusters)
 
 
