@@ -528,7 +528,7 @@ def _fit_adjusted(data: pd.DataFrame, outcome: str, reference_month: int, notes:
                         np.searchsorted(months, data["month"].to_numpy()), data["g"].to_numpy(), Z, M, G)
     estimate = parts.coef_treated - parts.coef_treated[r]
     undefined = ~np.isfinite(estimate)
-    if undefined.any():
+    if undefined.any():  # treated comes before the covariates: it is aliased only when a group is empty
         notes.append("no observations for one group in month(s) " + ", ".join(str(m) for m in months[undefined]))
     aliased = [str(months[m]) for m in range(M) if parts.kept[m, 2:].size and not parts.kept[m, 2:].all()
                and parts.kept[m, 1]]
