@@ -171,3 +171,14 @@ def test_a_unit_missing_from_matched_is_an_input_error(study):
     panel, survival, pairs, matched = study
     with pytest.raises(InputError, match="without a row in the matched table"):
         effect_tables(panel, survival, pairs, matched.iloc[1:], **effect_settings(EFFECTS, ANCHORS, 1))
+
+
+def test_the_primary_method_setting_is_checked_and_passed_on(study):
+    settings = effect_settings({**EFFECTS, "primary_method": "adjusted"}, ANCHORS, 20190501)
+    assert settings["primary_method"] == "adjusted"
+    assert effect_settings(EFFECTS, ANCHORS, 20190501)["primary_method"] == "matched"  # the default
+    with pytest.raises(InputError, match="unknown primary method"):
+        effect_tables(*study, **effect_settings({**EFFECTS, "primary_method": "weighted"}, ANCHORS, 20190501))
+    with pytest.raises(InputError, match="adjusted_covariates is empty"):
+        effect_tables(*study, **effect_settings({**EFFECTS, "primary_method": "adjusted", "adjusted_covariates": []},
+                                                ANCHORS, 20190501))
