@@ -142,8 +142,7 @@ class DidFit:
     @property
     def cov_cr2(self) -> np.ndarray | None:
         """CR2 (bias-reduced) covariance of the monthly effects, or None for fits without it."""
-        influence = self.influence_cr2
-        return None if influence is None else influence.T @ influence
+        return self._cr2()["cov"] if self.has_cr2 else None
 
     @property
     def se_cr2(self) -> np.ndarray | None:
@@ -453,7 +452,9 @@ def _compute_cr2(fit: DidFit, store: dict) -> None:
     influence[:, undefined] = np.nan
     df = monthly_effect_df(parts, r)
     df[undefined] = np.nan
-    store.update(parts=parts, influence=influence, df=df)
+    with single_threaded_blas():
+        cov = influence.T @ influence
+    store.update(parts=parts, influence=influence, df=df, cov=cov)
 
 
 class ContrastTest(NamedTuple):

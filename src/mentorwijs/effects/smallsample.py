@@ -258,13 +258,6 @@ def monthly_wls(y: np.ndarray, treated: np.ndarray, w: np.ndarray, month: np.nda
                       a=a, b=b, gamma=gamma, B=Bm)
 
 
-def _K_times(parts: MonthlyWls, months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For the given months: x = (a, b) and K x = (B a - b, -a), each months x G x 2k."""
-    a, b = parts.a[months], parts.b[months]
-    Ba = np.matmul(a, parts.B[months])  # B symmetric: rows a_g' B
-    return np.concatenate([a, b], axis=2), np.concatenate([Ba - b, -a], axis=2)
-
-
 @_one_blas_thread
 def satterthwaite_df(parts: MonthlyWls, c: np.ndarray) -> float:
     """Satterthwaite degrees of freedom of the CR2 variance of sum_m c_m beta_treated(m)
@@ -273,13 +266,15 @@ def satterthwaite_df(parts: MonthlyWls, c: np.ndarray) -> float:
     support = np.flatnonzero(c != 0)
     if not support.size:
         return float("nan")
-    G = parts.a.shape[1]
-    x, Kx = _K_times(parts, support)
-    c2 = c[support] ** 2
-    # with y_g = (c_m x_gm)_m and the block-diagonal K: F_ij = sum_m c_m^2 x_im' K_m x_jm
-    Y = (x * np.sqrt(c2)[:, None, None]).transpose(1, 0, 2).reshape(G, -1)
-    KY = (Kx * np.sqrt(c2)[:, None, None]).transpose(1, 0, 2).reshape(G, -1)
-    d = parts.gamma[:, support] @ c2
+    G, k = parts.a.shape[1], parts.a.shape[2]
+    # with y_g = (|c_m| x_gm)_m and the block-diagonal K: F_ij = sum_m c_m^2 x_im' K_m x_jm
+    Y = np.empty((G, 2 * k * support.size))
+    KY = np.empty_like(Y)
+    for j, m in enumerate(support):
+        x, Kx = _x_Kx(parts, m)
+        Y[:, 2 * k * j:2 * k * (j + 1)] = abs(c[m]) * x
+        KY[:, 2 * k * j:2 * k * (j + 1)] = abs(c[m]) * Kx
+    d = parts.gamma[:, support] @ (c[support] ** 2)
     f_diag = np.einsum("gi,gi->g", Y, KY)
     if G <= Y.shape[1]:
         F = Y @ KY.T
