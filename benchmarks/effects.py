@@ -4,7 +4,8 @@ Builds, in memory, a matched panel and survival table of about 1,500 trainees an
 control units over months -24..12 (37 months: about 1.2 million person-months) with the Monte
 Carlo generator of ``mentorwijs.effects.montecarlo``, then runs every estimate the analysis
 makes: difference-in-differences per month with the sup-t band (10,000 draws), pooled effect
-and placebo for three outcomes, trajectories, the fixed-effect variants, and for two survival
+and placebo for three outcomes, plain and regression-adjusted (ten covariates, 16 regressors),
+each with CR2 and Satterthwaite df, trajectories, the fixed-effect variants, and for two survival
 outcomes Kaplan-Meier, RMST, Cox (primary with its robust score test, and adjusted), the PH
 check and the discrete-time cloglog model, plus two modifiers. Target: < 60 s on 2 cores.
 
@@ -71,6 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     surv["age"] = rng.integers(18, 66, len(surv))
     surv["sector"] = rng.choice(["private", "nonprofit", "government"], len(surv))
     units = surv[["unit", "treated", "temporary_contract", "sector"]]
+    # covariates of the regression-adjusted DiD, of the size of effects.adjusted_covariates (13
+    # columns, about 16 regressors besides the intercept and treated)
+    surv["education"] = rng.choice(["1_basic", "2_vocational", "3_secondary", "4_higher", "5_university"], len(surv))
+    surv["employer_size"] = rng.choice(["1_small", "2_medium", "3_large", "4_very_large"], len(surv))
+    surv["months_worked"] = rng.integers(0, 25, len(surv))
+    surv["wage_hourly"] = np.round(rng.lognormal(2.8, 0.3, len(surv)), 2)
+    for name in ("sheltered", "benefit_a", "benefit_b"):
+        surv[name] = (rng.random(len(surv)) < 0.2).astype(int)
+    adjusted = surv[["unit", "age", "temporary_contract", "sector", "education", "employer_size", "months_worked",
+                     "wage_hourly", "sheltered", "benefit_a", "benefit_b"]]
     n_tr = int((surv["treated"] == 1).sum())
     print(f"size: {n_tr} trainees, {len(surv) - n_tr} control units, {surv.loc[surv['treated'] == 0, 'person'].nunique()} "
           f"control persons, {len(panel)} person-months", flush=True)
@@ -83,6 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         step(f"did_by_month + band {outcome}", did_by_month_table, fit, followup_months=12, band_draws=10000, seed=2)
         step(f"did_pooled {outcome}", did_pooled_table, fit, followup_months=12)
         step(f"placebo {outcome}", placebo, panel, outcome, reference_month=-24, post_months=(-23, -15))
+        fit = step(f"adjusted did fit {outcome}", did_fit, panel, outcome, -3, covariates=adjusted)
+        step(f"adjusted did_by_month + band {outcome}", did_by_month_table, fit, followup_months=12, band_draws=10000,
+             seed=2)
+        step(f"adjusted did_pooled {outcome}", did_pooled_table, fit, followup_months=12)
+        del fit
+        step(f"adjusted placebo {outcome}", placebo, panel, outcome, reference_month=-24, post_months=(-23, -15),
+             covariates=adjusted)
     step("trajectories (3 outcomes)", trajectories, panel, ["employed_1h", "employed_12h", "employed_3m"])
     step("did person fixed effects", did_fit, panel, "employed_1h", -3, fixed_effects="person")
     step("did cohort x month fixed effects", did_fit, panel, "employed_1h", -3, fixed_effects="cohort_month")

@@ -109,7 +109,7 @@ def test_a_number_that_is_not_a_number_names_row_and_column(tmp_path):
     path = directory / "did_pooled.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     cells = lines[2].split(",")
-    cells[2] = '"0,055"'  # a Dutch decimal comma, as a spreadsheet would save it
+    cells[3] = '"0,055"'  # a Dutch decimal comma, as a spreadsheet would save it
     lines[2] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(InputError) as info:

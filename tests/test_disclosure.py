@@ -210,16 +210,16 @@ def test_indicator_covariate_with_few_or_all_or_no_trainees_is_suppressed():
 # --- means, estimates and model rows ------------------------------------------------------------
 
 
-def _did_row(month: int, n_treated: int = 73, df: float = 1598) -> dict:
-    return {"outcome": "employed_1h", "month": month, "estimate": 0.05, "se": 0.03, "ci_low": -0.01, "ci_high": 0.11,
-            "p": 0.1, "band_low": -0.03, "band_high": 0.13, "band_critical": 2.67, "band_excludes_zero": 0,
+def _did_row(month: int, n_treated: int = 73, df: float = 1598, satterthwaite: float = 61.4) -> dict:
+    return {"outcome": "employed_1h", "method": "matched", "month": month, "estimate": 0.05, "se": 0.03,
+            "df": satterthwaite, "ci_low": -0.01, "ci_high": 0.11, "p": 0.1, "se_cr1": 0.0297, "band_low": -0.03, "band_high": 0.13, "band_critical": 2.67, "band_excludes_zero": 0,
             "bonferroni_low": -0.04, "bonferroni_high": 0.14, "bonferroni_excludes_zero": 0, "n_treated": n_treated,
             "n_control": 1526, "clusters_treated": n_treated, "clusters_control": 1480, "n_clusters": n_treated + 1480,
             "df_resid": df, "converged": 1, "warnings": ""}
 
 
 #: The cells of a monthly effect, suppressed together (the figure of did_by_month's contract).
-DID_CELLS = ("estimate, se, ci_low, ci_high, p, band_low, band_high, band_critical, band_excludes_zero, bonferroni_low, "
+DID_CELLS = ("estimate, se, df, ci_low, ci_high, p, se_cr1, band_low, band_high, band_critical, band_excludes_zero, bonferroni_low, "
              "bonferroni_high, bonferroni_excludes_zero, n_treated, n_control, clusters_treated, clusters_control, "
              "n_clusters, df_resid")
 
@@ -231,7 +231,7 @@ def test_effect_of_a_month_with_few_trainees_is_suppressed_with_a_neighbour():
     # the pooled effect is the mean of the months: one hidden month would follow from it
     assert hidden == ["4", "5"]
     assert checked.loc[checked["month"] == "5", "n_treated"].item() == M
-    assert ("min_units", f"outcome=employed_1h; month=5: {DID_CELLS}", M, "suppressed") in rows(log)
+    assert ("min_units", f"outcome=employed_1h; method=matched; month=5: {DID_CELLS}", M, "suppressed") in rows(log)
 
 
 def test_model_row_with_fewer_than_ten_residual_degrees_of_freedom_is_suppressed():
@@ -242,6 +242,18 @@ def test_model_row_with_fewer_than_ten_residual_degrees_of_freedom_is_suppressed
     assert {(r.rule, r.action) for r in log.itertuples() if "month=1" in r.cell} == {("min_df", "suppressed")}
     ok, _ = check_table(pd.DataFrame([_did_row(2, df=10)]), "did_by_month", POLICY)
     assert ok.at[0, "estimate"] == "0.05"
+
+
+def test_the_min_df_rule_reads_the_residual_df_not_the_satterthwaite_df():
+    """The Satterthwaite df of a CR2 SE is a statistical quantity (it can be small with few trainees
+    in a cluster-robust model fitted on many persons), not the residual df behind the regression:
+    a row with df_resid 1598 is published whatever its Satterthwaite df, and the df is a cell of
+    the estimate's figure (suppressed with it)."""
+    ok, log = check_table(pd.DataFrame([_did_row(1, satterthwaite=4.2), _did_row(2)]), "did_by_month", POLICY)
+    assert ok.at[0, "estimate"] == "0.05" and ok.at[0, "df"] == "4.2"
+    assert not ((log["rule"] == "min_df") & (log["action"] == "suppressed")).any()
+    hidden, _ = check_table(pd.DataFrame([_did_row(1, n_treated=8), _did_row(2)]), "did_by_month", POLICY)
+    assert hidden.at[0, "df"] == M and hidden.at[0, "se_cr1"] == M
 
 
 def test_subgroup_with_fewer_than_ten_trainees_cannot_be_recovered_from_the_total():
@@ -292,7 +304,8 @@ def test_dominated_figure_is_suppressed_and_the_check_column_never_exported():
     shown = checked.set_index("outcome")
     assert shown.loc["employed_12h", "estimate"] == M  # largest unit carries 61% of the weight
     assert shown.loc["employed_1h", "estimate"] == "0.052"
-    assert ("dominance", "outcome=employed_12h: estimate, se, ci_low, ci_high, p, n_treated, n_control, n_clusters, "
+    assert ("dominance", "outcome=employed_12h; method=matched: estimate, se, df, ci_low, ci_high, p, se_cr1, n_treated, "
+            "n_control, n_clusters, "
             "df_resid", "", "suppressed") in rows(log)
     _, no_column = check_table(fixture("did_pooled").drop(columns="dominance_share"), "did_pooled", POLICY)
     assert ("dominance", "not assessed") in {(r.rule, r.action) for r in no_column.itertuples()}

@@ -45,7 +45,7 @@ def test_unweighted_equals_r_reference(inputs):
     est = float(ref.loc[ref["quantity"] == "estimate", "value"].iloc[0])
     se = float(ref.loc[ref["quantity"] == "se", "value"].iloc[0])
     row = did_pooled(unweighted(panel), "employed_1h", -3, followup_months=6).iloc[0]
-    assert row["estimate"] == pytest.approx(est, abs=1e-10) and row["se"] == pytest.approx(se, abs=1e-10)
+    assert row["estimate"] == pytest.approx(est, abs=1e-10) and row["se_cr1"] == pytest.approx(se, abs=1e-10)
 
 
 def test_odds_weights(inputs):

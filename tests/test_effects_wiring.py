@@ -105,11 +105,20 @@ def test_the_numbers_are_those_of_the_panel(study, tables):
     assert (row["n"], row["n_employed"]) == (len(cell), int(cell["employed_1h"].sum()))
     assert row[DOMINANCE_COLUMN] == pytest.approx(cell["weight"].max() / cell["weight"].sum())
     # the pooled effect is the mean of the monthly effects over the follow-up
-    by_month = tables["did_by_month"].query("outcome == 'employed_1h' and 1 <= month <= 12")
-    pooled = tables["did_pooled"].set_index("outcome").loc["employed_1h"]
-    assert pooled["estimate"] == pytest.approx(by_month["estimate"].mean(), rel=1e-12)
+    for method in ("matched", "adjusted"):
+        by_month = tables["did_by_month"].query("outcome == 'employed_1h' and method == @method and 1 <= month <= 12")
+        pooled = tables["did_pooled"].query("method == @method").set_index("outcome").loc["employed_1h"]
+        assert pooled["estimate"] == pytest.approx(by_month["estimate"].mean(), rel=1e-12)
+        assert (pooled["n_clusters"], pooled["df_resid"]) == (panel["person"].nunique(), panel["person"].nunique() - 1)
+        assert 1 < pooled["df"] < pooled["n_clusters"]  # Satterthwaite df: fewer than G - 1
+    pooled = tables["did_pooled"].query("method == 'matched'").set_index("outcome").loc["employed_1h"]
     assert pooled["estimate"] == pytest.approx(did_pooled(panel, "employed_1h", -3, followup_months=12).iloc[0]["estimate"])
-    assert (pooled["n_clusters"], pooled["df_resid"]) == (panel["person"].nunique(), panel["person"].nunique() - 1)
+    # the adjusted rows take the covariates per unit from the survival table (here joined from matched)
+    adjusted = tables["did_pooled"].query("method == 'adjusted'").set_index("outcome").loc["employed_1h"]
+    units = survival[["unit"]].merge(study[3][["unit", "age", "temporary_contract"]], on="unit")
+    expected = did_pooled(panel, "employed_1h", -3, followup_months=12, covariates=units).iloc[0]
+    assert (adjusted["estimate"], adjusted["se"], adjusted["df"]) == pytest.approx(
+        (expected["estimate"], expected["se"], expected["df"]), rel=1e-12)
     # the survival tables count the survival table's units and events
     cox = tables["survival"].query("outcome == 'job' and model == 'primary' and term == 'treated'").iloc[0]
     assert (cox["n_treated"], cox["n_event"]) == (int(survival["treated"].sum()), int(survival["event_job"].sum()))
@@ -121,10 +130,13 @@ def test_the_numbers_are_those_of_the_panel(study, tables):
 def test_the_placebo_says_where_an_outcome_is_not_defined(tables):
     placebo = tables["placebo"]
     three = placebo[placebo["outcome"] == "employed_3m"]
-    assert len(three) == 1 and three.iloc[0]["converged"] == 0 and np.isnan(three.iloc[0]["estimate"])
+    assert (three["converged"] == 0).all() and three["estimate"].isna().all()
+    assert three.iloc[0]["converged"] == 0 and np.isnan(three.iloc[0]["estimate"])
     assert "placebo not estimable" in three.iloc[0]["warnings"] and "-24" in three.iloc[0]["warnings"]
+    assert sorted(three["method"]) == ["adjusted", "matched"] and len(three) == 2
     one = placebo[placebo["outcome"] == "employed_1h"]
-    assert sorted(one["term"].unique()) == ["month", "pooled"] and len(one) == 10
+    assert sorted(one["term"].unique()) == ["month", "pooled"] and len(one) == 20
+    assert (one.groupby("method").size() == 10).all()
     assert np.isfinite(one["estimate"]).all()
 
 
@@ -155,9 +167,9 @@ def test_every_table_passes_the_disclosure_check_and_reaches_the_documents(study
         shutil.copy(FIXTURES / "tables" / "default" / f"{name}.csv", reports / f"{name}.csv")
     documents = read_aggregate_tables(reports)
     assert documents.missing == ()
-    pooled = documents.get("did_pooled").set_index("outcome")
-    assert numeric(pooled, "estimate")["employed_1h"] == pytest.approx(
-        pd.read_csv(results / "did_pooled.csv").set_index("outcome").loc["employed_1h", "estimate"], rel=1e-7)
+    pooled = documents.get("did_pooled").query("method == 'matched'").set_index("outcome")
+    written = pd.read_csv(results / "did_pooled.csv").query("method == 'matched'").set_index("outcome")
+    assert numeric(pooled, "estimate")["employed_1h"] == pytest.approx(written.loc["employed_1h", "estimate"], rel=1e-7)
     records = draw_figures(documents, tmp_path / "figures", load_messages("en"), reference_month=-3)
     assert [r.name for r in records] == list(FIGURE_NAMES)
 
@@ -173,3 +185,14 @@ def test_a_unit_missing_from_matched_is_an_input_error(study):
     panel, survival, pairs, matched = study
     with pytest.raises(InputError, match="without a row in the matched table"):
         effect_tables(panel, survival, pairs, matched.iloc[1:], **effect_settings(EFFECTS, ANCHORS, 1))
+
+
+def test_the_primary_method_setting_is_checked_and_passed_on(study):
+    settings = effect_settings({**EFFECTS, "primary_method": "adjusted"}, ANCHORS, 20190501)
+    assert settings["primary_method"] == "adjusted"
+    assert effect_settings(EFFECTS, ANCHORS, 20190501)["primary_method"] == "matched"  # the default
+    with pytest.raises(InputError, match="unknown primary method"):
+        effect_tables(*study, **effect_settings({**EFFECTS, "primary_method": "weighted"}, ANCHORS, 20190501))
+    with pytest.raises(InputError, match="adjusted_covariates is empty"):
+        effect_tables(*study, **effect_settings({**EFFECTS, "primary_method": "adjusted", "adjusted_covariates": []},
+                                                ANCHORS, 20190501))

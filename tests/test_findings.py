@@ -71,10 +71,23 @@ def test_default_scenario_states_the_effect_with_its_numbers():
     m = load_messages("nl")
     tables = read_aggregate_tables(FIXTURES / "tables" / "default")
     work = statements(key_findings(tables), m)[0]
-    row = tables.get("did_pooled").query("outcome == 'employed_1h'").iloc[0]
+    row = tables.get("did_pooled").query("outcome == 'employed_1h' and method == 'matched'").iloc[0]
     points = f"{float(row['estimate']) * 100:.1f}".replace(".", ",")
     assert points in work.text and "procentpunt meer" in work.text
+    assert work.text.endswith("Methode: gematchte verschil-in-verschillenanalyse.")  # the primary method is named
     assert "tot" in work.text and work.headline == f"+{points} procentpunt"
+
+
+def test_the_primary_method_decides_which_estimate_is_stated_and_is_named():
+    tables = read_aggregate_tables(FIXTURES / "tables" / "default")
+    pooled = tables.get("did_pooled").query("outcome == 'employed_1h'").set_index("method")
+    for method, name in (("matched", "matched difference-in-differences"),
+                         ("adjusted", "regression-adjusted matched difference-in-differences")):
+        found = key_findings(tables, method=method).employment
+        assert found.estimate == pytest.approx(float(pooled.loc[method, "estimate"]))
+        assert found.details["method"] == method
+        work = statements(key_findings(tables, method=method), load_messages("en"))[0]
+        assert work.text.endswith(f"Method: {name}.")
 
 
 def test_harm_is_named_as_possible_harm():

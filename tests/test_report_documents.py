@@ -6,6 +6,7 @@ Dutch on the default scenario, and the factsheet in both languages for all three
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from html.parser import HTMLParser
@@ -354,3 +355,22 @@ def test_the_margin_check_finds_a_word_in_the_margin():
     found = render_pdf(wide).beyond_margin
     assert found and found[0][0] == 1 and found[0][2] > 100 and "einde" in found[0][1]
     assert render_pdf("<html><body><p>" + "smal " * 200 + "</p></body></html>").beyond_margin == ()
+
+
+def test_report_names_the_primary_method_and_shows_the_other_in_the_sensitivity_table():
+    """The pooled-effect table and the summary name the DiD estimator of effects.primary_method;
+    the sensitivity table carries the other estimator's pooled effect on the primary outcome."""
+    tables = read_aggregate_tables(TABLES / "default")
+    pooled = tables.get("did_pooled").query("outcome == 'employed_1h'").set_index("method")
+    for method, other in (("matched", "adjusted"), ("adjusted", "matched")):
+        settings = ReportSettings(language="en", synthetic=True, seed=20190501, anchors=ANCHORS, region_pairs=PAIRS,
+                                  analysis_settings={"effects": {"primary_method": method}})
+        text = json.dumps(report_context(tables, [], settings), ensure_ascii=False, default=str)
+        name = {"matched": "matched difference-in-differences",
+                "adjusted": "regression-adjusted matched difference-in-differences"}[method]
+        assert f"Pooled effect over the follow-up, per outcome ({name})" in text
+        assert f"Method: {name}." in text
+        label = {"adjusted": "Regression-adjusted DiD (month × covariates)",
+                 "matched": "Matched DiD without regression adjustment"}[other]
+        assert label in text
+        assert f"{float(pooled.loc[other, 'estimate']) * 100:.1f}" in text  # its pooled estimate, in points

@@ -89,7 +89,11 @@ def truth(root: Path) -> dict:
 
 
 def result(root: Path, table: str, key: str = "outcome") -> pd.DataFrame:
-    return pd.read_csv(root / "data" / "processed" / "results" / f"{table}.csv").set_index(key)
+    """A result table by ``key``; the DiD tables' rows of the primary method (effects.primary_method)."""
+    frame = pd.read_csv(root / "data" / "processed" / "results" / f"{table}.csv")
+    if "method" in frame.columns:
+        frame = frame[frame["method"] == config_of(root)["effects"].get("primary_method", "matched")]
+    return frame.set_index(key)
 
 
 def flow_count(root: Path, step: str) -> int:

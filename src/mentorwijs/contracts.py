@@ -175,7 +175,24 @@ def _did_effect(what: str) -> tuple[Column, ...]:
     )
 
 
+def _did_effect_cr2(what: str) -> tuple[Column, ...]:
+    return (
+        _c("estimate", "number", what),
+        _c("se", "number", "standard error, cluster-robust on the person with the bias-reduced CR2 adjustment "
+                           "(Bell-McCaffrey; as clubSandwich)"),
+        _c("df", "number", "Satterthwaite degrees of freedom of the CR2 standard error (empty at the reference month)"),
+        _c("ci_low", "number", "lower bound of the pointwise 95% confidence interval (CR2, t with `df`)"),
+        _c("ci_high", "number", "upper bound of the pointwise 95% confidence interval"),
+        _c("p", "probability", "two-sided p-value of estimate = 0 (CR2, t with `df`; empty at the reference month)"),
+        _c("se_cr1", "number", "standard error with the CR1 adjustment G/(G-1)*(N-1)/(N-K) (Stata's; "
+                               "sandwich::vcovCL HC1)"),
+    )
+
+
+_METHOD = _c("method", "text", "`matched` (the plain matched DiD, weighted cell means; the published method) or "
+                               "`adjusted` (regression-adjusted: month x each `effects.adjusted_covariates` column added)")
 _EFFECT = ("estimate", "se", "ci_low", "ci_high", "p")
+_DID_EFFECT = ("estimate", "se", "df", "ci_low", "ci_high", "p", "se_cr1")
 _DID_WHAT = ("difference-in-differences: change in the weighted share employed among trainees since the reference "
              "month minus the same change among matched controls (a difference in probability)")
 _BAND = ("band_low", "band_high", "band_critical", "band_excludes_zero", "bonferroni_low", "bonferroni_high",
@@ -376,14 +393,17 @@ CONTRACTS: dict[str, Contract] = {
             "did_by_month", "Difference-in-differences per month",
             "Effect of the training per month relative to the reference month (estimate 0 there), with pointwise 95% "
             "intervals and a simultaneous 95% sup-t band over the follow-up months (key secondary analysis; the "
-            "Bonferroni band is a conservative check).",
+            "Bonferroni band is a conservative check), for both estimators (`method`; `effects.primary_method` is "
+            "the one reported first).",
             "register", "rule `effects`",
-            ("outcome", "month"),
+            ("outcome", "method", "month"),
             (
-                _OUTCOME, _MONTH, *_did_effect(_DID_WHAT),
-                _c("band_low", "number", "lower bound of the simultaneous 95% band (follow-up months only)"),
+                _OUTCOME, _METHOD, _MONTH, *_did_effect_cr2(_DID_WHAT),
+                _c("band_low", "number", "lower bound of the simultaneous 95% band (follow-up months only; CR2 "
+                                         "covariance, multivariate t with the smallest `df` of the band's months)"),
                 _c("band_high", "number", "upper bound of the simultaneous 95% band"),
-                _c("band_critical", "number", "critical value of the sup-t band"),
+                _c("band_critical", "number", "critical value of the sup-t band (months with SE 0 left out, named "
+                                              "in `warnings`)"),
                 _c("band_excludes_zero", "indicator", "1 where the band lies on one side of 0"),
                 _c("bonferroni_low", "number", "lower bound of the Bonferroni band over the follow-up months"),
                 _c("bonferroni_high", "number", "upper bound of the Bonferroni band"),
@@ -395,27 +415,27 @@ CONTRACTS: dict[str, Contract] = {
                 _N_CLUSTERS, _DF_RESID, _CONVERGED, _WARNINGS,
             ),
             report_required=True,
-            figures=(Figure(columns=_EFFECT + _BAND,
+            figures=(Figure(columns=_DID_EFFECT + _BAND,
                             n=("n_treated", "n_control", "clusters_treated", "clusters_control", "n_clusters"),
                             df="df_resid"),),
-            lines=(Line(by=("outcome",), counts=("n_treated",)),),
+            lines=(Line(by=("outcome", "method"), counts=("n_treated",)),),
             dominance=True,
         ),
         Contract(
             "did_pooled", "Pooled difference-in-differences",
             "Mean of the monthly effects over the follow-up with their joint covariance; for `employed_1h` this is "
-            "the primary analysis. The n's are the units at the reference month.",
+            "the primary analysis (`method` = `effects.primary_method`). The n's are the units at the reference month.",
             "register", "rule `effects`",
-            ("outcome",),
+            ("outcome", "method"),
             (
-                _OUTCOME,
+                _OUTCOME, _METHOD,
                 _c("months", "text", "months pooled, e.g. `1..12`"),
-                *_did_effect("mean over the follow-up of the monthly difference-in-differences (a difference in "
+                *_did_effect_cr2("mean over the follow-up of the monthly difference-in-differences (a difference in "
                              "probability)"),
                 _N_TREATED, _N_CONTROL, _N_CLUSTERS, _DF_RESID, _CONVERGED, _WARNINGS,
             ),
             report_required=True,
-            figures=(Figure(columns=_EFFECT, n=("n_treated", "n_control", "n_clusters"), df="df_resid"),),
+            figures=(Figure(columns=_DID_EFFECT, n=("n_treated", "n_control", "n_clusters"), df="df_resid"),),
             dominance=True,
         ),
         Contract(
@@ -423,20 +443,20 @@ CONTRACTS: dict[str, Contract] = {
             "Difference-in-differences with a fake earlier start (reference month `anchors.placebo_reference_month`, "
             "fake follow-up `anchors.placebo_post_months`), per month and pooled: estimates far from 0 question "
             "common trends. An outcome not defined at the placebo reference month has one row with its reason in "
-            "`warnings`.",
+            "`warnings`. Both estimators (`method`).",
             "register", "rule `effects`",
-            ("outcome", "term", "month"),
+            ("outcome", "method", "term", "month"),
             (
-                _OUTCOME,
+                _OUTCOME, _METHOD,
                 _c("term", "text", "`month` (one fake follow-up month) or `pooled` (their mean)"),
                 _c("month", "integer", "fake follow-up month (empty on the pooled row)"),
-                *_did_effect("placebo difference-in-differences (a difference in probability)"),
+                *_did_effect_cr2("placebo difference-in-differences (a difference in probability)"),
                 _c("n_treated", "count", "trained units in the month (pooled: at the placebo reference month)"),
                 _c("n_control", "count", "control units in the month (pooled: at the placebo reference month)"),
                 _N_CLUSTERS, _DF_RESID, _CONVERGED, _WARNINGS,
             ),
-            figures=(Figure(columns=_EFFECT, n=("n_treated", "n_control", "n_clusters"), df="df_resid"),),
-            lines=(Line(by=("outcome",), counts=("n_treated",)),),
+            figures=(Figure(columns=_DID_EFFECT, n=("n_treated", "n_control", "n_clusters"), df="df_resid"),),
+            lines=(Line(by=("outcome", "method"), counts=("n_treated",)),),
             dominance=True,
         ),
         Contract(
@@ -756,6 +776,25 @@ QUESTIONNAIRE_TABLES = tuple(n for n, c in CONTRACTS.items() if c.origin == "que
 EFFECT_TABLES = tuple(n for n, c in CONTRACTS.items() if c.written_by == "rule `effects`")
 
 
+#: The DiD estimators of the ``method`` column of did_by_month, did_pooled and placebo, and the
+#: one the documents report first unless ``effects.primary_method`` says otherwise.
+DID_METHODS = ("matched", "adjusted")
+PRIMARY_METHOD = "matched"
+
+
+def method_rows(table, method: str = PRIMARY_METHOD):
+    """The rows of one DiD estimator (``method``) of a did_by_month, did_pooled or placebo table;
+    a table without a ``method`` column (written before it existed) is returned whole."""
+    if table is None or "method" not in table.columns:
+        return table
+    return table[table["method"].astype(str) == method]
+
+
+def other_method(method: str = PRIMARY_METHOD) -> str:
+    """The DiD estimator that is not ``method`` (the sensitivity analysis of the primary one)."""
+    return next(m for m in DID_METHODS if m != method)
+
+
 def contract(name: str) -> Contract:
     """The contract of table ``name`` (KeyError naming the known tables otherwise)."""
     if name not in CONTRACTS:
@@ -801,7 +840,7 @@ def contract_problems(contracts: Iterable[Contract] | None = None) -> list[str]:
 
 
 __all__ = [
-    "CONTRACTS", "Column", "Contract", "DOMINANCE_COLUMN", "EFFECT_TABLES", "Figure", "KINDS", "Line", "NUMERIC_KINDS",
-    "ORIGINS", "QUESTIONNAIRE_TABLES", "REGISTER_TABLES", "RowTotal", "TABLE_NAMES", "column_names", "contract",
-    "contract_problems",
+    "CONTRACTS", "Column", "Contract", "DID_METHODS", "DOMINANCE_COLUMN", "EFFECT_TABLES", "Figure", "KINDS", "Line",
+    "NUMERIC_KINDS", "ORIGINS", "PRIMARY_METHOD", "QUESTIONNAIRE_TABLES", "REGISTER_TABLES", "RowTotal", "TABLE_NAMES",
+    "column_names", "contract", "contract_problems", "method_rows", "other_method",
 ]

@@ -30,6 +30,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
 from mentorwijs.aggregates import AggregateTables, numeric
+from mentorwijs.contracts import PRIMARY_METHOD, method_rows, other_method
 from mentorwijs.errors import InputError
 from mentorwijs.formatting import as_float, is_suppressed
 from mentorwijs.messages import Messages
@@ -346,8 +347,11 @@ def trajectories_figure(trajectories: pd.DataFrame, m: Messages, *, outcomes: Se
     return fig
 
 
-def did_figure(did_by_month: pd.DataFrame, m: Messages, *, outcomes: Sequence[str] | None = None) -> Figure:
-    """Monthly difference-in-differences: estimates with pointwise 95% CIs and the simultaneous band."""
+def did_figure(did_by_month: pd.DataFrame, m: Messages, *, outcomes: Sequence[str] | None = None,
+               method: str = PRIMARY_METHOD) -> Figure:
+    """Monthly difference-in-differences (the estimator ``method``): estimates with pointwise 95%
+    CIs and the simultaneous band."""
+    did_by_month = method_rows(did_by_month, method)
     outcomes = list(outcomes) if outcomes is not None else _outcomes(did_by_month, EMPLOYMENT_OUTCOMES)
     fig = Figure(figsize=(WIDTH, 6.8 * CM * len(outcomes) / 1.6))
     axes = fig.subplots(len(outcomes), 1, sharex=True, squeeze=False)[:, 0]
@@ -479,14 +483,20 @@ def modifier_rows(modifiers: pd.DataFrame, m: Messages) -> list[ForestRow]:
 DID_ESTIMAND = "pooled difference-in-differences"
 
 
-def sensitivity_rows(sensitivity: pd.DataFrame, did_pooled: pd.DataFrame | None, m: Messages, outcome: str = "employed_1h") -> list[ForestRow]:
+def sensitivity_rows(sensitivity: pd.DataFrame, did_pooled: pd.DataFrame | None, m: Messages, outcome: str = "employed_1h",
+                     method: str = PRIMARY_METHOD) -> list[ForestRow]:
     """Forest rows of the pooled difference-in-differences: the primary analysis (from
-    ``did_pooled``) first, then each sensitivity analysis of ``outcome``."""
+    ``did_pooled``, estimator ``method``) first, then the other DiD estimator, then each
+    sensitivity analysis of ``outcome``."""
     rows = []
     if did_pooled is not None:
-        primary = did_pooled[did_pooled["outcome"] == outcome]
-        for r in primary.itertuples(index=False):
+        primary = method_rows(did_pooled, method)
+        for r in primary[primary["outcome"] == outcome].itertuples(index=False):
             rows.append(ForestRow(m.label("analysis", "primary"), r.estimate, r.ci_low, r.ci_high, emphasis=True))
+        if "method" in did_pooled.columns:
+            other = method_rows(did_pooled, other_method(method))
+            for r in other[other["outcome"] == outcome].itertuples(index=False):
+                rows.append(ForestRow(m.label("analysis", f"method_{other_method(method)}"), r.estimate, r.ci_low, r.ci_high))
     chosen = sensitivity["outcome"] == outcome
     if "estimand" in sensitivity.columns:
         chosen &= sensitivity["estimand"] == DID_ESTIMAND
@@ -526,14 +536,17 @@ def supervisor_means_figure(supervisor_means: pd.DataFrame, m: Messages) -> Figu
     return fig
 
 
-def factsheet_figure(did_by_month: pd.DataFrame, m: Messages, *, outcome: str = "employed_1h", first_month: int = -12) -> Figure:
+def factsheet_figure(did_by_month: pd.DataFrame, m: Messages, *, outcome: str = "employed_1h", first_month: int = -12,
+                     method: str = PRIMARY_METHOD) -> Figure:
     """The factsheet's one figure: per month, the difference in the share with paid work between
     employees of trained supervisors and comparable employees, with its 95% interval.
 
     The difference is shown rather than the two groups' shares because a share of a group of
     fewer than 10 people without work is suppressed under the CBS output rules, which leaves
     gaps in the trained group's line; the difference is a model estimate behind all units.
+    ``method``: the DiD estimator drawn (``effects.primary_method``).
     """
+    did_by_month = method_rows(did_by_month, method)
     rows = _sorted(did_by_month[did_by_month["outcome"] == outcome], "month")
     rows = rows[numeric(rows, "month") >= first_month]
     month, est = numeric(rows, "month"), numeric(rows, "estimate")
@@ -561,8 +574,9 @@ def factsheet_figure(did_by_month: pd.DataFrame, m: Messages, *, outcome: str = 
     return fig
 
 
-def _alt_difference(did_by_month: pd.DataFrame, m: Messages, outcome: str) -> dict[str, str]:
+def _alt_difference(did_by_month: pd.DataFrame, m: Messages, outcome: str, method: str = PRIMARY_METHOD) -> dict[str, str]:
     """Numbers for the alternative text: the difference and its interval in the last month."""
+    did_by_month = method_rows(did_by_month, method)
     rows = _sorted(did_by_month[did_by_month["outcome"] == outcome], "month")
     last = rows.iloc[-1]
     return {
@@ -641,8 +655,10 @@ def _alt_trajectories(trajectories: pd.DataFrame, m: Messages, outcome: str) -> 
 FigureBuilder = Callable[[AggregateTables, Messages], tuple[Figure, dict[str, str]] | None]
 
 
-def figure_builders(reference_month: int | None = None) -> dict[str, FigureBuilder]:
-    """Name -> builder of every report figure, in report order; a builder returns None when its table is absent."""
+def figure_builders(reference_month: int | None = None, method: str = PRIMARY_METHOD) -> dict[str, FigureBuilder]:
+    """Name -> builder of every report figure, in report order; a builder returns None when its table is absent.
+
+    ``method``: the DiD estimator (``effects.primary_method``) whose rows the DiD figures draw."""
 
     def need(tables: AggregateTables, *names: str) -> bool:
         return all(n in tables for n in names)
@@ -662,7 +678,7 @@ def figure_builders(reference_month: int | None = None) -> dict[str, FigureBuild
         return trajectories_figure(t.get("trajectories"), m, reference_month=reference_month), _alt_trajectories(t.get("trajectories"), m, "employed_1h")
 
     def did(t, m):
-        return did_figure(t.get("did_by_month"), m), {}
+        return did_figure(t.get("did_by_month"), m, method=method), {}
 
     def modifiers(t, m):
         if not need(t, "modifiers"):
@@ -678,11 +694,12 @@ def figure_builders(reference_month: int | None = None) -> dict[str, FigureBuild
     def sensitivity(t, m):
         if not need(t, "sensitivity"):
             return None
-        rows = sensitivity_rows(t.get("sensitivity"), t.get("did_pooled"), m)
+        rows = sensitivity_rows(t.get("sensitivity"), t.get("did_pooled"), m, method=method)
         return forest_figure(rows, m, xlabel=m.t("figures.axis.difference_points")), {}
 
     def factsheet(t, m):
-        return factsheet_figure(t.get("did_by_month"), m), _alt_difference(t.get("did_by_month"), m, "employed_1h")
+        by_month = t.get("did_by_month")
+        return factsheet_figure(by_month, m, method=method), _alt_difference(by_month, m, "employed_1h", method)
 
     return {
         "flow": flow, "ps_overlap": overlap, "balance": balance, "trajectories": trajectories, "did_by_month": did,
@@ -697,7 +714,7 @@ MANIFEST = "figures.json"
 
 def draw_figures(tables: AggregateTables, directory: str | Path, messages: Messages, *, synthetic: bool = False,
                  reference_month: int | None = None, formats: Sequence[str] = FORMATS,
-                 names: Sequence[str] | None = None) -> list[FigureRecord]:
+                 names: Sequence[str] | None = None, method: str = PRIMARY_METHOD) -> list[FigureRecord]:
     """Draw every figure (or those in ``names``) whose tables are present, and write ``figures.json``.
 
     The manifest lists, per figure, its title, caption and alternative text in the report
@@ -706,7 +723,7 @@ def draw_figures(tables: AggregateTables, directory: str | Path, messages: Messa
     """
     directory = Path(directory)
     records = []
-    builders = figure_builders(reference_month)
+    builders = figure_builders(reference_month, method)
     unknown = sorted(set(names or ()) - set(builders))
     if unknown:
         raise ValueError(f"unknown figure(s): {', '.join(unknown)}")

@@ -27,6 +27,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from mentorwijs.aggregates import AggregateTables, numeric
+from mentorwijs.contracts import PRIMARY_METHOD, method_rows
 from mentorwijs.errors import InputError
 from mentorwijs.formatting import as_float
 from mentorwijs.messages import Messages
@@ -78,12 +79,15 @@ def _one_row(df: pd.DataFrame, table: str, **where: Any) -> pd.Series:
     return rows.iloc[0]
 
 
-def employment_finding(did_pooled: pd.DataFrame, did_by_month: pd.DataFrame | None = None, outcome: str = PRIMARY_OUTCOME) -> Finding:
-    """The primary finding: the pooled effect on ``outcome`` over the follow-up.
+def employment_finding(did_pooled: pd.DataFrame, did_by_month: pd.DataFrame | None = None, outcome: str = PRIMARY_OUTCOME,
+                       method: str = PRIMARY_METHOD) -> Finding:
+    """The primary finding: the pooled effect on ``outcome`` over the follow-up, by the DiD
+    estimator ``method`` (``effects.primary_method``; ``details['method']`` names it).
 
     ``details['band_months']`` lists the follow-up months whose simultaneous band lies wholly
     on the side of the primary verdict (key secondary; empty when the primary shows nothing).
     """
+    did_pooled, did_by_month = method_rows(did_pooled, method), method_rows(did_by_month, method)
     row = _one_row(did_pooled, "did_pooled", outcome=outcome)
     verdict = interval_verdict(row["ci_low"], row["ci_high"])
     months: list[int] = []
@@ -93,7 +97,7 @@ def employment_finding(did_pooled: pd.DataFrame, did_by_month: pd.DataFrame | No
         side = low > 0 if verdict == EFFECT else high < 0
         months = sorted(int(mo) for mo in month[side & (month >= 1)])
     return Finding("employment", "primary", verdict, as_float(row["estimate"]), as_float(row["ci_low"]), as_float(row["ci_high"]),
-                   {"outcome": outcome, "months": str(row.get("months", "")), "band_months": months})
+                   {"outcome": outcome, "months": str(row.get("months", "")), "band_months": months, "method": method})
 
 
 def retention_finding(rmst: pd.DataFrame, outcome: str = "job", horizon: int | None = None) -> Finding:
@@ -146,10 +150,11 @@ class KeyFindings:
     supervisors: Finding
 
 
-def key_findings(tables: AggregateTables, *, alpha: float = 0.05) -> KeyFindings:
-    """The three findings the factsheet and the report's summary speak of."""
+def key_findings(tables: AggregateTables, *, alpha: float = 0.05, method: str = PRIMARY_METHOD) -> KeyFindings:
+    """The three findings the factsheet and the report's summary speak of (``method``: the DiD
+    estimator of the employment finding, ``effects.primary_method``)."""
     return KeyFindings(
-        employment=employment_finding(tables.get("did_pooled"), tables.get("did_by_month")),
+        employment=employment_finding(tables.get("did_pooled"), tables.get("did_by_month"), method=method),
         retention=retention_finding(tables.get("rmst")),
         supervisors=supervisor_findings(tables.get("supervisor_effects"), tables.get("supervisor_means"), alpha=alpha),
     )
@@ -218,6 +223,8 @@ def statements(findings: KeyFindings, m: Messages) -> list[Statement]:
     text = m.t(f"findings.employment.{e.verdict}", **values)
     if e.details.get("band_months"):
         text += " " + m.t(f"findings.employment.band_{e.verdict}", months=_month_ranges(list(e.details["band_months"]), m))
+    if e.details.get("method"):
+        text += " " + m.t("findings.employment.method", method=m.label("did_method", e.details["method"]))
     out.append(Statement("employment", m.t("findings.employment.title"), m.t("findings.employment.headline", **values), text, e.verdict))
 
     r = findings.retention

@@ -31,6 +31,7 @@ import pandas as pd
 
 from mentorwijs import __version__
 from mentorwijs.aggregates import TABLE_SPECS, AggregateTables, numeric, read_aggregate_tables, suppressed_cells
+from mentorwijs.contracts import PRIMARY_METHOD, method_rows, other_method
 from mentorwijs.errors import InputError
 from mentorwijs.figures import FigureRecord, read_manifest
 from mentorwijs.findings import NO_CLEAR_EFFECT, Statement, followup_months, key_findings, statements
@@ -333,6 +334,27 @@ def placebo_rows(placebo: pd.DataFrame, m: Messages) -> list[list[str]]:
     return rows
 
 
+def primary_method(settings: ReportSettings) -> str:
+    """The DiD estimator the documents report first (config ``effects.primary_method``)."""
+    return str((settings.analysis_settings.get("effects") or {}).get("primary_method") or PRIMARY_METHOD)
+
+
+def other_method_rows(did_pooled: pd.DataFrame | None, m: Messages, method: str) -> list[list[str]]:
+    """Sensitivity-table rows of the DiD estimator that is not the primary one (its pooled effect
+    on the primary outcome), in the columns of :func:`sensitivity_table_rows`."""
+    if did_pooled is None or "method" not in did_pooled.columns:
+        return []
+    other = other_method(method)
+    rows = []
+    for r in method_rows(did_pooled, other).itertuples(index=False):
+        if str(r.outcome) != "employed_1h":
+            continue
+        value, interval = estimand_value(m, ESTIMAND_DID, r.estimate, r.ci_low, r.ci_high)
+        rows.append([m.label("analysis", f"method_{other}"), m.label("outcome", r.outcome), m.label("estimand", ESTIMAND_DID),
+                     value, interval, m.count(getattr(r, "n_treated", None)), _converged(m, getattr(r, "converged", ""))])
+    return rows
+
+
 def sensitivity_table_rows(sensitivity: pd.DataFrame, m: Messages) -> list[list[str]]:
     """Each sensitivity analysis with its estimand, the estimate on its own scale and its interval."""
     rows = []
@@ -608,7 +630,7 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
             missing_figures.append(name)
         return block
 
-    findings = key_findings(tables, alpha=settings.alpha)
+    findings = key_findings(tables, alpha=settings.alpha, method=primary_method(settings))
     said = statements(findings, m)
     extra = process_statement(tables.get("process"), m)
     said = said + ([extra] if extra else [])
@@ -634,10 +656,11 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
     blocks += [fig("balance"), fig("ps_overlap")]
     section("characteristics", blocks)
 
-    pooled = tables.get("did_pooled")
-    by_month = tables.get("did_by_month")
+    method = primary_method(settings)
+    pooled = method_rows(tables.get("did_pooled"), method)
+    by_month = method_rows(tables.get("did_by_month"), method)
     blocks = [
-        _table(n, m, m.t("tables.did_pooled"), [m.t("columns.outcome"), m.t("columns.months"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.p")],
+        _table(n, m, m.t("tables.did_pooled_method", method=m.label("did_method", method)), [m.t("columns.outcome"), m.t("columns.months"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.p")],
                [[m.label("outcome", r.outcome), months_text(r.months), _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high), m.p(getattr(r, "p", None))]
                 for r in pooled.itertuples(index=False)], "llrrr"),
         fig("trajectories"), fig("did_by_month"),
@@ -654,7 +677,7 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
                               for r in rows.itertuples(index=False)], "rrrrrrr"))
     if "placebo" in tables:
         blocks.append(_table(n, m, m.t("tables.placebo"), [m.t("columns.outcome"), m.t("columns.months"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.p")],
-                             placebo_rows(tables.get("placebo"), m), "llrrr"))
+                             placebo_rows(method_rows(tables.get("placebo"), method), m), "llrrr"))
     section("employment", blocks)
 
     n_trained = m.count(matched_employees(flow))
@@ -720,7 +743,9 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
         blocks = [fig("sensitivity"), _table(n, m, m.t("tables.sensitivity"),
                                              [m.t("columns.analysis"), m.t("columns.outcome"), m.t("columns.estimand"),
                                               m.t("columns.value"), m.t("columns.ci"), m.t("columns.n_treated"), m.t("columns.converged")],
-                                             sensitivity_table_rows(tables.get("sensitivity"), m), "lllrrrl")]
+                                             sensitivity_table_rows(tables.get("sensitivity"), m)
+                                             + other_method_rows(tables.get("did_pooled"), m, primary_method(settings)),
+                                             "lllrrrl")]
     else:
         blocks = [_p(m.t("warnings.table_missing", table="sensitivity.csv"))]
     if "confounding" in tables:
@@ -785,7 +810,7 @@ def factsheet_context(tables: AggregateTables, figures: Sequence[FigureRecord], 
     """Everything the two-page factsheet shows: who took part, key findings, one figure, meaning."""
     m = load_messages(settings.language)
     flow = tables.get("flow")
-    findings = key_findings(tables, alpha=settings.alpha)
+    findings = key_findings(tables, alpha=settings.alpha, method=primary_method(settings))
     said = statements(findings, m)
     extra = process_statement(tables.get("process"), m)
     if extra:

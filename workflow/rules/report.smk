@@ -62,6 +62,7 @@ rule figures:
         language=config["report"]["language"],
         synthetic=bool(config["study"]["synthetic"]),
         reference_month=config["anchors"]["reference_month"],
+        primary_method=config["effects"].get("primary_method", "matched"),
     conda:
         "../envs/mentorwijs.yaml"
     script:

@@ -15,6 +15,7 @@ with run_logged(snakemake.log[0]) as log:
         load_messages(snakemake.params.language),
         synthetic=snakemake.params.synthetic,
         reference_month=snakemake.params.reference_month,
+        method=snakemake.params.primary_method,
     )
     for name in tables.missing:
         log.warning("optional table %s is missing: its figure is not drawn", name)

@@ -24,8 +24,10 @@ from mentorwijs.effects.confounding import (
     smd_to_rr,
 )
 from mentorwijs.effects.did import (
+    ContrastTest,
     DidFit,
     absorbed_wls,
+    contrast_test,
     did_by_month,
     did_by_month_table,
     did_fit,
@@ -64,6 +66,8 @@ __all__ = [
     "cox_fit",
     "cox_model",
     "cox_models",
+    "ContrastTest",
+    "contrast_test",
     "did_by_month",
     "did_by_month_table",
     "did_fit",

@@ -13,11 +13,17 @@ matched controls. Because the model is saturated these are differences of weight
 and that is how they are computed here (weighted group means and per-person sums of influence
 values, no dummy-matrix regression), which makes the whole panel a matter of seconds.
 
-Standard errors are cluster-robust on ``person`` (a person can be several control units) with
-the CR1 small-sample factor ``G/(G-1) * (N-1)/(N-K)`` (G persons, N person-months, K cells):
-the factor of Stata's ``regress, vce(cluster)`` and of R's ``sandwich::vcovCL(type = "HC1")``.
-Confidence intervals and p-values use a t distribution with ``G-1`` degrees of freedom (Stata's
-convention; with a thousand persons it is indistinguishable from the normal).
+Standard errors are cluster-robust on ``person`` (a person can be several control units). The
+tables report CR2 (Bell-McCaffrey bias-reduced linearisation, as R's clubSandwich) with
+Satterthwaite degrees of freedom (:mod:`mentorwijs.effects.smallsample`), and keep CR1 with the
+small-sample factor ``G/(G-1) * (N-1)/(N-K)`` (G persons, N person-months, K cells; Stata's
+``regress, vce(cluster)`` and R's ``sandwich::vcovCL(type = "HC1")``) as ``se_cr1``. The
+per-cluster ``influence`` of a :class:`DidFit` is the CR1 one (other code builds cross-fit
+covariances from it); ``influence_cr2`` the CR2 one.
+
+The regression-adjusted matched DiD (``covariates=``; Ho, Imai, King and Stuart 2007) adds
+month x each covariate to the regression. Every regressor interacts with the month, so it is
+fitted as one weighted least-squares regression per month.
 
 Fixed-effect variants (sensitivity analyses) absorb person (or unit) fixed effects, or cohort x
 month fixed effects, by the Frisch-Waugh-Lovell theorem on sparse matrices; fixed effects that
@@ -27,8 +33,9 @@ do), others are.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,10 +52,22 @@ from mentorwijs.effects._common import (
     weights,
     whole_numbers,
 )
+from mentorwijs.effects.smallsample import (
+    MonthlyWls,
+    monthly_effect_df,
+    monthly_wls,
+    satterthwaite_df,
+    single_threaded_blas,
+)
 from mentorwijs.errors import InputError
+
+log = logging.getLogger(__name__)
 
 PANEL_COLUMNS = ("unit", "person", "cohort", "treated", "weight", "month", "observed")
 FIXED_EFFECTS = (None, "person", "unit", "cohort_month")
+#: The DiD estimators of the tables' ``method`` column: the plain matched DiD (weighted cell
+#: means) and the regression-adjusted matched DiD (month x covariates added).
+METHODS = ("matched", "adjusted")
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,10 @@ class DidFit:
     month (0 there). ``influence`` has one row per cluster (``clusters``) and one column per month,
     scaled so that ``cov = influence.T @ influence`` is the CR1 covariance: the rows of several
     fits can be matched on the cluster labels to get covariances between fits.
+    ``method`` is ``matched`` or ``adjusted`` (``covariates`` names the adjustment's columns).
+    The CR2 covariance (``cov_cr2``, ``influence_cr2``) and the Satterthwaite df of each monthly
+    effect (``df_months``) are computed on first use from ``cr2_source``; fixed-effect fits and
+    ``did_fit(cr2=False)`` have none (``has_cr2`` False).
     """
 
     outcome: str
@@ -80,10 +103,51 @@ class DidFit:
     fixed_effects: str | None = None
     converged: bool = True
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    method: str = "matched"
+    covariates: tuple[str, ...] = field(default_factory=tuple)
+    cr2_source: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def se(self) -> np.ndarray:
+        """CR1 standard errors of the monthly effects."""
         return np.sqrt(np.clip(np.diag(self.cov), 0, None))
+
+    @property
+    def has_cr2(self) -> bool:
+        """Whether the fit can give CR2 inference (fits without fixed effects, unless cr2=False)."""
+        return bool(self.cr2_source)
+
+    def _cr2(self) -> dict:
+        """The CR2 parts, computed on first use (the modifiers, say, fit many subgroups and read
+        only the CR1 influence) and kept: ``parts``, ``influence`` and ``df``."""
+        store = self.cr2_source
+        if "influence" not in store:
+            _compute_cr2(self, store)
+        return store
+
+    @property
+    def parts(self) -> MonthlyWls | None:
+        return self._cr2()["parts"] if self.has_cr2 else None
+
+    @property
+    def influence_cr2(self) -> np.ndarray | None:
+        """Per-cluster CR2 influence of the monthly effects (``cov_cr2 = influence_cr2.T @ influence_cr2``)."""
+        return self._cr2()["influence"] if self.has_cr2 else None
+
+    @property
+    def df_months(self) -> np.ndarray | None:
+        """Satterthwaite df of the CR2 SE of each monthly effect (NaN at the reference month)."""
+        return self._cr2()["df"] if self.has_cr2 else None
+
+    @property
+    def cov_cr2(self) -> np.ndarray | None:
+        """CR2 (bias-reduced) covariance of the monthly effects, or None for fits without it."""
+        return self._cr2()["cov"] if self.has_cr2 else None
+
+    @property
+    def se_cr2(self) -> np.ndarray | None:
+        cov = self.cov_cr2
+        return None if cov is None else np.sqrt(np.clip(np.diag(cov), 0, None))
 
     def column(self, month: int) -> int:
         """Position of ``month`` in :attr:`months`."""
@@ -372,6 +436,132 @@ def _fit_fixed_effects(data: pd.DataFrame, outcome: str, reference_month: int, f
     )
 
 
+def _compute_cr2(fit: DidFit, store: dict) -> None:
+    """Fill ``store`` with the CR2 influence and the per-month Satterthwaite df of ``fit``'s
+    monthly effects (from ``store['parts']``, or the monthly WLS of ``store['data']``)."""
+    parts = store.get("parts")
+    if parts is None:
+        data = store.pop("data")
+        months = fit.months
+        parts = monthly_wls(data["y"].to_numpy(), data["treated"].to_numpy(), data["w"].to_numpy(),
+                            np.searchsorted(months, data["month"].to_numpy()), data["g"].to_numpy(), None,
+                            len(months), fit.n_clusters)
+    r = fit.column(fit.reference_month)
+    influence = parts.score_cr2 - parts.score_cr2[:, [r]]
+    undefined = ~np.isfinite(fit.estimate)
+    influence[:, undefined] = np.nan
+    df = monthly_effect_df(parts, r)
+    df[undefined] = np.nan
+    with single_threaded_blas():
+        cov = influence.T @ influence
+    store.update(parts=parts, influence=influence, df=df, cov=cov)
+
+
+class ContrastTest(NamedTuple):
+    """A linear contrast of the monthly effects: estimate, CR2 SE, Satterthwaite df, CR1 SE."""
+
+    estimate: float
+    se_cr2: float
+    df: float
+    se_cr1: float
+
+
+def contrast_test(fit: DidFit, contrast: np.ndarray) -> ContrastTest:
+    """``contrast`` (one weight per month of ``fit.months``) applied to the monthly effects.
+
+    Returns the estimate, its CR2 standard error with the Satterthwaite degrees of freedom
+    (clubSandwich's ``linear_contrast(test = "Satterthwaite")``) and its CR1 standard error.
+    Fits without CR2 (fixed-effect variants) give NaN for ``se_cr2`` and ``df``.
+    """
+    c = np.asarray(contrast, dtype=float)
+    if c.shape != fit.months.shape:
+        raise InputError(f"a contrast needs one weight per month ({len(fit.months)}), got {c.size}")
+    estimate = float(c @ np.where(c != 0, fit.estimate, 0.0))
+    infl1 = fit.influence[:, c != 0] @ c[c != 0]
+    se1 = float(np.sqrt(infl1 @ infl1))
+    if not fit.has_cr2:
+        return ContrastTest(estimate, float("nan"), float("nan"), se1)
+    infl2 = fit.influence_cr2[:, c != 0] @ c[c != 0]
+    # effects are beta_T(m) - beta_T(r): the contrast on the monthly treated coefficients
+    r = fit.column(fit.reference_month)
+    on_coef = c.copy()
+    on_coef[r] -= c.sum()
+    return ContrastTest(estimate, float(np.sqrt(infl2 @ infl2)), satterthwaite_df(fit.parts, on_coef), se1)
+
+
+def covariate_design(units: pd.DataFrame, columns: Sequence[str], table: str = "survival") -> tuple[np.ndarray, list[str]]:
+    """The covariate matrix of ``units`` (one row each): numeric columns as they are, other
+    columns (text, categories) as 0/1 indicators of each level but the first in sorted order.
+
+    Returns the matrix and its column labels (``column`` or ``column=level``). A missing value
+    is an :class:`InputError` naming the table, row and column.
+    """
+    require_columns(units, columns, table)
+    blocks, labels = [], []
+    for column in columns:
+        values = units[column]
+        missing = values.isna().to_numpy()
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            raise InputError(f"the {table} table's covariate {column} is empty", row=row + 1, column=column,
+                             hint="every unit needs a value of each effects.adjusted_covariates column")
+        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            blocks.append(values.to_numpy(dtype=float)[:, None])
+            labels.append(column)
+        else:
+            levels = sorted(values.astype(str).unique())
+            text = values.astype(str).to_numpy()
+            for level in levels[1:]:
+                blocks.append((text == level).astype(float)[:, None])
+                labels.append(f"{column}={level}")
+    if not blocks:
+        return np.zeros((len(units), 0)), []
+    return np.hstack(blocks), labels
+
+
+def _fit_adjusted(data: pd.DataFrame, outcome: str, reference_month: int, notes: list[str], clusters: np.ndarray,
+                  Z: np.ndarray, names: tuple[str, ...]) -> DidFit:
+    months = distinct_months(data["month"].to_numpy())
+    M = len(months)
+    r = int(np.searchsorted(months, reference_month))
+    G = len(clusters)
+    parts = monthly_wls(data["y"].to_numpy(), data["treated"].to_numpy(), data["w"].to_numpy(),
+                        np.searchsorted(months, data["month"].to_numpy()), data["g"].to_numpy(), Z, M, G)
+    estimate = parts.coef_treated - parts.coef_treated[r]
+    undefined = ~np.isfinite(estimate)
+    if undefined.any():  # treated comes before the covariates: it is aliased only when a group is empty
+        notes.append("no observations for one group in month(s) " + ", ".join(str(m) for m in months[undefined]))
+    aliased = [str(months[m]) for m in range(M) if parts.kept[m, 2:].size and not parts.kept[m, 2:].all()
+               and parts.kept[m, 1]]
+    if aliased:
+        notes.append("collinear covariates left out in month(s) " + ", ".join(aliased))
+    N = len(data)
+    K = parts.n_params
+    factor = G / (G - 1) * (N - 1) / (N - K)
+    influence = np.sqrt(factor) * (parts.score_cr0 - parts.score_cr0[:, [r]])
+    influence[:, undefined] = np.nan
+    fit = DidFit(
+        outcome=outcome,
+        reference_month=reference_month,
+        months=months,
+        estimate=estimate,
+        cov=influence.T @ influence,
+        influence=influence,
+        clusters=clusters,
+        n_obs=N,
+        n_clusters=G,
+        n_params=K,
+        df=float(G - 1),
+        small_sample_factor=factor,
+        warnings=tuple(notes),
+        method="adjusted",
+        covariates=names,
+        **_counts(data, months),
+    )
+    fit.cr2_source["parts"] = parts
+    return fit
+
+
 def did_fit(
     panel: pd.DataFrame,
     outcome: str,
@@ -381,6 +571,8 @@ def did_fit(
     weight: str = "weight",
     cluster: str = "person",
     fixed_effects: str | None = None,
+    covariates: pd.DataFrame | Sequence[str] | None = None,
+    cr2: bool = True,
 ) -> DidFit:
     """Fit the month x treated regression of ``outcome`` on the panel.
 
@@ -391,6 +583,16 @@ def did_fit(
     ``fixed_effects``: None (the primary analysis, = weighted cell means), ``"person"`` or
     ``"unit"`` (absorbs individual fixed effects), ``"cohort_month"`` (cohort x month fixed
     effects, i.e. each cohort's own calendar-time trend).
+
+    ``covariates`` gives the regression-adjusted matched DiD (``method = "adjusted"``; Ho, Imai,
+    King and Stuart 2007): month x each covariate is added to the regression. Either a unit table
+    (a ``unit`` column and one column per covariate, e.g. the survival table's columns at the
+    reference month; every unit of the panel needs its row) or the names of unit-level columns
+    of the panel. Numeric covariates enter linearly, others as indicators of their levels
+    against the first in sorted order (:func:`covariate_design`).
+
+    ``cr2``: also compute the CR2 covariance and the Satterthwaite df of every monthly effect
+    (:mod:`mentorwijs.effects.smallsample`); not available with ``fixed_effects``.
     """
     if fixed_effects not in FIXED_EFFECTS:
         raise InputError(
@@ -398,10 +600,42 @@ def did_fit(
             hint="use none, person, unit or cohort_month",
         )
     extra = {None: (), "person": (), "unit": ("unit",), "cohort_month": ("cohort",)}[fixed_effects]
+    if covariates is not None:
+        if fixed_effects is not None:
+            raise InputError("the regression-adjusted DiD has no fixed-effect variant",
+                             hint="pass covariates or fixed_effects, not both")
+        return _did_fit_adjusted(panel, outcome, reference_month, months, weight, cluster, covariates)
     data, notes, clusters = _prepare(panel, outcome, reference_month, months, weight, cluster, extra)
     if fixed_effects is None:
-        return _fit_cell_means(data, outcome, reference_month, notes, clusters)
+        fit = _fit_cell_means(data, outcome, reference_month, notes, clusters)
+        if cr2:
+            fit.cr2_source["data"] = data[["y", "treated", "w", "month", "g"]]
+        return fit
     return _fit_fixed_effects(data, outcome, reference_month, fixed_effects, notes, clusters)
+
+
+def _did_fit_adjusted(panel, outcome, reference_month, months, weight, cluster, covariates) -> DidFit:
+    if isinstance(covariates, pd.DataFrame):
+        units = covariates
+        names = [c for c in units.columns if c != "unit"]
+        require_columns(units, ["unit"], "covariate")
+        if units["unit"].duplicated().any():
+            row = int(np.flatnonzero(units["unit"].duplicated().to_numpy())[0])
+            raise InputError("the covariate table has more than one row per unit", row=row + 1, column="unit",
+                             hint="pass one row per unit (the survival table at the reference month)")
+        data, notes, clusters = _prepare(panel, outcome, reference_month, months, weight, cluster, ("unit",))
+        Z_units, labels = covariate_design(units, names, "survival")
+        pos = pd.Index(units["unit"]).get_indexer(data["unit"])
+        if (pos < 0).any():
+            unit = data["unit"].iloc[int(np.flatnonzero(pos < 0)[0])]
+            raise InputError(f"unit {unit!r} of the panel has no row in the covariate (survival) table", column="unit",
+                             hint="panel and survival must come from the same matching run")
+        Z = Z_units[pos]
+    else:
+        names = list(covariates)
+        data, notes, clusters = _prepare(panel, outcome, reference_month, months, weight, cluster, tuple(names))
+        Z, labels = covariate_design(data, names, "panel")
+    return _fit_adjusted(data, outcome, reference_month, notes, clusters, Z, tuple(names))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -458,6 +692,7 @@ def did_by_month(
     weight: str = "weight",
     cluster: str = "person",
     fixed_effects: str | None = None,
+    covariates: pd.DataFrame | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Monthly difference-in-differences with pointwise CIs and a simultaneous band.
 
@@ -465,7 +700,10 @@ def did_by_month(
 
     - ``estimate``: change in the weighted share employed among trainees since the reference
       month minus the same change among matched controls (a difference in probability);
-    - ``se``, ``ci_low``, ``ci_high``, ``p``: CR1 cluster-robust (person), t with G-1 df;
+    - ``method``: ``matched`` (plain) or ``adjusted`` (with ``covariates``, see :func:`did_fit`);
+    - ``se``, ``df``, ``ci_low``, ``ci_high``, ``p``: CR2 cluster-robust (person) with the
+      Satterthwaite df of each month's effect (the fixed-effect variants: CR1, t with G-1 df);
+      ``se_cr1``: the CR1 standard error;
     - ``band_low``, ``band_high``: the simultaneous ``level`` sup-t band over the follow-up
       months 1..``followup_months`` (default: all months >= 1), from ``band_draws`` multiplier
       draws with ``seed``; ``band_critical``: its critical value; ``band_excludes_zero`` 1 where
@@ -478,21 +716,64 @@ def did_by_month(
       (0 if the design was singular) and ``warnings`` (rows left out and why).
     """
     fit = did_fit(panel, outcome, reference_month, months=months, weight=weight, cluster=cluster,
-                  fixed_effects=fixed_effects)
+                  fixed_effects=fixed_effects, covariates=covariates)
     return did_by_month_table(fit, followup_months=followup_months, band_draws=band_draws, seed=seed, level=level)
+
+
+def _t_rows(estimate, se, df, level):
+    """t intervals and p-values with one df per row (normal where df is infinite, NaN where unknown)."""
+    estimate, se, df = (np.atleast_1d(np.asarray(x, dtype=float)) for x in (estimate, se, df))
+    df = np.broadcast_to(df, estimate.shape)
+    low, high, p = (np.full(estimate.shape, np.nan) for _ in range(3))
+    for value in np.unique(df[~np.isnan(df)]):
+        sel = df == value
+        low[sel], high[sel], p[sel] = t_summary(estimate[sel], se[sel], value, level)
+    return low, high, p
+
+
+#: A standard error below this is rounding error around 0 (the outcomes are probabilities).
+SE_ZERO = 1e-12
+
+
+def inference(fit: DidFit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The SE, df and covariance the tables report for the monthly effects of ``fit``: CR2 with
+    Satterthwaite df where the fit has it, else CR1 with clusters - 1 df. SEs below
+    :data:`SE_ZERO` (rounding of an exact 0: no residual variation) are reported as 0."""
+    if fit.has_cr2:
+        se, df, cov = fit.se_cr2, fit.df_months, fit.cov_cr2
+    else:
+        se, df, cov = fit.se, np.full(len(fit.months), fit.df), fit.cov
+    return np.where(se < SE_ZERO, 0.0, se), df, cov
 
 
 def did_by_month_table(fit: DidFit, *, followup_months: int | None = None, band_draws: int = 10_000,
                        seed: int = 0, level: float = 0.95) -> pd.DataFrame:
-    """The :func:`did_by_month` table of an existing :class:`DidFit`."""
-    se = fit.se
-    low, high, p = t_summary(fit.estimate, se, fit.df, level)
+    """The :func:`did_by_month` table of an existing :class:`DidFit`.
+
+    The sup-t band uses the CR2 covariance of the follow-up months and a multivariate t with the
+    smallest Satterthwaite df among them (the conservative choice; fits without CR2: CR1 and
+    clusters - 1). Months whose SE is 0 (no variation left, e.g. everyone employed in both
+    groups in that month and at the reference month) are named in ``warnings`` and left out of
+    the band's critical value; their band is the estimate itself.
+    """
+    se, df, cov = inference(fit)
+    low, high, p = _t_rows(fit.estimate, se, df, level)
     ref = fit.months == fit.reference_month
     p = np.where(ref, np.nan, p)
     post = post_months(fit, followup_months)
     idx = np.searchsorted(fit.months, post)
-    crit = supt_critical_value(fit.cov[np.ix_(idx, idx)], fit.df, draws=band_draws, seed=seed, level=level)
-    bonf = stats.t.ppf(1 - (1 - level) / (2 * max(len(idx), 1)), fit.df)
+    notes = list(fit.warnings)
+    flat = idx[(se[idx] <= 0) & np.isfinite(fit.estimate[idx])]
+    if flat.size:
+        message = ("standard error 0 in month(s) " + ", ".join(str(m) for m in fit.months[flat])
+                   + ": no variation left; left out of the simultaneous band's critical value")
+        log.warning("%s (%s, %s)", message, fit.outcome, fit.method)
+        notes.append(message)
+    band_idx = idx[(se[idx] > 0) & np.isfinite(se[idx])]
+    band_df = float(np.nanmin(df[band_idx])) if band_idx.size and np.isfinite(df[band_idx]).any() else float("nan")
+    crit = (supt_critical_value(cov[np.ix_(band_idx, band_idx)], band_df, draws=band_draws, seed=seed, level=level)
+            if band_idx.size else float("nan"))
+    bonf = stats.t.ppf(1 - (1 - level) / (2 * max(len(band_idx), 1)), band_df) if band_idx.size else float("nan")
     in_band = np.isin(fit.months, post)
     band_low = np.where(in_band, fit.estimate - crit * se, np.nan)
     band_high = np.where(in_band, fit.estimate + crit * se, np.nan)
@@ -501,12 +782,15 @@ def did_by_month_table(fit: DidFit, *, followup_months: int | None = None, band_
     table = pd.DataFrame(
         {
             "outcome": fit.outcome,
+            "method": fit.method,
             "month": fit.months.astype(np.int64),
             "estimate": fit.estimate,
             "se": se,
+            "df": df,
             "ci_low": low,
             "ci_high": high,
             "p": p,
+            "se_cr1": fit.se,
             "band_low": band_low,
             "band_high": band_high,
             "band_critical": np.where(in_band, crit, np.nan),
@@ -521,7 +805,7 @@ def did_by_month_table(fit: DidFit, *, followup_months: int | None = None, band_
             "n_clusters": int(fit.n_clusters),
             "df_resid": fit.df,
             "converged": int(fit.converged),
-            "warnings": join_warnings(fit.warnings),
+            "warnings": join_warnings(notes),
         }
     )
     return table
@@ -529,12 +813,18 @@ def did_by_month_table(fit: DidFit, *, followup_months: int | None = None, band_
 
 def pooled_estimate(fit: DidFit, months: Sequence[int]) -> tuple[float, float, np.ndarray]:
     """Mean of the monthly effects over ``months``, its CR1 SE and its per-cluster influence."""
-    idx = np.array([fit.column(m) for m in months])
-    a = np.zeros(len(fit.months))
-    a[idx] = 1.0 / len(idx)
+    a = pooled_contrast(fit, months)
     estimate = float(a @ fit.estimate)
     influence = fit.influence @ a
     return estimate, float(np.sqrt(influence @ influence)), influence
+
+
+def pooled_contrast(fit: DidFit, months: Sequence[int]) -> np.ndarray:
+    """The contrast vector (over ``fit.months``) of the mean effect over ``months``."""
+    idx = np.array([fit.column(m) for m in months])
+    a = np.zeros(len(fit.months))
+    a[idx] = 1.0 / len(idx)
+    return a
 
 
 def did_pooled(
@@ -548,36 +838,42 @@ def did_pooled(
     weight: str = "weight",
     cluster: str = "person",
     fixed_effects: str | None = None,
+    covariates: pd.DataFrame | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The primary estimand: the pooled post-training effect.
 
     The mean of the monthly difference-in-differences over months 1..``followup_months``
-    (default all months >= 1), with the SE from their joint CR1 covariance (so correlated
-    months are not treated as independent evidence): the average difference, over follow-up, in
-    the probability of being employed. One row: ``outcome, months, estimate, se, ci_low,
-    ci_high, p, n_treated, n_control, n_clusters, df_resid, converged, warnings`` (n = units at
-    the reference month; df_resid = n_clusters - 1).
+    (default all months >= 1), with the SE from their joint covariance (so correlated months
+    are not treated as independent evidence): the average difference, over follow-up, in the
+    probability of being employed. One row: ``outcome, method, months, estimate, se, df, ci_low,
+    ci_high, p, se_cr1, n_treated, n_control, n_clusters, df_resid, converged, warnings``: ``se``
+    is CR2 and ``df`` its Satterthwaite df (CR1 and clusters - 1 for the fixed-effect variants),
+    ``se_cr1`` the CR1 SE, n = units at the reference month, df_resid = n_clusters - 1.
     """
     fit = did_fit(panel, outcome, reference_month, months=months, weight=weight, cluster=cluster,
-                  fixed_effects=fixed_effects)
+                  fixed_effects=fixed_effects, covariates=covariates)
     return did_pooled_table(fit, followup_months=followup_months, level=level)
 
 
 def did_pooled_table(fit: DidFit, *, followup_months: int | None = None, level: float = 0.95) -> pd.DataFrame:
     """The :func:`did_pooled` row of an existing :class:`DidFit`."""
     post = post_months(fit, followup_months)
-    estimate, se, _ = pooled_estimate(fit, post)
-    low, high, p = t_summary(estimate, se, fit.df, level)
+    test = contrast_test(fit, pooled_contrast(fit, post))
+    se, df = (test.se_cr2, test.df) if fit.has_cr2 else (test.se_cr1, fit.df)
+    low, high, p = _t_rows(test.estimate, se, df, level)
     r = fit.column(fit.reference_month)
     return pd.DataFrame(
         {
             "outcome": [fit.outcome],
+            "method": [fit.method],
             "months": [f"{post.min()}..{post.max()}"],
-            "estimate": [estimate],
+            "estimate": [test.estimate],
             "se": [se],
-            "ci_low": [float(low)],
-            "ci_high": [float(high)],
-            "p": [float(p)],
+            "df": [df],
+            "ci_low": [float(low[0])],
+            "ci_high": [float(high[0])],
+            "p": [float(p[0])],
+            "se_cr1": [test.se_cr1],
             "n_treated": [int(fit.n_treated[r])],
             "n_control": [int(fit.n_control[r])],
             "n_clusters": [int(fit.n_clusters)],
@@ -597,15 +893,18 @@ def placebo(
     level: float = 0.95,
     weight: str = "weight",
     cluster: str = "person",
+    covariates: pd.DataFrame | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Placebo test of common trends: a fake training before the covariate window.
 
     The regression is fitted on months ``reference_month`` .. ``post_months[1]`` only, with the
     fake reference month, and reports the "effects" in the fake post months
     ``post_months[0]..post_months[1]`` (``term = "month"``) and their mean (``term = "pooled"``,
-    ``month`` empty). Under common trends they are zero; they are reported with their CIs.
-    ``n_treated``, ``n_control`` are the units of each fake month (pooled row: at the fake
-    reference month); ``n_clusters`` and ``df_resid`` those of the regression.
+    ``month`` empty). Under common trends they are zero; they are reported with their CR2 CIs
+    (Satterthwaite df in ``df``, CR1 SE in ``se_cr1``). ``covariates``: the adjusted placebo
+    (``method = "adjusted"``, see :func:`did_fit`). ``n_treated``, ``n_control`` are the units of
+    each fake month (pooled row: at the fake reference month); ``n_clusters`` and ``df_resid``
+    those of the regression.
     """
     first, last = int(post_months[0]), int(post_months[1])
     if not reference_month < first <= last:
@@ -614,28 +913,34 @@ def placebo(
             hint="check anchors.placebo_reference_month and anchors.placebopost_months",
         )
     window = range(reference_month, last + 1)
-    fit = did_fit(panel, outcome, reference_month, months=window, weight=weight, cluster=cluster)
+    fit = did_fit(panel, outcome, reference_month, months=window, weight=weight, cluster=cluster,
+                  covariates=covariates)
     fake = np.arange(first, last + 1)
     missing = fake[~np.isin(fake, fit.months)]
     if missing.size:
         raise InputError(f"placebo month(s) {', '.join(map(str, missing))} are not in the panel", column="month",
                          hint="the panel must start at anchors.panel_first_month")
     idx = np.searchsorted(fit.months, fake)
-    se = fit.se[idx]
-    low, high, p = t_summary(fit.estimate[idx], se, fit.df, level)
-    pooled, pse, _ = pooled_estimate(fit, fake)
-    plow, phigh, pp = t_summary(pooled, pse, fit.df, level)
+    se_all, df_all, _ = inference(fit)
+    se, df = se_all[idx], df_all[idx]
+    low, high, p = _t_rows(fit.estimate[idx], se, df, level)
+    pooled = contrast_test(fit, pooled_contrast(fit, fake))
+    pse, pdf = (pooled.se_cr2, pooled.df) if fit.has_cr2 else (pooled.se_cr1, fit.df)
+    plow, phigh, pp = _t_rows(pooled.estimate, pse, pdf, level)
     r = fit.column(reference_month)
     table = pd.DataFrame(
         {
             "outcome": outcome,
+            "method": fit.method,
             "term": ["month"] * len(fake) + ["pooled"],
             "month": pd.array([*fake.tolist(), pd.NA], dtype="Int64"),
-            "estimate": [*fit.estimate[idx], pooled],
+            "estimate": [*fit.estimate[idx], pooled.estimate],
             "se": [*se, pse],
-            "ci_low": [*low, float(plow)],
-            "ci_high": [*high, float(phigh)],
-            "p": [*p, float(pp)],
+            "df": [*df, pdf],
+            "ci_low": [*low, float(plow[0])],
+            "ci_high": [*high, float(phigh[0])],
+            "p": [*p, float(pp[0])],
+            "se_cr1": [*fit.se[idx], pooled.se_cr1],
             "n_treated": [*fit.n_treated[idx], fit.n_treated[r]],
             "n_control": [*fit.n_control[idx], fit.n_control[r]],
         }

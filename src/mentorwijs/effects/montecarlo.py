@@ -243,7 +243,7 @@ def simulate_matched_study(s: Scenario, rng: np.random.Generator) -> SimulatedSt
 
 def _one_replication(s: Scenario, rng: np.random.Generator, band_draws: int, level: float) -> dict:
     study = simulate_matched_study(s, rng)
-    fit = did_fit(study.panel, "employed_1h", s.reference_month)
+    fit = did_fit(study.panel, "employed_1h", s.reference_month, cr2=False)  # the validation reads CR1
     post = np.arange(1, s.followup_months + 1)
     idx = np.searchsorted(fit.months, post)
     est, se, _ = pooled_estimate(fit, post)

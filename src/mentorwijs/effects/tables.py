@@ -37,7 +37,15 @@ import pandas as pd
 from mentorwijs.contracts import CONTRACTS, DOMINANCE_COLUMN, EFFECT_TABLES
 from mentorwijs.effects._common import require_columns
 from mentorwijs.effects.confounding import confounding_table
-from mentorwijs.effects.did import did_by_month_table, did_fit, did_pooled_table, placebo, post_months, trajectories
+from mentorwijs.effects.did import (
+    METHODS,
+    did_by_month_table,
+    did_fit,
+    did_pooled_table,
+    placebo,
+    post_months,
+    trajectories,
+)
 from mentorwijs.effects.modifiers import modifiers as modifier_table
 from mentorwijs.effects.sensitivity import sensitivity_analyses
 from mentorwijs.effects.survival import (
@@ -161,16 +169,19 @@ def _contract_table(name: str, parts: Sequence[pd.DataFrame], *, dominance: bool
 
 
 def _placebo_rows(panel: pd.DataFrame, outcome: str, reference_month: int, post: Sequence[int], level: float,
-                  cells: pd.Series) -> pd.DataFrame:
-    """The placebo rows of one outcome, or one row saying why the placebo is not defined for it."""
+                  cells: pd.Series, covariates: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The placebo rows of one outcome (``covariates``: the adjusted placebo), or one row saying
+    why the placebo is not defined for it."""
     first, last = int(post[0]), int(post[1])
+    method = "matched" if covariates is None else "adjusted"
     try:
-        table = placebo(panel, outcome, reference_month=reference_month, post_months=(first, last), level=level)
+        table = placebo(panel, outcome, reference_month=reference_month, post_months=(first, last), level=level,
+                        covariates=covariates)
     except InputError as exc:
         reason = f"placebo not estimable: {exc.problem}"
         log.warning("%s", reason)
         row = {c: np.nan for c in CONTRACTS["placebo"].column_names}
-        row.update(outcome=outcome, term="pooled", month=pd.NA, n_treated=pd.NA, n_control=pd.NA, n_clusters=pd.NA,
+        row.update(outcome=outcome, method=method, term="pooled", month=pd.NA, n_treated=pd.NA, n_control=pd.NA, n_clusters=pd.NA,
                    converged=0, warnings=reason)
         row[DOMINANCE_COLUMN] = np.nan
         return pd.DataFrame([row])
@@ -195,8 +206,9 @@ def _survival_outcome_tables(survival: pd.DataFrame, outcome: str, *, horizon: i
 
 
 def _confounding(did_pooled: pd.DataFrame, rmst_table: pd.DataFrame, models: pd.DataFrame, km: pd.DataFrame,
-                 survival: pd.DataFrame, *, outcome: str, survival_outcome: str, horizon: int) -> pd.DataFrame:
-    pooled = did_pooled[did_pooled["outcome"] == outcome]
+                 survival: pd.DataFrame, *, outcome: str, survival_outcome: str, horizon: int,
+                 primary_method: str = "matched") -> pd.DataFrame:
+    pooled = did_pooled[(did_pooled["outcome"] == outcome) & (did_pooled["method"] == primary_method)]
     rm = rmst_table[(rmst_table["outcome"] == survival_outcome) & (rmst_table["horizon"] == horizon)]
     cox = models[(models["outcome"] == survival_outcome) & (models["model"] == "primary") & (models["term"] == "treated")]
     rmst_row = rmst_sd = None
@@ -236,6 +248,7 @@ def effect_tables(
     band_seed: int = 0,
     ph_split_month: int = 6,
     adjusted_covariates: Sequence[str] = (),
+    primary_method: str = "matched",
     modifiers: Sequence[str | Mapping[str, Any]] = (),
     min_subgroup_trainees: int = 10,
     sensitivity: Sequence[str] = (),
@@ -248,7 +261,18 @@ def effect_tables(
     (the same seed for every outcome); ``dominance_units``: the policy's ``dominance.n``. The
     placebo of an outcome that is not defined at ``placebo_reference_month`` (``employed_3m``
     needs the two months before it) is one row saying so in ``warnings``.
+
+    ``did_by_month``, ``did_pooled`` and ``placebo`` hold both DiD estimators (column ``method``):
+    ``matched`` (weighted cell means) and ``adjusted`` (month x ``adjusted_covariates`` added, the
+    covariates taken per unit from the survival table). ``primary_method`` names the one the
+    E-values (confounding) and the report use; with no ``adjusted_covariates`` only ``matched``
+    rows are written.
     """
+    if primary_method not in METHODS:
+        raise InputError(f"unknown primary method {primary_method!r}", hint="effects.primary_method is matched or adjusted")
+    if primary_method == "adjusted" and not adjusted_covariates:
+        raise InputError("the primary method is adjusted but effects.adjusted_covariates is empty",
+                         hint="list the covariates or use effects.primary_method: matched")
     if primary_outcome not in outcomes:
         raise InputError(f"the primary outcome {primary_outcome!r} is not among the outcomes {list(outcomes)}",
                          hint="check effects.primary_outcome and effects.outcomes")
@@ -261,6 +285,7 @@ def effect_tables(
                                       join=list(dict.fromkeys(["pscore", *cluster_columns(sensitivity)])))
     n = int(dominance_units)
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+    unit_covariates = survival[["unit", *adjusted_covariates]] if adjusted_covariates else None
 
     shares = trajectories(panel, list(outcomes))
     for outcome in outcomes:
@@ -270,15 +295,18 @@ def effect_tables(
         mine[DOMINANCE_COLUMN] = [float(cells.get((int(g == "treated"), int(m)), np.nan))
                                   for g, m in zip(mine["group"], mine["month"])]
         parts["trajectories"].append(mine)
-        fit = did_fit(panel, outcome, reference_month)
-        by_month = did_by_month_table(fit, followup_months=followup_months, band_draws=band_draws, seed=band_seed,
-                                      level=level)
-        by_month[DOMINANCE_COLUMN] = [_months_dominance(cells, [int(m), reference_month]) for m in by_month["month"]]
-        parts["did_by_month"].append(by_month)
-        pooled = did_pooled_table(fit, followup_months=followup_months, level=level)
-        pooled[DOMINANCE_COLUMN] = _months_dominance(cells, [*post_months(fit, followup_months), reference_month])
-        parts["did_pooled"].append(pooled)
-        parts["placebo"].append(_placebo_rows(panel, outcome, placebo_reference_month, placebo_post_months, level, cells))
+        for covariates in [None] + ([unit_covariates] if unit_covariates is not None else []):
+            fit = did_fit(panel, outcome, reference_month, covariates=covariates)
+            by_month = did_by_month_table(fit, followup_months=followup_months, band_draws=band_draws, seed=band_seed,
+                                          level=level)
+            by_month[DOMINANCE_COLUMN] = [_months_dominance(cells, [int(m), reference_month]) for m in by_month["month"]]
+            parts["did_by_month"].append(by_month)
+            pooled = did_pooled_table(fit, followup_months=followup_months, level=level)
+            pooled[DOMINANCE_COLUMN] = _months_dominance(cells, [*post_months(fit, followup_months), reference_month])
+            parts["did_pooled"].append(pooled)
+            parts["placebo"].append(_placebo_rows(panel, outcome, placebo_reference_month, placebo_post_months, level,
+                                                  cells, covariates))
+            del fit  # the adjusted fit keeps per-cluster parts of its df: free them before the next
 
     dominance = unit_dominance(survival, n)
     for outcome in survival_outcomes:
@@ -307,7 +335,7 @@ def effect_tables(
     tables = {name: _contract_table(name, parts[name]) for name in TABLES if name != "confounding"}
     tables["confounding"] = _contract_table("confounding", [_confounding(
         tables["did_pooled"], tables["rmst"], tables["survival"], tables["km"], survival, outcome=primary_outcome,
-        survival_outcome=primary_survival_outcome, horizon=rmst_horizon)])
+        survival_outcome=primary_survival_outcome, horizon=rmst_horizon, primary_method=primary_method)])
     return {name: tables[name] for name in TABLES}
 
 
@@ -334,6 +362,7 @@ def effect_settings(effects: Mapping[str, Any], anchors: Mapping[str, Any], seed
         "band_seed": int(seed) + int(effects["band"]["seed_offset"]),
         "ph_split_month": int(effects["ph_split_month"]),
         "adjusted_covariates": list(effects.get("adjusted_covariates") or []),
+        "primary_method": str(effects.get("primary_method") or "matched"),
         "modifiers": [dict(m) for m in effects.get("modifiers") or []],
         "min_subgroup_trainees": int(effects["min_subgroup_trainees"]),
         "sensitivity": list(effects.get("sensitivity") or []),
