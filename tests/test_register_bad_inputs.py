@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from pathlib import PurePath
 
 import pandas as pd
 import pytest
@@ -13,14 +15,15 @@ from mentorwijs.errors import InputError
 from mentorwijs.flow import Exclusions
 from mentorwijs.register.payroll import combine_statements
 from mentorwijs.register.steps import PATHS
-from register_fixture import (FILES, payroll_rows, read_fixture, run_steps, write_config_file,
+from mentorwijs.simulate.writers import write_csv, write_sav
+from register_fixture import (FILES, HERE, KEY, payroll_rows, read_fixture, run_steps, write_config_file,
                               write_register_fixture)
 
 
 def test_an_extract_that_does_not_cover_the_window_is_an_error(tmp_path):
-    rows = payroll_rows()
-    config = write_register_fixture(tmp_path, payroll=rows[rows["file"] != "2020"])
-    with pytest.raises(InputError, match=r"do not cover the window 2019-01\.\.2020-06.*2020-01\.\.2020-06"):
+    rows = payroll_rows()  # a payroll file cut at a line end: its last months are missing
+    config = write_register_fixture(tmp_path, payroll=rows[(rows["file"] != "2020") | (rows["SDATUMAANVANGIKO"] < "20200301")])
+    with pytest.raises(InputError, match=r"do not cover the window 2019-01\.\.2020-06.*2020-03\.\.2020-06"):
         run_steps(config, tmp_path, until="register_payroll")
 
 
@@ -138,3 +141,155 @@ def test_the_command_line_reports_a_missing_file_without_a_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     assert "GBAPERSOON2022TABV1.sav" in result.stderr and "fix:" in result.stderr
     assert not (tmp_path / PATHS["persons"]).exists()  # no partial output
+
+
+# --------------------------------------------------------------------------------------
+# the corpus of damaged deliveries: each one through `check-register` and `run --part register`
+
+P2019, P2020 = FILES["payroll"]
+
+
+def _lines(path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
+
+
+def _rewrite(relative: str, edit) -> callable:
+    """A damage that rewrites one CSV of the fixture as a data frame (all columns text)."""
+    def damage(root):
+        path = root / relative
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        write_csv(edit(frame), path)
+    return damage
+
+
+def _cut_mid_row(root):
+    path = root / P2019
+    data = path.read_bytes()
+    cut = data.rindex(b"\n", 0, len(data) // 2) + 25  # 25 bytes into a row: a copy that stopped early
+    path.write_bytes(data[:cut])
+
+
+def _extra_field(root):
+    path = root / P2019
+    lines = _lines(path)
+    lines[6] = lines[6].rstrip(b"\n") + b",x\n"
+    path.write_bytes(b"".join(lines))
+
+
+def _duplicate_column(root):
+    frame = pd.read_csv(root / P2019, dtype=str, keep_default_na=False)
+    frame.insert(3, "SBASISUREN_copy", frame["SBASISUREN"])
+    write_csv(frame, root / P2019)
+    path = root / P2019
+    path.write_bytes(path.read_bytes().replace(b"SBASISUREN_copy", b"SBASISUREN", 1))
+
+
+def _key_links_nobody(root):
+    key = pd.read_csv(root / KEY, dtype=str, keep_default_na=False)
+    key["RINPERSOON"] = "9" + key["RINPERSOON"].str[1:]
+    write_csv(key, root / KEY)
+
+
+def _sav_header_only(root):
+    write_sav(read_fixture("persons.csv").iloc[:0], root / FILES["persons"])
+
+
+def _sav_truncated(root):
+    path = root / FILES["persons"]
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 200])
+
+
+#: name -> (the damaged file, the damage, what the ERROR line must also say (row, column, problem))
+DAMAGED = {
+    "payroll-binary": (P2019, lambda r: (r / P2019).write_bytes(bytes(range(256)) * 64), ["not a text (CSV) file"]),
+    "payroll-excel-under-csv-name": (P2019, lambda r: (r / P2019).write_bytes(b"PK\x03\x04" + bytes(2000)), ["Excel"]),
+    "payroll-empty": (P2019, lambda r: (r / P2019).write_bytes(b""), ["is empty"]),
+    "payroll-header-only": (P2019, lambda r: (r / P2019).write_bytes(_lines(r / P2019)[0]), ["no data rows"]),
+    "payroll-truncated-mid-row": (P2019, _cut_mid_row, ["truncated", "row "]),
+    "payroll-row-with-extra-field": (P2019, _extra_field, ["row 7", "15 field(s) where the header has 14"]),
+    "payroll-missing-column": (P2019, _rewrite(P2019, lambda f: f.drop(columns="SLNINGLD")), ["column 'SLNINGLD'", "missing"]),
+    "payroll-renamed-column": (P2019, _rewrite(P2019, lambda f: f.rename(columns={"SDATUMEINDEIKO": "EINDDATUM"})),
+                               ["column 'SDATUMEINDEIKO'", "missing"]),
+    "payroll-duplicate-column": (P2019, _duplicate_column, ["column 'SBASISUREN'", "appears 2 times"]),
+    "payroll-iso-dates": (P2019, _rewrite(P2019, lambda f: f.assign(SDATUMAANVANGIKO=pd.to_datetime(f["SDATUMAANVANGIKO"], format="%Y%m%d", errors="coerce").dt.strftime("%Y-%m-%d").fillna(""))),
+                          ["row 2", "column 'SDATUMAANVANGIKO'", "not dates YYYYMMDD"]),
+    "payroll-text-in-hours": (P2020, _rewrite(P2020, lambda f: f.assign(SBASISUREN="n.v.t.")),
+                              ["row 2", "column 'SBASISUREN'", "not numbers"]),
+    "payroll-year-missing": (P2020, lambda r: (r / P2020).unlink(), ["not found"]),
+    "key-header-only": (KEY, lambda r: (r / KEY).write_bytes(_lines(r / KEY)[0]), ["no data rows"]),
+    "key-study-number-twice": (KEY, lambda r: (r / KEY).write_bytes((r / KEY).read_bytes() + b"MW00001,R,000000201\n"),
+                               ["column 'studienummer'", "more than one register person"]),
+    "key-links-nobody": (KEY, _key_links_nobody, ["links a person"]),
+    "persons-sav-truncated": (FILES["persons"], _sav_truncated, ["truncated or damaged"]),
+    "persons-sav-empty": (FILES["persons"], lambda r: (r / FILES["persons"]).write_bytes(b""), ["empty"]),
+    "persons-sav-is-csv": (FILES["persons"], lambda r: (r / FILES["persons"]).write_bytes((HERE / "persons.csv").read_bytes()),
+                           ["not an SPSS .sav file"]),
+    "persons-sav-no-cases": (FILES["persons"], _sav_header_only, ["no data rows"]),
+    "persons-conflicting-rows": (FILES["persons"], lambda r: write_sav(pd.concat([read_fixture("persons.csv"), read_fixture("persons.csv").iloc[[3]].assign(GBAGEBOORTEJAAR="1950")]), r / FILES["persons"]),
+                                 ["column 'RINPERSOON'", "more than once with different values"]),
+    "deaths-impossible-date": (FILES["deaths"], _rewrite(FILES["deaths"], lambda f: f.assign(GBADatumOverlijden="20191345")),
+                               ["row 2", "column 'GBADatumOverlijden'", "'20191345'"]),
+    "migration-missing-column": (FILES["migration"], _rewrite(FILES["migration"], lambda f: f.drop(columns="GBAVESTIGINGSTYPE")),
+                                 ["column 'GBAVESTIGINGSTYPE'"]),
+    "education-binary": (FILES["education"], lambda r: (r / FILES["education"]).write_bytes(b"\x00\x01\x02" * 500), ["binary"]),
+    "residence-truncated": (FILES["residence"], lambda r: (r / FILES["residence"]).write_bytes((r / FILES["residence"]).read_bytes()[:-30]),
+                            ["truncated"]),
+    "regions-text-year": (FILES["municipality_regions"], _rewrite(FILES["municipality_regions"], lambda f: f.assign(jaar="twintig")),
+                          ["row 2", "column 'jaar'"]),
+    "regions-conflicting": (FILES["municipality_regions"], _rewrite(FILES["municipality_regions"], lambda f: pd.concat([f, f.iloc[[0]].assign(arbeidsmarktregio="Amersfoort")])),
+                            ["column 'gemeente'", "two labour-market regions"]),
+    "addresses-no-year-columns": (FILES["addresses"], _rewrite(FILES["addresses"], lambda f: f.rename(columns={"gem2019": "g19", "gem2020": "g20"})),
+                                  ["municipality column"]),
+    "businesses-empty": (FILES["businesses"], lambda r: (r / FILES["businesses"]).write_bytes(b"\n\n"), ["is empty"]),
+    "secm-sav-truncated": (FILES["socioeconomic"], lambda r: (r / FILES["socioeconomic"]).write_bytes((r / FILES["socioeconomic"]).read_bytes()[:-120]),
+                           ["truncated or damaged"]),
+}
+
+
+@pytest.fixture(scope="module")
+def fixture_template(tmp_path_factory):
+    """The fixture study with its config.yaml, written once and copied for each damage."""
+    root = tmp_path_factory.mktemp("register_template")
+    write_config_file(root, write_register_fixture(root))
+    return root
+
+
+def _start(args, cwd):
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
+    return subprocess.Popen([sys.executable, "-m", "mentorwijs", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _error_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("ERROR")]
+
+
+@pytest.mark.parametrize("name", sorted(DAMAGED))
+def test_a_damaged_delivery_is_one_error_line_naming_the_file(name, fixture_template, tmp_path):
+    damaged, damage, says = DAMAGED[name]
+    root = tmp_path / "study"
+    shutil.copytree(fixture_template, root)
+    damage(root)
+    # both commands at once: the corpus stays fast
+    check = _start(["check-register", "--config", "config.yaml"], root)
+    run = _start(["run", "--part", "register", "--config", "config.yaml"], root)
+    check_out, check_err = check.communicate(timeout=120)
+    run_out, run_err = run.communicate(timeout=120)
+    file_name = PurePath(damaged).name
+
+    assert "Traceback" not in check_out + check_err + run_out + run_err
+    assert check.returncode == 1, check_out
+    errors = [line for line in _error_lines(check_out) if file_name in line]
+    assert len(errors) == 1, check_out
+    assert all(s in errors[0] for s in says) and "fix:" in errors[0], errors[0]
+
+    assert run.returncode == 1, run_err
+    errors = _error_lines(run_err)
+    assert len(errors) == 1 and file_name in errors[0] and "fix:" in errors[0], run_err
+    assert all(s in errors[0] for s in says), errors[0]
+    logged = [line for log in (root / "logs" / "register").glob("*.log") for line in _error_lines(log.read_text())]
+    assert len(logged) == 1 and file_name in logged[0], logged
+    # no partial output: nothing under data/processed/ but the hand-over, no export
+    assert sorted(p.name for p in (root / "data" / "processed").rglob("*") if p.is_file()) == ["trainees.parquet"]
+    assert not (root / "export").exists()

@@ -2,7 +2,7 @@
 
 Every subcommand is a thin wrapper around library functions. A problem the user can fix
 (:class:`mentorwijs.errors.InputError`) is printed as one message naming file, row, column and
-fix, with exit code 1; any other exception is a bug and keeps its traceback (exit code 2 from
+fix, on one line that starts with ``ERROR``, with exit code 1; any other exception is a bug and keeps its traceback (exit code 2 from
 Python). Exit codes: 0 success (warnings may be listed), 1 input or configuration error.
 """
 
@@ -325,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except InputError as exc:
-        print(f"mentorwijs {args.command}: error: {exc.message}", file=sys.stderr)
+        print(f"ERROR mentorwijs {args.command}: {exc.line}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     except KeyboardInterrupt:  # pragma: no cover
         print("interrupted", file=sys.stderr)

@@ -75,6 +75,11 @@ def _person_types(table, column: str, file) -> dict:
                 f"RINPERSOONS mix: {mix}")
 
 
+def _error(check: str, file, exc: InputError) -> dict:
+    """An error row: row, column, problem and fix of the :class:`InputError` (the file has its own column)."""
+    return _row(check, exc.file if exc.file is not None else file, "error", "", exc.located())
+
+
 def check_register(
     *,
     files: Mapping[str, str | PurePath | Sequence[str | PurePath]],
@@ -86,12 +91,19 @@ def check_register(
     max_bad_share: float = 0.01,
     min_month_share: float = 0.5,
 ) -> pd.DataFrame:
-    """Findings about the register extracts: ``check, file, status, value, message`` rows."""
-    from mentorwijs.register.payroll import payroll_columns
-    from mentorwijs.register.persons import lookup_pids, person_table
-    from mentorwijs.register.residence import residence_columns
+    """Findings about the register extracts: ``check, file, status, value, message`` rows.
+
+    Every extract is read and parsed by the same functions as the register part, so each
+    problem that would stop the run (an unreadable or empty file, a missing column, too many
+    unusable dates or numbers, a key that links nobody, a payroll year missing) is an ``error``
+    row here too.
+    """
     from mentorwijs.flow import Exclusions
-    from mentorwijs.register.socioeconomic import socioeconomic_columns
+    from mentorwijs.register import persons as P
+    from mentorwijs.register.extracts import extract_columns
+    from mentorwijs.register.payroll import combine_statements, parse_statements, payroll_columns
+    from mentorwijs.register.residence import municipality_regions, residence_columns, residence_spells, year_columns
+    from mentorwijs.register.socioeconomic import benefit_months, socioeconomic_columns
     from mentorwijs.register.spec import code_in
 
     v = variables
@@ -114,13 +126,22 @@ def check_register(
         "deaths": [v["deaths"]["date"]],
         "migration": [v["migration"]["date"]],
     }
+    may_be_empty = {"deaths", "migration"}
     tables = {}
     for kind, columns in wanted.items():
         path = files[kind]
         try:
-            tables[kind] = read_extract(path, columns, kind=kind)
+            if kind == "addresses":
+                av = v["addresses"]
+                years = year_columns(extract_columns(path, kind=kind), av["municipality"])
+                if not years:
+                    raise InputError(f"no municipality column named like {av['municipality']!r}", file=path, row=1,
+                                     hint="set register.variables.addresses.municipality to the pattern of the year "
+                                          "columns (e.g. gem{year})")
+                columns = columns + list(years.values())
+            tables[kind] = read_extract(path, columns, kind=kind, allow_empty=kind in may_be_empty)
         except InputError as exc:
-            rows.append(_row("readable", path, "error", "", exc.problem))
+            rows.append(_error("readable", path, exc))
             continue
         rows.append(_row("readable", path, "ok", tables[kind].num_rows, f"{tables[kind].num_rows} rows, columns present"))
         if pt in columns:
@@ -128,43 +149,84 @@ def check_register(
         for column in date_columns.get(kind, []):
             _, status = parse_dates(tables[kind][column])
             share = float((status != 0).mean()) if len(status) else 0.0
-            level = "error" if share > max_bad_share else ("warning" if share > 0 else "ok")
+            level = "warning" if share > 0 else "ok"  # too many: an error of the check "values" below
             rows.append(_row("dates", path, level, share, f"{column}: {int((status != 0).sum())} value(s) not a date YYYYMMDD"))
+
+    if "municipality_regions" in tables:
+        try:
+            municipality_regions(tables["municipality_regions"], variables=v, file=files["municipality_regions"])
+        except InputError as exc:
+            rows.append(_error("regions", files["municipality_regions"], exc))
 
     persons = None
     if "persons" in tables:
         exclusions = Exclusions()
         try:
-            persons = person_table(tables["persons"], variables=v, codes=codes, unknown_birth_month=7,
-                                   file=files["persons"], exclusions=exclusions)
+            persons = P.person_table(tables["persons"], variables=v, codes=codes, unknown_birth_month=7,
+                                     file=files["persons"], exclusions=exclusions)
             dup = exclusions.count("duplicate row of a person (copy dropped)")
             rows.append(_row("duplicate_persons", files["persons"], "warning" if dup else "ok", dup,
                              f"{dup} exact duplicate row(s) of a person"))
         except InputError as exc:
-            rows.append(_row("duplicate_persons", files["persons"], "error", "", exc.problem))
+            rows.append(_error("duplicate_persons", files["persons"], exc))
+        if persons is not None and persons.empty:
+            rows.append(_row("persons", files["persons"], "error", 0,
+                             "no person with RINPERSOONS R in the person file; fix: ask CBS for the complete person file"))
+            persons = None
+    if persons is not None:
+        # the same parsing as the register part: too many unusable values stop the run there
+        parsers = {
+            "deaths": lambda raw, f: P.add_deaths(persons, raw, variables=v, codes=codes, file=f,
+                                                  max_bad_share=max_bad_share, exclusions=Exclusions()),
+            "migration": lambda raw, f: P.migration_events(persons, raw, variables=v, codes=codes, file=f,
+                                                           max_bad_share=max_bad_share, exclusions=Exclusions()),
+            "residence": lambda raw, f: residence_spells(raw, persons, variables=v, codes=codes, file=f,
+                                                         max_bad_share=max_bad_share, exclusions=Exclusions()),
+            "socioeconomic": lambda raw, f: benefit_months(raw, persons, variables=v, codes=codes, window=window, file=f,
+                                                           max_bad_share=max_bad_share, exclusions=Exclusions()),
+        }
+        for kind, parse in parsers.items():
+            if kind in tables:
+                try:
+                    parse(tables[kind], files[kind])
+                except InputError as exc:
+                    rows.append(_error("values", files[kind], exc))
 
     try:
         key = read_extract(key_file, [study_number, pt, pn], kind="linkage key")
         n_key = key.num_rows
         rows.append(_person_types(key, pt, key_file))
-        if persons is not None and n_key:
-            pid, found = lookup_pids(key[pt], key[pn], persons, codes["person_found"])
-            rate = float((pid >= 0).mean())
-            rows.append(_row("key_match_rate", key_file, "error" if rate == 0 else "ok", rate,
+        study = pd.Series(text(key[study_number]).to_pylist())
+        rin = pd.Series(P.rin_keys(key[pt], key[pn]).to_pylist())
+        pairs = pd.DataFrame({"study": study, "rin": rin, "row": np.arange(n_key) + 2})
+        pairs = pairs[pairs["study"] != ""].drop_duplicates(["study", "rin"])
+        twice = pairs["study"].duplicated(keep=False)
+        if twice.any():
+            raise InputError(f"{pairs.loc[twice, 'study'].nunique()} study number(s) are linked to more than one register person",
+                             file=key_file, row=int(pairs.loc[twice, "row"].iloc[1]), column=study_number,
+                             hint="the key must give one RINPERSOONS/RINPERSOON per study number: ask CBS for a corrected key")
+        if persons is not None:
+            pid, found = P.lookup_pids(key[pt], key[pn], persons, codes["person_found"])
+            linked = int(((pid >= 0) & (study != "").to_numpy()).sum())
+            problem = P.key_link_problem(n_key, int(pairs["study"].nunique()), linked, study_number=study_number)
+            rows.append(_row("key_match_rate", key_file, "error" if problem else "ok", float((pid >= 0).mean()),
+                             f"column {problem[1]!r}: {problem[0]}; fix: {problem[2]}" if problem else
                              f"{int((pid >= 0).sum())} of {n_key} key entries found in the person file "
                              f"({int((~found).sum())} with RINPERSOONS other than R)"))
     except InputError as exc:
-        rows.append(_row("readable", key_file, "error", "", exc.problem))
+        rows.append(_error("key", key_file, exc))
 
     payroll = files["payroll"]
     payroll = [payroll] if isinstance(payroll, (str, PurePath)) else list(payroll)
     pv = v["payroll"]
-    all_months, all_people = [], []
+    all_months, all_people, parts = [], [], []
+    unreadable = False
     for path in payroll:
         try:
             table = read_extract(path, payroll_columns(v), kind="payroll")
         except InputError as exc:
-            rows.append(_row("readable", path, "error", "", exc.problem))
+            rows.append(_error("readable", path, exc))
+            unreadable = True  # its months are missing for a reason already given: no coverage finding
             continue
         rows.append(_row("readable", path, "ok", table.num_rows, f"{table.num_rows} rows, columns present"))
         rows.append(_person_types(table, pt, path))
@@ -172,8 +234,14 @@ def check_register(
         _, e_status = parse_dates(table[pv["end"]])
         bad = (s_status != 0) | (e_status != 0)
         share = float(bad.mean()) if len(bad) else 0.0
-        rows.append(_row("dates", path, "error" if share > max_bad_share else ("warning" if share else "ok"), share,
+        rows.append(_row("dates", path, "warning" if share else "ok", share,
                          f"{int(bad.sum())} pay period(s) with a start or end that is not a date YYYYMMDD"))
+        if persons is not None:
+            try:
+                parts.append(parse_statements(table, persons, variables=v, codes=codes, file=path,
+                                              max_bad_share=max_bad_share, exclusions=Exclusions()))
+            except InputError as exc:
+                rows.append(_error("values", path, exc))
         if table.num_rows:
             share = {name: float(code_in(table[pv["period_type"]], values).mean()) for name, values in codes["period_type"].items()}
             rows.append(_row("period_types", path, "ok", share.get("four_weekly", float("nan")),
@@ -187,15 +255,22 @@ def check_register(
                              f"{outside} start outside the window (trimmed)"))
         all_months.append(months)
         all_people.append(people)
-    if all_months:
-        months = np.concatenate(all_months)
-        people = pd.factorize(np.concatenate(all_people))[0]
-        coverage = month_coverage(months, people, window)
-        median = float(np.median(coverage["persons"]))
-        low = coverage[coverage["persons"] < min_month_share * median]
-        ok = median > 0 and low.empty
-        rows.append(_row(
-            "window_coverage", None, "ok" if ok else "error", int(len(coverage) - len(low)),
-            f"payroll covers {len(coverage) - len(low)} of {len(coverage)} months of the window "
-            f"{month_label(window[0])}..{month_label(window[1])}" + ("" if ok else f"; thin or missing: {_ranges(low['month'])}")))
+    if parts and len(parts) == len(payroll):
+        try:
+            combine_statements(parts, exclusions=Exclusions())
+        except InputError as exc:
+            rows.append(_error("values", None, exc))
+    if unreadable:
+        return pd.DataFrame(rows, columns=COLUMNS)
+    months = np.concatenate(all_months) if all_months else np.zeros(0, dtype=np.int64)
+    people = pd.factorize(np.concatenate(all_people))[0] if all_months else np.zeros(0, dtype=np.int64)
+    coverage = month_coverage(months, people, window)
+    median = float(np.median(coverage["persons"]))
+    low = coverage[coverage["persons"] < min_month_share * median] if median > 0 else coverage
+    ok = median > 0 and low.empty
+    rows.append(_row(
+        "window_coverage", None, "ok" if ok else "error", int(len(coverage) - len(low)),
+        f"payroll covers {len(coverage) - len(low)} of {len(coverage)} months of the window "
+        f"{month_label(window[0])}..{month_label(window[1])}" + ("" if ok else f"; thin or missing: {_ranges(low['month'])}; "
+        "fix: bring the payroll files of every year of register.window, or narrow the window in config.yaml")))
     return pd.DataFrame(rows, columns=COLUMNS)

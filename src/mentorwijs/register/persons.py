@@ -249,6 +249,19 @@ def check_trainees(trainees: pd.DataFrame, *, file: str | Path) -> pd.DataFrame:
     return trainees
 
 
+def key_link_problem(n_rows: int, n_study_numbers: int, n_linked: int, *, study_number: str) -> tuple[str, str, str] | None:
+    """(problem, column, fix) when the linkage key cannot link anyone, else None: no study
+    numbers, or none of its persons in the person file (the run would have no trainee)."""
+    if n_study_numbers == 0:
+        return (f"the linkage key has {n_rows} row(s) but no study number in column {study_number!r}", study_number,
+                "the key CBS returns must hold the study numbers: check register.key.study_number in config.yaml")
+    if n_linked == 0:
+        return (f"none of the {n_study_numbers} study number(s) of the linkage key links a person of the person file",
+                "RINPERSOON", "the key and the person file must come from the same delivery (same RINPERSOON numbers): "
+                "ask CBS which person file belongs to this key")
+    return None
+
+
 @dataclass
 class Linkage:
     """The result of linking the trainees: register persons with their ``person`` and
@@ -296,6 +309,9 @@ def link_trainees(
     frame["person"] = pseudonymise(frame["study"], pseudonym_key, "study").to_numpy(dtype=object)
     rin_index = pd.Series(persons["pid"].to_numpy(), index=persons["rin"].to_numpy())
     frame["pid"] = frame["rin"].map(rin_index).where(frame["found_type"]).astype("Int64")
+    key_problem = key_link_problem(len(study), int(len(frame)), int(frame["pid"].notna().sum()), study_number=study_number)
+    if key_problem:
+        raise InputError(key_problem[0], file=key_file, column=key_problem[1], hint=key_problem[2])
 
     trainee_persons = trainees["person"].astype(str)
     merged = pd.DataFrame({"person": trainee_persons}).merge(frame, on="person", how="left")
