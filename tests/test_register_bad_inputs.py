@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 import pandas as pd
 import pytest
@@ -217,6 +217,14 @@ DAMAGED = {
     "payroll-text-in-hours": (P2020, _rewrite(P2020, lambda f: f.assign(SBASISUREN="n.v.t.")),
                               ["row 2", "column 'SBASISUREN'", "not numbers"]),
     "payroll-year-missing": (P2020, lambda r: (r / P2020).unlink(), ["not found"]),
+    "payroll-unclosed-quote": (P2019, lambda r: (r / P2019).write_bytes(b"".join(
+        line.replace(b",E0", b',"E0', 1) if i == 10 else line for i, line in enumerate(_lines(r / P2019)))),
+        ["row 11", "not closed"]),
+    "key-two-trainees-one-person": (KEY, lambda r: (r / KEY).write_bytes((r / KEY).read_bytes().replace(b"MW00002,R,000000102", b"MW00002,R,000000101")),
+                                    ["column 'studienummer'", "2 trainees are linked to the same register person"]),
+    "key-study-numbers-empty": (KEY, _rewrite(KEY, lambda f: f.assign(studienummer="")), ["no study number"]),
+    "education-sav-under-csv-name": (FILES["education"], lambda r: shutil.copyfile(r / FILES["persons"], r / FILES["education"]),
+                                     ["looks like an SPSS .sav file"]),
     "key-header-only": (KEY, lambda r: (r / KEY).write_bytes(_lines(r / KEY)[0]), ["no data rows"]),
     "key-study-number-twice": (KEY, lambda r: (r / KEY).write_bytes((r / KEY).read_bytes() + b"MW00001,R,000000201\n"),
                                ["column 'studienummer'", "more than one register person"]),
@@ -293,3 +301,111 @@ def test_a_damaged_delivery_is_one_error_line_naming_the_file(name, fixture_temp
     # no partial output: nothing under data/processed/ but the hand-over, no export
     assert sorted(p.name for p in (root / "data" / "processed").rglob("*") if p.is_file()) == ["trainees.parquet"]
     assert not (root / "export").exists()
+
+
+def _same_as_delivered(relative: str, columns: list[str], variant: bytes, tmp_path) -> None:
+    from mentorwijs.register.extracts import read_extract
+
+    write_register_fixture(tmp_path / "a")
+    write_register_fixture(tmp_path / "b")
+    (tmp_path / "b" / relative).write_bytes(variant)
+    expected = read_extract(tmp_path / "a" / relative, columns, kind="test")
+    assert read_extract(tmp_path / "b" / relative, columns, kind="test").equals(expected)
+
+
+def _payroll_text(tmp_path) -> str:
+    write_register_fixture(tmp_path / "plain")
+    return (tmp_path / "plain" / P2019).read_text(encoding="utf-8")
+
+
+#: Legitimate variations of a CSV export: read as the plain file, not refused.
+VARIANTS = {
+    "utf-8 with BOM": lambda t: ("\ufeff" + t).encode("utf-8"),
+    "CRLF line ends": lambda t: t.replace("\n", "\r\n").encode(),
+    "BOM and CRLF": lambda t: ("\ufeff" + t.replace("\n", "\r\n")).encode("utf-8"),
+    "UTF-16 (Excel 'Unicode text')": lambda t: t.replace(",", "\t").encode("utf-16"),
+    "tab separated": lambda t: t.replace(",", "\t").encode(),
+    "semicolon separated": lambda t: t.replace(",", ";").encode(),
+    "quoted header and values": lambda t: "\n".join(",".join(f'"{v}"' for v in line.split(",")) for line in t.splitlines()).encode(),
+    "blanks and lower case in the header": lambda t: (", ".join(c.lower() for c in t.splitlines()[0].split(",")) + "\n"
+                                                      + t.split("\n", 1)[1]).encode(),
+    "blank lines at the end": lambda t: (t + "\n\n").encode(),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_a_legitimate_variation_of_a_csv_export_is_read_as_the_plain_file(variant, tmp_path):
+    from register_fixture import PAYROLL_COLUMNS
+
+    text = _payroll_text(tmp_path)
+    _same_as_delivered(P2019, PAYROLL_COLUMNS, VARIANTS[variant](text), tmp_path)
+
+
+def test_windows_1252_text_after_the_first_block_is_read(tmp_path):
+    from mentorwijs.register.extracts import read_extract
+
+    frame = pd.concat([read_fixture("municipality_regions.csv")] * 3000, ignore_index=True)  # > 64 kB
+    frame.loc[len(frame) - 1, "arbeidsmarktregio"] = "Fryslân"
+    path = tmp_path / "regions.csv"
+    write_csv(frame, path, encoding="cp1252")
+    assert path.stat().st_size > 65536
+    table = read_extract(path, ["jaar", "arbeidsmarktregio"], kind="test")
+    assert table["arbeidsmarktregio"][-1].as_py() == "Fryslân" and table.num_rows == len(frame)
+
+
+def test_decimal_commas_and_semicolons_give_the_same_person_months(tmp_path):
+    rows = payroll_rows()
+    plain = write_register_fixture(tmp_path / "plain")
+    run_steps(plain, tmp_path / "plain", until="register_payroll")
+    dutch = write_register_fixture(tmp_path / "dutch")
+    for path in FILES["payroll"]:
+        frame = pd.read_csv(tmp_path / "dutch" / path, dtype=str, keep_default_na=False)
+        frame["SBASISUREN"] = frame["SBASISUREN"].str.replace(".", ",", regex=False) + ",0"
+        frame["SLNINGLD"] = frame["SLNINGLD"] + ",00"
+        write_csv(frame, tmp_path / "dutch" / path, sep=";", line_end="\r\n", bom=True)
+    run_steps(dutch, tmp_path / "dutch", until="register_payroll")
+    assert len(rows) > 0
+    for name in ("person_months", "employer_months"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "plain" / PATHS[name]),
+                                      pd.read_parquet(tmp_path / "dutch" / PATHS[name]))
+
+
+def test_a_person_number_stored_as_a_number_in_the_sav_file_still_links(tmp_path):
+    persons = read_fixture("persons.csv")
+    plain = write_register_fixture(tmp_path / "plain")
+    run_steps(plain, tmp_path / "plain", until="register_persons")
+    config = write_register_fixture(tmp_path / "numeric")
+    write_sav(persons.assign(RINPERSOON=persons["RINPERSOON"].astype(int), GBAGEBOORTEJAAR=persons["GBAGEBOORTEJAAR"].astype(float)),
+              tmp_path / "numeric" / FILES["persons"])
+    run_steps(config, tmp_path / "numeric", until="register_persons")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "plain" / PATHS["persons"]),
+                                  pd.read_parquet(tmp_path / "numeric" / PATHS["persons"]))
+
+
+def test_an_empty_deaths_extract_is_a_logged_warning_not_an_error(tmp_path, caplog):
+    config = write_register_fixture(tmp_path)
+    path = tmp_path / FILES["deaths"]
+    path.write_bytes(_lines(path)[0])
+    with caplog.at_level("WARNING", logger="mentorwijs"):
+        run_steps(config, tmp_path, until="register_persons")
+    assert "GBAOVERLIJDEN2022TABV1.csv: the deaths extract has no data rows" in caplog.text
+    assert pd.read_parquet(tmp_path / PATHS["persons"])["death_month"].isna().all()
+
+
+def test_a_snakemake_rule_on_a_damaged_key_logs_one_error_line_and_no_traceback(fixture_template, tmp_path):
+    snakemake = Path(sys.executable).with_name("snakemake")
+    if not snakemake.is_file():
+        pytest.skip("snakemake is not installed next to this Python")
+    root = tmp_path / "study"
+    shutil.copytree(fixture_template, root)
+    shutil.copy(ROOT / "Snakefile", root / "Snakefile")
+    shutil.copytree(ROOT / "workflow", root / "workflow", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "data" / "codebooks", root / "data" / "codebooks")
+    (root / KEY).write_bytes(_lines(root / KEY)[0])
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "HOME": str(tmp_path)}
+    result = subprocess.run([str(snakemake), "--cores", "1", "--nocolor", "data/interim/register/persons.parquet"],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    logged = _error_lines((root / "logs" / "register" / "register_persons.log").read_text())
+    assert len(logged) == 1 and "koppeltabel.csv" in logged[0] and "no data rows" in logged[0] and "fix:" in logged[0]
+    assert not (root / PATHS["persons"]).exists()

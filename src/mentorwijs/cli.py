@@ -158,7 +158,8 @@ def cmd_check_register(args: argparse.Namespace) -> int:
     from mentorwijs.config import load_config
     from mentorwijs.register import spec
     from mentorwijs.register.check import check_register
-    from mentorwijs.register.steps import window_of
+    from mentorwijs.pseudonymise import load_key
+    from mentorwijs.register.steps import TRAINEES, window_of
 
     config = load_config(args.config, overrides=args.set)
     root = _repository_root(args.config)
@@ -174,6 +175,8 @@ def cmd_check_register(args: argparse.Namespace) -> int:
         codes=spec.codes(reg.get("codes")),
         max_bad_share=float(checks.get("max_bad_share", 0.01)),
         min_month_share=float(checks.get("min_month_share", 0.5)),
+        trainees_file=root / TRAINEES,
+        pseudonym_key=lambda: load_key(synthetic=bool(config["study"]["synthetic"])),
     )
     for row in findings.itertuples(index=False):
         where = f"{Path(row.file).name}: " if row.file else ""

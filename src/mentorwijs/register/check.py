@@ -10,7 +10,7 @@ Status ``error`` stops the pipeline; ``warning`` deserves a look; ``ok`` is info
 from __future__ import annotations
 
 from pathlib import Path, PurePath
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -90,8 +90,14 @@ def check_register(
     codes: Mapping,
     max_bad_share: float = 0.01,
     min_month_share: float = 0.5,
+    trainees_file: str | PurePath | None = None,
+    pseudonym_key: Callable[[], bytes] | None = None,
 ) -> pd.DataFrame:
     """Findings about the register extracts: ``check, file, status, value, message`` rows.
+
+    With ``trainees_file`` (the hand-over of the questionnaire part) and ``pseudonym_key`` (a
+    function returning the pseudonymisation key) the trainees are linked through the key as
+    the run links them, so two trainees with one register person are found here too.
 
     Every extract is read and parsed by the same functions as the register part, so each
     problem that would stop the run (an unreadable or empty file, a missing column, too many
@@ -143,7 +149,10 @@ def check_register(
         except InputError as exc:
             rows.append(_error("readable", path, exc))
             continue
-        rows.append(_row("readable", path, "ok", tables[kind].num_rows, f"{tables[kind].num_rows} rows, columns present"))
+        n_rows = tables[kind].num_rows
+        rows.append(_row("readable", path, "warning" if n_rows == 0 else "ok", n_rows,
+                         f"{n_rows} rows, columns present" + (" (no data rows: nobody is "
+                         f"{'deceased' if kind == 'deaths' else 'migrating'} in the extract; check it is complete)" if n_rows == 0 else "")))
         if pt in columns:
             rows.append(_person_types(tables[kind], pt, path))
         for column in date_columns.get(kind, []):
@@ -205,6 +214,7 @@ def check_register(
             raise InputError(f"{pairs.loc[twice, 'study'].nunique()} study number(s) are linked to more than one register person",
                              file=key_file, row=int(pairs.loc[twice, "row"].iloc[1]), column=study_number,
                              hint="the key must give one RINPERSOONS/RINPERSOON per study number: ask CBS for a corrected key")
+        problem = None
         if persons is not None:
             pid, found = P.lookup_pids(key[pt], key[pn], persons, codes["person_found"])
             linked = int(((pid >= 0) & (study != "").to_numpy()).sum())
@@ -213,6 +223,17 @@ def check_register(
                              f"column {problem[1]!r}: {problem[0]}; fix: {problem[2]}" if problem else
                              f"{int((pid >= 0).sum())} of {n_key} key entries found in the person file "
                              f"({int((~found).sum())} with RINPERSOONS other than R)"))
+        if persons is not None and not problem and trainees_file is not None and pseudonym_key is not None and Path(trainees_file).is_file():
+            from mentorwijs.tables import read_parquet
+
+            linkage = P.link_trainees(P.check_trainees(read_parquet(trainees_file), file=trainees_file), key, persons,
+                                      study_number=study_number, variables=v, codes=codes,
+                                      pseudonym_key=pseudonym_key(), key_file=key_file)
+            missing = sum(linkage.not_found.values())
+            rows.append(_row("trainees_linked", key_file, "error" if linkage.found.empty else "ok", len(linkage.found),
+                             f"{len(linkage.found)} of {linkage.n_trainees} trainees of the hand-over found in the register "
+                             f"({missing} not found)" + ("; fix: check that the key belongs to this study's hand-over"
+                                                         if linkage.found.empty else "")))
     except InputError as exc:
         rows.append(_error("key", key_file, exc))
 

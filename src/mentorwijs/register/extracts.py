@@ -12,6 +12,7 @@ format, and an :class:`~mentorwijs.errors.InputError` names the first bad row an
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Sequence
 
@@ -22,6 +23,8 @@ import pyarrow.csv as pcsv
 
 from mentorwijs.errors import InputError
 from mentorwijs.register.calendar import yyyymmdd_to_days
+
+log = logging.getLogger(__name__)
 
 #: Status codes of parsed values.
 OK, EMPTY, BAD = 0, 1, 2
@@ -145,6 +148,8 @@ def read_extract(path: str | Path, columns: Sequence[str], *, kind: str, allow_e
         table = _read_sav(path, columns, kind)
     else:
         table = _read_csv(path, columns, kind)
+    if table.num_rows == 0 and allow_empty:
+        log.warning("%s: the %s extract has no data rows; check that it is complete", path.name, kind)
     if table.num_rows == 0 and not allow_empty:
         raise InputError(f"the {kind} extract has no data rows (only the header)", file=path,
                          hint="the export or copy is incomplete: ask CBS for the complete extract, or copy it again")
@@ -162,13 +167,16 @@ def extract_columns(path: str | Path, *, kind: str) -> list[str]:
     return _split_header(header)[1] if header.strip() else []
 
 
-def _csv_options(names, mapping, sep, encoding):
+def _csv_options(n_fields: int, wanted: Sequence[int], sep: str, encoding: str) -> dict:
+    """Read options with the columns named by position (``c0``, ``c1``, ...): the header line is
+    matched by :func:`_resolve_columns`, so blanks or quotes around names do not matter."""
+    names = [f"c{i}" for i in range(n_fields)]
     return dict(
-        read_options=pcsv.ReadOptions(encoding=encoding, block_size=1 << 24),
+        read_options=pcsv.ReadOptions(encoding=encoding, block_size=1 << 24, column_names=names, skip_rows=1),
         parse_options=pcsv.ParseOptions(delimiter=sep),
         convert_options=pcsv.ConvertOptions(
             column_types={c: pa.string() for c in names},
-            include_columns=list(dict.fromkeys(mapping.values())),
+            include_columns=[names[i] for i in dict.fromkeys(wanted)],
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
@@ -181,26 +189,25 @@ def _read_csv(path: Path, columns: Sequence[str], kind: str) -> pa.Table:
         raise InputError(f"the {kind} extract is empty (no header line)", file=path, hint="export the file again with its header")
     sep, names = _split_header(header)
     mapping = _resolve_columns(names, columns, path, kind)
+    position = {name: names.index(actual) for name, actual in mapping.items()}
     enc = "utf8" if encoding == "utf-8-sig" else encoding
+    options = lambda enc: _csv_options(len(names), list(position.values()), sep, enc)  # noqa: E731
     try:
         try:
-            table = pcsv.read_csv(path, **_csv_options(names, mapping, sep, enc))
+            table = pcsv.read_csv(path, **options(enc))
         except pa.ArrowInvalid as exc:
             if enc != "utf8" or "UTF8" not in str(exc):
                 raise
             # text after the first 64 kB is not UTF-8: a Windows (cp1252) export
             enc = "cp1252"
-            table = pcsv.read_csv(path, **_csv_options(names, mapping, sep, enc))
+            table = pcsv.read_csv(path, **options(enc))
     except (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeError, ValueError) as exc:
         raise _parse_error(path, kind, sep, enc, len(names), exc) from None
     except OSError as exc:
         if getattr(exc, "errno", None):
             raise _open_error(path, exc, kind) from None
         raise _parse_error(path, kind, sep, enc, len(names), exc) from None
-    # utf-8-sig: pyarrow strips a BOM itself; names may still carry blanks
-    renamed = {str(n).strip(): n for n in table.column_names}
-    arrays = [table.column(renamed.get(mapping[c].strip(), mapping[c])) for c in columns]
-    return pa.table(arrays, names=list(columns))
+    return pa.table([table.column(f"c{position[c]}") for c in columns], names=list(columns))
 
 
 def _parse_error(path: Path, kind: str, sep: str, encoding: str, n_fields: int, exc: Exception) -> InputError:
@@ -217,12 +224,16 @@ def _parse_error(path: Path, kind: str, sep: str, encoding: str, n_fields: int, 
             last_row, last_fields, last_line = None, n_fields, 0
             for fields in reader:
                 line = reader.line_num
+                if any("\n" in f or "\r" in f for f in fields):
+                    row, problem = last_line + 1, ('a quote (") opened in this row is not closed on the same line: '
+                                                     "the row runs into the following lines")
+                    break
                 if fields and len(fields) != n_fields:
                     if row is None:
                         row, last_fields = line, len(fields)
                     last_row = line
                 last_line = line
-            if row is not None:
+            if row is not None and problem is None:
                 truncated = row == last_row == last_line and last_fields < n_fields
                 problem = (f"the row has {last_fields} field(s) where the header has {n_fields} ({shown}-separated)"
                            + ("; it is the last row, so the file was probably cut off (truncated)" if truncated else ""))
