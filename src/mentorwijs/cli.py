@@ -73,12 +73,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         root=Path(args.config).resolve().parent,
         wave=args.wave,
         options=CleaningOptions.from_mapping(config.get("ingest")),
+        verbose=args.verbose,
     )
     print(f"{report.file}: source {report.source} ({report.format}), "
           f"{'encoding ' + report.encoding if report.encoding else 'binary format'}")
     for line in report.lines:
         print(line)
-    print(f"OK: no errors, {report.n_warnings} warning(s) (handled by the cleaning rules, listed above)")
+    if report.errors:
+        for error in report.errors:
+            print(f"ERROR mentorwijs check: {error.line}", file=sys.stderr)
+        print(f"{len(report.errors)} error(s), {report.n_warnings} warning(s)")
+        return EXIT_INPUT_ERROR
+    print(f"OK: no errors, {report.n_warnings} warning(s) (listed above)")
     return EXIT_OK
 
 
@@ -226,9 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Check one raw export as the pipeline would read it: encoding, separator, header rows, every "
             "column the codebook declares for the source and wave, column types and date order, the last row. "
-            "Errors (exit 1) name file, row, column, problem and fix; row-level problems that a cleaning rule "
-            "handles (test participants, previews, duplicates, out-of-range answers, user-missing codes) are "
-            "listed as warnings (exit 0)."
+            "Errors (exit 1) name file, row, column, problem and fix; a file from which no row survives the "
+            "cleaning rules is an error too. Row-level problems that a cleaning rule handles (test participants, "
+            "previews, duplicates, out-of-range answers, user-missing codes), columns the codebook does not declare "
+            "(not read) and absent optional columns are listed as warnings (exit 0)."
         ),
     )
     chk.add_argument("file", type=Path, metavar="FILE", help="the raw export to check")
@@ -237,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the wave the file holds (T0, T1, ...); default: the waves config.yaml names this file for")
     chk.add_argument("--config", type=Path, default=Path("config.yaml"), metavar="FILE",
                      help="the study configuration (default config.yaml); paths in it are relative to its folder")
+    chk.add_argument("--verbose", action="store_true",
+                     help="list under each kind of exclusion its detailed reasons (progress values, kept rows)")
     chk.set_defaults(func=cmd_check)
 
     cb = sub.add_parser(
