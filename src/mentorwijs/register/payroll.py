@@ -39,7 +39,7 @@ from mentorwijs.errors import InputError
 from mentorwijs.flow import Exclusions
 from mentorwijs.register.calendar import first_day, last_day, month_of_day
 from mentorwijs.register.extracts import BAD, EMPTY, check_bad, first_data_row, parse_dates, parse_numbers, text
-from mentorwijs.register.persons import lookup_pids
+from mentorwijs.register.persons import lookup_pids, require_linked
 from mentorwijs.register.spec import code_in
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ def parse_statements(
     row0 = first_data_row(file)
     n = raw.num_rows
     pid, found = lookup_pids(raw[v["person_type"]], raw[v["person"]], persons, codes["person_found"])
+    require_linked(pid, found, file=file, column=v["person_type"], kind="payroll")
     exclusions.add(SOURCE, "RINPERSOONS other than R", int((~found).sum()))
     exclusions.add(SOURCE, "person not in the person file", int((found & (pid < 0)).sum()))
     keep = pid >= 0

@@ -131,7 +131,7 @@ def persons_step(*, key_file: PathLike, persons_file: PathLike, education_file: 
                              exclusions=exclusions)
     log.info("person file: %d persons found in the register", len(persons))
     raw = read_extract(education_file, [v["person_type"], v["person"], v["education"]["level"]], kind="education")
-    persons = P.add_education(persons, raw, variables=v, codes=codes, exclusions=exclusions)
+    persons = P.add_education(persons, raw, variables=v, codes=codes, exclusions=exclusions, file=education_file)
     raw = read_extract(deaths_file, [v["person_type"], v["person"], v["deaths"]["date"]], kind="deaths", allow_empty=True)
     persons = P.add_deaths(persons, raw, variables=v, codes=codes, file=deaths_file, max_bad_share=max_bad_share,
                            exclusions=exclusions)
