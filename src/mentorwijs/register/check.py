@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from mentorwijs.errors import InputError
 from mentorwijs.register.calendar import month_label, month_of_day
-from mentorwijs.register.extracts import parse_dates, read_extract, text
+from mentorwijs.register.extracts import first_data_row, parse_dates, read_extract, text
 
 COLUMNS = ["check", "file", "status", "value", "message"]
 
@@ -162,6 +162,18 @@ def check_register(
             level = "warning" if share > 0 else "ok"  # too many: an error of the check "values" below
             rows.append(_row("dates", path, level, share, f"{column}: {int((status != 0).sum())} value(s) not a date YYYYMMDD"))
 
+    if "businesses" in tables:
+        from mentorwijs.register.extracts import check_bad as _check_bad
+
+        bv = v["businesses"]
+        year_txt = text(tables["businesses"][bv["year"]])
+        year_ok = pc.fill_null(pc.utf8_is_digit(year_txt), False).to_numpy(zero_copy_only=False)
+        try:
+            _check_bad(np.where(year_ok, 0, 2).astype(np.int8), year_txt, file=files["businesses"], column=bv["year"],
+                       what="years", max_bad_share=max_bad_share, first_data_row=first_data_row(files["businesses"]))
+        except InputError as exc:
+            rows.append(_error("values", files["businesses"], exc))
+
     if "municipality_regions" in tables:
         try:
             municipality_regions(tables["municipality_regions"], variables=v, file=files["municipality_regions"])
@@ -221,7 +233,11 @@ def check_register(
                              f"column {problem[1]!r}: {problem[0]}; fix: {problem[2]}" if problem else
                              f"{int((pid >= 0).sum())} of {n_key} key entries found in the person file "
                              f"({int((~found).sum())} with RINPERSOONS other than R)"))
-        if persons is not None and not problem and trainees_file is not None and pseudonym_key is not None and Path(trainees_file).is_file():
+        if trainees_file is not None and not Path(trainees_file).is_file():
+            rows.append(_row("trainees_linked", trainees_file, "error", "",
+                             "the trainee hand-over is not there: the run needs it to link the trainees; fix: bring "
+                             "data/processed/trainees.parquet from the questionnaire part into the environment"))
+        elif persons is not None and not problem and trainees_file is not None and pseudonym_key is not None:
             from mentorwijs.tables import read_parquet
 
             linkage = P.link_trainees(P.check_trainees(read_parquet(trainees_file), file=trainees_file), key, persons,

@@ -194,7 +194,8 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
     log.info("payroll: %d netted statements, %d person-months, %d employer-months, %d employers",
              len(payroll.statements), len(pm), len(em), len(payroll.employers))
     raw = read_extract(businesses_file, list(variables["businesses"].values()), kind="business register")
-    business = Y.businesses(raw, payroll.employers, variables=variables, codes=codes)
+    business = Y.businesses(raw, payroll.employers, variables=variables, codes=codes, file=businesses_file,
+                            max_bad_share=max_bad_share)
     employers = pd.DataFrame({
         "employer": range(len(payroll.employers)),
         "employer_pseudonym": pseudonymise(pd.Series(payroll.employers, dtype="string"), _pseudonym_key(synthetic), "employer"),
