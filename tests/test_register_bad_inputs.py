@@ -366,7 +366,6 @@ def test_windows_1252_text_after_the_first_block_is_read(tmp_path):
 
 
 def test_decimal_commas_and_semicolons_give_the_same_person_months(tmp_path):
-    rows = payroll_rows()
     plain = write_register_fixture(tmp_path / "plain")
     run_steps(plain, tmp_path / "plain", until="register_payroll")
     dutch = write_register_fixture(tmp_path / "dutch")
@@ -376,7 +375,6 @@ def test_decimal_commas_and_semicolons_give_the_same_person_months(tmp_path):
         frame["SLNINGLD"] = frame["SLNINGLD"] + ",00"
         write_csv(frame, tmp_path / "dutch" / path, sep=";", line_end="\r\n", bom=True)
     run_steps(dutch, tmp_path / "dutch", until="register_payroll")
-    assert len(rows) > 0
     for name in ("person_months", "employer_months"):
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "plain" / PATHS[name]),
                                       pd.read_parquet(tmp_path / "dutch" / PATHS[name]))
