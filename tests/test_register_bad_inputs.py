@@ -419,3 +419,13 @@ def test_a_snakemake_rule_on_a_damaged_key_logs_one_error_line_and_no_traceback(
     logged = _error_lines((root / "logs" / "register" / "register_persons.log").read_text())
     assert len(logged) == 1 and "koppeltabel.csv" in logged[0] and "no data rows" in logged[0] and "fix:" in logged[0]
     assert not (root / PATHS["persons"]).exists()
+
+
+def test_an_impossible_date_in_a_few_rows_is_a_logged_exclusion(tmp_path):
+    rows = payroll_rows()
+    rows.loc[rows.index[(rows["file"] == "2019") & (rows["RINPERSOON"] == "000000201")][:2], "SDATUMEINDEIKO"] = "20191345"
+    config = write_register_fixture(tmp_path, payroll=rows)
+    config["register"]["checks"]["max_bad_share"] = 0.05  # 3 of 196 rows (with the fixture's own bad start date)
+    run_steps(config, tmp_path, until="register_payroll")
+    excluded = pd.read_csv(tmp_path / PATHS["exclusions_payroll"]).set_index("reason")["n"]
+    assert excluded["pay period start or end not a date"] == 3
