@@ -237,6 +237,11 @@ DAMAGED = {
                          lambda r: (r / "data/processed/trainees.parquet").write_bytes((r / "data/processed/trainees.parquet").read_bytes()[:300]),
                          ["cannot be read as a Parquet table"]),
     "handover-missing": ("data/processed/trainees.parquet", lambda r: (r / "data/processed/trainees.parquet").unlink(), []),
+    "payroll-zeros-after-a-crashed-copy": (P2019, lambda r: (r / P2019).write_bytes((r / P2019).read_bytes() + bytes(5000)),
+                                           ["row 198", "NUL bytes"]),
+    "payroll-block-of-zeros-inside": (P2019, lambda r: (r / P2019).write_bytes(b"".join(
+        bytes(4096) + line if i == 99 else line for i, line in enumerate(_lines(r / P2019)))),
+        ["row 100", "column 'RINPERSOONS'", "NUL bytes"]),
     "key-header-only": (KEY, lambda r: (r / KEY).write_bytes(_lines(r / KEY)[0]), ["no data rows"]),
     "key-study-number-twice": (KEY, lambda r: (r / KEY).write_bytes((r / KEY).read_bytes() + b"MW00001,R,000000201\n"),
                                ["column 'studienummer'", "more than one register person"]),

@@ -207,7 +207,14 @@ def _read_csv(path: Path, columns: Sequence[str], kind: str) -> pa.Table:
         if getattr(exc, "errno", None):
             raise _open_error(path, exc, kind) from None
         raise _parse_error(path, kind, sep, enc, len(names), exc) from None
-    return pa.table([table.column(f"c{position[c]}") for c in columns], names=list(columns))
+    result = pa.table([table.column(f"c{position[c]}") for c in columns], names=list(columns))
+    for name in dict.fromkeys(columns):
+        nul = pc.fill_null(pc.match_substring(result[name], "\x00"), False).to_numpy(zero_copy_only=False)
+        if nul.any():
+            raise InputError(f"the {kind} extract holds NUL bytes (zeros) in {int(nul.sum())} row(s): a copy that "
+                             "stopped or crashed leaves them", file=path, row=int(np.flatnonzero(nul)[0]) + 2, column=name,
+                             hint="copy the file again from the delivery, and compare its size with the original")
+    return result
 
 
 def _parse_error(path: Path, kind: str, sep: str, encoding: str, n_fields: int, exc: Exception) -> InputError:
@@ -227,6 +234,9 @@ def _parse_error(path: Path, kind: str, sep: str, encoding: str, n_fields: int, 
                 if any("\n" in f or "\r" in f for f in fields):
                     row, problem = last_line + 1, ('a quote (") opened in this row is not closed on the same line: '
                                                      "the row runs into the following lines")
+                    break
+                if any("\x00" in f for f in fields):
+                    row, problem = line, "the row holds NUL bytes (zeros): a copy that stopped or crashed leaves them"
                     break
                 if fields and len(fields) != n_fields:
                     if row is None:
