@@ -26,6 +26,7 @@ T0 = "data/raw/fixture/castor/T0.csv"
 T1 = "data/raw/fixture/castor/T1.csv"
 QT = "data/raw/fixture/qualtrics/werknemers.csv"
 SCHEDULE = "data/raw/fixture/study/trainingen.csv"
+INVITATIONS = "data/raw/fixture/study/uitnodigingen.csv"
 
 
 def _edit(root: Path, rel: str, old: str, new: str, *, count: int = 1, encoding: str = "utf-8") -> None:
@@ -120,7 +121,19 @@ CASES = [
      "data/raw/fixture/castor/study_export.xlsx", "supervisors_study", "T0", 1, ["workbook cannot be read"]),
     # row-level problems: warnings and logged exclusions, exit 0
     ("conflicting-duplicates-default", lambda r: None, T0, "supervisors", "T0", 0,
-     ["duplicate submission with conflicting answers: row 14 kept", "duplicate id with conflicting answers"]),
+     ["excluded 1: duplicate submission with conflicting answers (the latest complete one kept)",
+      "duplicate id with conflicting answers"]),
+    ("undeclared-column", lambda r: _add_column(r, T1, "kennis_9", "3"), T1, "supervisors", "T1", 0,
+     ["warning: column 'kennis_9' is not declared in", "supervisors.yaml for wave T1: it is not read",
+      "'raw: kennis_9'", "4 warning(s)"]),
+    ("optional-column-absent", lambda r: (_codebook(r, "supervisors", _optional("remark")), _drop_column(r, T1, "opmerking")),
+     T1, "supervisors", "T1", 0, ["warning: optional column 'opmerking' (item remark) is absent", "remark will be missing"]),
+    # a file from which no row survives the cleaning rules: an error naming the dominant reason
+    ("every-id-fails-the-pattern", lambda r: _every_id(r, "uitnodigingen.csv", lambda i: "ID" + i), INVITATIONS,
+     "invitations", None, 1, ["no row survives the cleaning rules", "all 12 rows are excluded",
+                              "12 of them as 'id does not match the codebook's pattern'", "id.pattern"]),
+    ("every-submission-incomplete", lambda r: _edit(r, T1, ";100;", ";60;", count=-1), T1, "supervisors", "T1", 1,
+     ["no row survives", "'incomplete'", "ingest.keep_incomplete"]),
     ("text-in-numeric-item", lambda r: None, T1, "supervisors", "T1", 0, ["'extra_uren' (extra_hours): not a number: 'veel'"]),
     ("unknown-missing-code", lambda r: None, T1, "supervisors", "T1", 0, ["unknown missing code: '##USER_MISSING_91##'"]),
     ("impossible-date", lambda r: None, QT, "employees", "T0", 0, ["row 18", "impossible date: '2019-02-30'"]),
@@ -137,6 +150,32 @@ CASES = [
                                       _config(r, lambda c: c["sources"]["supervisors"].update(separator=","))),
      T0, "supervisors", "T0", 0, ["9 kept"]),
 ]
+
+
+def _add_column(root: Path, rel: str, name: str, value: str, sep: str = ";") -> None:
+    path = root / rel
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    lines = [lines[0] + sep + name] + [line + sep + value for line in lines[1:]]
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + ("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def _optional(item: str):
+    def change(codebook: dict) -> None:
+        for entry in codebook["items"]:
+            if entry["name"] == item:
+                entry["required"] = False
+    return change
+
+
+def _every_id(root: Path, name: str, change) -> None:
+    path = root / "data/raw/fixture/study" / name
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    lines = lines[:1] + [change(line.split(";", 1)[0]) + ";" + line.split(";", 1)[1] for line in lines[1:]]
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def _labels_for_codes(text: str) -> str:
@@ -178,7 +217,8 @@ def test_bad_input_is_a_clear_error_or_a_logged_warning(tmp_path, capsys, case, 
     for word in words:
         assert word in text, (word, text)
     if code == 1:
-        assert "mentorwijs check: error:" in captured.err and "\n  fix: " in captured.err
+        errors = [line for line in captured.err.splitlines() if line.startswith("ERROR mentorwijs check: ")]
+        assert len(errors) == 1 and "; fix: " in errors[0], captured.err
     else:
         assert "OK: no errors" in captured.out
 
@@ -194,7 +234,8 @@ def test_an_error_is_one_message_without_traceback_from_the_command_line(tmp_pat
                             capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith(f"mentorwijs check: error: file {T1}, row 11:")
+    assert result.stderr.startswith(f"ERROR mentorwijs check: file {T1}, row 11:")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_pipeline_stops_on_an_erroneous_input_and_writes_nothing(tmp_path):
@@ -233,3 +274,25 @@ def test_one_text_answer_in_a_sparse_numeric_column_is_a_warning_not_an_error(tm
     (root / T1).write_text(text, encoding="utf-8")
     assert main(["check", str(root / T1), "--source", "supervisors", "--config", str(root / "config.yaml")]) == 0
     assert "not a number: 'veel'" in capsys.readouterr().out
+
+
+def test_the_exclusion_listing_groups_by_reason_with_details_under_verbose(tmp_path, capsys):
+    root = make_study(tmp_path / "study")
+    args = ["check", str(root / T0), "--source", "supervisors", "--config", str(root / "config.yaml")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    # three incomplete submissions (progress 0, 0 and 40) are one line
+    assert "  excluded 3: incomplete (progress 0% to 40%)\n" in out
+    assert "(progress 40%)" not in out and "row 14 kept" not in out
+    assert main(args + ["--verbose"]) == 0
+    out = capsys.readouterr().out
+    assert "  excluded 3: incomplete (progress 0% to 40%)\n      2: incomplete (progress 0%)\n      1: incomplete (progress 40%)\n" in out
+    assert "      1: duplicate submission with conflicting answers: row 14 kept (latest complete)" in out
+
+
+def test_a_column_declared_for_another_wave_only_is_a_warning_saying_how_to_read_it(tmp_path, capsys):
+    root = make_study(tmp_path / "study")
+    _add_column(root, T0, "extra_uren", "")  # declared from T1 on
+    assert main(["check", str(root / T0), "--source", "supervisors", "--config", str(root / "config.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "column 'extra_uren' is declared in" in out and "(item extra_hours) but not for wave T0: it is not read" in out

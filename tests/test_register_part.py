@@ -211,11 +211,17 @@ def test_check_register_reports_coverage_key_match_and_person_types(register_run
     dup = findings[findings["check"] == "duplicate_persons"].iloc[0]
     assert (dup["status"], dup["value"]) == ("warning", 1)
 
-    rows = payroll_rows()
-    write_register_fixture(tmp_path, payroll=rows[rows["file"] != "2020"])
+    rows = payroll_rows()  # the 2020 file cut at a line end: March to June missing
+    write_register_fixture(tmp_path, payroll=rows[(rows["file"] != "2020") | (rows["SDATUMAANVANGIKO"] < "20200301")])
     findings = run(tmp_path)
     coverage = findings[findings["check"] == "window_coverage"].iloc[0]
-    assert coverage["status"] == "error" and "2020-01..2020-06" in coverage["message"]
+    assert coverage["status"] == "error" and "2020-03..2020-06" in coverage["message"]
+
+    write_register_fixture(tmp_path, payroll=rows[rows["file"] != "2020"])  # a 2020 file with its header only
+    findings = run(tmp_path)
+    errors = findings[findings["status"] == "error"]
+    assert errors["check"].tolist() == ["readable"] and errors["file"].iloc[0].endswith("SPOLISBUS2020V1.csv")
+    assert "no data rows" in errors["message"].iloc[0]
 
 
 def test_check_register_command_exit_codes(tmp_path):

@@ -2,7 +2,7 @@
 
 Every subcommand is a thin wrapper around library functions. A problem the user can fix
 (:class:`mentorwijs.errors.InputError`) is printed as one message naming file, row, column and
-fix, with exit code 1; any other exception is a bug and keeps its traceback (exit code 2 from
+fix, on one line that starts with ``ERROR``, with exit code 1; any other exception is a bug and keeps its traceback (exit code 2 from
 Python). Exit codes: 0 success (warnings may be listed), 1 input or configuration error.
 """
 
@@ -73,12 +73,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         root=Path(args.config).resolve().parent,
         wave=args.wave,
         options=CleaningOptions.from_mapping(config.get("ingest")),
+        verbose=args.verbose,
     )
     print(f"{report.file}: source {report.source} ({report.format}), "
           f"{'encoding ' + report.encoding if report.encoding else 'binary format'}")
     for line in report.lines:
         print(line)
-    print(f"OK: no errors, {report.n_warnings} warning(s) (handled by the cleaning rules, listed above)")
+    if report.errors:
+        for error in report.errors:
+            print(f"ERROR mentorwijs check: {error.line}", file=sys.stderr)
+        print(f"{len(report.errors)} error(s), {report.n_warnings} warning(s)")
+        return EXIT_INPUT_ERROR
+    print(f"OK: no errors, {report.n_warnings} warning(s) (listed above)")
     return EXIT_OK
 
 
@@ -158,7 +164,8 @@ def cmd_check_register(args: argparse.Namespace) -> int:
     from mentorwijs.config import load_config
     from mentorwijs.register import spec
     from mentorwijs.register.check import check_register
-    from mentorwijs.register.steps import window_of
+    from mentorwijs.pseudonymise import load_key
+    from mentorwijs.register.steps import TRAINEES, window_of
 
     config = load_config(args.config, overrides=args.set)
     root = _repository_root(args.config)
@@ -174,6 +181,8 @@ def cmd_check_register(args: argparse.Namespace) -> int:
         codes=spec.codes(reg.get("codes")),
         max_bad_share=float(checks.get("max_bad_share", 0.01)),
         min_month_share=float(checks.get("min_month_share", 0.5)),
+        trainees_file=root / TRAINEES,
+        pseudonym_key=lambda: load_key(synthetic=bool(config["study"]["synthetic"])),
     )
     for row in findings.itertuples(index=False):
         where = f"{Path(row.file).name}: " if row.file else ""
@@ -223,9 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Check one raw export as the pipeline would read it: encoding, separator, header rows, every "
             "column the codebook declares for the source and wave, column types and date order, the last row. "
-            "Errors (exit 1) name file, row, column, problem and fix; row-level problems that a cleaning rule "
-            "handles (test participants, previews, duplicates, out-of-range answers, user-missing codes) are "
-            "listed as warnings (exit 0)."
+            "Errors (exit 1) name file, row, column, problem and fix; a file from which no row survives the "
+            "cleaning rules is an error too. Row-level problems that a cleaning rule handles (test participants, "
+            "previews, duplicates, out-of-range answers, user-missing codes), columns the codebook does not declare "
+            "(not read) and absent optional columns are listed as warnings (exit 0)."
         ),
     )
     chk.add_argument("file", type=Path, metavar="FILE", help="the raw export to check")
@@ -234,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the wave the file holds (T0, T1, ...); default: the waves config.yaml names this file for")
     chk.add_argument("--config", type=Path, default=Path("config.yaml"), metavar="FILE",
                      help="the study configuration (default config.yaml); paths in it are relative to its folder")
+    chk.add_argument("--verbose", action="store_true",
+                     help="list under each kind of exclusion its detailed reasons (progress values, kept rows)")
     chk.set_defaults(func=cmd_check)
 
     cb = sub.add_parser(
@@ -325,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except InputError as exc:
-        print(f"mentorwijs {args.command}: error: {exc.message}", file=sys.stderr)
+        print(f"ERROR mentorwijs {args.command}: {exc.line}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     except KeyboardInterrupt:  # pragma: no cover
         print("interrupted", file=sys.stderr)

@@ -44,6 +44,16 @@ class InputError(Exception):
             text += f"\n  fix: {self.hint}"
         return text
 
+    @property
+    def line(self) -> str:
+        """The message on one line (``...: problem; fix: hint``), for a log's ``ERROR`` line."""
+        return self.message.replace("\n  fix: ", "; fix: ").replace("\n", " ")
+
+    def located(self) -> str:
+        """Row, column, problem and fix on one line, without the file (for a table of findings
+        that names the file in its own column)."""
+        return InputError(self.problem, None, self.row, self.column, self.hint).line
+
     def __str__(self) -> str:  # pragma: no cover - exercised through the CLI
         return self.message
 

@@ -132,4 +132,9 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError("table not found", file=path, hint="run the step that writes it first")
-    return pq.read_table(path, use_threads=False, pre_buffer=False).to_pandas()
+    try:
+        table = pq.read_table(path, use_threads=False, pre_buffer=False)
+    except (pa.ArrowInvalid, OSError) as exc:  # a truncated or foreign file
+        raise InputError(f"cannot be read as a Parquet table ({str(exc).splitlines()[0]})", file=path,
+                         hint="the file is damaged or incomplete: copy it again, or run the step that writes it again") from None
+    return table.to_pandas()

@@ -2,7 +2,7 @@
 
 :func:`run_logged` is used by every ``workflow/scripts/*.py`` adapter and by
 ``mentorwijs run``: it logs to the rule's log file (and stderr), turns an
-:class:`~mentorwijs.errors.InputError` into a one-paragraph message with exit code 1, and
+:class:`~mentorwijs.errors.InputError` into one ``ERROR`` line (file, row, column, problem, fix) with exit code 1, and
 never lets a traceback reach the user for a problem they can fix.
 """
 
@@ -37,7 +37,7 @@ def run_logged(log_file: str | Path, name: str = "mentorwijs") -> Iterator[loggi
     try:
         yield logger
     except InputError as exc:
-        logger.error("%s", exc.message)
+        logger.error("%s", exc.line)
         raise SystemExit(1) from None
     finally:
         for handler in logger.handlers:

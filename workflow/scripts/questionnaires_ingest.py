@@ -12,7 +12,11 @@ with run_logged(snakemake.log[0]) as log:
     key = load_key(synthetic=params.synthetic, key_file=params.key_file, env_var=params.key_env, repo_root=".")
     tables = ingest_wave(snakemake.input.raw, source=source, fmt=spec["format"], codebook=codebook, wave=wave, key=key,
                          separator=spec["separator"], options=CleaningOptions.from_mapping(params.options))
+    notes = {f"  warning: {note}" for note in tables.notes}  # columns not read, optional columns absent
     for line in summarise(tables, source=source, wave=wave, file=snakemake.input.raw):
-        log.info("%s", line)
+        if line in notes:
+            log.warning("%s", line.strip()[len("warning: "):])
+        else:
+            log.info("%s", line)
     out = snakemake.output
     write_wave_outputs(tables, WaveOutputs(out.interim, out.missing, out.exclusions, out.quality, out.linkage))

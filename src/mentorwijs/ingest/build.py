@@ -18,7 +18,7 @@ Rows in = rows kept + rows excluded is checked here for every wave.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -44,6 +44,8 @@ class WaveTables:
     problems: list[Problem]
     rows_in: int
     encoding: str | None = None
+    #: file-level warnings that change no output: undeclared columns (not read), absent optional columns
+    notes: list[str] = field(default_factory=list)
 
 
 def natural_key(name: str) -> list:
@@ -143,7 +145,7 @@ def build_wave(data: WaveData, codebook: Codebook, key: bytes, *, stage: str,
     rows_in = len(rec)
     if rows_in != len(interim) + len(exclusions):  # pragma: no cover - guarded by the accounting tests
         raise RuntimeError(f"accounting: {rows_in} rows in, {len(interim)} kept, {len(exclusions)} excluded")
-    return WaveTables(interim, missing, exclusions, linkage, quality, problems, rows_in, data.encoding)
+    return WaveTables(interim, missing, exclusions, linkage, quality, problems, rows_in, data.encoding, list(data.notes))
 
 
 def _missing_long(values: pd.DataFrame, codes: pd.DataFrame, reasons: pd.DataFrame, ids: pd.Series,

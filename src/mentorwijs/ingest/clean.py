@@ -21,7 +21,7 @@ import pandas as pd
 
 from mentorwijs.codebook import Codebook
 from mentorwijs.errors import InputError
-from mentorwijs.ingest.columns import ItemColumns, find_column, resolve_columns
+from mentorwijs.ingest.columns import ItemColumns, find_column, optional_absent, resolve_columns, undeclared_columns
 from mentorwijs.ingest.readers import RawTable, normalise_header
 from mentorwijs.ingest.values import (
     ID_REPAIRED,
@@ -89,6 +89,7 @@ class WaveData:
     columns: dict[str, ItemColumns]
     outputs: dict[str, list[str]]  # item name -> its output column(s)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # file-level warnings (columns not read, optional columns absent)
 
     @property
     def kept(self) -> pd.Series:
@@ -197,7 +198,9 @@ def parse_wave(table: RawTable, codebook: Codebook, source: str, wave: str | Non
             hint=f"remove wave {wave} from sources.{source}.waves in config.yaml, or declare its items in the codebook",
         )
     frame, lines = select_wave_rows(table, codebook, wave)
-    columns = resolve_columns(RawTable(table.file, table.format, frame, lines, header_rows=table.header_rows), codebook, wave)
+    sub = RawTable(table.file, table.format, frame, lines, header_rows=table.header_rows)
+    columns = resolve_columns(sub, codebook, wave)
+    notes = optional_absent(sub, codebook, wave, columns) + undeclared_columns(sub, codebook, wave, columns)
     records, problems = _record_meta(table, frame, lines, codebook, options)
     values, codes, reasons, outputs = {}, {}, {}, {}
     for name, cols in columns.items():
@@ -210,7 +213,7 @@ def parse_wave(table: RawTable, codebook: Codebook, source: str, wave: str | Non
     index = pd.RangeIndex(len(frame))
     data = WaveData(source, wave, Path(table.file), table.format, table.encoding, table.separator, records,
                     pd.DataFrame(values, index=index), pd.DataFrame(codes, index=index),
-                    pd.DataFrame(reasons, index=index), columns, outputs, problems)
+                    pd.DataFrame(reasons, index=index), columns, outputs, problems, notes)
     select_records(data, codebook, options)
     return data
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from mentorwijs.codebook import Codebook, Item
 from mentorwijs.errors import InputError
@@ -136,3 +136,75 @@ def resolve_columns(table: RawTable, codebook: Codebook, wave: str | None) -> di
             "(a column that may be absent needs 'required: false')",
         )
     return resolved
+
+
+def _metadata_keys(fmt: str) -> set[str]:
+    """Normalised names of the export's own metadata columns (never declared in a codebook)."""
+    from mentorwijs.ingest.readers import (CASTOR_STUDY_META, CASTOR_SURVEY_META, QUALTRICS_LEGACY_NAMES,
+                                           QUALTRICS_META)
+
+    if fmt in ("castor_study", "castor_survey"):
+        return {normalise_header(n) for n in CASTOR_STUDY_META + CASTOR_SURVEY_META}
+    if fmt == "qualtrics":
+        names = QUALTRICS_META + tuple(QUALTRICS_LEGACY_NAMES) + tuple(QUALTRICS_LEGACY_NAMES.values())
+        return {normalise_header(n) for n in names} | {"locationaccuracy", "recipientname", "responseset"}
+    return set()
+
+
+def undeclared_columns(table: RawTable, codebook: Codebook, wave: str | None, resolved: dict[str, ItemColumns]) -> list[str]:
+    """Warnings for columns of the file that no item of the wave reads: each names the column,
+    says that it is not read and how to declare it. The export's metadata, the id and unnamed
+    empty columns are not reported."""
+    used = {c for cols in resolved.values() for c in cols.columns}
+    used.add(find_column(table.columns, codebook.id_column))
+    for meta in required_meta(table.format):
+        used.add(find_column(table.columns, meta))
+    metadata = _metadata_keys(table.format)
+    other_waves: dict[str, list[str]] = {}
+    if wave is not None:
+        for item in codebook.items:
+            if item.in_wave(wave):
+                continue
+            names = item.raw.items() if isinstance(item.raw, Mapping) else [(None, item.raw)]
+            for _, raw in names:
+                other_waves.setdefault(normalise_header(raw), []).append(item.name)
+    book = codebook.source or "the codebook"
+    in_wave = f" for wave {wave}" if wave is not None else ""
+    notes = []
+    for name in table.columns:
+        key = normalise_header(name)
+        if name in used or key in metadata or (table.format == "qualtrics" and key.startswith("q_")):
+            continue
+        if name.startswith("(unnamed column"):
+            continue
+        if key in other_waves:
+            items = ", ".join(other_waves[key])
+            notes.append(f"column {name!r} is declared in {book} (item {items}) but not{in_wave}: it is not read; "
+                         f"to read it, add {wave} to the item's waves")
+            continue
+        how = (f"an item with 'raw: {name}' and 'waves: {wave}+' (or '[{wave}]')" if wave is not None
+               else f"an item with 'raw: {name}'")
+        notes.append(f"column {name!r} is not declared in {book}{in_wave}: it is not read; to read it, add {how} "
+                     "to the codebook (docs/codebooks.md)")
+    return notes
+
+
+def optional_absent(table: RawTable, codebook: Codebook, wave: str | None, resolved: dict[str, ItemColumns]) -> list[str]:
+    """Warnings for optional items (``required: false``) whose column is absent: what will be missing."""
+    notes = []
+    items = codebook.items_in_wave(wave) if wave is not None else list(codebook.items)
+    in_wave = f" in wave {wave}" if wave is not None else ""
+    for item in items:
+        if item.required:
+            continue
+        raw = item.raw_name(wave) if wave is not None else (item.raw if isinstance(item.raw, str) else None)
+        if raw is None:
+            continue
+        cols = resolved.get(item.name)
+        if cols is None or (item.type == "checkbox" and not cols.columns):
+            notes.append(f"optional column {raw!r} (item {item.name}) is absent from the file: {item.name} will be "
+                         f"missing for every record{in_wave}")
+        elif item.type == "checkbox" and len(cols.columns) < len(item.options):
+            notes.append(f"optional item {item.name}: {len(item.options) - len(cols.columns)} of its option columns "
+                         f"are absent from the file: those options will be missing{in_wave}")
+    return notes

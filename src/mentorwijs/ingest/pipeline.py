@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -113,17 +114,91 @@ def write_wave_outputs(tables: WaveTables, outputs: WaveOutputs, root: str | Pat
     write_parquet(tables.linkage, root / outputs.linkage, private=True)  # identifiers: owner only
 
 
-def summarise(tables: WaveTables, *, source: str, wave: str | None, file: str | Path) -> list[str]:
-    """Lines for a log or the terminal: counts, exclusions by reason, warnings (no identifiers)."""
+_INCOMPLETE = re.compile(r"^incomplete \(progress ([0-9.]+)%\)$")
+_DUPLICATE = re.compile(r"^duplicate submission( with conflicting answers)?: row [0-9]+ kept \((.*)\)$")
+
+
+def reason_group(reason: str) -> str:
+    """The reason an exclusion is listed under: the progress value or the kept row left out."""
+    if _INCOMPLETE.match(reason):
+        return "incomplete"
+    match = _DUPLICATE.match(reason)
+    if match:
+        return f"duplicate submission{match.group(1) or ''} (the {match.group(2)} one kept)"
+    return reason
+
+
+def grouped_exclusions(reasons: pd.Series, *, verbose: bool = False) -> list[str]:
+    """Lines ``excluded <n>: <reason>``, one per kind of reason (details indented under ``verbose``).
+
+    Incomplete submissions are one line with the range of their progress ("incomplete (progress
+    0% to 95%)"), duplicate submissions one line per policy.
+    """
+    counts = reasons.value_counts()
+    groups: dict[str, dict[str, int]] = {}
+    for reason, n in counts.items():
+        groups.setdefault(reason_group(str(reason)), {})[str(reason)] = int(n)
+    lines = []
+    for group in sorted(groups):
+        details = groups[group]
+        label = group
+        if group == "incomplete":
+            shown = sorted({float(_INCOMPLETE.match(r).group(1)) for r in details})
+            label = (f"incomplete (progress {shown[0]:g}%)" if len(shown) == 1
+                     else f"incomplete (progress {shown[0]:g}% to {shown[-1]:g}%)")
+        lines.append(f"  excluded {sum(details.values())}: {label}")
+        if verbose and (len(details) > 1 or next(iter(details)) != label):
+            lines.extend(f"      {n}: {reason}" for reason, n in sorted(details.items(), key=lambda kv: _natural(kv[0])))
+    return lines
+
+
+def _natural(text: str) -> list:
+    return [float(part) if part.replace(".", "", 1).isdigit() else part for part in re.split(r"([0-9]+(?:\.[0-9]+)?)", text)]
+
+
+def summarise(tables: WaveTables, *, source: str, wave: str | None, file: str | Path, verbose: bool = False) -> list[str]:
+    """Lines for a log or the terminal: counts, exclusions by kind of reason, warnings (no identifiers).
+
+    ``verbose`` lists under each kind of reason its detailed reasons (progress values, kept rows).
+    """
     label = f"{source} {wave}" if wave else source
     encoding = f" ({tables.encoding})" if tables.encoding else ""
     lines = [f"{label}: {Path(file).as_posix()}{encoding}: {tables.rows_in} rows, {len(tables.interim)} kept, "
              f"{len(tables.exclusions)} excluded"]
-    for reason, n in tables.exclusions["reason"].value_counts().sort_index().items():
-        lines.append(f"  excluded {n}: {reason}")
+    lines.extend(grouped_exclusions(tables.exclusions["reason"], verbose=verbose))
+    for note in tables.notes:
+        lines.append(f"  warning: {note}")
     for problem in sorted(tables.problems, key=lambda p: (p.row or 0, p.column, p.check)):
         lines.append(f"  warning: {problem.describe()}")
     return lines
+
+
+def empty_result(tables: WaveTables, *, options: CleaningOptions, codebook: Codebook) -> tuple[str, str] | None:
+    """(problem, fix) when no row of a file with rows survives the cleaning rules, else None."""
+    if tables.rows_in == 0 or len(tables.interim) > 0:
+        return None
+    counts = tables.exclusions["reason"].map(lambda r: reason_group(str(r))).value_counts()
+    if counts.empty:
+        return None
+    reason, n = str(counts.index[0]), int(counts.iloc[0])
+    book = codebook.source or "the codebook"
+    fixes = {
+        "id does not match the codebook's pattern": f"check that the id column holds the study's ids, or correct id.pattern in {book}",
+        "id missing": f"check that the id column is filled, or correct id.column in {book}",
+        "incomplete": "the file holds only incomplete submissions: check that it is the final export, or set "
+                      "ingest.keep_incomplete / ingest.complete_progress in config.yaml",
+        "not finished": "the file holds only unfinished responses: check that it is the final export, or set "
+                        "ingest.keep_incomplete in config.yaml",
+    }
+    fix = fixes.get(reason)
+    if fix is None and reason.startswith("test participant"):
+        fix = "every row is a test participant: check the site column, or ingest.test_sites in config.yaml"
+    if fix is None and reason.startswith("Qualtrics status"):
+        fix = "check the responses' status (previews, tests), or ingest.qualtrics_keep_status in config.yaml"
+    if fix is None:
+        fix = "check the file and the cleaning rules (ingest in config.yaml, docs/questionnaires.md)"
+    return (f"no row survives the cleaning rules: all {tables.rows_in} rows are excluded, "
+            f"{n} of them as '{reason}'", fix)
 
 
 def combine_stage(interim: Sequence[str | Path], missing: Sequence[str | Path], codebook: Codebook,
@@ -237,14 +312,17 @@ class CheckReport:
     waves: list[str | None]
     lines: list[str] = field(default_factory=list)
     n_warnings: int = 0
+    errors: list[InputError] = field(default_factory=list)  # problems found after reading (a file nobody survives)
 
 
 def check_file(path: str | Path, *, source: str, sources: Mapping[str, Mapping[str, Any]], root: str | Path = ".",
-               wave: str | None = None, options: CleaningOptions = CleaningOptions()) -> CheckReport:
+               wave: str | None = None, options: CleaningOptions = CleaningOptions(), verbose: bool = False) -> CheckReport:
     """Check one raw file against its source's format and codebook, as the pipeline would.
 
-    Errors raise :class:`InputError`; row-level problems that cleaning handles are listed as
-    warnings. Nothing is written.
+    Errors in the file raise :class:`InputError`; a file from which no row survives the cleaning
+    rules is an error in ``report.errors``; row-level problems that cleaning handles, columns
+    the codebook does not declare and absent optional columns are listed as warnings. Nothing
+    is written.
     """
     root = Path(root)
     if source not in sources:
@@ -271,9 +349,12 @@ def check_file(path: str | Path, *, source: str, sources: Mapping[str, Mapping[s
     for w in waves:
         tables = _check_tables(path, source=source, fmt=spec["format"], codebook=codebook, wave=w,
                                separator=spec.get("separator"), options=options)
-        report.lines.extend(summarise(tables, source=source, wave=w, file=path))
-        report.n_warnings += len(tables.problems)
+        report.lines.extend(summarise(tables, source=source, wave=w, file=path, verbose=verbose))
+        report.n_warnings += len(tables.problems) + len(tables.notes)
         report.encoding = tables.encoding
+        empty = empty_result(tables, options=options, codebook=codebook)
+        if empty:
+            report.errors.append(InputError(empty[0] + (f" (wave {w})" if w else ""), file=Path(path).as_posix(), hint=empty[1]))
     return report
 
 

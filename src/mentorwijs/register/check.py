@@ -10,7 +10,7 @@ Status ``error`` stops the pipeline; ``warning`` deserves a look; ``ok`` is info
 from __future__ import annotations
 
 from pathlib import Path, PurePath
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from mentorwijs.errors import InputError
 from mentorwijs.register.calendar import month_label, month_of_day
-from mentorwijs.register.extracts import parse_dates, read_extract, text
+from mentorwijs.register.extracts import first_data_row, parse_dates, read_extract, text
 
 COLUMNS = ["check", "file", "status", "value", "message"]
 
@@ -70,9 +70,15 @@ def _person_types(table, column: str, file) -> dict:
     counts = pd.Series(text(table[column]).to_pylist()).value_counts().sort_index()
     total = int(counts.sum())
     mix = ", ".join(f"{k or '(empty)'} {v} ({v / total:.1%})" for k, v in counts.items()) if total else "no rows"
-    status = "error" if total and counts.get("R", 0) == 0 else "ok"
+    # no R at all: a warning here; the check "values" (parsing as the run does) gives the error with its fix
+    status = "warning" if total and counts.get("R", 0) == 0 else "ok"
     return _row("person_types", file, status, float(counts.get("R", 0) / total) if total else float("nan"),
                 f"RINPERSOONS mix: {mix}")
+
+
+def _error(check: str, file, exc: InputError) -> dict:
+    """An error row: row, column, problem and fix of the :class:`InputError` (the file has its own column)."""
+    return _row(check, exc.file if exc.file is not None else file, "error", "", exc.located())
 
 
 def check_register(
@@ -85,13 +91,26 @@ def check_register(
     codes: Mapping,
     max_bad_share: float = 0.01,
     min_month_share: float = 0.5,
+    trainees_file: str | PurePath | None = None,
+    pseudonym_key: Callable[[], bytes] | None = None,
 ) -> pd.DataFrame:
-    """Findings about the register extracts: ``check, file, status, value, message`` rows."""
-    from mentorwijs.register.payroll import payroll_columns
-    from mentorwijs.register.persons import lookup_pids, person_table
-    from mentorwijs.register.residence import residence_columns
+    """Findings about the register extracts: ``check, file, status, value, message`` rows.
+
+    With ``trainees_file`` (the hand-over of the questionnaire part) and ``pseudonym_key`` (a
+    function returning the pseudonymisation key) the trainees are linked through the key as
+    the run links them, so two trainees with one register person are found here too.
+
+    Every extract is read and parsed by the same functions as the register part, so each
+    problem that would stop the run (an unreadable or empty file, a missing column, too many
+    unusable dates or numbers, a key that links nobody, a payroll year missing) is an ``error``
+    row here too.
+    """
     from mentorwijs.flow import Exclusions
-    from mentorwijs.register.socioeconomic import socioeconomic_columns
+    from mentorwijs.register import persons as P
+    from mentorwijs.register.extracts import extract_columns
+    from mentorwijs.register.payroll import combine_statements, parse_statements, payroll_columns
+    from mentorwijs.register.residence import municipality_regions, residence_columns, residence_spells, year_columns
+    from mentorwijs.register.socioeconomic import benefit_months, socioeconomic_columns
     from mentorwijs.register.spec import code_in
 
     v = variables
@@ -114,57 +133,135 @@ def check_register(
         "deaths": [v["deaths"]["date"]],
         "migration": [v["migration"]["date"]],
     }
+    may_be_empty = {"deaths", "migration"}
     tables = {}
     for kind, columns in wanted.items():
         path = files[kind]
         try:
-            tables[kind] = read_extract(path, columns, kind=kind)
+            if kind == "addresses":
+                av = v["addresses"]
+                years = year_columns(extract_columns(path, kind=kind), av["municipality"])
+                if not years:
+                    raise InputError(f"no municipality column named like {av['municipality']!r}", file=path, row=1,
+                                     hint="set register.variables.addresses.municipality to the pattern of the year "
+                                          "columns (e.g. gem{year})")
+                columns = columns + list(years.values())
+            tables[kind] = read_extract(path, columns, kind=kind, allow_empty=kind in may_be_empty)
         except InputError as exc:
-            rows.append(_row("readable", path, "error", "", exc.problem))
+            rows.append(_error("readable", path, exc))
             continue
-        rows.append(_row("readable", path, "ok", tables[kind].num_rows, f"{tables[kind].num_rows} rows, columns present"))
+        n_rows = tables[kind].num_rows
+        rows.append(_row("readable", path, "warning" if n_rows == 0 else "ok", n_rows,
+                         f"{n_rows} rows, columns present" + (" (no data rows: nobody is "
+                         f"{'deceased' if kind == 'deaths' else 'migrating'} in the extract; check it is complete)" if n_rows == 0 else "")))
         if pt in columns:
             rows.append(_person_types(tables[kind], pt, path))
         for column in date_columns.get(kind, []):
             _, status = parse_dates(tables[kind][column])
             share = float((status != 0).mean()) if len(status) else 0.0
-            level = "error" if share > max_bad_share else ("warning" if share > 0 else "ok")
+            level = "warning" if share > 0 else "ok"  # too many: an error of the check "values" below
             rows.append(_row("dates", path, level, share, f"{column}: {int((status != 0).sum())} value(s) not a date YYYYMMDD"))
+
+    if "businesses" in tables:
+        from mentorwijs.register.extracts import check_bad as _check_bad
+
+        bv = v["businesses"]
+        year_txt = text(tables["businesses"][bv["year"]])
+        year_ok = pc.fill_null(pc.utf8_is_digit(year_txt), False).to_numpy(zero_copy_only=False)
+        try:
+            _check_bad(np.where(year_ok, 0, 2).astype(np.int8), year_txt, file=files["businesses"], column=bv["year"],
+                       what="years", max_bad_share=max_bad_share, first_data_row=first_data_row(files["businesses"]))
+        except InputError as exc:
+            rows.append(_error("values", files["businesses"], exc))
+
+    if "municipality_regions" in tables:
+        try:
+            municipality_regions(tables["municipality_regions"], variables=v, file=files["municipality_regions"])
+        except InputError as exc:
+            rows.append(_error("regions", files["municipality_regions"], exc))
 
     persons = None
     if "persons" in tables:
         exclusions = Exclusions()
         try:
-            persons = person_table(tables["persons"], variables=v, codes=codes, unknown_birth_month=7,
-                                   file=files["persons"], exclusions=exclusions)
+            persons = P.person_table(tables["persons"], variables=v, codes=codes, unknown_birth_month=7,
+                                     file=files["persons"], exclusions=exclusions)
             dup = exclusions.count("duplicate row of a person (copy dropped)")
             rows.append(_row("duplicate_persons", files["persons"], "warning" if dup else "ok", dup,
                              f"{dup} exact duplicate row(s) of a person"))
         except InputError as exc:
-            rows.append(_row("duplicate_persons", files["persons"], "error", "", exc.problem))
+            rows.append(_error("persons", files["persons"], exc))
+    if persons is not None:
+        # the same parsing as the register part: too many unusable values stop the run there
+        parsers = {
+            "education": lambda raw, f: P.add_education(persons, raw, variables=v, codes=codes, exclusions=Exclusions(), file=f),
+            "deaths": lambda raw, f: P.add_deaths(persons, raw, variables=v, codes=codes, file=f,
+                                                  max_bad_share=max_bad_share, exclusions=Exclusions()),
+            "migration": lambda raw, f: P.migration_events(persons, raw, variables=v, codes=codes, file=f,
+                                                           max_bad_share=max_bad_share, exclusions=Exclusions()),
+            "residence": lambda raw, f: residence_spells(raw, persons, variables=v, codes=codes, file=f,
+                                                         max_bad_share=max_bad_share, exclusions=Exclusions()),
+            "socioeconomic": lambda raw, f: benefit_months(raw, persons, variables=v, codes=codes, window=window, file=f,
+                                                           max_bad_share=max_bad_share, exclusions=Exclusions()),
+        }
+        for kind, parse in parsers.items():
+            if kind in tables:
+                try:
+                    parse(tables[kind], files[kind])
+                except InputError as exc:
+                    rows.append(_error("values", files[kind], exc))
 
     try:
         key = read_extract(key_file, [study_number, pt, pn], kind="linkage key")
         n_key = key.num_rows
         rows.append(_person_types(key, pt, key_file))
-        if persons is not None and n_key:
-            pid, found = lookup_pids(key[pt], key[pn], persons, codes["person_found"])
-            rate = float((pid >= 0).mean())
-            rows.append(_row("key_match_rate", key_file, "error" if rate == 0 else "ok", rate,
+        study = pd.Series(text(key[study_number]).to_pylist())
+        rin = pd.Series(P.rin_keys(key[pt], key[pn]).to_pylist())
+        pairs = pd.DataFrame({"study": study, "rin": rin, "row": np.arange(n_key) + 2})
+        pairs = pairs[pairs["study"] != ""].drop_duplicates(["study", "rin"])
+        twice = pairs["study"].duplicated(keep=False)
+        if twice.any():
+            raise InputError(f"{pairs.loc[twice, 'study'].nunique()} study number(s) are linked to more than one register person",
+                             file=key_file, row=int(pairs.loc[twice, "row"].iloc[1]), column=study_number,
+                             hint="the key must give one RINPERSOONS/RINPERSOON per study number: ask CBS for a corrected key")
+        problem = None
+        if persons is not None:
+            pid, found = P.lookup_pids(key[pt], key[pn], persons, codes["person_found"])
+            linked = int(((pid >= 0) & (study != "").to_numpy()).sum())
+            problem = P.key_link_problem(n_key, int(pairs["study"].nunique()), linked, study_number=study_number)
+            rows.append(_row("key_match_rate", key_file, "error" if problem else "ok", float((pid >= 0).mean()),
+                             f"column {problem[1]!r}: {problem[0]}; fix: {problem[2]}" if problem else
                              f"{int((pid >= 0).sum())} of {n_key} key entries found in the person file "
                              f"({int((~found).sum())} with RINPERSOONS other than R)"))
+        if trainees_file is not None and not Path(trainees_file).is_file():
+            rows.append(_row("trainees_linked", trainees_file, "error", "",
+                             "the trainee hand-over is not there: the run needs it to link the trainees; fix: bring "
+                             "data/processed/trainees.parquet from the questionnaire part into the environment"))
+        elif persons is not None and not problem and trainees_file is not None and pseudonym_key is not None:
+            from mentorwijs.tables import read_parquet
+
+            linkage = P.link_trainees(P.check_trainees(read_parquet(trainees_file), file=trainees_file), key, persons,
+                                      study_number=study_number, variables=v, codes=codes,
+                                      pseudonym_key=pseudonym_key(), key_file=key_file)
+            missing = sum(linkage.not_found.values())
+            rows.append(_row("trainees_linked", key_file, "error" if linkage.found.empty else "ok", len(linkage.found),
+                             f"{len(linkage.found)} of {linkage.n_trainees} trainees of the hand-over found in the register "
+                             f"({missing} not found)" + ("; fix: check that the key belongs to this study's hand-over"
+                                                         if linkage.found.empty else "")))
     except InputError as exc:
-        rows.append(_row("readable", key_file, "error", "", exc.problem))
+        rows.append(_error("key", key_file, exc))
 
     payroll = files["payroll"]
     payroll = [payroll] if isinstance(payroll, (str, PurePath)) else list(payroll)
     pv = v["payroll"]
-    all_months, all_people = [], []
+    all_months, all_people, parts = [], [], []
+    unreadable = False
     for path in payroll:
         try:
             table = read_extract(path, payroll_columns(v), kind="payroll")
         except InputError as exc:
-            rows.append(_row("readable", path, "error", "", exc.problem))
+            rows.append(_error("readable", path, exc))
+            unreadable = True  # its months are missing for a reason already given: no coverage finding
             continue
         rows.append(_row("readable", path, "ok", table.num_rows, f"{table.num_rows} rows, columns present"))
         rows.append(_person_types(table, pt, path))
@@ -172,8 +269,14 @@ def check_register(
         _, e_status = parse_dates(table[pv["end"]])
         bad = (s_status != 0) | (e_status != 0)
         share = float(bad.mean()) if len(bad) else 0.0
-        rows.append(_row("dates", path, "error" if share > max_bad_share else ("warning" if share else "ok"), share,
+        rows.append(_row("dates", path, "warning" if share else "ok", share,
                          f"{int(bad.sum())} pay period(s) with a start or end that is not a date YYYYMMDD"))
+        if persons is not None:
+            try:
+                parts.append(parse_statements(table, persons, variables=v, codes=codes, file=path,
+                                              max_bad_share=max_bad_share, exclusions=Exclusions()))
+            except InputError as exc:
+                rows.append(_error("values", path, exc))
         if table.num_rows:
             share = {name: float(code_in(table[pv["period_type"]], values).mean()) for name, values in codes["period_type"].items()}
             rows.append(_row("period_types", path, "ok", share.get("four_weekly", float("nan")),
@@ -187,15 +290,22 @@ def check_register(
                              f"{outside} start outside the window (trimmed)"))
         all_months.append(months)
         all_people.append(people)
-    if all_months:
-        months = np.concatenate(all_months)
-        people = pd.factorize(np.concatenate(all_people))[0]
-        coverage = month_coverage(months, people, window)
-        median = float(np.median(coverage["persons"]))
-        low = coverage[coverage["persons"] < min_month_share * median]
-        ok = median > 0 and low.empty
-        rows.append(_row(
-            "window_coverage", None, "ok" if ok else "error", int(len(coverage) - len(low)),
-            f"payroll covers {len(coverage) - len(low)} of {len(coverage)} months of the window "
-            f"{month_label(window[0])}..{month_label(window[1])}" + ("" if ok else f"; thin or missing: {_ranges(low['month'])}")))
+    if parts and len(parts) == len(payroll):
+        try:
+            combine_statements(parts, exclusions=Exclusions())
+        except InputError as exc:
+            rows.append(_error("values", None, exc))
+    if unreadable:
+        return pd.DataFrame(rows, columns=COLUMNS)
+    months = np.concatenate(all_months) if all_months else np.zeros(0, dtype=np.int64)
+    people = pd.factorize(np.concatenate(all_people))[0] if all_months else np.zeros(0, dtype=np.int64)
+    coverage = month_coverage(months, people, window)
+    median = float(np.median(coverage["persons"]))
+    low = coverage[coverage["persons"] < min_month_share * median] if median > 0 else coverage
+    ok = median > 0 and low.empty
+    rows.append(_row(
+        "window_coverage", None, "ok" if ok else "error", int(len(coverage) - len(low)),
+        f"payroll covers {len(coverage) - len(low)} of {len(coverage)} months of the window "
+        f"{month_label(window[0])}..{month_label(window[1])}" + ("" if ok else f"; thin or missing: {_ranges(low['month'])}; "
+        "fix: bring the payroll files of every year of register.window, or narrow the window in config.yaml")))
     return pd.DataFrame(rows, columns=COLUMNS)

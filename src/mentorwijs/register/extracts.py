@@ -12,6 +12,7 @@ format, and an :class:`~mentorwijs.errors.InputError` names the first bad row an
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Sequence
 
@@ -23,46 +24,117 @@ import pyarrow.csv as pcsv
 from mentorwijs.errors import InputError
 from mentorwijs.register.calendar import yyyymmdd_to_days
 
+log = logging.getLogger(__name__)
+
 #: Status codes of parsed values.
 OK, EMPTY, BAD = 0, 1, 2
 
 _SEPARATORS = (",", ";", "\t")
 
+#: How many bytes of a file are looked at to tell its encoding, separator and kind.
+_SNIFF_BYTES = 65536
+
+#: Leading bytes of file kinds that are delivered by mistake under a ``.csv`` name.
+_MAGIC = (
+    (b"$FL2", "an SPSS .sav file", "give it the suffix .sav in config.yaml (register.files), or export it as CSV"),
+    (b"$FL3", "an SPSS .zsav file", "export it as .sav or CSV"),
+    (b"PK\x03\x04", "a ZIP archive or an Excel .xlsx workbook", "unpack it, or save the sheet as CSV"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook", "save the sheet as CSV"),
+    (b"PAR1", "a Parquet file", "deliver the extract as CSV or .sav"),
+    (b"\x1f\x8b", "a gzip-compressed file", "unpack it first (gunzip)"),
+)
+
+
+def _open_error(path: Path, exc: OSError, kind: str) -> InputError:
+    return InputError(f"the {kind} extract cannot be opened ({exc.strerror or exc})", file=path,
+                      hint="check that the file is readable by your account (permissions) and not locked by another program")
+
+
+def _sniff(path: Path, kind: str) -> tuple[str, str]:
+    """(first line, encoding) of a text extract; an :class:`InputError` for a file that is empty,
+    not text, or another format under a CSV name."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise _open_error(path, exc, kind) from None
+    if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+        raise InputError(f"the {kind} extract is empty (0 bytes or only blank lines, no header line)", file=path,
+                         hint="the copy or export stopped early: copy or export the file again, with its header line")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+        text = raw[: len(raw) // 2 * 2].decode(encoding, errors="replace")
+    else:
+        for magic, what, fix in _MAGIC:
+            if raw.startswith(magic):
+                raise InputError(f"the {kind} extract is not a text (CSV) file: it looks like {what}", file=path, hint=fix)
+        control = [i for i, b in enumerate(raw[:4096]) if b < 32 and b not in (9, 10, 13)]
+        if control:
+            raise InputError(f"the {kind} extract is not a text (CSV) file: it holds binary bytes (the first at byte "
+                             f"{control[0] + 1})", file=path,
+                             hint="the file is damaged or in another format: copy or export it again as CSV")
+        text, encoding = None, "latin-1"
+        for candidate in ("utf-8-sig", "cp1252"):
+            try:
+                text = raw.decode(candidate)
+            except UnicodeDecodeError as exc:
+                # a multi-byte character cut at the end of the sample is not a decoding error
+                if candidate == "utf-8-sig" and len(raw) == _SNIFF_BYTES and exc.start >= len(raw) - 3:
+                    text = raw[: exc.start].decode(candidate)
+                else:
+                    continue
+            encoding = candidate
+            break
+        if text is None:
+            text = raw.decode("latin-1")
+    line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    return line, encoding
+
 
 def _header_line(path: Path) -> tuple[str, str]:
-    raw = path.read_bytes()[:65536]
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    line = text.splitlines()[0] if text.strip() else ""
-    return line, encoding
+    return _sniff(path, "register")
+
+
+def _split_header(header: str) -> tuple[str, list[str]]:
+    sep = max(_SEPARATORS, key=header.count)
+    return sep, [h.strip().strip('"').strip() for h in header.split(sep)]
 
 
 def _resolve_columns(available: Sequence[str], wanted: Sequence[str], path: Path, kind: str) -> dict[str, str]:
     """Wanted name -> name in the file (matched case-insensitively, surrounding blanks ignored)."""
-    lookup = {str(c).strip().lower(): c for c in available}
+    positions: dict[str, list[int]] = {}
+    for i, c in enumerate(available):
+        positions.setdefault(str(c).strip().lower(), []).append(i)
     mapping = {}
     for name in wanted:
-        actual = lookup.get(name.strip().lower())
-        if actual is None:
+        found = positions.get(name.strip().lower())
+        if found is None:
+            shown = ", ".join(map(str, available[:30])) + (", ..." if len(available) > 30 else "")
             raise InputError(
-                f"column {name!r} is missing from this {kind} extract (it has: {', '.join(map(str, available))})",
+                f"column {name!r} is missing from this {kind} extract (it has: {shown})",
                 file=path,
+                row=1 if path.suffix.lower() != ".sav" else None,
                 column=name,
                 hint="check the file against docs/raw-data.md, or set the column's name under register.variables in config.yaml",
             )
-        mapping[name] = actual
+        if len(found) > 1:
+            raise InputError(
+                f"column {name!r} appears {len(found)} times in the header (columns {', '.join(str(i + 1) for i in found)}): "
+                "it is not clear which one to read",
+                file=path, row=1 if path.suffix.lower() != ".sav" else None, column=name,
+                hint="export the file again with each column once, or rename the copy that is not the CBS variable",
+            )
+        mapping[name] = available[found[0]]
     return mapping
 
 
-def read_extract(path: str | Path, columns: Sequence[str], *, kind: str) -> pa.Table:
+def read_extract(path: str | Path, columns: Sequence[str], *, kind: str, allow_empty: bool = False) -> pa.Table:
     """Read the named columns of a register extract as text (``.csv`` or ``.sav``).
 
     Returns a table with exactly ``columns`` (in that order, named as asked), every column a
     string column; empty cells are empty strings. ``kind`` names the extract in messages.
+    An unreadable, truncated, binary or empty file, a missing or doubled column, or a file
+    without data rows (unless ``allow_empty``) is an :class:`InputError` naming the file.
     """
     path = Path(path)
     if not path.is_file():
@@ -73,8 +145,15 @@ def read_extract(path: str | Path, columns: Sequence[str], *, kind: str) -> pa.T
         )
     suffix = path.suffix.lower()
     if suffix == ".sav":
-        return _read_sav(path, columns, kind)
-    return _read_csv(path, columns, kind)
+        table = _read_sav(path, columns, kind)
+    else:
+        table = _read_csv(path, columns, kind)
+    if table.num_rows == 0 and allow_empty:
+        log.warning("%s: the %s extract has no data rows; check that it is complete", path.name, kind)
+    if table.num_rows == 0 and not allow_empty:
+        raise InputError(f"the {kind} extract has no data rows (only the header)", file=path,
+                         hint="the export or copy is incomplete: ask CBS for the complete extract, or copy it again")
+    return table
 
 
 def extract_columns(path: str | Path, *, kind: str) -> list[str]:
@@ -83,45 +162,100 @@ def extract_columns(path: str | Path, *, kind: str) -> list[str]:
     if not path.is_file():
         raise InputError(f"{kind} extract not found", file=path, hint="check the path under register in config.yaml")
     if path.suffix.lower() == ".sav":
-        import pyreadstat
+        return list(_sav_metadata(path, kind).column_names)
+    header, _ = _sniff(path, kind)
+    return _split_header(header)[1] if header.strip() else []
 
-        try:
-            _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
-        except Exception as exc:  # pyreadstat raises its own ReadstatError and others
-            raise InputError(f"cannot be read as an SPSS .sav file: {exc}", file=path) from None
-        return list(meta.column_names)
-    header, _ = _header_line(path)
-    sep = max(_SEPARATORS, key=header.count)
-    return [h.strip().strip('"') for h in header.split(sep)] if header.strip() else []
+
+def _csv_options(n_fields: int, wanted: Sequence[int], sep: str, encoding: str) -> dict:
+    """Read options with the columns named by position (``c0``, ``c1``, ...): the header line is
+    matched by :func:`_resolve_columns`, so blanks or quotes around names do not matter."""
+    names = [f"c{i}" for i in range(n_fields)]
+    return dict(
+        read_options=pcsv.ReadOptions(encoding=encoding, block_size=1 << 24, column_names=names, skip_rows=1),
+        parse_options=pcsv.ParseOptions(delimiter=sep),
+        convert_options=pcsv.ConvertOptions(
+            column_types={c: pa.string() for c in names},
+            include_columns=[names[i] for i in dict.fromkeys(wanted)],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
 
 
 def _read_csv(path: Path, columns: Sequence[str], kind: str) -> pa.Table:
-    header, encoding = _header_line(path)
+    header, encoding = _sniff(path, kind)
     if not header.strip():
         raise InputError(f"the {kind} extract is empty (no header line)", file=path, hint="export the file again with its header")
-    sep = max(_SEPARATORS, key=header.count)
-    names = [h.strip().strip('"') for h in header.split(sep)]
+    sep, names = _split_header(header)
     mapping = _resolve_columns(names, columns, path, kind)
+    position = {name: names.index(actual) for name, actual in mapping.items()}
     enc = "utf8" if encoding == "utf-8-sig" else encoding
+    options = lambda enc: _csv_options(len(names), list(position.values()), sep, enc)  # noqa: E731
     try:
-        table = pcsv.read_csv(
-            path,
-            read_options=pcsv.ReadOptions(encoding=enc, block_size=1 << 24),
-            parse_options=pcsv.ParseOptions(delimiter=sep),
-            convert_options=pcsv.ConvertOptions(
-                column_types={c: pa.string() for c in names},
-                include_columns=list(dict.fromkeys(mapping.values())),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
-        raise InputError(f"cannot be read as a {sep!r}-separated file: {exc}", file=path,
-                         hint="check that the file is a complete CSV export with one header line") from None
-    # utf-8-sig: pyarrow strips a BOM itself; names may still carry blanks
-    renamed = {str(n).strip(): n for n in table.column_names}
-    arrays = [table.column(renamed.get(mapping[c].strip(), mapping[c])) for c in columns]
-    return pa.table(arrays, names=list(columns))
+        try:
+            table = pcsv.read_csv(path, **options(enc))
+        except pa.ArrowInvalid as exc:
+            if enc != "utf8" or "UTF8" not in str(exc):
+                raise
+            # text after the first 64 kB is not UTF-8: a Windows (cp1252) export
+            enc = "cp1252"
+            table = pcsv.read_csv(path, **options(enc))
+    except (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeError, ValueError) as exc:
+        raise _parse_error(path, kind, sep, enc, len(names), exc) from None
+    except OSError as exc:
+        if getattr(exc, "errno", None):
+            raise _open_error(path, exc, kind) from None
+        raise _parse_error(path, kind, sep, enc, len(names), exc) from None
+    result = pa.table([table.column(f"c{position[c]}") for c in columns], names=list(columns))
+    for name in dict.fromkeys(columns):
+        nul = pc.fill_null(pc.match_substring(result[name], "\x00"), False).to_numpy(zero_copy_only=False)
+        if nul.any():
+            raise InputError(f"the {kind} extract holds NUL bytes (zeros) in {int(nul.sum())} row(s): a copy that "
+                             "stopped or crashed leaves them", file=path, row=int(np.flatnonzero(nul)[0]) + 2, column=name,
+                             hint="copy the file again from the delivery, and compare its size with the original")
+    return result
+
+
+def _parse_error(path: Path, kind: str, sep: str, encoding: str, n_fields: int, exc: Exception) -> InputError:
+    """The first row that breaks the CSV structure, found by reading the file again line by line."""
+    import csv
+    import io
+
+    shown = {",": "','", ";": "';'", "\t": "tab"}[sep]
+    codec = {"utf8": "utf-8-sig"}.get(encoding, encoding)
+    row, problem = None, None
+    try:
+        with io.open(path, "r", encoding=codec, errors="strict", newline="") as handle:
+            reader = csv.reader(handle, delimiter=sep)
+            last_row, last_fields, last_line = None, n_fields, 0
+            for fields in reader:
+                line = reader.line_num
+                if any("\n" in f or "\r" in f for f in fields):
+                    row, problem = last_line + 1, ('a quote (") opened in this row is not closed on the same line: '
+                                                     "the row runs into the following lines")
+                    break
+                if any("\x00" in f for f in fields):
+                    row, problem = line, "the row holds NUL bytes (zeros): a copy that stopped or crashed leaves them"
+                    break
+                if fields and len(fields) != n_fields:
+                    if row is None:
+                        row, last_fields = line, len(fields)
+                    last_row = line
+                last_line = line
+            if row is not None and problem is None:
+                truncated = row == last_row == last_line and last_fields < n_fields
+                problem = (f"the row has {last_fields} field(s) where the header has {n_fields} ({shown}-separated)"
+                           + ("; it is the last row, so the file was probably cut off (truncated)" if truncated else ""))
+    except UnicodeDecodeError as err:
+        problem = f"the file is not valid {codec} text (byte {err.start + 1} of a block cannot be decoded)"
+    except (csv.Error, OSError) as err:
+        problem = f"the file cannot be read as CSV: {err}"
+    if problem is None:
+        problem = f"the file cannot be read as {shown}-separated text: {str(exc).splitlines()[0]}"
+    return InputError(problem, file=path, row=row,
+                      hint="the export or copy is damaged or incomplete: copy or export the file again "
+                           "(one header line, the same number of fields in every row)")
 
 
 def _sav_text(values) -> pa.Array:
@@ -145,15 +279,39 @@ def _sav_text(values) -> pa.Array:
     return pa.array(series.astype(object).where(series.notna(), "").astype(str).tolist(), type=pa.string())
 
 
-def _read_sav(path: Path, columns: Sequence[str], kind: str) -> pa.Table:
+_SAV_HINT = "the file is damaged or incomplete (a copy that stopped early?): copy it again, or ask CBS for a new export"
+
+
+def _sav_metadata(path: Path, kind: str):
     import pyreadstat
 
     try:
+        with path.open("rb") as handle:
+            start = handle.read(4)
+    except OSError as exc:
+        raise _open_error(path, exc, kind) from None
+    if not start:
+        raise InputError(f"the {kind} extract is empty (0 bytes)", file=path, hint=_SAV_HINT)
+    if start not in (b"$FL2", b"$FL3"):
+        raise InputError(f"the {kind} extract is not an SPSS .sav file (it does not start with the SPSS signature)",
+                         file=path, hint="export the file again as .sav, or give it its real suffix (.csv) in config.yaml")
+    try:
         _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
     except Exception as exc:  # pyreadstat raises its own ReadstatError and others
-        raise InputError(f"cannot be read as an SPSS .sav file: {exc}", file=path) from None
-    mapping = _resolve_columns(meta.column_names, columns, path, kind)
-    frame, _ = pyreadstat.read_sav(str(path), user_missing=True, usecols=list(dict.fromkeys(mapping.values())))
+        raise InputError(f"the {kind} extract cannot be read as an SPSS .sav file ({exc})", file=path, hint=_SAV_HINT) from None
+    return meta
+
+
+def _read_sav(path: Path, columns: Sequence[str], kind: str) -> pa.Table:
+    import pyreadstat
+
+    meta = _sav_metadata(path, kind)
+    mapping = _resolve_columns(list(meta.column_names), columns, path, kind)
+    try:
+        frame, _ = pyreadstat.read_sav(str(path), user_missing=True, usecols=list(dict.fromkeys(mapping.values())))
+    except Exception as exc:  # a truncated file has a complete header but too few cases
+        expected = f" (its header announces {meta.number_rows} cases)" if getattr(meta, "number_rows", None) else ""
+        raise InputError(f"the {kind} extract is truncated or damaged: {exc}{expected}", file=path, hint=_SAV_HINT) from None
     return pa.table([_sav_text(frame[mapping[c]]) for c in columns], names=list(columns))
 
 

@@ -39,7 +39,7 @@ from mentorwijs.errors import InputError
 from mentorwijs.flow import Exclusions
 from mentorwijs.register.calendar import first_day, last_day, month_of_day
 from mentorwijs.register.extracts import BAD, EMPTY, check_bad, first_data_row, parse_dates, parse_numbers, text
-from mentorwijs.register.persons import lookup_pids
+from mentorwijs.register.persons import lookup_pids, require_linked
 from mentorwijs.register.spec import code_in
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ def parse_statements(
     row0 = first_data_row(file)
     n = raw.num_rows
     pid, found = lookup_pids(raw[v["person_type"]], raw[v["person"]], persons, codes["person_found"])
+    require_linked(pid, found, file=file, column=v["person_type"], kind="payroll")
     exclusions.add(SOURCE, "RINPERSOONS other than R", int((~found).sum()))
     exclusions.add(SOURCE, "person not in the person file", int((found & (pid < 0)).sum()))
     keep = pid >= 0
@@ -390,9 +391,13 @@ def employer_months(jobs: pd.DataFrame, *, window: tuple[int, int]) -> pd.DataFr
     )
 
 
-def businesses(raw: pa.Table, employers: np.ndarray, *, variables: Mapping, codes: Mapping) -> pd.DataFrame:
+def businesses(raw: pa.Table, employers: np.ndarray, *, variables: Mapping, codes: Mapping, file: str | Path | None = None,
+               max_bad_share: float = 0.01) -> pd.DataFrame:
     """Business register rows of the employers paying in the extract:
-    ``employer, year, sector, size`` (sector from SBI divisions, size from the size class)."""
+    ``employer, year, sector, size`` (sector from SBI divisions, size from the size class).
+
+    Rows whose year is not a number are left out; with ``file`` given, more than
+    ``max_bad_share`` of them is an :class:`InputError` naming the first."""
     from mentorwijs.register.spec import activity_sector, categorise
 
     bv = variables["businesses"]
@@ -400,6 +405,9 @@ def businesses(raw: pa.Table, employers: np.ndarray, *, variables: Mapping, code
     index = pc.fill_null(pc.index_in(sbeid, value_set=pa.array(list(employers), type=pa.string())), -1).to_numpy(zero_copy_only=False)
     year_txt = text(raw[bv["year"]])
     year_ok = pc.fill_null(pc.utf8_is_digit(year_txt), False).to_numpy(zero_copy_only=False)
+    if file is not None:
+        check_bad(np.where(year_ok, 0, BAD).astype(np.int8), year_txt, file=file, column=bv["year"], what="years",
+                  max_bad_share=max_bad_share, first_data_row=first_data_row(file))
     keep = (index >= 0) & year_ok
     rows = pa.array(np.flatnonzero(keep))
     year = pc.cast(pc.filter(year_txt, pa.array(keep)), pa.int64()).to_numpy(zero_copy_only=False) if keep.any() else np.zeros(0, np.int64)

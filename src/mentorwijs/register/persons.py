@@ -62,6 +62,19 @@ def lookup_pids(person_type, person, persons: pd.DataFrame, found_types) -> tupl
 
 
 
+def require_linked(pid: np.ndarray, found: np.ndarray, *, file: str | Path, column: str, kind: str) -> None:
+    """An :class:`InputError` when an extract has rows but none of them is a person of the person
+    file: every row would be excluded, so the file is not the one that belongs to this delivery."""
+    if len(pid) and not (pid >= 0).any():
+        raise InputError(
+            f"none of the {len(pid)} rows of the {kind} extract is a person of the person file "
+            f"({int((~found).sum())} with RINPERSOONS other than R, {int((found & (pid < 0)).sum())} not in the person file)",
+            file=file, column=column,
+            hint="every row would be excluded: check that the extract belongs to the same delivery as the person file "
+                 "(RINPERSOONS R and the same RINPERSOON numbers), or register.codes.person_found in config.yaml",
+        )
+
+
 @dataclass(frozen=True)
 class Spells:
     """Rows of a spell file (residence, SECM): ``pid`` (-1 absent), ``start`` and ``end`` (days
@@ -82,6 +95,7 @@ def read_spells(raw: pa.Table, *, person_type: str, person: str, start: str, end
     ``YYYYMMDD`` (an empty end is an open spell; an empty start is bad)."""
     row0 = first_data_row(file)
     pid, found = lookup_pids(raw[person_type], raw[person], persons, found_types)
+    require_linked(pid, found, file=file, column=person_type, kind=source)
     exclusions.add(source, "RINPERSOONS other than R", int((~found).sum()))
     exclusions.add(source, "person not in the person file", int((found & (pid < 0)).sum()))
     start_day, s_status = parse_dates(raw[start])
@@ -115,6 +129,10 @@ def person_table(
     v = variables
     pv = v["persons"]
     found = code_in(raw[v["person_type"]], codes["person_found"])
+    if len(found) and not found.any():
+        raise InputError(f"none of the {len(found)} rows of the person file has RINPERSOONS R (a person of the "
+                         "population register)", file=file, column=v["person_type"],
+                         hint="ask CBS for the person file of this delivery, or correct register.codes.person_found in config.yaml")
     exclusions.add("persons", "RINPERSOONS other than R", int((~found).sum()))
     rows = np.flatnonzero(found)
     table = raw.take(pa.array(rows))
@@ -172,12 +190,16 @@ def _linked_rows(raw: pa.Table, persons: pd.DataFrame, *, variables, codes, sour
     return raw.take(pa.array(keep)), pid[keep]
 
 
-def add_education(persons: pd.DataFrame, raw: pa.Table, *, variables, codes, exclusions: Exclusions) -> pd.DataFrame:
+def add_education(persons: pd.DataFrame, raw: pa.Table, *, variables, codes, exclusions: Exclusions,
+                  file: str | Path | None = None) -> pd.DataFrame:
     """``persons`` with ``education`` (a level of ``register.codes.education_level``, or ``unknown``).
 
     Persons absent from the education file have ``unknown``. Several rows for one person:
     the highest level code is kept (and counted in the log).
     """
+    if file is not None:
+        pid_all, found = lookup_pids(raw[variables["person_type"]], raw[variables["person"]], persons, codes["person_found"])
+        require_linked(pid_all, found, file=file, column=variables["person_type"], kind="education")
     table, pid = _linked_rows(raw, persons, variables=variables, codes=codes, source="education", exclusions=exclusions)
     code = np.asarray(text(table[variables["education"]["level"]]).to_pylist(), dtype=object)
     frame = pd.DataFrame({"pid": pid, "code": code}).sort_values(["pid", "code"], kind="mergesort")
@@ -249,6 +271,19 @@ def check_trainees(trainees: pd.DataFrame, *, file: str | Path) -> pd.DataFrame:
     return trainees
 
 
+def key_link_problem(n_rows: int, n_study_numbers: int, n_linked: int, *, study_number: str) -> tuple[str, str, str] | None:
+    """(problem, column, fix) when the linkage key cannot link anyone, else None: no study
+    numbers, or none of its persons in the person file (the run would have no trainee)."""
+    if n_study_numbers == 0:
+        return (f"the linkage key has {n_rows} row(s) but no study number in column {study_number!r}", study_number,
+                "the key CBS returns must hold the study numbers: check register.key.study_number in config.yaml")
+    if n_linked == 0:
+        return (f"none of the {n_study_numbers} study number(s) of the linkage key links a person of the person file",
+                "RINPERSOON", "the key and the person file must come from the same delivery (same RINPERSOON numbers): "
+                "ask CBS which person file belongs to this key")
+    return None
+
+
 @dataclass
 class Linkage:
     """The result of linking the trainees: register persons with their ``person`` and
@@ -296,6 +331,9 @@ def link_trainees(
     frame["person"] = pseudonymise(frame["study"], pseudonym_key, "study").to_numpy(dtype=object)
     rin_index = pd.Series(persons["pid"].to_numpy(), index=persons["rin"].to_numpy())
     frame["pid"] = frame["rin"].map(rin_index).where(frame["found_type"]).astype("Int64")
+    key_problem = key_link_problem(len(study), int(len(frame)), int(frame["pid"].notna().sum()), study_number=study_number)
+    if key_problem:
+        raise InputError(key_problem[0], file=key_file, column=key_problem[1], hint=key_problem[2])
 
     trainee_persons = trainees["person"].astype(str)
     merged = pd.DataFrame({"person": trainee_persons}).merge(frame, on="person", how="left")

@@ -102,7 +102,9 @@ def municipality_regions(raw: pa.Table, *, variables: Mapping, file: str | Path)
     ok = pc.fill_null(pc.utf8_is_digit(year_txt), False).to_numpy(zero_copy_only=False)
     if not ok.all():
         first = int(np.flatnonzero(~ok)[0])
-        raise InputError("the year is not a number", file=file, row=first + first_data_row(file), column=mv["year"])
+        raise InputError(f"the year is not a number ({year_txt[first].as_py()!r})", file=file, row=first + first_data_row(file),
+                         column=mv["year"], hint="the column must hold the year (e.g. 2019) the municipality belongs to a "
+                         "region in; check the file or register.variables.municipality_regions.year in config.yaml")
     frame = pd.DataFrame(
         {
             "year": pc.cast(year_txt, pa.int64()).to_numpy(zero_copy_only=False),
@@ -113,8 +115,10 @@ def municipality_regions(raw: pa.Table, *, variables: Mapping, file: str | Path)
     dup = frame.duplicated(["year", "municipality"], keep=False) & ~frame.duplicated(["year", "municipality", "region"], keep=False)
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError("a municipality has two labour-market regions in one year", file=file,
-                         row=row + first_data_row(file), column=mv["municipality"])
+        raise InputError(f"municipality {frame['municipality'].iat[row]!r} has two labour-market regions in "
+                         f"{frame['year'].iat[row]}", file=file, row=row + first_data_row(file), column=mv["municipality"],
+                         hint="each municipality belongs to one labour-market region per year: correct the table "
+                         "(take it again from the CBS classification)")
     return frame.drop_duplicates(["year", "municipality"]).reset_index(drop=True)
 
 

@@ -38,6 +38,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
+from mentorwijs.errors import InputError
 from mentorwijs.flow import Exclusions, write_exclusions, write_exclusions_table, write_flow, write_flow_fragment
 from mentorwijs.tables import read_parquet, write_csv_table, write_parquet
 
@@ -132,12 +133,12 @@ def persons_step(*, key_file: PathLike, persons_file: PathLike, education_file: 
                              exclusions=exclusions)
     log.info("person file: %d persons found in the register", len(persons))
     raw = read_extract(education_file, [v["person_type"], v["person"], v["education"]["level"]], kind="education")
-    persons = P.add_education(persons, raw, variables=v, codes=codes, exclusions=exclusions)
-    raw = read_extract(deaths_file, [v["person_type"], v["person"], v["deaths"]["date"]], kind="deaths")
+    persons = P.add_education(persons, raw, variables=v, codes=codes, exclusions=exclusions, file=education_file)
+    raw = read_extract(deaths_file, [v["person_type"], v["person"], v["deaths"]["date"]], kind="deaths", allow_empty=True)
     persons = P.add_deaths(persons, raw, variables=v, codes=codes, file=deaths_file, max_bad_share=max_bad_share,
                            exclusions=exclusions)
     raw = read_extract(migration_file, [v["person_type"], v["person"], v["migration"]["date"], v["migration"]["type"]],
-                       kind="migration")
+                       kind="migration", allow_empty=True)
     migrations = P.migration_events(persons, raw, variables=v, codes=codes, file=migration_file,
                                     max_bad_share=max_bad_share, exclusions=exclusions)
     key = read_extract(key_file, [study_number, v["person_type"], v["person"]], kind="linkage key")
@@ -195,7 +196,8 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
     log.info("payroll: %d netted statements, %d person-months, %d employer-months, %d employers",
              len(payroll.statements), len(pm), len(em), len(payroll.employers))
     raw = read_extract(businesses_file, list(variables["businesses"].values()), kind="business register")
-    business = Y.businesses(raw, payroll.employers, variables=variables, codes=codes)
+    business = Y.businesses(raw, payroll.employers, variables=variables, codes=codes, file=businesses_file,
+                            max_bad_share=max_bad_share)
     employers = pd.DataFrame({
         "employer": range(len(payroll.employers)),
         "employer_pseudonym": pseudonymise(pd.Series(payroll.employers, dtype="string"), _pseudonym_key(synthetic), "employer"),
@@ -553,6 +555,9 @@ def run_register(config: Mapping[str, Any], *, root: PathLike = Path("."), out_r
         started = time.perf_counter()
         try:
             step.function(**arguments)
+        except InputError as exc:
+            log.error("%s", exc.line)  # the step's log ends with the one ERROR line the command prints
+            raise
         finally:
             package_logger.removeHandler(handler)
             package_logger.setLevel(previous_level)
