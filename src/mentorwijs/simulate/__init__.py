@@ -92,6 +92,7 @@ def simulate(
     effect: Mapping[str, Any] | None = None,
     regions: Mapping[str, Sequence[str]] | None = None,
     anchors: Mapping[str, Any] | None = None,
+    register_only: bool = False,
     progress: Callable[[str], None] = lambda message: None,
 ) -> SimulationResult:
     """Write the synthetic raw study into ``out`` (new, empty, or an earlier synthetic study).
@@ -103,6 +104,12 @@ def simulate(
     are the ``synthetic.targets`` and ``synthetic.effect`` sections of the config, ``regions`` its
     ``regions.pairs`` and ``anchors`` its ``anchors`` (None: the built-in defaults, equal to the
     shipped config.yaml).
+
+    ``register_only`` writes only what the register part reads: the linkage key, the register
+    extracts and the four questionnaire files its trainee hand-over is made from (schedule,
+    invitations, Castor study export, the employees' main questionnaire); not the supervisors'
+    surveys nor the employees' follow-up. Every file it writes has the same bytes as in a full
+    run, and truth.json the same register truth (``meta.register_only`` says which it is).
 
     Files are written to a temporary sibling folder and moved into place only when complete,
     so a failure leaves no partial study behind.
@@ -137,9 +144,11 @@ def simulate(
     try:
         progress("designing the study: training groups, supervisors, employees")
         study = design_module.study_design(np.random.default_rng(seeds[0]), scale=scale)
-        progress("writing questionnaires: schedule, invitations, Castor and Qualtrics exports")
+        progress("writing questionnaires: " + ("the trainee hand-over's sources only" if register_only
+                                                else "schedule, invitations, Castor and Qualtrics exports"))
         truth_q = questionnaires.write_questionnaires(
-            study, tmp, np.random.default_rng(seeds[1]), codebooks=codebooks, add_waves=tuple(add_waves)
+            study, tmp, np.random.default_rng(seeds[1]), codebooks=codebooks, add_waves=tuple(add_waves),
+            handover_only=register_only,
         )
         progress("writing register extracts: trainees and candidate pool")
         truth_r = register.write_register(
@@ -153,8 +162,11 @@ def simulate(
             anchors=anchors,
             progress=progress,
         )
+        meta = {"seed": seed, "scale": scale, "pool_scale": pool_scale, "add_waves": list(add_waves)}
+        if register_only:  # absent in a full run, so that its truth.json keeps its bytes
+            meta["register_only"] = True
         truth = merge_truth(
-            {"meta": {"seed": seed, "scale": scale, "pool_scale": pool_scale, "add_waves": list(add_waves)}},
+            {"meta": meta},
             study.truth(),
             truth_q,
             truth_r,
