@@ -169,6 +169,11 @@ def run_replication(config: Mapping[str, Any], *, scenario: str, scale: float, s
         write_csv_table(table, seconds_out)
     if not keep:
         shutil.rmtree(work)
+        for parent in list(work.parents)[:2]:  # the scenario's and scale's folders, once empty
+            try:
+                parent.rmdir()
+            except OSError:
+                break
     progress(f"{scenario} scale {scale} seed {seed}: {len(rows)} rows in {sum(seconds.values()):.1f} s")
     return rows
 
