@@ -197,10 +197,13 @@ def _methods(table: pd.DataFrame) -> pd.Series:
 
 
 def _df(table: pd.DataFrame) -> pd.Series:
-    for column in ("df", "df_resid"):
+    """The degrees of freedom of each row's interval: ``df`` where given, else ``df_resid``."""
+    out = pd.Series(np.nan, index=table.index)
+    for column in ("df_resid", "df"):
         if column in table.columns:
-            return pd.to_numeric(table[column], errors="coerce")
-    return pd.Series(np.nan, index=table.index)
+            values = pd.to_numeric(table[column], errors="coerce")
+            out = values.where(values.notna(), out)
+    return out
 
 
 def _month_span(text: str) -> tuple[int, int]:
