@@ -24,6 +24,7 @@ import pytest
 
 from conftest import REFERENCE, ROOT
 from mentorwijs.chain import clopper_pearson, estimator_rows, replication_config, summarise
+from mentorwijs.errors import InputError
 from synthetic_study import config_of, make_repository
 
 CODEBOOKS = ROOT / "data" / "codebooks"
@@ -259,25 +260,30 @@ def test_summary_says_when_coverage_is_above_nominal_or_there_is_no_truth():
 # the workflow and the command
 
 
-def test_the_validation_workflow_plans_one_job_per_scenario_scale_and_seed(tmp_path):
+def test_the_validation_workflow_plans_one_job_per_scenario_scale_and_seed_with_replications_per_scale(tmp_path):
     command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "validation" / "Snakefile"),
-               "--directory", str(ROOT), "-n", "--quiet", "rules", "--config", "replications=3", "scales=1,8",
+               "--directory", str(ROOT), "-n", "--quiet", "rules", "--config", "replications=3,2", "scales=1,8",
                "scenarios=effect,null", f"work={tmp_path / 'work'}", f"out={tmp_path / 'chain.csv'}"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120,
                           env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")})
     assert done.returncode == 0, done.stderr[-3000:]
     counts = {line.split()[0]: int(line.split()[1]) for line in done.stdout.splitlines()
               if line.strip() and line.split()[0].startswith("chain_") and line.split()[-1].isdigit()}
-    assert counts == {"chain_replication": 12, "chain_aggregate": 1, "chain_all": 1}, done.stdout
+    # 2 scenarios x (3 replications at scale 1 + 2 at scale 8)
+    assert counts == {"chain_replication": 10, "chain_aggregate": 1, "chain_all": 1}, done.stdout
 
 
 def test_validate_chain_passes_its_options_to_the_workflow(tmp_path):
     from mentorwijs.cli import _chain_command, build_parser
 
-    args = build_parser().parse_args(["validate", "--chain", "--replications", "5", "--scale", "1,8", "--scenarios",
+    args = build_parser().parse_args(["validate", "--chain", "--replications", "5,2", "--scale", "1,8", "--scenarios",
                                       "null", "--cores", "3", "--", "--dry-run"])
     command = _chain_command(args, ROOT)
     assert command[1:3] == ["-m", "snakemake"]
     config = command[command.index("--config") + 1: command.index("--cores")]
-    assert config == ["study_config=config.yaml", "replications=5", "scales=1,8", "scenarios=null"]
+    assert config == ["study_config=config.yaml", "replications=5,2", "scales=1,8", "scenarios=null"]
     assert command[-3:] == ["--cores", "3", "--dry-run"]
+    for wrong in ("0", "five", "5,"):
+        args = build_parser().parse_args(["validate", "--chain", "--replications", wrong])
+        with pytest.raises(InputError, match="--replications"):
+            _chain_command(args, ROOT)

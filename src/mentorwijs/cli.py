@@ -99,6 +99,19 @@ def cmd_codebook(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _replication_counts(text: str, *, allow_list: bool) -> list[int]:
+    """--replications as positive whole numbers (one, or with ``allow_list`` a comma-separated list)."""
+    parts = str(text).split(",") if allow_list else [str(text)]
+    try:
+        counts = [int(p) for p in parts]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise InputError(f"--replications {text!r} is not a positive whole number" + (" or a list of them" if allow_list else ""),
+                         hint="e.g. --replications 200, or with --chain one per scale: --replications 200,40 --scale 1,8")
+    return counts
+
+
 def _chain_command(args: argparse.Namespace, root: Path) -> list[str]:
     """The snakemake command line of the chain validation (workflow/validation/Snakefile)."""
     snakefile = root / "workflow" / "validation" / "Snakefile"
@@ -106,7 +119,8 @@ def _chain_command(args: argparse.Namespace, root: Path) -> list[str]:
         raise InputError("the chain validation workflow was not found", file=snakefile,
                          hint="run from a checkout of the repository, or pass --config <repository>/config.yaml")
     settings = {"study_config": Path(args.config).resolve().as_posix() if args.config is not None else "config.yaml"}
-    if args.replications is not None:
+    if args.replications is not None:  # one number, or one per scale (200,40)
+        _replication_counts(args.replications, allow_list=True)
         settings["replications"] = args.replications
     if args.seed is not None:
         settings["seed"] = args.seed
@@ -156,7 +170,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     settings = {}
     if args.config is not None:
         settings = load_config(args.config).get("effects", {}).get("validate", {})
-    replications = args.replications if args.replications is not None else settings.get("replications", 1000)
+    replications = (_replication_counts(args.replications, allow_list=False)[0] if args.replications is not None
+                    else settings.get("replications", 1000))
     seed = args.seed if args.seed is not None else settings.get("seed", 20190501)
     out = args.out if args.out is not None else Path(settings.get("out", "docs/validation/montecarlo.csv"))
     band_draws = settings.get("band_draws", 5000)
@@ -319,8 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
             "The same seed gives the same table."
         ),
     )
-    val.add_argument("--replications", type=int, default=None, metavar="N",
-                     help="simulated studies per scenario (default: effects.validate.replications of --config, else 1000)")
+    val.add_argument("--replications", default=None, metavar="N",
+                     help="simulated studies per scenario (default: effects.validate.replications of --config, else 1000); "
+                          "with --chain one number per scale may be given, e.g. 200,40 with --scale 1,8")
     val.add_argument("--seed", type=int, default=None, metavar="S",
                      help="random seed (default: effects.validate.seed of --config, else 20190501)")
     val.add_argument("--out", type=Path, default=None, metavar="FILE",
