@@ -127,9 +127,10 @@ def _results(folder: Path, *, with_method: bool) -> Path:
         adjusted = pooled.assign(estimate=0.7, ci_low=0.5, ci_high=0.9, df_resid=np.nan)
         pooled = pd.concat([pooled.assign(method="matched"), adjusted.assign(method="adjusted", df=30)])
     pooled.to_csv(folder / "did_pooled.csv", index=False)
-    pd.DataFrame({"outcome": "employed_1h", "month": [-1, 1, 2], "estimate": [0.0, 0.2, 0.5], "se": 0.1,
-                  "ci_low": [-0.2, 0.0, 0.3], "ci_high": [0.2, 0.4, 0.7], "band_low": [np.nan, -0.1, 0.2],
-                  "band_high": [np.nan, 0.5, 0.8], "df_resid": 40}).to_csv(folder / "did_by_month.csv", index=False)
+    pd.DataFrame({"outcome": "employed_1h", "month": [-1, 0, 1, 2], "estimate": [0.0, 0.0, 0.2, 0.5],
+                  "se": [0.1, 0.0, 0.1, 0.1], "ci_low": [-0.2, 0.0, 0.0, 0.3], "ci_high": [0.2, 0.0, 0.4, 0.7],
+                  "band_low": [np.nan, np.nan, -0.1, 0.2], "band_high": [np.nan, np.nan, 0.5, 0.8],
+                  "df_resid": 40}).to_csv(folder / "did_by_month.csv", index=False)
     pd.DataFrame({"outcome": ["job"], "horizon": [12], "difference": [0.4], "se": [0.3], "ci_low": [-0.2],
                   "ci_high": [1.0]}).to_csv(folder / "rmst.csv", index=False)
     pd.DataFrame({"outcome": "job", "model": ["primary", "primary", "adjusted", "cloglog"],
@@ -143,7 +144,8 @@ def _results(folder: Path, *, with_method: bool) -> Path:
     return folder
 
 
-CONFIG = {"effects": {"rmst_horizon": 12, "modifiers": [{"name": "temporary_contract", "column": "temporary_contract"}]}}
+CONFIG = {"effects": {"rmst_horizon": 12, "modifiers": [{"name": "temporary_contract", "column": "temporary_contract"}]},
+          "anchors": {"reference_month": 0}}
 
 
 def _one(rows: pd.DataFrame, **where) -> pd.Series:
@@ -173,6 +175,7 @@ def test_rows_compare_each_estimate_with_its_truth(tmp_path):
     assert (month["truth"], month["truth_realised"], month["covers"], month["rejects"]) == (0.4, 0.3, 1, 1)
     pre = _one(rows, estimator="did_month", month=-1)
     assert (pre["truth"], pre["covers"], pre["rejects"]) == (0, 1, 0)
+    assert sorted(rows.loc[rows["estimator"] == "did_month", "month"]) == [-1, 1, 2]  # not the reference month
     # the band spans months 1..2: it covers the expected curve (0.2 in [-0.1, 0.5], 0.4 in [0.2, 0.8]) and excludes 0 in month 2
     band = _one(rows, estimator="did_band")
     assert (band["term"], band["covers"], band["rejects"]) == ("months 1..2", 1, 1)

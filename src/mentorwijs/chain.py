@@ -15,7 +15,8 @@ the power with Clopper-Pearson limits.
 Estimators and their truth (all on the matched trainees: the ATT the matched analysis targets;
 docs/validation/README.md):
 
-- ``did_pooled`` (per outcome) and ``did_month`` (per outcome and month): the expected ATT
+- ``did_pooled`` (per outcome) and ``did_month`` (per outcome and month but the reference month,
+  where the difference is 0 by construction): the expected ATT
   ``effects.<outcome>.matched.expected_att`` (the mean effect over replicate futures of the same
   trainees, their histories up to month 0 kept): the estimate's SE includes the trainees' own
   outcome noise, so the expected rather than the realised ATT is the value a 95% interval should
@@ -261,11 +262,12 @@ def estimator_rows(results: str | Path, truth: Mapping[str, Any], config: Mappin
 
     by_month = _read(results, "did_by_month")
     by_month = by_month.assign(row_method=_methods(by_month).to_numpy(), row_df=_df(by_month).to_numpy())
+    reference = (config.get("anchors") or {}).get("reference_month")
     for r in by_month.itertuples(index=False):
         expected, realised = month_truth(r.outcome, "expected_att"), month_truth(r.outcome, "att")
         month = int(r.month)
-        if month not in expected:
-            continue
+        if month not in expected or (reference is not None and month == int(reference)):
+            continue  # the reference month's difference is 0 by construction
         rows.append(_row("did_month", r.row_method, r.outcome, "", month, _f(r.estimate), _f(r.se), _f(r.ci_low),
                          _f(r.ci_high), r.row_df, expected[month], realised[month],
                          f"effects.{r.outcome}.matched.expected_att[month {month}]"))
