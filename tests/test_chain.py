@@ -61,19 +61,27 @@ def test_register_only_writes_the_register_files_and_the_handovers_sources_with_
     full = _files(two_studies["full"] / "data" / "raw" / "synthetic")
     part = _files(two_studies["register_only"] / "data" / "raw" / "synthetic")
     left_out = sorted(set(full) - set(part))
-    assert set(part) <= set(full)
+    assert sorted(set(part) - set(full)) == ["truth_trainees.csv"]
     # only the supervisors' surveys and the employees' follow-up are left out
     assert left_out == ["castor/Mentorwijs_T0_export.csv", "castor/Mentorwijs_T1_export.csv",
                         "castor/Mentorwijs_T2_export.csv", "castor/Mentorwijs_T3_export.csv",
                         "qualtrics/Mentorwijs_werknemers_vervolg.csv"]
     for name in part:
-        if name != "truth.json":
+        if name not in ("truth.json", "truth_trainees.csv"):
             assert part[name] == full[name], name
     truth_full, truth_part = json.loads(full["truth.json"]), json.loads(part["truth.json"])
     assert truth_part["meta"].pop("register_only") is True
     assert "register_only" not in truth_full["meta"]
     for key in ("meta", "effects", "survival", "subgroups", "parameters"):
         assert truth_part[key] == truth_full[key], key
+    # each trainee's realised effect: their mean over the matched set is truth.json's pooled ATT
+    trainees = pd.read_csv(two_studies["register_only"] / "data" / "raw" / "synthetic" / "truth_trainees.csv")
+    matched = trainees[trainees["matched_set"] == 1]
+    assert len(matched) == truth_part["effects"]["employed_1h"]["matched"]["n"]
+    for outcome in ("employed_1h", "employed_12h", "employed_3m"):
+        assert matched[f"effect_{outcome}"].mean() == pytest.approx(truth_part["effects"][outcome]["matched"]["pooled"],
+                                                                     abs=1e-8)
+    assert trainees["rin"].str.fullmatch(r"R\d{9}|[A-Z]\d{9}").all()
 
 
 def test_the_handover_from_a_register_only_study_is_the_full_questionnaire_parts(two_studies):
@@ -88,6 +96,33 @@ def test_the_handover_from_a_register_only_study_is_the_full_questionnaire_parts
         assert (part / name).read_bytes() == (full / name).read_bytes(), name
     # nothing of the supervisors' part was made
     assert not (part / "data" / "processed" / "supervisors_long.parquet").exists()
+
+
+def test_subgroup_truths_are_the_mean_effects_of_the_analysiss_matched_trainees_per_level(two_studies):
+    """The register part and effects on the register-only study; each modifier's levels split the
+    matched trainees, so their truths average (weighted by the modifiers table's trainee counts) to
+    the mean realised effect over every matched trainee."""
+    from mentorwijs.chain import demo_key, subgroup_truth
+    from mentorwijs.register.steps import run_register
+    from mentorwijs.tables import read_parquet
+
+    root = two_studies["register_only"]
+    config = config_of(root)
+    with demo_key():
+        run_register(config, root=root, skip=("export",))
+    raw = root / "data" / "raw" / "synthetic"
+    truths = subgroup_truth(root, raw / "truth_trainees.csv", config)
+    table = pd.read_csv(root / "data" / "processed" / "results" / "modifiers.csv", dtype={"level": str})
+    assert set(truths) == set(zip(table["modifier"], table["level"]))
+    # the mean over every matched trainee (pseudonym -> RINPERSOON through the register part's person table)
+    matched = read_parquet(root / "data" / "processed" / "matched.parquet")
+    persons = read_parquet(root / "data" / "interim" / "register" / "persons.parquet").set_index("person")["rin"]
+    effects = pd.read_csv(raw / "truth_trainees.csv", dtype={"rin": str}).set_index("rin")["effect_employed_1h"]
+    overall = matched.loc[matched["treated"] == 1, "person"].map(persons).map(effects)
+    assert overall.notna().all()
+    for modifier, part in table.groupby("modifier"):
+        weighted = sum(n * truths[(modifier, level)] for n, level in zip(part["n_treated"], part["level"]))
+        assert weighted / part["n_treated"].sum() == pytest.approx(overall.mean(), abs=1e-12), modifier
 
 
 def test_a_replications_config_sets_scale_seed_and_the_null_effect_and_leaves_the_rest():
@@ -188,6 +223,9 @@ def test_rows_compare_each_estimate_with_its_truth(tmp_path):
     adjusted = _one(rows, estimator="cox_log_hr", method="adjusted")  # [-0.8, 0]: holds log 0.5 and 0
     assert (adjusted["covers"], adjusted["rejects"]) == (1, 0)
     assert _one(rows, estimator="cloglog_log_hr")["estimate"] == -0.6
+    assert np.isnan(_one(rows, estimator="modifier_interaction")["truth"])  # no subgroup truth given
+    subgroups = {("temporary_contract", "0"): 0.1, ("temporary_contract", "1"): 0.25}
+    rows = estimator_rows(tmp_path, _truth(-2.5), CONFIG, subgroups=subgroups)
     interaction = _one(rows, estimator="modifier_interaction")
     assert interaction["truth"] == pytest.approx(0.15) and interaction["covers"] == 1
     assert _one(rows, estimator="modifier_effect", term="temporary_contract=1")["truth"] == 0.25

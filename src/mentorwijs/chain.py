@@ -32,9 +32,10 @@ docs/validation/README.md):
   this summary: under ``effect`` their bias and coverage are a distance to a summary, not a
   verdict; under ``null`` the truth, 0, is exact;
 - ``modifier_effect`` and ``modifier_interaction`` (per modifier and level of the primary
-  outcome): under ``null`` 0 (every trainee's effect is 0). Under ``effect`` the truth is the
-  realised subgroup ATT of ``subgroups`` where the generator's modifier is the variable the
-  analysis uses (:data:`MODIFIER_TRUTH`); elsewhere it is missing and only the power is reported.
+  outcome): the realised ATT of the subgroup as the analysis forms it: the mean, over the
+  analysis's matched trainees at that level (:func:`mentorwijs.effects.modifiers.modifier_levels`),
+  of each trainee's realised effect from ``truth_trainees.csv`` (:func:`subgroup_truth`); the
+  interaction's truth is the level's minus the reference level's. Under ``null`` all are 0.
 
 Rows with a method column (``method``: e.g. ``matched``, ``adjusted``) give one row per method;
 tables without one give method ``matched``. New estimators in those tables flow in unchanged.
@@ -72,18 +73,6 @@ SUMMARY_COLUMNS = ("scenario", "scale", "estimator", "method", "outcome", "term"
                    "mean_truth", "mean_estimate", "bias", "bias_mc_se", "empirical_se", "error_sd", "mean_se",
                    "coverage", "coverage_low", "coverage_high", "power", "power_low", "power_high", "verdict",
                    "truth_source")
-
-#: Modifiers of the analysis (by their column in ``effects.modifiers``) whose variable is the one
-#: the generator plants the effect's heterogeneity on: the truth.json key and, per level of the
-#: analysis, the truth's level. Checked on seed 11 at scale 1: the same trainees at each level up
-#: to the two planted off support. Others (the analysis's benefit flags come from the SECM
-#: receipt indicators, the generator's from the main income; its employer size, sector and
-#: sheltered job are the register's, the generator's the supervisor's organisation) have no truth
-#: under ``effect``.
-MODIFIER_TRUTH: dict[str, tuple[str, dict[str, str]]] = {
-    "temporary_contract": ("temporary_contract", {"0": "0", "1": "1"}),
-    "sup_n_employees_guided<10": ("sup_small_caseload", {"<10": "1", ">=10": "0"}),
-}
 
 LEVEL = 0.95
 
@@ -134,7 +123,7 @@ def run_replication(config: Mapping[str, Any], *, scenario: str, scale: float, s
     from mentorwijs.ingest import run_questionnaires
     from mentorwijs.pseudonymise import DEMO_KEY
     from mentorwijs.register.steps import run_register
-    from mentorwijs.simulate import TRUTH, simulate
+    from mentorwijs.simulate import TRAINEE_TRUTH, TRUTH, simulate
     from mentorwijs.tables import write_csv_table
 
     settings = replication_config(config, scenario=scenario, scale=scale, seed=seed, pool_scale=pool_scale,
@@ -157,7 +146,8 @@ def run_replication(config: Mapping[str, Any], *, scenario: str, scale: float, s
     with demo_key():
         seconds.update(run_register(settings, root=work, skip=("export",)))
     truth = json.loads((work / synthetic["out"] / TRUTH).read_text(encoding="utf-8"))
-    rows = estimator_rows(work / "data" / "processed" / "results", truth, settings)
+    subgroups = subgroup_truth(work, work / synthetic["out"] / TRAINEE_TRUTH, settings)
+    rows = estimator_rows(work / "data" / "processed" / "results", truth, settings, subgroups=subgroups)
     rows.insert(0, "seed", int(seed))
     rows.insert(0, "scale", float(scale))
     rows.insert(0, "scenario", scenario)
@@ -240,8 +230,46 @@ def no_effect(truth: Mapping[str, Any]) -> bool:
     return float(truth["parameters"]["register"]["effect"]["log_hr_peak"]) == 0.0
 
 
-def estimator_rows(results: str | Path, truth: Mapping[str, Any], config: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per estimate of the result tables in ``results`` with its truth (module docstring)."""
+def subgroup_truth(root: str | Path, trainee_truth: str | Path, config: Mapping[str, Any]) -> dict[tuple[str, str], float]:
+    """The realised ATT on the primary outcome of each modifier level as the analysis forms it.
+
+    The analysis's matched trainees (``data/processed/matched.parquet`` and ``survival.parquet``
+    under ``root``, joined as the effects step joins them) get their level from
+    :func:`mentorwijs.effects.modifiers.modifier_levels`; each is linked through the register
+    part's person table (pseudonym -> RINPERSOONS + RINPERSOON) to its realised effect in
+    ``trainee_truth``. Returns {(modifier name, level): mean effect}.
+    """
+    from mentorwijs.effects.modifiers import modifier_levels
+    from mentorwijs.effects.tables import analysis_inputs
+    from mentorwijs.tables import read_parquet
+
+    root = Path(root)
+    effects = config["effects"]
+    column = f"effect_{effects['primary_outcome']}"
+    matched = read_parquet(root / "data" / "processed" / "matched.parquet")
+    survival = read_parquet(root / "data" / "processed" / "survival.parquet")
+    _, units = analysis_inputs(matched[["unit"]], survival, matched, join=())
+    trainees = units[units["treated"] == 1]
+    persons = read_parquet(root / "data" / "interim" / "register" / "persons.parquet")
+    rin_of = persons.drop_duplicates("person").set_index("person")["rin"]
+    effect_of = pd.read_csv(trainee_truth, dtype={"rin": str}).set_index("rin")[column]
+    effect = trainees["person"].map(rin_of).map(effect_of)
+    if effect.isna().any():
+        raise InputError(f"{int(effect.isna().sum())} matched trainee(s) have no realised effect in the truth",
+                         file=trainee_truth, hint="the study folder and the register part's outputs must be of the same run")
+    effect.index = trainees["unit"].to_numpy()
+    out: dict[tuple[str, str], float] = {}
+    for spec in effects.get("modifiers") or []:
+        name, levels = modifier_levels(trainees, spec)
+        for level, values in effect.groupby(levels.reindex(effect.index).to_numpy()):
+            out[(name, str(level))] = float(values.mean())
+    return out
+
+
+def estimator_rows(results: str | Path, truth: Mapping[str, Any], config: Mapping[str, Any], *,
+                   subgroups: Mapping[tuple[str, str], float] | None = None) -> pd.DataFrame:
+    """One row per estimate of the result tables in ``results`` with its truth (module docstring);
+    ``subgroups``: :func:`subgroup_truth` (without it the modifiers' truth is known only under the null)."""
     results = Path(results)
     effects = truth["effects"]
     rows: list[dict[str, Any]] = []
@@ -312,19 +340,15 @@ def estimator_rows(results: str | Path, truth: Mapping[str, Any], config: Mappin
                          _f(r["df"]) if "df" in models.columns else np.nan, value, value,
                          f"log survival.{r['outcome']}.matched.average_hazard_ratio"))
 
-    rows.extend(_modifier_rows(_read(results, "modifiers"), truth, config))
+    rows.extend(_modifier_rows(_read(results, "modifiers"), truth, subgroups or {}))
     table = pd.DataFrame(rows, columns=[c for c in ROW_COLUMNS if c not in ("scenario", "scale", "seed")])
     keys = ["estimator", "method", "outcome", "term", "month"]
     return table.sort_values(keys, kind="mergesort", na_position="first").reset_index(drop=True)
 
 
-def _modifier_rows(table: pd.DataFrame, truth: Mapping[str, Any], config: Mapping[str, Any]) -> list[dict[str, Any]]:
-    columns = {}
-    for spec in config["effects"].get("modifiers") or []:
-        key = spec["column"] + (f"<{spec['below']:g}" if spec.get("below") is not None else "")
-        columns[spec["name"]] = key
+def _modifier_rows(table: pd.DataFrame, truth: Mapping[str, Any],
+                   subgroups: Mapping[tuple[str, str], float]) -> list[dict[str, Any]]:
     null = no_effect(truth)
-    subgroups = truth.get("subgroups", {})
     rows = []
     for (i, r), method, df in zip(table.iterrows(), _methods(table), _df(table)):
         level, reference = str(r["level"]), str(r["reference_level"])
@@ -333,14 +357,11 @@ def _modifier_rows(table: pd.DataFrame, truth: Mapping[str, Any], config: Mappin
         if null:
             effect_truth = interaction_truth = 0.0
             source = "0 (no effect: log_hr_peak 0)"
-        elif columns.get(r["modifier"]) in MODIFIER_TRUTH:
-            key, levels = MODIFIER_TRUTH[columns[r["modifier"]]]
-            found = subgroups.get(key, {})
-            if levels.get(level) in found:
-                effect_truth = _f(found[levels[level]]["att_employed_1h_pooled"])
-            if levels.get(reference) in found and np.isfinite(effect_truth):
-                interaction_truth = effect_truth - _f(found[levels[reference]]["att_employed_1h_pooled"])
-            source = f"subgroups.{key} (att_employed_1h_pooled)"
+        elif (r["modifier"], level) in subgroups:
+            effect_truth = subgroups[(r["modifier"], level)]
+            if (r["modifier"], reference) in subgroups:
+                interaction_truth = effect_truth - subgroups[(r["modifier"], reference)]
+            source = "truth_trainees.csv: mean realised effect of the level's matched trainees"
         term = f"{r['modifier']}={level}"
         rows.append(_row("modifier_effect", method, r["outcome"], term, np.nan, _f(r["estimate"]), _f(r["se"]),
                          _f(r["ci_low"]), _f(r["ci_high"]), df, effect_truth, effect_truth, source))
@@ -348,7 +369,7 @@ def _modifier_rows(table: pd.DataFrame, truth: Mapping[str, Any], config: Mappin
             rows.append(_row("modifier_interaction", method, r["outcome"], f"{term} vs {reference}", np.nan,
                              _f(r["interaction"]), _f(r["interaction_se"]), _f(r["interaction_ci_low"]),
                              _f(r["interaction_ci_high"]), df, interaction_truth, interaction_truth,
-                             source + (" difference to the reference level" if source and not null else "")))
+                             source + (", minus the reference level's" if source and not null else "")))
     return rows
 
 
@@ -442,6 +463,6 @@ def replication_seeds(first: int, replications: int) -> list[int]:
     return [int(first) + r for r in range(int(replications))]
 
 
-__all__ = ["MODIFIER_TRUTH", "ROW_COLUMNS", "SCENARIOS", "SUMMARY_COLUMNS", "aggregate", "clopper_pearson",
+__all__ = ["ROW_COLUMNS", "SCENARIOS", "SUMMARY_COLUMNS", "aggregate", "clopper_pearson",
            "estimator_rows", "no_effect", "read_rows", "replication_config", "replication_seeds", "run_replication",
-           "summarise"]
+           "subgroup_truth", "summarise"]
