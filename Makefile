@@ -10,12 +10,13 @@ STAMP  := $(VENV)/.installed
 CORES  ?= all
 PYTEST_ARGS ?=
 
-.PHONY: report test validate benchmark envs lock clean-outputs help
+.PHONY: report test validate validate-chain benchmark envs lock clean-outputs help
 
 help:
 	@echo "make report     set up .venv and run the workflow on the configured study (synthetic by default)"
 	@echo "make test       set up .venv and run the tests"
 	@echo "make validate   Monte Carlo validation of the estimators (outside CI; minutes)"
+	@echo "make validate-chain  Monte Carlo over whole synthetic studies (REPLICATIONS=, SCALE=, SCENARIOS=; hours)"
 	@echo "make benchmark  time and peak memory of the register part and the effects at stated sizes"
 	@echo "make envs       regenerate workflow/envs/*.yaml from the lock files"
 	@echo "make lock       re-resolve requirements*.lock from pyproject.toml (needs the package index)"
@@ -35,6 +36,12 @@ test: $(STAMP)
 
 validate: $(STAMP)
 	$(BIN)/python -m mentorwijs validate --config config.yaml
+
+# the whole chain over synthetic studies (docs/validation/README.md); a killed run resumes
+validate-chain: $(STAMP)
+	$(BIN)/python -m mentorwijs validate --chain --config config.yaml --cores $(CORES) \
+	    $(if $(REPLICATIONS),--replications $(REPLICATIONS)) $(if $(SCALE),--scale $(SCALE)) \
+	    $(if $(SCENARIOS),--scenarios $(SCENARIOS))
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/synthetic_study.py

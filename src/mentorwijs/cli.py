@@ -45,6 +45,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         effect=effect,
         regions=regions,
         anchors=anchors,
+        register_only=args.register_only,
         progress=_progress,
     )
     size = sum((result.out / f).stat().st_size for f in result.files)
@@ -104,14 +105,79 @@ def cmd_codebook(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _replication_counts(text: str, *, allow_list: bool) -> list[int]:
+    """--replications as positive whole numbers (one, or with ``allow_list`` a comma-separated list)."""
+    parts = str(text).split(",") if allow_list else [str(text)]
+    try:
+        counts = [int(p) for p in parts]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise InputError(f"--replications {text!r} is not a positive whole number" + (" or a list of them" if allow_list else ""),
+                         hint="e.g. --replications 200, or with --chain one per scale: --replications 200,40 --scale 1,8")
+    return counts
+
+
+def _chain_command(args: argparse.Namespace, root: Path) -> list[str]:
+    """The snakemake command line of the chain validation (workflow/validation/Snakefile)."""
+    snakefile = root / "workflow" / "validation" / "Snakefile"
+    if not snakefile.is_file():
+        raise InputError("the chain validation workflow was not found", file=snakefile,
+                         hint="run from a checkout of the repository, or pass --config <repository>/config.yaml")
+    settings = {"study_config": Path(args.config).resolve().as_posix() if args.config is not None else "config.yaml"}
+    if args.replications is not None:  # one number, or one per scale (200,40)
+        _replication_counts(args.replications, allow_list=True)
+        settings["replications"] = args.replications
+    if args.seed is not None:
+        settings["seed"] = args.seed
+    if args.scale is not None:
+        settings["scales"] = args.scale
+    if args.scenarios is not None:
+        settings["scenarios"] = args.scenarios
+    if args.out is not None:
+        settings["out"] = Path(args.out).resolve().as_posix()
+    command = [sys.executable, "-m", "snakemake", "-s", snakefile.as_posix(), "--directory", root.as_posix(),
+               "--rerun-incomplete", "--config", *(f"{k}={v}" for k, v in settings.items())]
+    if args.profile is not None:
+        command += ["--profile", Path(args.profile).resolve().as_posix()]
+    else:
+        command += ["--cores", str(args.cores)]
+    return command + list(args.snakemake_args)
+
+
+def cmd_validate_chain(args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    import mentorwijs
+
+    root = _repository_root(args.config) if args.config is not None else Path.cwd()
+    command = _chain_command(args, root)
+    env = dict(os.environ)
+    package_parent = Path(mentorwijs.__file__).resolve().parent.parent.as_posix()
+    env["PYTHONPATH"] = os.pathsep.join([package_parent, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
+    _progress("chain validation: " + " ".join(command[2:]))
+    code = subprocess.call(command, cwd=root, env=env)
+    if code != 0:
+        raise InputError(f"the chain validation workflow stopped (exit code {code})",
+                         hint="see the messages above and the logs under the work folder; the same command resumes "
+                              "and keeps the replications that finished")
+    _progress("chain validation done")
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from mentorwijs.config import load_config
+
+    if args.chain:
+        return cmd_validate_chain(args)
     from mentorwijs.effects.montecarlo import run_validation, write_validation_table
 
     settings = {}
     if args.config is not None:
         settings = load_config(args.config).get("effects", {}).get("validate", {})
-    replications = args.replications if args.replications is not None else settings.get("replications", 1000)
+    replications = (_replication_counts(args.replications, allow_list=False)[0] if args.replications is not None
+                    else settings.get("replications", 1000))
     seed = args.seed if args.seed is not None else settings.get("seed", 20190501)
     out = args.out if args.out is not None else Path(settings.get("out", "docs/validation/montecarlo.csv"))
     band_draws = settings.get("band_draws", 5000)
@@ -224,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder with the codebooks that name the raw items (default data/codebooks)")
     sim.add_argument("--config", type=Path, default=None, metavar="FILE",
                      help="take the realism targets, the true effect, the region pairs and the time anchors from this config.yaml (default: built-in values, equal to the shipped config.yaml)")
+    sim.add_argument("--register-only", action="store_true",
+                     help="write only what the register part reads: linkage key, register extracts and the questionnaire files the trainee hand-over is made from (schedule, invitations, Castor study export, employees' main questionnaire); used by `validate --chain`")
     sim.set_defaults(func=cmd_simulate)
 
     chk = sub.add_parser(
@@ -278,14 +346,33 @@ def build_parser() -> argparse.ArgumentParser:
             "The same seed gives the same table."
         ),
     )
-    val.add_argument("--replications", type=int, default=None, metavar="N",
-                     help="simulated studies per scenario (default: effects.validate.replications of --config, else 1000)")
+    val.add_argument("--replications", default=None, metavar="N",
+                     help="simulated studies per scenario (default: effects.validate.replications of --config, else 1000); "
+                          "with --chain one number per scale may be given, e.g. 200,40 with --scale 1,8")
     val.add_argument("--seed", type=int, default=None, metavar="S",
                      help="random seed (default: effects.validate.seed of --config, else 20190501)")
     val.add_argument("--out", type=Path, default=None, metavar="FILE",
                      help="CSV to write (default: effects.validate.out of --config, else docs/validation/montecarlo.csv)")
     val.add_argument("--config", type=Path, default=None, metavar="FILE",
-                     help="take replications, seed, band draws and output file from this config.yaml")
+                     help="take replications, seed, band draws and output file from this config.yaml "
+                          "(with --chain: effects.validate.chain of it; default config.yaml in the current folder)")
+    chain = val.add_argument_group(
+        "whole-chain validation (--chain)",
+        "Simulate whole synthetic studies (register files and the trainee hand-over), run the register part and "
+        "the effects exactly as the analysis does, and compare every estimate with truth.json: bias, coverage, "
+        "power per estimator (workflow/validation/Snakefile; docs/validation/README.md). Runs through Snakemake "
+        "with one replication per job; a killed run resumes and keeps the finished replications.")
+    chain.add_argument("--chain", action="store_true", help="validate the whole chain instead of the estimators alone")
+    chain.add_argument("--scale", default=None, metavar="S[,S...]",
+                       help="study sizes (synthetic.scale), e.g. 1 or 1,8 (default: effects.validate.chain.scales)")
+    chain.add_argument("--scenarios", default=None, metavar="LIST",
+                       help="effect, null or effect,null (default: effects.validate.chain.scenarios)")
+    chain.add_argument("--cores", default="all", metavar="C",
+                       help="cores to use, one replication per core (default all)")
+    chain.add_argument("--profile", type=Path, default=None, metavar="DIR",
+                       help="a Snakemake profile instead of --cores, e.g. workflow/profiles/slurm for a SLURM cluster")
+    chain.add_argument("snakemake_args", nargs="*", metavar="-- SNAKEMAKE_ARGS",
+                       help="further Snakemake options after --, e.g. -- --default-resources slurm_account=abc123")
     val.set_defaults(func=cmd_validate)
 
 

@@ -18,8 +18,8 @@ from mentorwijs.errors import InputError
 
 
 @contextlib.contextmanager
-def run_logged(log_file: str | Path, name: str = "mentorwijs") -> Iterator[logging.Logger]:
-    """Log to ``log_file`` and stderr; exit 1 with the message on an :class:`InputError`."""
+def run_logged(log_file: str | Path, name: str = "mentorwijs", *, echo: bool = True) -> Iterator[logging.Logger]:
+    """Log to ``log_file`` and (with ``echo``) stderr; exit 1 with the message on an :class:`InputError`."""
     log_file = Path(log_file)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     logger = logging.getLogger(name)
@@ -28,7 +28,8 @@ def run_logged(log_file: str | Path, name: str = "mentorwijs") -> Iterator[loggi
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
     formatter = logging.Formatter("%(levelname)s %(message)s")
-    for handler in (logging.FileHandler(log_file, mode="w", encoding="utf-8"), logging.StreamHandler(sys.stderr)):
+    handlers = [logging.FileHandler(log_file, mode="w", encoding="utf-8")] + ([logging.StreamHandler(sys.stderr)] if echo else [])
+    for handler in handlers:
         handler.setFormatter(formatter)
         logger.addHandler(handler)
     logging.captureWarnings(True)

@@ -383,11 +383,19 @@ def write_text(text: str, path: str | Path) -> None:
     atomic_write(path, text.encode("utf-8"))
 
 
+#: The sources the trainee hand-over is made from (with the employees' first wave only).
+HANDOVER_SOURCES = ("employees", "invitations", "schedule", "supervisors_study")
+
+
 def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key: bytes | None = None,
-                       progress: Callable[[str], None] = log.info) -> dict[str, pd.DataFrame]:
+                       progress: Callable[[str], None] = log.info, handover_only: bool = False) -> dict[str, pd.DataFrame]:
     """Run the questionnaire part in-process: ingest every source and wave, combine, link, hand over.
 
     Every input is read and checked before anything is written; returns the main tables.
+    ``handover_only`` runs only what the trainee hand-over (``data/processed/trainees.parquet``)
+    needs: the ingest of :data:`HANDOVER_SOURCES` (the employees' first wave only) and the
+    stage ``trainees``, with the same functions and outputs as the full part (the chain
+    validation's replications, whose synthetic studies hold only these questionnaire files).
     """
     from mentorwijs.pseudonymise import load_key
 
@@ -399,6 +407,10 @@ def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key
         pseudo = config.get("pseudonymise", {}) or {}
         key = load_key(synthetic=bool(config["study"]["synthetic"]), key_file=pseudo.get("key_file"), repo_root=root,
                        env_var=pseudo.get("key_env", "MENTORWIJS_KEY"))
+    if handover_only:
+        first_wave = sorted(sources["employees"]["waves"], key=wave_sort_key)[0]
+        sources = {s: spec for s, spec in sources.items() if s in HANDOVER_SOURCES}
+        sources["employees"] = {**sources["employees"], "waves": {first_wave: sources["employees"]["waves"][first_wave]}}
     codebooks = {s: load_source_codebook(root / spec["codebook"], source=s, fmt=spec["format"]) for s, spec in sources.items()}
     results: dict[tuple[str, str | None], WaveTables] = {}
     for job in source_jobs(sources):  # 1. check and clean everything in memory
@@ -416,6 +428,8 @@ def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key
             combine_stage([root / wave_outputs(source, w).interim for w in waves],
                           [root / wave_outputs(source, w).missing for w in waves], codebooks[source],
                           root / f"data/interim/{source}.parquet", root / f"data/interim/missing/{source}.parquet")
+    if handover_only:
+        return {"trainees": _handover(config, root, sources)}
     wave_sources = {s: root / f"data/interim/{s}.parquet" for s, spec in sources.items() if "waves" in spec}
     configured = {s: sorted(spec["waves"], key=wave_sort_key) for s, spec in sources.items() if "waves" in spec}
     reliability_stage(wave_sources, codebooks, root / "reports/tables/reliability.csv", configured)
@@ -426,9 +440,15 @@ def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key
         out=root / "data/processed/supervisors_long.parquet",
         exclusions=root / "data/interim/exclusions/supervisors_long.csv",
         flow=root / "data/interim/flow/supervisors_long.csv", waves=configured["supervisors"])
+    return {"supervisors_long": long, "trainees": _handover(config, root, sources)}
+
+
+def _handover(config: Mapping[str, Any], root: Path, sources: Mapping[str, Any]) -> pd.DataFrame:
+    """The stage ``trainees`` on the ingested sources under ``root``: the hand-over to the register part."""
+    ingest = config.get("ingest", {}) or {}
     first = sorted(sources["employees"]["waves"], key=wave_sort_key)[0]
     handover = ingest.get("handover", {}) or {}
-    trainees = trainees_stage(
+    return trainees_stage(
         root / wave_outputs("employees", first).interim, root / wave_outputs("employees", first).linkage,
         root / "data/interim/supervisors_study.parquet", root / "data/interim/invitations.parquet",
         root / "data/interim/schedule.parquet", wave=first,
@@ -436,11 +456,10 @@ def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key
         cbs_identifiers=ingest.get("cbs_identifiers", list(CBS_IDENTIFIERS)),
         out=root / "data/processed/trainees.parquet", identifiers_out=root / "data/linkage/cbs_identifiers.csv",
         exclusions=root / "data/interim/exclusions/trainees.csv", flow=root / "data/interim/flow/trainees.csv")
-    return {"supervisors_long": long, "trainees": trainees}
 
 
 __all__ = [
-    "CheckReport", "Job", "WaveOutputs", "check_file", "check_wave_file", "write_text", "combine_stage", "ingest_wave", "load_source_codebook",
+    "CheckReport", "HANDOVER_SOURCES", "Job", "WaveOutputs", "check_file", "check_wave_file", "write_text", "combine_stage", "ingest_wave", "load_source_codebook",
     "quality_stage", "reliability_stage", "run_questionnaires", "source_jobs", "stage_name", "summarise",
     "supervisors_long_stage", "trainees_stage", "wave_outputs", "write_wave_outputs", "Problem",
 ]

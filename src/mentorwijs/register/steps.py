@@ -531,18 +531,26 @@ def _release_memory() -> None:
 
 
 def run_register(config: Mapping[str, Any], *, root: PathLike = Path("."), out_root: PathLike | None = None,
-                 log_folder: PathLike | None = None, progress: Callable[[str], None] = lambda message: None) -> dict[str, float]:
+                 log_folder: PathLike | None = None, progress: Callable[[str], None] = lambda message: None,
+                 skip: Sequence[str] = ()) -> dict[str, float]:
     """Run the register part's steps in order, without a workflow engine.
 
     Each step logs to ``<log_folder>/<step>.log`` (default ``logs/register`` under ``out_root``).
     Returns the seconds each step took. An :class:`~mentorwijs.errors.InputError` stops the run.
+    ``skip`` names steps not to run (the chain validation skips ``export``: nothing leaves).
     """
     out_base = Path(out_root) if out_root is not None else Path(root)
     folder = Path(log_folder) if log_folder is not None else out_base / "logs" / "register"
     folder.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
     package_logger = logging.getLogger("mentorwijs")
-    for step in register_plan(config, root=root, out_root=out_root):
+    plan = register_plan(config, root=root, out_root=out_root)
+    unknown = sorted(set(skip) - {step.name for step in plan})
+    if unknown:
+        raise ValueError(f"no register step named {unknown[0]!r}")
+    for step in plan:
+        if step.name in skip:
+            continue
         arguments = dict(step.arguments)
         if step.name == "register_flow":
             arguments["fragments"] = sorted((out_base / FLOW_FOLDER).glob("*.csv"))

@@ -1372,6 +1372,7 @@ def write_questionnaires(
     *,
     codebooks: Path,
     add_waves: tuple[str, ...],
+    handover_only: bool = False,
 ) -> dict[str, Any]:
     """Write the questionnaire side of the synthetic study under ``out`` and return its truth.
 
@@ -1380,6 +1381,11 @@ def write_questionnaires(
     survey waves after T3 (``T4``, ...), each completed by a subset of the previous wave's
     completers. Returns the truth fragment with keys ``supervisors, process, employees, flow,
     defects`` (see the module docstring).
+
+    ``handover_only`` writes only the files the trainee hand-over to the register part is made
+    from (schedule, invitations, the Castor study export, the employees' main questionnaire),
+    the same bytes as a full run (every file has its own random stream); the truth fragment
+    then has only ``employees`` and ``defects``.
     """
     out = Path(out)
     books = {name: load_codebook(Path(codebooks) / f"{name}.yaml") for name in CODEBOOKS}
@@ -1391,6 +1397,12 @@ def write_questionnaires(
 
     sheets, defects = study_export(study, books["supervisors_study"], rng_study)
     write_xlsx(sheets, out / STUDY_EXPORT_FILE)
+
+    if handover_only:
+        main, headers, _, _, emp_truth, emp_defects = employee_questionnaires(study, books["employees"], rng_employees)
+        write_csv(main, out / EMPLOYEES_FILE, header_rows=headers)
+        written = {STUDY_EXPORT_FILE, EMPLOYEES_FILE}
+        return {"employees": emp_truth, "defects": defects + [d for d in emp_defects if d.get("file") in written]}
 
     exports, sup_truth, process_truth, survey_defects = supervisor_surveys(study, books["supervisors"], rng_survey, waves)
     for wave, table in exports.items():

@@ -629,14 +629,39 @@ def write_register(
     progress: Callable[[str], None] = lambda message: None,
     regions: Mapping[str, list[str]] | None = None,
     anchors: Mapping[str, Any] | None = None,
+    trainee_truth: str | Path | None = None,
 ) -> dict[str, Any]:
     """Write the register files (``REGISTER_FILES``) under ``out`` and return the truth fragment.
 
     ``targets`` and ``effect`` are config.yaml's ``synthetic.targets`` and ``synthetic.effect``
     (empty: the defaults, which equal config.yaml's values); ``regions`` and ``anchors`` are
-    config.yaml's ``regions.pairs`` and ``anchors`` (None: the defaults).
+    config.yaml's ``regions.pairs`` and ``anchors`` (None: the defaults). ``trainee_truth``:
+    also write each trainee's realised effects there (:func:`trainee_effects`).
     """
     sim = simulate_register(study, rng, pool_scale=pool_scale, targets=targets, effect=effect, regions=regions, anchors=anchors, progress=progress)
     progress("register: writing the extracts")
     write_tables(sim.tables, Path(out))
+    if trainee_truth is not None:
+        from mentorwijs.simulate.writers import write_csv
+
+        write_csv(trainee_effects(sim, anchors), Path(trainee_truth))
     return sim.truth
+
+
+def trainee_effects(sim: RegisterSimulation, anchors: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Each trainee with a register history: ``rin`` (RINPERSOONS + RINPERSOON, as the register
+    part's person table writes it), ``matched_set`` (1: in truth.json's matched trainees) and per
+    outcome ``effect_<outcome>``, the realised effect Y(trained) - Y(untrained) averaged over
+    months 1..followup (truth.json's ``effects.<outcome>.matched.pooled`` is their mean over the
+    matched set). Lets a validation take the truth of any subgroup the analysis forms."""
+    followup = int(_merge(DEFAULT_ANCHORS, anchors)["followup_months"])
+    files, tr = sim.internals["files"], sim.trainees
+    rows = len(sim.internals["written"]) - len(tr) + np.arange(len(tr))
+    months = np.asarray(sim.potential["months"])
+    post = (months >= 1) & (months <= followup)
+    table = {"rin": [f"{a}{b}" for a, b in zip(files.rinpersoons[rows], files.rinpersoon[rows])],
+             "matched_set": tr["matched_set"].astype(int).to_numpy()}
+    for name in register_truth.OUTCOMES:
+        diff = sim.potential["outcomes1"][name] - sim.potential["outcomes0"][name]
+        table[f"effect_{name}"] = [f"{v:.10g}" for v in diff[:, post].mean(axis=1)]
+    return pd.DataFrame(table).astype(str)
