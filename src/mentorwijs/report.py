@@ -355,6 +355,17 @@ def other_method_rows(did_pooled: pd.DataFrame | None, m: Messages, method: str)
     return rows
 
 
+def primary_rows_of_method(sensitivity: pd.DataFrame, method: str) -> pd.DataFrame:
+    """The sensitivity table without its ``primary`` DiD and RMST rows where the primary method is
+    not ``matched``: those rows are the matched estimators, which the other-method rows show
+    under their own name (:func:`other_method_rows`, :func:`other_rmst_rows`)."""
+    if method == PRIMARY_METHOD or "analysis" not in sensitivity.columns or "estimand" not in sensitivity.columns:
+        return sensitivity
+    estimand = sensitivity["estimand"].astype(str)
+    matched = (sensitivity["analysis"].astype(str) == "primary") & ((estimand == ESTIMAND_DID) | estimand.str.startswith("RMST"))
+    return sensitivity[~matched]
+
+
 def other_rmst_rows(rmst: pd.DataFrame | None, m: Messages, method: str, outcome: str = "job") -> list[list[str]]:
     """Sensitivity-table rows of the RMST estimator that is not the primary one (its difference on
     the primary survival outcome ``outcome`` at each horizon), in the columns of
@@ -763,7 +774,8 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
         blocks = [fig("sensitivity"), _table(n, m, m.t("tables.sensitivity"),
                                              [m.t("columns.analysis"), m.t("columns.outcome"), m.t("columns.estimand"),
                                               m.t("columns.value"), m.t("columns.ci"), m.t("columns.n_treated"), m.t("columns.converged")],
-                                             sensitivity_table_rows(tables.get("sensitivity"), m)
+                                             sensitivity_table_rows(primary_rows_of_method(tables.get("sensitivity"),
+                                                                                           primary_method(settings)), m)
                                              + other_method_rows(tables.get("did_pooled"), m, primary_method(settings))
                                              + other_rmst_rows(tables.get("rmst"), m, primary_method(settings)),
                                              "lllrrrl")]
