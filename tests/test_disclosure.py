@@ -406,12 +406,12 @@ def test_undeclared_missing_and_non_count_columns_are_refused():
     with pytest.raises(InputError, match="required column 'n_treated'"):
         check_table(fixture("rmst").drop(columns="n_treated"), "rmst", POLICY)
     with pytest.raises(InputError, match="whole number") as err:
-        check_table(fixture("rmst").assign(n_treated=[73.5, 73]), "rmst", POLICY)
+        check_table(fixture("rmst").assign(n_treated=[73.5, 73, 73, 73]), "rmst", POLICY)
     assert (err.value.column, err.value.row) == ("n_treated", 2)
     with pytest.raises(InputError, match="not a registered"):
         check_table(fixture("rmst"), "matched", POLICY)
     with pytest.raises(InputError, match="no number of units beside it") as err:
-        check_table(fixture("rmst").assign(n_treated=[73, None]), "rmst", POLICY, source="rmst.csv")
+        check_table(fixture("rmst").assign(n_treated=[73, None, 73, 73]), "rmst", POLICY, source="rmst.csv")
     assert (err.value.file, err.value.column) == ("rmst.csv", "n_treated")
 
 

@@ -23,6 +23,7 @@ from mentorwijs.disclosure import check_table, export_tables, read_exported_tabl
 from mentorwijs.effects.did import did_pooled
 from mentorwijs.effects.modifiers import inherited_pairs, modifier_levels
 from mentorwijs.effects.montecarlo import Scenario, simulate_matched_study
+from mentorwijs.effects.survival import rmst, rmst_adjusted
 from mentorwijs.effects.tables import effect_settings, effect_tables, effects_step
 from mentorwijs.errors import InputError
 from mentorwijs.figures import FIGURE_NAMES, draw_figures
@@ -119,6 +120,18 @@ def test_the_numbers_are_those_of_the_panel(study, tables):
     expected = did_pooled(panel, "employed_1h", -3, followup_months=12, covariates=units).iloc[0]
     assert (adjusted["estimate"], adjusted["se"], adjusted["df"]) == pytest.approx(
         (expected["estimate"], expected["se"], expected["df"]), rel=1e-12)
+    # the RMST table holds both estimators per survival outcome, the adjusted one with the same covariates
+    with_covariates = survival.merge(study[3][["unit", "age", "temporary_contract"]], on="unit")
+    for outcome in ("job", "work"):
+        rows = tables["rmst"].query("outcome == @outcome").set_index("method")
+        assert sorted(rows.index) == ["adjusted", "matched"]
+        plain = rmst(survival, outcome, 12).iloc[0]
+        adjusted = rmst_adjusted(with_covariates, outcome, 12, ["age", "temporary_contract"]).iloc[0]
+        for method, expected in (("matched", plain), ("adjusted", adjusted)):
+            assert rows.loc[method, ["difference", "se", "rmst_control"]].astype(float).tolist() == pytest.approx(
+                [expected["difference"], expected["se"], expected["rmst_control"]], rel=1e-12), (outcome, method)
+        assert rows.loc["adjusted", "difference"] != pytest.approx(rows.loc["matched", "difference"], rel=1e-6)
+        assert rows.loc["adjusted", ["n_treated", "n_control"]].tolist() == rows.loc["matched", ["n_treated", "n_control"]].tolist()
     # the survival tables count the survival table's units and events
     cox = tables["survival"].query("outcome == 'job' and model == 'primary' and term == 'treated'").iloc[0]
     assert (cox["n_treated"], cox["n_event"]) == (int(survival["treated"].sum()), int(survival["event_job"].sum()))
@@ -196,3 +209,19 @@ def test_the_primary_method_setting_is_checked_and_passed_on(study):
     with pytest.raises(InputError, match="adjusted_covariates is empty"):
         effect_tables(*study, **effect_settings({**EFFECTS, "primary_method": "adjusted", "adjusted_covariates": []},
                                                 ANCHORS, 20190501))
+
+
+def test_the_adjusted_primary_method_reaches_the_e_values_of_the_did_and_the_rmst(study, tables):
+    """With effects.primary_method: adjusted the E-values convert the adjusted pooled DiD and the
+    adjusted RMST difference; the matched default converts the matched ones."""
+    adjusted = effect_tables(*study, **effect_settings({**EFFECTS, "primary_method": "adjusted", "modifiers": [],
+                                                        "sensitivity": []}, ANCHORS, 20190501))
+    for result, method in ((tables, "matched"), (adjusted, "adjusted")):
+        confounding = result["confounding"].set_index("estimand")
+        pooled = result["did_pooled"].query("outcome == 'employed_1h' and method == @method").iloc[0]
+        restricted = result["rmst"].query("outcome == 'job' and method == @method").iloc[0]
+        assert confounding.loc["pooled difference-in-differences", "estimate"] == pytest.approx(pooled["estimate"], rel=1e-12)
+        assert confounding.loc["RMST difference at 12 months", "estimate"] == pytest.approx(restricted["difference"], rel=1e-12)
+        assert confounding.loc["RMST difference at 12 months", "ci_low"] == pytest.approx(restricted["ci_low"], rel=1e-12)
+    # the two settings write the same estimates: only the choice differs
+    pd.testing.assert_frame_equal(adjusted["rmst"], tables["rmst"])

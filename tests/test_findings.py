@@ -90,6 +90,21 @@ def test_the_primary_method_decides_which_estimate_is_stated_and_is_named():
         assert work.text.endswith(f"Method: {name}.")
 
 
+def test_the_primary_method_decides_which_rmst_difference_supports_the_finding():
+    tables = read_aggregate_tables(FIXTURES / "tables" / "default")
+    rmst = tables.get("rmst").query("outcome == 'job'").set_index("method")
+    assert sorted(rmst.index) == ["adjusted", "matched"]
+    assert float(rmst.loc["adjusted", "difference"]) != pytest.approx(float(rmst.loc["matched", "difference"]))
+    for method in ("matched", "adjusted"):
+        found = key_findings(tables, method=method).retention
+        assert (found.estimate, found.ci_low, found.ci_high) == pytest.approx(
+            tuple(float(rmst.loc[method, c]) for c in ("difference", "ci_low", "ci_high")))
+        assert found.details["rmst_control"] == pytest.approx(float(rmst.loc[method, "rmst_control"]))
+        assert found.details["method"] == method
+    # a table written before the column existed is read whole
+    assert retention_finding(_rmst(0.1, 0.9), method="adjusted").estimate == pytest.approx(0.5)
+
+
 def test_harm_is_named_as_possible_harm():
     m = load_messages("en")
     said = statements(key_findings(read_aggregate_tables(FIXTURES / "tables" / "harmful")), m)

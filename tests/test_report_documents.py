@@ -11,11 +11,12 @@ import re
 import shutil
 from html.parser import HTMLParser
 
+import pandas as pd
 import pytest
 import yaml
 
 from conftest import FIXTURES, ROOT
-from mentorwijs.aggregates import read_aggregate_tables
+from mentorwijs.aggregates import AggregateTables, read_aggregate_tables
 from mentorwijs.errors import InputError
 from mentorwijs.figures import draw_figures
 from mentorwijs.findings import NO_CLEAR_EFFECT
@@ -374,3 +375,57 @@ def test_report_names_the_primary_method_and_shows_the_other_in_the_sensitivity_
                  "matched": "Matched DiD without regression adjustment"}[other]
         assert label in text
         assert f"{float(pooled.loc[other, 'estimate']) * 100:.1f}" in text  # its pooled estimate, in points
+
+
+def _tables_with_caption(context, start: str) -> list[dict]:
+    """Every table block of a report context whose caption starts with ``start``."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("kind") == "table" and str(node.get("caption", "")).startswith(start):
+                found.append(node)
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+
+    walk(context)
+    return found
+
+
+def test_the_rmst_table_shows_the_primary_method_and_the_sensitivity_table_the_other():
+    """The RMST table holds the rows of effects.primary_method and names it; the sensitivity table
+    carries the other estimator's RMST difference of the primary survival outcome, in months."""
+    tables = read_aggregate_tables(TABLES / "default")
+    rmst = tables.get("rmst").query("outcome == 'job'").set_index("method")
+    # the sensitivity analysis "primary" (the matched estimators, as effects.sensitivity lists it)
+    sensitivity = tables.get("sensitivity")
+    primary = sensitivity[sensitivity["analysis"] == "odds_weights"].assign(analysis="primary")
+    tables = AggregateTables({**tables.tables, "sensitivity": pd.concat([primary, sensitivity], ignore_index=True)},
+                             tables.missing)
+    for method, other in (("matched", "adjusted"), ("adjusted", "matched")):
+        settings = ReportSettings(language="en", synthetic=True, seed=20190501, anchors=ANCHORS, region_pairs=PAIRS,
+                                  analysis_settings={"effects": {"primary_method": method}})
+        context = report_context(tables, [], settings)
+        name = {"matched": "matched, area under the Kaplan-Meier curves",
+                "adjusted": "regression-adjusted on pseudo-values"}[method]
+        (restricted,) = _tables_with_caption(context, "Restricted mean survival time (RMST)")
+        assert restricted["caption"] == f"Restricted mean survival time (RMST) ({name})"
+        assert len(restricted["rows"]) == 2  # job and work, one estimator
+        job = restricted["rows"][0]  # rows in table order: job, then work
+        assert job[0] == load_messages("en").label("outcome", "job")
+        assert job[4] == f"{float(rmst.loc[method, 'difference']):+.2f}".replace("-", "\u2212")
+        (sensitivity,) = _tables_with_caption(context, "Sensitivity analyses")
+        label = {"adjusted": "Regression-adjusted RMST (pseudo-values × covariates)",
+                 "matched": "Matched RMST without regression adjustment"}[other]
+        rows = [r for r in sensitivity["rows"] if r[0] == label]
+        assert len(rows) == 1
+        assert rows[0][3] == f"{float(rmst.loc[other, 'difference']):+.2f}".replace("-", "\u2212")
+        assert rows[0][2] == "Difference in months with the employer (12 months)"
+        # "Primary analysis" names the primary method's estimates only: with the adjusted method
+        # the matched DiD and RMST rows appear under their own name, the Cox row stays
+        estimands = sorted(r[2] for r in sensitivity["rows"] if r[0] == "Primary analysis")
+        assert estimands == (["Difference in months with the employer (12 months)", "Hazard ratio (Cox)",
+                              "Pooled difference (percentage points)"] if method == "matched" else ["Hazard ratio (Cox)"])

@@ -45,7 +45,8 @@ def test_a_damaged_export_stops_the_copy_before_anything_is_written(tmp_path):
     targets = {n: tmp_path / "reports" / f"{n}.csv" for n in ("km", "rmst")}
     with pytest.raises(InputError) as err:
         publish_tables(sources, targets)
-    assert (Path(err.value.file).name, err.value.row, err.value.column) == ("rmst.csv", 2, "difference")
+    # the damaged cell is the matched job row's difference, line 3 (the adjusted job row comes first)
+    assert (Path(err.value.file).name, err.value.row, err.value.column) == ("rmst.csv", 3, "difference")
     assert not (tmp_path / "reports").exists()
 
 

@@ -485,12 +485,18 @@ CONTRACTS: dict[str, Contract] = {
         Contract(
             "rmst", "Restricted mean survival time",
             "Months in the baseline job (or in work) within the horizon, per group, and their difference: the "
-            "primary survival contrast. Variances from influence functions summed within persons.",
+            "primary survival contrast, for both estimators (`method`; `effects.primary_method` is the one reported "
+            "first). Variances from influence functions summed within persons. The n's of both rows are the same "
+            "units (the adjusted row: those with every covariate).",
             "register", "rule `effects`",
-            ("outcome", "horizon"),
+            ("outcome", "horizon", "method"),
             (
                 _SURVIVAL_OUTCOME,
                 _c("horizon", "integer", "horizon in months"),
+                _c("method", "text", "`matched` (the area under the weighted Kaplan-Meier curves; the published "
+                                     "method) or `adjusted` (weighted regression of the units' pseudo-values on "
+                                     "treated and `effects.adjusted_covariates`; `rmst_control` = `rmst_treated` - "
+                                     "`difference`)"),
                 _c("rmst_treated", "number", "restricted mean survival time, trained group (months)"),
                 _c("rmst_control", "number", "restricted mean survival time, weighted controls (months)"),
                 _c("se_treated", "number", "standard error of rmst_treated"),
@@ -776,14 +782,14 @@ QUESTIONNAIRE_TABLES = tuple(n for n, c in CONTRACTS.items() if c.origin == "que
 EFFECT_TABLES = tuple(n for n, c in CONTRACTS.items() if c.written_by == "rule `effects`")
 
 
-#: The DiD estimators of the ``method`` column of did_by_month, did_pooled and placebo, and the
+#: The estimators of the ``method`` column of did_by_month, did_pooled, placebo and rmst, and the
 #: one the documents report first unless ``effects.primary_method`` says otherwise.
 DID_METHODS = ("matched", "adjusted")
 PRIMARY_METHOD = "matched"
 
 
 def method_rows(table, method: str = PRIMARY_METHOD):
-    """The rows of one DiD estimator (``method``) of a did_by_month, did_pooled or placebo table;
+    """The rows of one estimator (``method``) of a did_by_month, did_pooled, placebo or rmst table;
     a table without a ``method`` column (written before it existed) is returned whole."""
     if table is None or "method" not in table.columns:
         return table

@@ -100,8 +100,11 @@ def employment_finding(did_pooled: pd.DataFrame, did_by_month: pd.DataFrame | No
                    {"outcome": outcome, "months": str(row.get("months", "")), "band_months": months, "method": method})
 
 
-def retention_finding(rmst: pd.DataFrame, outcome: str = "job", horizon: int | None = None) -> Finding:
-    """Supportive: the difference in restricted mean time in the baseline job (months)."""
+def retention_finding(rmst: pd.DataFrame, outcome: str = "job", horizon: int | None = None,
+                      method: str = PRIMARY_METHOD) -> Finding:
+    """Supportive: the difference in restricted mean time in the baseline job (months), by the
+    estimator ``method`` (``effects.primary_method``; ``details['method']`` names it)."""
+    rmst = method_rows(rmst, method)
     rows = rmst[rmst["outcome"].astype(str) == outcome]
     if horizon is None and len(rows):
         horizon = int(numeric(rows, "horizon").max())
@@ -109,7 +112,7 @@ def retention_finding(rmst: pd.DataFrame, outcome: str = "job", horizon: int | N
     return Finding("retention", "supportive", interval_verdict(row["ci_low"], row["ci_high"]), as_float(row["difference"]),
                    as_float(row["ci_low"]), as_float(row["ci_high"]),
                    {"outcome": outcome, "horizon": horizon, "rmst_treated": as_float(row["rmst_treated"]),
-                    "rmst_control": as_float(row["rmst_control"])})
+                    "rmst_control": as_float(row["rmst_control"]), "method": method})
 
 
 def supervisor_findings(supervisor_effects: pd.DataFrame, supervisor_means: pd.DataFrame | None = None, *,
@@ -151,11 +154,11 @@ class KeyFindings:
 
 
 def key_findings(tables: AggregateTables, *, alpha: float = 0.05, method: str = PRIMARY_METHOD) -> KeyFindings:
-    """The three findings the factsheet and the report's summary speak of (``method``: the DiD
-    estimator of the employment finding, ``effects.primary_method``)."""
+    """The three findings the factsheet and the report's summary speak of (``method``: the
+    estimator of the employment and retention findings, ``effects.primary_method``)."""
     return KeyFindings(
         employment=employment_finding(tables.get("did_pooled"), tables.get("did_by_month"), method=method),
-        retention=retention_finding(tables.get("rmst")),
+        retention=retention_finding(tables.get("rmst"), method=method),
         supervisors=supervisor_findings(tables.get("supervisor_effects"), tables.get("supervisor_means"), alpha=alpha),
     )
 

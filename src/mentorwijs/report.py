@@ -355,6 +355,35 @@ def other_method_rows(did_pooled: pd.DataFrame | None, m: Messages, method: str)
     return rows
 
 
+def primary_rows_of_method(sensitivity: pd.DataFrame, method: str) -> pd.DataFrame:
+    """The sensitivity table without its ``primary`` DiD and RMST rows where the primary method is
+    not ``matched``: those rows are the matched estimators, which the other-method rows show
+    under their own name (:func:`other_method_rows`, :func:`other_rmst_rows`)."""
+    if method == PRIMARY_METHOD or "analysis" not in sensitivity.columns or "estimand" not in sensitivity.columns:
+        return sensitivity
+    estimand = sensitivity["estimand"].astype(str)
+    matched = (sensitivity["analysis"].astype(str) == "primary") & ((estimand == ESTIMAND_DID) | estimand.str.startswith("RMST"))
+    return sensitivity[~matched]
+
+
+def other_rmst_rows(rmst: pd.DataFrame | None, m: Messages, method: str, outcome: str = "job") -> list[list[str]]:
+    """Sensitivity-table rows of the RMST estimator that is not the primary one (its difference on
+    the primary survival outcome ``outcome`` at each horizon), in the columns of
+    :func:`sensitivity_table_rows`."""
+    if rmst is None or "method" not in rmst.columns:
+        return []
+    other = other_method(method)
+    rows = []
+    for r in method_rows(rmst, other).itertuples(index=False):
+        if str(r.outcome) != outcome:
+            continue
+        estimand = f"RMST difference at {int(float(r.horizon))} months"
+        value, interval = estimand_value(m, estimand, r.difference, r.ci_low, r.ci_high)
+        rows.append([m.label("analysis", f"rmst_{other}"), m.label("outcome", r.outcome), m.label("estimand", estimand),
+                     value, interval, m.count(getattr(r, "n_treated", None)), _converged(m, getattr(r, "converged", ""))])
+    return rows
+
+
 def sensitivity_table_rows(sensitivity: pd.DataFrame, m: Messages) -> list[list[str]]:
     """Each sensitivity analysis with its estimand, the estimate on its own scale and its interval."""
     rows = []
@@ -721,10 +750,12 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
         blocks = [_p(m.t("warnings.table_missing", table="process.csv"))]
     section("process", blocks)
 
-    rmst = tables.get("rmst")
+    rmst = method_rows(tables.get("rmst"), primary_method(settings))
+    rmst_title = (m.t("tables.rmst_method", method=m.label("rmst_method", primary_method(settings)))
+                  if "method" in tables.get("rmst").columns else m.t("tables.rmst"))
     blocks = [
         fig("km"),
-        _table(n, m, m.t("tables.rmst"),
+        _table(n, m, rmst_title,
                [m.t("columns.outcome"), m.t("columns.horizon"), m.t("columns.rmst_treated"), m.t("columns.rmst_control"), m.t("columns.difference"),
                 m.t("columns.ci"), m.t("columns.p")],
                [[m.label("outcome", r.outcome), m.num(r.horizon, 0), m.num(r.rmst_treated, 2), m.num(r.rmst_control, 2), m.num(r.difference, 2, sign=True),
@@ -743,8 +774,10 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
         blocks = [fig("sensitivity"), _table(n, m, m.t("tables.sensitivity"),
                                              [m.t("columns.analysis"), m.t("columns.outcome"), m.t("columns.estimand"),
                                               m.t("columns.value"), m.t("columns.ci"), m.t("columns.n_treated"), m.t("columns.converged")],
-                                             sensitivity_table_rows(tables.get("sensitivity"), m)
-                                             + other_method_rows(tables.get("did_pooled"), m, primary_method(settings)),
+                                             sensitivity_table_rows(primary_rows_of_method(tables.get("sensitivity"),
+                                                                                           primary_method(settings)), m)
+                                             + other_method_rows(tables.get("did_pooled"), m, primary_method(settings))
+                                             + other_rmst_rows(tables.get("rmst"), m, primary_method(settings)),
                                              "lllrrrl")]
     else:
         blocks = [_p(m.t("warnings.table_missing", table="sensitivity.csv"))]

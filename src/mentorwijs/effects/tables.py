@@ -49,6 +49,7 @@ from mentorwijs.effects.did import (
 from mentorwijs.effects.modifiers import modifiers as modifier_table
 from mentorwijs.effects.sensitivity import sensitivity_analyses
 from mentorwijs.effects.survival import (
+    RMST_ADJUSTED_COLUMNS,
     SURVIVAL_TABLE_COLUMNS,
     cloglog_model,
     cox_models,
@@ -56,6 +57,7 @@ from mentorwijs.effects.survival import (
     ph_test,
     restricted_time_sd,
     rmst,
+    rmst_adjusted,
     stack_rows,
 )
 from mentorwijs.errors import InputError
@@ -197,7 +199,10 @@ def _placebo_rows(panel: pd.DataFrame, outcome: str, reference_month: int, post:
 def _survival_outcome_tables(survival: pd.DataFrame, outcome: str, *, horizon: int, level: float, split_month: int,
                              covariates: Sequence[str], dominance: float) -> dict[str, pd.DataFrame]:
     km = kaplan_meier(survival, outcome, level=level)
-    restricted = rmst(survival, outcome, horizon, level=level).assign(**{DOMINANCE_COLUMN: dominance})
+    restricted = [rmst(survival, outcome, horizon, level=level).assign(method="matched")]
+    if covariates:
+        restricted.append(rmst_adjusted(survival, outcome, horizon, list(covariates), level=level))
+    restricted = stack_rows(restricted, RMST_ADJUSTED_COLUMNS).assign(**{DOMINANCE_COLUMN: dominance})
     cox = cox_models(survival, outcome, covariates=list(covariates), level=level)
     cloglog = cloglog_model(survival, outcome, level=level)
     models = stack_rows([cox, cloglog], SURVIVAL_TABLE_COLUMNS).assign(**{DOMINANCE_COLUMN: dominance})
@@ -209,7 +214,9 @@ def _confounding(did_pooled: pd.DataFrame, rmst_table: pd.DataFrame, models: pd.
                  survival: pd.DataFrame, *, outcome: str, survival_outcome: str, horizon: int,
                  primary_method: str = "matched") -> pd.DataFrame:
     pooled = did_pooled[(did_pooled["outcome"] == outcome) & (did_pooled["method"] == primary_method)]
-    rm = rmst_table[(rmst_table["outcome"] == survival_outcome) & (rmst_table["horizon"] == horizon)]
+    rm = rmst_table[(rmst_table["outcome"] == survival_outcome) & (rmst_table["horizon"] == horizon)
+                    & (rmst_table["method"] == primary_method)]
+    rm = rm[np.isfinite(rm["difference"].astype(float))]
     cox = models[(models["outcome"] == survival_outcome) & (models["model"] == "primary") & (models["term"] == "treated")]
     rmst_row = rmst_sd = None
     if len(rm):
@@ -264,7 +271,9 @@ def effect_tables(
 
     ``did_by_month``, ``did_pooled`` and ``placebo`` hold both DiD estimators (column ``method``):
     ``matched`` (weighted cell means) and ``adjusted`` (month x ``adjusted_covariates`` added, the
-    covariates taken per unit from the survival table). ``primary_method`` names the one the
+    covariates taken per unit from the survival table); ``rmst`` likewise holds both RMST
+    differences per survival outcome (``matched``: :func:`rmst`; ``adjusted``:
+    :func:`rmst_adjusted` with the same covariates). ``primary_method`` names the one the
     E-values (confounding) and the report use; with no ``adjusted_covariates`` only ``matched``
     rows are written.
     """
