@@ -240,14 +240,15 @@ def subgroup_truth(root: str | Path, trainee_truth: str | Path, config: Mapping[
     ``trainee_truth``. Returns {(modifier name, level): mean effect}.
     """
     from mentorwijs.effects.modifiers import modifier_levels
-    from mentorwijs.effects.tables import analysis_inputs
+    from mentorwijs.effects.tables import analysis_inputs, main_sample
     from mentorwijs.tables import read_parquet
 
     root = Path(root)
     effects = config["effects"]
     column = f"effect_{effects['primary_outcome']}"
     matched = read_parquet(root / "data" / "processed" / "matched.parquet")
-    survival = read_parquet(root / "data" / "processed" / "survival.parquet")
+    # the survival table also holds the units only the re-matched modifier pairs use
+    survival = main_sample(read_parquet(root / "data" / "processed" / "survival.parquet"))
     _, units = analysis_inputs(matched[["unit"]], survival, matched, join=())
     trainees = units[units["treated"] == 1]
     persons = read_parquet(root / "data" / "interim" / "register" / "persons.parquet")
