@@ -321,10 +321,10 @@ def effect_tables(
         if modifier_pairs is None:
             raise InputError("effect modifiers need the re-matched modifier pairs",
                              hint="pass data/processed/modifier_pairs.parquet (rule register_matching writes it)")
-        names = [m.get("name", m.get("column")) if isinstance(m, Mapping) else m for m in modifiers]
-        parts["modifiers"].append(modifier_table(all_panel, modifier_pairs, names, outcome=primary_outcome,
-                                                 reference_month=reference_month, followup_months=followup_months,
-                                                 min_trainees=min_subgroup_trainees, level=level))
+        parts["modifiers"].append(modifier_table(
+            all_panel, modifier_pairs, modifiers, outcome=primary_outcome, reference_month=reference_month,
+            followup_months=followup_months, min_trainees=min_subgroup_trainees, level=level,
+            covariates=all_survival[["unit", *adjusted_covariates]] if adjusted_covariates else None))
     if sensitivity:
         log.info("sensitivity analyses: %s", ", ".join(sensitivity))
         parts["sensitivity"].append(sensitivity_analyses(
