@@ -196,3 +196,18 @@ def test_the_primary_method_setting_is_checked_and_passed_on(study):
     with pytest.raises(InputError, match="adjusted_covariates is empty"):
         effect_tables(*study, **effect_settings({**EFFECTS, "primary_method": "adjusted", "adjusted_covariates": []},
                                                 ANCHORS, 20190501))
+
+
+def test_the_modifiers_table_holds_both_estimators_with_cr2(tables):
+    """Each modifier level appears once per DiD estimator; a level with an estimate has a
+    Satterthwaite df and a CR1 SE, an interaction row its own df."""
+    mod = tables["modifiers"]
+    assert sorted(mod["method"].unique()) == ["adjusted", "matched"]
+    per_method = mod.groupby("method")[["modifier", "level"]].apply(lambda d: sorted(map(tuple, d.to_numpy())))
+    assert per_method["matched"] == per_method["adjusted"]
+    shown = mod[mod["estimate"].notna()]
+    assert (shown["df"] > 0).all() and (shown["se_cr1"] > 0).all()
+    inter = mod[mod["interaction"].notna()]
+    assert len(inter) and (inter["interaction_df"] > 0).all()
+    adjusted, matched = (mod.loc[mod["method"] == m, "estimate"].to_numpy(dtype=float) for m in ("adjusted", "matched"))
+    assert not np.allclose(adjusted, matched, equal_nan=True)  # the adjustment changes the estimates

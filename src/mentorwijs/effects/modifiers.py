@@ -11,15 +11,21 @@ main pairs. A trainee of a level without a control in it has one row with an emp
 ``1/k_i`` (the matching weights of the level).
 
 Per level the pooled difference-in-differences (mean of months 1..follow-up) is estimated as in
-:func:`mentorwijs.effects.did.did_pooled` (:func:`subgroup_estimate`, the one place that fits a
-level). The interaction of a level is its pooled effect minus that of the reference level (the
-first level in sorted order), with a variance from the per-person influence values of both
-fits, so that a person in both subgroups (a control re-used, or a person who is a control unit
-in several cohorts) is not counted as independent evidence twice. The minimum detectable
-interaction (80% power, two-sided 5%) is (z_0.975 + z_0.80) x its SE. With 73 trainees these
-are exploratory: the table reports estimates and intervals, never a verdict. A level with fewer
-than ``min_trainees`` trainee units or fewer than ``min_controls`` control units is suppressed
-(``suppressed = 1``, estimates empty, the reason in ``warnings``), not dropped.
+:func:`mentorwijs.effects.did.did_pooled`: CR2 standard error with its Satterthwaite df, and the
+CR1 one as ``se_cr1``; with a covariate table also the regression-adjusted DiD (``method =
+adjusted``, the modifier's own column left out: it is constant within a level). The interaction
+of a level is its pooled effect minus that of the reference level (the first level in sorted
+order), a linear contrast on the stacked, fully interacted regression of the two levels
+(y ~ level x month x (1, treated, covariates)) with CR2 clustered on person across the levels,
+so that a person in both subgroups (a control re-used, or a person who is a control unit in
+several cohorts) is one cluster, and with the contrast's own Satterthwaite df. The stacked
+design is block-diagonal by (level, month), so the stacked fit is the levels' monthly fits side
+by side (:func:`mentorwijs.effects.smallsample.stack_blocks`) and CR2 factorises per person x
+(level, month) block. The minimum detectable interaction (80% power, two-sided 5%) is
+(z_0.975 + z_0.80) x its CR2 SE. With 73 trainees these are exploratory: the table reports
+estimates and intervals, never a verdict. A level with fewer than ``min_trainees`` trainee
+units or fewer than ``min_controls`` control units is suppressed (``suppressed = 1``, estimates
+empty, the reason in ``warnings``), not dropped.
 """
 
 from __future__ import annotations
@@ -106,8 +112,10 @@ def inherited_pairs(pairs: pd.DataFrame, name: str, trainee_level: pd.Series) ->
 
 def subgroup_estimate(sub: pd.DataFrame, outcome: str, reference_month: int, followup_months: int | None, *,
                       weight: str = "weight", cluster: str = "person") -> tuple[Any, float, float, pd.Series]:
-    """The pooled difference-in-differences of one level: the fit, estimate, SE and the
-    per-cluster influence values (indexed by cluster) that the interaction's variance adds up."""
+    """The pooled difference-in-differences of one level with CR1 inference: the fit, estimate,
+    CR1 SE and the per-cluster CR1 influence values (indexed by cluster). :func:`modifiers`
+    reports CR2 (:func:`mentorwijs.effects.did.contrast_test`); this stays for callers that
+    combine CR1 influence values across fits."""
     fit = did_fit(sub, outcome, reference_month, weight=weight, cluster=cluster)
     est, se, infl = pooled_estimate(fit, post_months(fit, followup_months))
     return fit, est, se, pd.Series(infl, index=fit.clusters)
