@@ -208,7 +208,8 @@ def modifiers(
         require_columns(covariates, ["unit"], "covariate")
     min_controls = min_trainees if min_controls is None else min_controls
     methods = [("matched", None)] + ([("adjusted", covariates)] if covariates is not None else [])
-    rows = []
+    rows: list[dict] = []
+    level_panels: dict = {}  # (modifier, level) -> _level_panel(...), shared by the two methods
     for method, units in methods:
         for spec in specs:
             name = spec if isinstance(spec, str) else str(spec.get("name", spec.get("column")))
@@ -217,14 +218,14 @@ def modifiers(
             rows += _modifier_rows(panel, modifier_pairs, name, method, adjust, outcome=outcome,
                                    reference_month=reference_month, followup_months=followup_months,
                                    min_trainees=min_trainees, min_controls=min_controls, level=level,
-                                   weight=weight, cluster=cluster)
+                                   weight=weight, cluster=cluster, cache=level_panels)
     table = pd.DataFrame(rows, columns=column_names("modifiers"))
     table["n_clusters"] = table["n_clusters"].astype("Int64")
     return table
 
 
 def _modifier_rows(panel, modifier_pairs, name, method, covariates, *, outcome, reference_month, followup_months,
-                   min_trainees, min_controls, level, weight, cluster) -> list[dict]:
+                   min_trainees, min_controls, level, weight, cluster, cache: dict) -> list[dict]:
     mine = modifier_pairs[modifier_pairs["modifier"].astype(str) == name]
     if not len(mine):
         raise InputError(f"the modifier pairs have no rows for modifier {name!r}", column="modifier",
@@ -232,7 +233,9 @@ def _modifier_rows(panel, modifier_pairs, name, method, covariates, *, outcome, 
     levels = sorted(mine["level"].astype(str).unique(), key=lambda v: (v == MISSING_LEVEL, v))
     fits = {}
     for lev in levels:
-        sub, n_tr, n_without, n_co = _level_panel(panel, mine[mine["level"].astype(str) == lev], weight)
+        if (name, lev) not in cache:
+            cache[name, lev] = _level_panel(panel, mine[mine["level"].astype(str) == lev], weight)
+        sub, n_tr, n_without, n_co = cache[name, lev]
         entry = {"n_treated": n_tr, "n_control": n_co, "fit": None, "notes": []}
         if n_without:
             entry["notes"].append(f"{n_without} trainee unit(s) without a control of this level within the caliper: left out")
