@@ -264,9 +264,9 @@ def test_subgroup_with_fewer_than_ten_trainees_cannot_be_recovered_from_the_tota
     # 73 trainees in total are published elsewhere: 73 - n(level 0) would give n(level 1)
     assert (tc0.estimate, tc0.n_treated) == (M, M)
     assert shown[("sector_government", "1")].n_treated == "23"
-    assert ("secondary", "outcome=employed_1h; modifier=temporary_contract; level=0: estimate, se, ci_low, ci_high, "
-            "p, interaction, interaction_se, interaction_ci_low, interaction_ci_high, interaction_p, "
-            "detectable_interaction, n_treated, n_control, n_clusters, df_resid", "", "suppressed") in rows(log)
+    assert ("secondary", "outcome=employed_1h; method=matched; modifier=temporary_contract; level=0: estimate, se, df, ci_low, "
+            "ci_high, p, se_cr1, interaction, interaction_se, interaction_df, interaction_ci_low, interaction_ci_high, "
+            "interaction_p, detectable_interaction, n_treated, n_control, n_clusters, df_resid", "", "suppressed") in rows(log)
     bounds = solve_hidden({"0": 67, "1": 6}, {"0", "1"}, [["0", "1"]])
     assert bounds["1"][1] >= 10
 

@@ -188,8 +188,8 @@ def test_scan_text_finds_a_hidden_value_and_ignores_published_ones(tmp_path):
     hidden = [c for k in exported for c in hidden_cells(pd.read_csv(RESULTS / f"{k}.csv"), exported[k], k)]
     published = published_numbers(exported)
     by_column = {(c.cell, c.column): c.value for c in hidden}
-    assert by_column[("outcome=employed_1h; modifier=temporary_contract; level=1", "n_treated")] == 6
-    assert by_column[("outcome=employed_1h; modifier=temporary_contract; level=0", "n_treated")] == 67
+    assert by_column[("outcome=employed_1h; method=matched; modifier=temporary_contract; level=1", "n_treated")] == 6
+    assert by_column[("outcome=employed_1h; method=matched; modifier=temporary_contract; level=0", "n_treated")] == 67
 
     leaks = ("Among employees with a temporary contract (n = 6) the effect was 0.25 (95% CI 0,01 to 0,49); "
              "the other 67 trainees showed 3.0%.")

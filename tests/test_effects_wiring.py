@@ -225,3 +225,18 @@ def test_the_adjusted_primary_method_reaches_the_e_values_of_the_did_and_the_rms
         assert confounding.loc["RMST difference at 12 months", "ci_low"] == pytest.approx(restricted["ci_low"], rel=1e-12)
     # the two settings write the same estimates: only the choice differs
     pd.testing.assert_frame_equal(adjusted["rmst"], tables["rmst"])
+
+
+def test_the_modifiers_table_holds_both_estimators_with_cr2(tables):
+    """Each modifier level appears once per DiD estimator; a level with an estimate has a
+    Satterthwaite df and a CR1 SE, an interaction row its own df."""
+    mod = tables["modifiers"]
+    assert sorted(mod["method"].unique()) == ["adjusted", "matched"]
+    per_method = mod.groupby("method")[["modifier", "level"]].apply(lambda d: sorted(map(tuple, d.to_numpy())))
+    assert per_method["matched"] == per_method["adjusted"]
+    shown = mod[mod["estimate"].notna()]
+    assert (shown["df"] > 0).all() and (shown["se_cr1"] > 0).all()
+    inter = mod[mod["interaction"].notna()]
+    assert len(inter) and (inter["interaction_df"] > 0).all()
+    adjusted, matched = (mod.loc[mod["method"] == m, "estimate"].to_numpy(dtype=float) for m in ("adjusted", "matched"))
+    assert not np.allclose(adjusted, matched, equal_nan=True)  # the adjustment changes the estimates

@@ -26,6 +26,7 @@ from mentorwijs.figures import (
     save_figure,
     trajectories_figure,
 )
+from mentorwijs.contracts import method_rows
 from mentorwijs.errors import InputError
 from mentorwijs.messages import load_messages
 
@@ -112,7 +113,8 @@ def test_numbers_at_risk_are_printed_as_exported_including_suppressed(tables):
 
 def test_suppressed_modifier_level_is_marked_not_plotted(tables):
     m = load_messages("nl")
-    rows = modifier_rows(tables.get("modifiers"), m)
+    # the figure draws the rows of the primary DiD estimator (effects.primary_method)
+    rows = modifier_rows(method_rows(tables.get("modifiers"), "matched"), m)
     suppressed = [r for r in rows if r.suppressed]
     # the level with fewer than 10 trainees and its complement (the levels partition the trainees)
     assert len(suppressed) == 2 and all("<10" in r.label for r in suppressed)

@@ -429,3 +429,21 @@ def test_the_rmst_table_shows_the_primary_method_and_the_sensitivity_table_the_o
         estimands = sorted(r[2] for r in sensitivity["rows"] if r[0] == "Primary analysis")
         assert estimands == (["Difference in months with the employer (12 months)", "Hazard ratio (Cox)",
                               "Pooled difference (percentage points)"] if method == "matched" else ["Hazard ratio (Cox)"])
+
+
+def test_modifier_table_of_the_report_shows_the_primary_methods_rows():
+    """The modifiers table holds both DiD estimators; the report's table shows only the rows of
+    effects.primary_method (one row per level, its estimate)."""
+    tables = read_aggregate_tables(TABLES / "default")
+    modifiers = tables.get("modifiers")
+    for method in ("matched", "adjusted"):
+        settings = ReportSettings(language="en", synthetic=True, seed=20190501, anchors=ANCHORS, region_pairs=PAIRS,
+                                  analysis_settings={"effects": {"primary_method": method}})
+        section = next(s for s in report_context(tables, [], settings)["sections"] if s["id"] == "modifiers")
+        table = next(b for b in section["blocks"] if b["kind"] == "table")
+        shown = [r for r in table["rows"] if isinstance(r, list)]
+        mine = modifiers[modifiers["method"] == method]
+        assert len(shown) == len(mine)
+        row = mine[(mine["modifier"] == "employer_size") & (mine["level"] == "large")].iloc[0]
+        expected = f"{float(row['estimate']) * 100:.1f}"
+        assert [r for r in shown if r[0] == "large"][0][2] == expected

@@ -571,32 +571,38 @@ CONTRACTS: dict[str, Contract] = {
             "Pooled effect on the primary outcome within each level of a possible modifier (the trainee's value; "
             "a register characteristic re-matched within the level so that every control has it too, a supervisor's "
             "answer with the controls of the main pairs) and the interaction: the difference from the reference "
-            "level. Exploratory; the levels partition the trained units.",
+            "level, a contrast on the stacked regression of both levels with CR2 clustered on the person across "
+            "them. Both estimators (`method`; the adjusted one leaves the modifier's own column out). Exploratory; "
+            "the levels partition the trained units.",
             "register", "rule `effects`",
-            ("outcome", "modifier", "level"),
+            ("outcome", "method", "modifier", "level"),
             (
-                _OUTCOME,
+                _OUTCOME, _METHOD,
                 _c("modifier", "text", "characteristic (a name of `effects.modifiers`)"),
                 _c("level", "text", "level of the characteristic (`missing` for an unknown value)"),
                 _c("reference_level", "text", "the level the interactions compare with"),
                 _c("n_treated", "count", "trained units at this level"),
                 _c("n_control", "count", "control units matched at this level"),
-                *_did_effect("pooled difference-in-differences at this level"),
+                *_did_effect_cr2("pooled difference-in-differences at this level"),
                 _c("interaction", "number", "difference from the reference level (empty on the reference level)"),
-                _c("interaction_se", "number", "standard error of the interaction (per-person influence)"),
-                _c("interaction_ci_low", "number", "lower bound of its 95% interval"),
+                _c("interaction_se", "number", "CR2 standard error of the interaction: a contrast on the stacked "
+                   "regression of the level and the reference level, clustered on the person across both"),
+                _c("interaction_df", "number", "Satterthwaite degrees of freedom of the interaction's CR2 standard error"),
+                _c("interaction_ci_low", "number", "lower bound of its 95% interval (t with `interaction_df`)"),
                 _c("interaction_ci_high", "number", "upper bound of its 95% interval"),
-                _c("interaction_p", "probability", "two-sided p-value of interaction = 0"),
-                _c("detectable_interaction", "number", "smallest interaction with 80% power at two-sided 5%"),
+                _c("interaction_p", "probability", "two-sided p-value of interaction = 0 (t with `interaction_df`)"),
+                _c("detectable_interaction", "number", "smallest interaction with 80% power at two-sided 5%: "
+                   "(z_0.975 + z_0.80) x `interaction_se`"),
                 _N_CLUSTERS, _DF_RESID,
                 _c("suppressed", "indicator", "1 when the level (or the reference) has fewer than "
                    "`effects.min_subgroup_trainees` trained units: no estimate"),
                 _CONVERGED, _WARNINGS,
             ),
-            figures=(Figure(columns=_EFFECT + ("interaction", "interaction_se", "interaction_ci_low", "interaction_ci_high",
-                                               "interaction_p", "detectable_interaction"),
+            figures=(Figure(columns=_DID_EFFECT + ("interaction", "interaction_se", "interaction_df",
+                                                   "interaction_ci_low", "interaction_ci_high", "interaction_p",
+                                                   "detectable_interaction"),
                             n=("n_treated", "n_control", "n_clusters"), df="df_resid"),),
-            lines=(Line(by=("outcome", "modifier"), kind="partition", counts=("n_treated", "n_control")),),
+            lines=(Line(by=("outcome", "method", "modifier"), kind="partition", counts=("n_treated", "n_control")),),
         ),
         Contract(
             "sensitivity", "Sensitivity analyses",
@@ -782,14 +788,15 @@ QUESTIONNAIRE_TABLES = tuple(n for n, c in CONTRACTS.items() if c.origin == "que
 EFFECT_TABLES = tuple(n for n, c in CONTRACTS.items() if c.written_by == "rule `effects`")
 
 
-#: The estimators of the ``method`` column of did_by_month, did_pooled, placebo and rmst, and the
-#: one the documents report first unless ``effects.primary_method`` says otherwise.
+#: The estimators of the ``method`` column of did_by_month, did_pooled, placebo, modifiers and rmst,
+#: and the one the documents report first unless ``effects.primary_method`` says otherwise.
 DID_METHODS = ("matched", "adjusted")
 PRIMARY_METHOD = "matched"
 
 
 def method_rows(table, method: str = PRIMARY_METHOD):
-    """The rows of one estimator (``method``) of a did_by_month, did_pooled, placebo or rmst table;
+    """The rows of one estimator (``method``) of a did_by_month, did_pooled, placebo, modifiers or
+    rmst table;
     a table without a ``method`` column (written before it existed) is returned whole."""
     if table is None or "method" not in table.columns:
         return table

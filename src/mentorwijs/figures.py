@@ -683,7 +683,8 @@ def figure_builders(reference_month: int | None = None, method: str = PRIMARY_ME
     def modifiers(t, m):
         if not need(t, "modifiers"):
             return None
-        return forest_figure(modifier_rows(t.get("modifiers"), m), m, xlabel=m.t("figures.axis.difference_points")), {}
+        return forest_figure(modifier_rows(method_rows(t.get("modifiers"), method), m), m,
+                             xlabel=m.t("figures.axis.difference_points")), {}
 
     def supervisors(t, m):
         return supervisor_means_figure(t.get("supervisor_means"), m), {}

@@ -715,7 +715,8 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
         blocks = [fig("modifiers"), _table(n, m, m.t("tables.modifiers"),
                                            [m.t("columns.level"), m.t("columns.n_treated"), m.t("columns.estimate"),
                                             m.t("columns.ci"), m.t("columns.interaction"), m.t("columns.ci")],
-                                           modifier_table_rows(tables.get("modifiers"), m), "lrrrrr")]
+                                           modifier_table_rows(method_rows(tables.get("modifiers"), method), m),
+                                           "lrrrrr")]
     else:
         blocks = [_p(m.t("warnings.table_missing", table="modifiers.csv"))]
     section("modifiers", blocks, n=n_trained)

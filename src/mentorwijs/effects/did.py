@@ -534,7 +534,8 @@ def _fit_adjusted(data: pd.DataFrame, outcome: str, reference_month: int, notes:
     aliased = [str(months[m]) for m in range(M) if parts.kept[m, 2:].size and not parts.kept[m, 2:].all()
                and parts.kept[m, 1]]
     if aliased:
-        notes.append("collinear covariates left out in month(s) " + ", ".join(aliased))
+        where = "every month" if len(aliased) == int(parts.kept[:, 1].sum()) else "month(s) " + ", ".join(aliased)
+        notes.append(f"collinear covariates left out in {where}")
     N = len(data)
     K = parts.n_params
     factor = G / (G - 1) * (N - 1) / (N - K)

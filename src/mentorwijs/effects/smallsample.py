@@ -20,6 +20,16 @@ nothing below), M = (U'WU)^-1, and for cluster j
 Because U, M and U'WWU are block-diagonal by month, so are G_j and A_j: the adjustment is done
 per (cluster, month) block, with batched eigen-decompositions of blocks of equal size.
 
+Nothing below needs the blocks to be months. The modifiers stack the regressions of a
+modifier's levels (each fitted on its own re-matched panel, one person possibly in several
+levels) into one fully interacted regression y ~ level x month x (1, treated, covariates),
+clustered on person across levels: its design is block-diagonal by (level, month), so the
+stacked fit is the monthly fits of the levels side by side, and CR2 factorises per person x
+(level, month) block. :func:`stack_blocks` builds that stacked :class:`MonthlyWls` from the
+levels' (identical, up to the order of the blocks, to :func:`monthly_wls` with the block code
+level x months + month), and :func:`satterthwaite_df` takes a contrast over its blocks, e.g. a
+level's pooled effect minus the reference level's.
+
 Satterthwaite degrees of freedom for a contrast c (clubSandwich ``coef_test`` /
 ``linear_contrast`` with ``test = "Satterthwaite"``, ``R/get_arrays.R``): with g_j = A_j W_j U_j M c,
 q_j = M U_j' g_j, r_j = U_j' W_j g_j and B = U'WWU, the J x J matrix
@@ -169,7 +179,8 @@ def monthly_wls(y: np.ndarray, treated: np.ndarray, w: np.ndarray, month: np.nda
 
     ``month`` holds month positions, ``g`` cluster codes 0..n_clusters-1, ``covariates`` an
     n x q float matrix (or None). A month whose treated column is aliased (one group empty) gets
-    coefficient NaN.
+    coefficient NaN. ``month`` can be any block key 0..n_months-1 (e.g. level x months + month
+    for a stacked regression of several subgroups): every quantity is computed per block.
     """
     q = 0 if covariates is None else covariates.shape[1]
     k = 2 + q
@@ -258,10 +269,46 @@ def monthly_wls(y: np.ndarray, treated: np.ndarray, w: np.ndarray, month: np.nda
                       a=a, b=b, gamma=gamma, B=Bm)
 
 
+def stack_blocks(parts: list[MonthlyWls], blocks: list[np.ndarray], clusters: list[np.ndarray],
+                 n_clusters: int) -> MonthlyWls:
+    """The stacked regression of several separately fitted block-diagonal regressions.
+
+    ``parts[i]`` is the :class:`MonthlyWls` of fit i, ``blocks[i]`` the positions of its blocks
+    (months) to keep, in order, and ``clusters[i]`` maps its cluster codes to codes
+    0..n_clusters-1 of the stacked fit (the same person in two fits gets one code). The result
+    has the kept blocks of every fit one after the other (fit 0's first): exactly
+    :func:`monthly_wls` on the stacked rows with one block per (fit, kept block), clustered on
+    the common codes, because nothing there couples blocks. The fits must have equally many
+    columns per block.
+    """
+    k = parts[0].a.shape[2]
+    if any(p.a.shape[2] != k for p in parts):
+        raise ValueError("the stacked fits need the same number of columns per block")
+    n_blocks = sum(len(b) for b in blocks)
+    coef = np.concatenate([p.coef_treated[b] for p, b in zip(parts, blocks)])
+    kept = np.concatenate([p.kept[b] for p, b in zip(parts, blocks)])
+    s0, s2, gamma = (np.zeros((n_clusters, n_blocks)) for _ in range(3))
+    a, b_ = (np.zeros((n_blocks, n_clusters, k)) for _ in range(2))
+    B = np.concatenate([p.B[b] for p, b in zip(parts, blocks)])
+    start = 0
+    for p, b, c in zip(parts, blocks, clusters):
+        cols = slice(start, start + len(b))
+        s0[c, cols] = p.score_cr0[:, b]
+        s2[c, cols] = p.score_cr2[:, b]
+        gamma[c, cols] = p.gamma[:, b]
+        a[cols][:, c] = p.a[b]
+        b_[cols][:, c] = p.b[b]
+        start += len(b)
+    return MonthlyWls(coef_treated=coef, kept=kept, n_params=int(kept.sum()), score_cr0=s0, score_cr2=s2,
+                      a=a, b=b_, gamma=gamma, B=B)
+
+
 @_one_blas_thread
 def satterthwaite_df(parts: MonthlyWls, c: np.ndarray) -> float:
     """Satterthwaite degrees of freedom of the CR2 variance of sum_m c_m beta_treated(m)
-    (clubSandwich's, see the module docstring); NaN when the contrast has no variance."""
+    (clubSandwich's, see the module docstring); NaN when the contrast has no variance. The
+    index m runs over the blocks of ``parts`` (months, or the (level, month) blocks of a
+    :func:`stack_blocks` fit)."""
     c = np.asarray(c, dtype=float)
     support = np.flatnonzero(c != 0)
     if not support.size:

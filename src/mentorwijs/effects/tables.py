@@ -103,6 +103,19 @@ def analysis_inputs(panel: pd.DataFrame, survival: pd.DataFrame, matched: pd.Dat
     return panel, survival
 
 
+def _modifier_covariates(survival: pd.DataFrame, matched: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The adjustment covariates of every unit of the survival table (also the units only the
+    modifier pairs use): its own columns, and those it lacks from ``matched`` by ``unit`` as
+    :func:`analysis_inputs` joins them (a unit without a value is an error of the adjusted fit)."""
+    own = [c for c in columns if c in survival.columns]
+    units = survival[["unit", *own]]
+    missing = [c for c in columns if c not in own]
+    if missing:
+        require_columns(matched, ["unit", *missing], "matched")
+        units = units.join(matched.drop_duplicates("unit").set_index("unit")[missing], on="unit")
+    return units[["unit", *columns]]
+
+
 def main_sample(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of the main matched sample, without the ``main_sample`` marker (the panel and
     survival tables also hold the units only the re-matched modifier pairs use)."""
@@ -330,10 +343,10 @@ def effect_tables(
         if modifier_pairs is None:
             raise InputError("effect modifiers need the re-matched modifier pairs",
                              hint="pass data/processed/modifier_pairs.parquet (rule register_matching writes it)")
-        names = [m.get("name", m.get("column")) if isinstance(m, Mapping) else m for m in modifiers]
-        parts["modifiers"].append(modifier_table(all_panel, modifier_pairs, names, outcome=primary_outcome,
-                                                 reference_month=reference_month, followup_months=followup_months,
-                                                 min_trainees=min_subgroup_trainees, level=level))
+        parts["modifiers"].append(modifier_table(
+            all_panel, modifier_pairs, modifiers, outcome=primary_outcome, reference_month=reference_month,
+            followup_months=followup_months, min_trainees=min_subgroup_trainees, level=level,
+            covariates=_modifier_covariates(all_survival, matched, adjusted_covariates) if adjusted_covariates else None))
     if sensitivity:
         log.info("sensitivity analyses: %s", ", ".join(sensitivity))
         parts["sensitivity"].append(sensitivity_analyses(
