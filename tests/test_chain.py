@@ -328,3 +328,24 @@ def test_validate_chain_passes_its_options_to_the_workflow(tmp_path):
         args = build_parser().parse_args(["validate", "--chain", "--replications", wrong])
         with pytest.raises(InputError, match="--replications"):
             _chain_command(args, ROOT)
+
+
+def test_the_null_scenario_keeps_its_name_through_the_aggregation(tmp_path):
+    """pandas reads the text "null" as missing by default; chain.csv must still say which
+    scenario a row belongs to."""
+    from mentorwijs.chain import aggregate
+
+    rows = pd.DataFrame({"scenario": ["null", "null", "effect", "effect"], "scale": 1, "seed": [1, 2, 1, 2],
+                         "estimator": "did_pooled", "method": "matched", "outcome": "employed_1h",
+                         "term": "months 1..12", "month": pd.NA, "estimate": [0.01, -0.02, 0.05, 0.07],
+                         "se": 0.03, "ci_low": [-0.05, -0.08, -0.01, 0.01], "ci_high": [0.07, 0.04, 0.11, 0.13],
+                         "df": 60.0, "truth": [0.0, 0.0, 0.06, 0.06], "truth_realised": [0.0, 0.0, 0.05, 0.06],
+                         "covers": [1, 1, 1, 1], "rejects": [0, 0, 0, 1], "truth_source": "x"})
+    paths = []
+    for (scenario, seed), part in rows.groupby(["scenario", "seed"]):
+        path = tmp_path / f"{scenario}_{seed}.csv"
+        part.to_csv(path, index=False)
+        paths.append(path)
+    table = aggregate(paths, tmp_path / "chain.csv")
+    assert sorted(table["scenario"]) == ["effect", "null"]
+    assert "null" in (tmp_path / "chain.csv").read_text(encoding="utf-8")

@@ -444,7 +444,9 @@ def summarise(rows: pd.DataFrame, *, level: float = LEVEL) -> pd.DataFrame:
 
 def read_rows(paths: Sequence[str | Path]) -> pd.DataFrame:
     """The rows of many replications, in the order of ``paths`` (sorted by the caller)."""
-    frames = [pd.read_csv(p, dtype={"term": str, "method": str, "truth_source": str}, keep_default_na=True) for p in paths]
+    # only an empty field is missing: the scenario "null" (and a level such as "NA") is text
+    frames = [pd.read_csv(p, dtype={"scenario": str, "term": str, "method": str, "truth_source": str},
+                          keep_default_na=False, na_values=[""]) for p in paths]
     if not frames:
         raise InputError("no replication rows to aggregate", hint="run some replications first")
     return pd.concat(frames, ignore_index=True)
