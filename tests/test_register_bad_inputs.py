@@ -434,3 +434,14 @@ def test_an_impossible_date_in_a_few_rows_is_a_logged_exclusion(tmp_path):
     run_steps(config, tmp_path, until="register_payroll")
     excluded = pd.read_csv(tmp_path / PATHS["exclusions_payroll"]).set_index("reason")["n"]
     assert excluded["pay period start or end not a date"] == 3
+
+
+def test_building_the_register_plan_does_not_load_the_effects_code():
+    """A run that stops at a damaged extract in its first step exits without importing scipy or statsmodels."""
+    code = ("import sys; from mentorwijs.config import load_config; from mentorwijs.register.steps import register_plan; "
+            f"plan = register_plan(load_config({str(ROOT / 'config.yaml')!r})); "
+            "print(sorted(m for m in ('scipy', 'statsmodels', 'mentorwijs.effects.tables') if m in sys.modules))")
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

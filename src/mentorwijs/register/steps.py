@@ -24,7 +24,8 @@ Steps and outputs (paths relative to the repository root, see :data:`PATHS`):
 Result tables are written to ``data/processed/results/<table>.csv`` (their contracts:
 :mod:`mentorwijs.contracts`); they leave the CBS environment only through the export. The plan
 (:func:`register_plan`, for ``mentorwijs run --part register``) adds the two steps of the
-rules ``effects`` (:func:`mentorwijs.effects.tables.effects_step`: the effect tables) and
+rules ``effects`` (:func:`effects_plan_step`, which calls
+:func:`mentorwijs.effects.tables.effects_step`: the effect tables) and
 ``export`` (:func:`export_step`: the disclosure check into ``export/``).
 """
 
@@ -435,7 +436,6 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_
     plan is the same on Windows.
     """
     from mentorwijs.contracts import REGISTER_TABLES
-    from mentorwijs.effects.tables import effects_step
     from mentorwijs.errors import ConfigError
 
     root = root if isinstance(root, PurePath) else Path(root)
@@ -502,14 +502,25 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_
         Step("register_flow", flow_step, dict(fragments=None, out_flow=out("flow"))),
         Step("register_exclusions", exclusions_step, dict(fragments=[out(name) for name in REGISTER_EXCLUSIONS],
                                                           out_exclusions=out("exclusions"))),
-        Step("effects", effects_step, dict(
+        Step("effects", effects_plan_step, dict(
             panel=out("panel"), survival=out("survival"), pairs=out("pairs"), matched=out("matched"),
             modifier_pairs=out("modifier_pairs"),
-            out_folder=out_root / PurePath(RESULTS_FOLDER), **effect_settings_of(config))),
+            out_folder=out_root / PurePath(RESULTS_FOLDER), config=config)),
         Step("export", export_step, dict(results=out_root / PurePath(RESULTS_FOLDER),
                                          out_export=out_root / PurePath(EXPORT_FOLDER),
                                          disclosure=config["disclosure"], tables=list(REGISTER_TABLES))),
     ]
+
+
+def effects_plan_step(*, config: Mapping[str, Any], **paths: Any) -> None:
+    """The rule ``effects`` as a step of the plan, with its settings from ``config``.
+
+    The effects code (scipy, statsmodels) is imported only when this step runs: a run that
+    stops at a damaged extract in its first step exits without loading it.
+    """
+    from mentorwijs.effects.tables import effects_step
+
+    effects_step(**paths, **effect_settings_of(config))
 
 
 def effect_settings_of(config: Mapping[str, Any]) -> dict[str, Any]:
