@@ -267,6 +267,10 @@ DAMAGED = {
     "addresses-no-year-columns": (FILES["addresses"], _rewrite(FILES["addresses"], lambda f: f.rename(columns={"gem2019": "g19", "gem2020": "g20"})),
                                   ["municipality column"]),
     "businesses-empty": (FILES["businesses"], lambda r: (r / FILES["businesses"]).write_bytes(b"\n\n"), ["is empty"]),
+    "payroll-every-employer-missing": (P2020, _rewrite(P2020, lambda f: f.assign(SBEID="")),
+                                       ["no usable row", "72 rows read, 72 excluded (100.0%); 72 employer (SBEID) missing"]),
+    "migration-every-type-unknown": (FILES["migration"], _rewrite(FILES["migration"], lambda f: f.assign(GBAVESTIGINGSTYPE="X")),
+                                     ["no usable row", "1 type neither emigration nor immigration"]),
     "secm-sav-truncated": (FILES["socioeconomic"], lambda r: (r / FILES["socioeconomic"]).write_bytes((r / FILES["socioeconomic"]).read_bytes()[:-120]),
                            ["truncated or damaged"]),
 }
@@ -445,3 +449,57 @@ def test_building_the_register_plan_does_not_load_the_effects_code():
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------------------
+# check-register: rows read and excluded per extract, a warning above register.checks.warn_excluded_share
+
+
+def _not_registered(root, n: int) -> None:
+    """The first ``n`` of the 72 rows of the 2020 payroll file get RINPERSOONS S (excluded rows)."""
+    frame = pd.read_csv(root / P2020, dtype=str, keep_default_na=False)
+    frame.loc[frame.index[:n], "RINPERSOONS"] = "S"
+    write_csv(frame, root / P2020)
+
+
+def _check_register(root, capsys, *overrides: str) -> tuple[int, list[str]]:
+    from mentorwijs.cli import main
+
+    args = ["check-register", "--config", str(root / "config.yaml")]
+    for override in overrides:
+        args += ["--set", override]
+    code = main(args)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "exclusions" in line and "SPOLISBUS2020V1.csv" in line]
+    return code, lines
+
+
+def test_check_register_lists_rows_read_and_excluded_by_reason_per_extract(fixture_template, tmp_path, capsys):
+    root = tmp_path / "study"
+    shutil.copytree(fixture_template, root)
+    _not_registered(root, 5)
+    code, lines = _check_register(root, capsys)
+    assert code == 0
+    assert lines == ["OK       exclusions         SPOLISBUS2020V1.csv: 72 rows read, 5 excluded (6.9%); "
+                     "5 RINPERSOONS other than R"]
+
+
+def test_check_register_does_not_warn_at_the_excluded_share(fixture_template, tmp_path, capsys):
+    root = tmp_path / "study"
+    shutil.copytree(fixture_template, root)
+    _not_registered(root, 9)  # 9 of 72 = 12.5%, not more than 12.5%
+    code, lines = _check_register(root, capsys, "register.checks.warn_excluded_share=0.125")
+    assert code == 0 and len(lines) == 1 and lines[0].startswith("OK ") and "9 excluded (12.5%)" in lines[0]
+
+
+def test_check_register_warns_when_an_extract_loses_more_than_the_excluded_share(fixture_template, tmp_path, capsys):
+    root = tmp_path / "study"
+    shutil.copytree(fixture_template, root)
+    _not_registered(root, 10)  # 10 of 72 = 13.9% > 12.5%
+    code, lines = _check_register(root, capsys, "register.checks.warn_excluded_share=0.125")
+    assert code == 0
+    assert lines == ["WARNING  exclusions         SPOLISBUS2020V1.csv: 72 rows read, 10 excluded (13.9%); "
+                     "10 RINPERSOONS other than R; more than register.checks.warn_excluded_share (12%): check that "
+                     "the extract is complete and belongs to this delivery"]
+    # the configured default (10%) applies without the override
+    code, lines = _check_register(root, capsys)
+    assert code == 0 and lines[0].startswith("WARNING ")

@@ -167,7 +167,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check_register(args: argparse.Namespace) -> int:
     from mentorwijs.config import load_config
     from mentorwijs.register import spec
-    from mentorwijs.register.check import check_register
+    from mentorwijs.register.check import WARN_EXCLUDED_SHARE, check_register
     from mentorwijs.pseudonymise import load_key
     from mentorwijs.register.steps import TRAINEES, window_of
 
@@ -185,6 +185,7 @@ def cmd_check_register(args: argparse.Namespace) -> int:
         codes=spec.codes(reg.get("codes")),
         max_bad_share=float(checks.get("max_bad_share", 0.01)),
         min_month_share=float(checks.get("min_month_share", 0.5)),
+        warn_excluded_share=float(checks.get("warn_excluded_share", WARN_EXCLUDED_SHARE)),
         trainees_file=root / TRAINEES,
         pseudonym_key=lambda: load_key(synthetic=bool(config["study"]["synthetic"])),
     )

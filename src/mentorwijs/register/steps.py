@@ -117,6 +117,16 @@ def _pseudonym_key(synthetic: bool) -> bytes:
 # steps
 
 
+def _require_usable(file: PathLike, n_rows: int, exclusions: Exclusions, before: Mapping, kind: str) -> None:
+    """Stop when an extract has rows and the parsing just done excluded every one of them
+    (:func:`mentorwijs.register.check.no_usable_row`, which ``check-register`` applies too)."""
+    from mentorwijs.register.check import excluded_by_reason, no_usable_row
+
+    problem = no_usable_row(file, n_rows, excluded_by_reason(exclusions, before), kind=kind)
+    if problem is not None:
+        raise problem
+
+
 def persons_step(*, key_file: PathLike, persons_file: PathLike, education_file: PathLike, deaths_file: PathLike,
                  migration_file: PathLike, trainees_file: PathLike, out_persons: PathLike, out_migrations: PathLike,
                  out_exclusions: PathLike, out_flow: PathLike, study_number: str, variables: Mapping, codes: Mapping,
@@ -132,16 +142,23 @@ def persons_step(*, key_file: PathLike, persons_file: PathLike, education_file: 
     raw = read_extract(persons_file, [v["person_type"], v["person"], *v["persons"].values()], kind="person")
     persons = P.person_table(raw, variables=v, codes=codes, unknown_birth_month=unknown_birth_month, file=persons_file,
                              exclusions=exclusions)
+    _require_usable(persons_file, raw.num_rows, exclusions, {}, "person")
     log.info("person file: %d persons found in the register", len(persons))
     raw = read_extract(education_file, [v["person_type"], v["person"], v["education"]["level"]], kind="education")
+    before = dict(exclusions.rows)
     persons = P.add_education(persons, raw, variables=v, codes=codes, exclusions=exclusions, file=education_file)
+    _require_usable(education_file, raw.num_rows, exclusions, before, "education")
     raw = read_extract(deaths_file, [v["person_type"], v["person"], v["deaths"]["date"]], kind="deaths", allow_empty=True)
+    before = dict(exclusions.rows)
     persons = P.add_deaths(persons, raw, variables=v, codes=codes, file=deaths_file, max_bad_share=max_bad_share,
                            exclusions=exclusions)
+    _require_usable(deaths_file, raw.num_rows, exclusions, before, "deaths")
     raw = read_extract(migration_file, [v["person_type"], v["person"], v["migration"]["date"], v["migration"]["type"]],
                        kind="migration", allow_empty=True)
+    before = dict(exclusions.rows)
     migrations = P.migration_events(persons, raw, variables=v, codes=codes, file=migration_file,
                                     max_bad_share=max_bad_share, exclusions=exclusions)
+    _require_usable(migration_file, raw.num_rows, exclusions, before, "migration")
     key = read_extract(key_file, [study_number, v["person_type"], v["person"]], kind="linkage key")
     linkage = P.link_trainees(trainees, key, persons, study_number=study_number, variables=v, codes=codes,
                               pseudonym_key=_pseudonym_key(synthetic), key_file=key_file)
@@ -177,8 +194,10 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
     for path in payroll_files:
         started = time.perf_counter()
         raw = read_extract(path, columns, kind="payroll")
+        before = dict(exclusions.rows)
         parts.append(Y.parse_statements(raw, person_table, variables=variables, codes=codes, file=path,
                                         max_bad_share=max_bad_share, exclusions=exclusions))
+        _require_usable(path, raw.num_rows, exclusions, before, "payroll")
         log.info("payroll: %s: %d rows read in %.1f s", Path(path).name, raw.num_rows, time.perf_counter() - started)
         del raw
     payroll = Y.combine_statements(parts, exclusions=exclusions)
@@ -222,6 +241,7 @@ def benefits_step(*, socioeconomic_file: PathLike, persons: PathLike, out_benefi
     raw = read_extract(socioeconomic_file, socioeconomic_columns(variables), kind="socio-economic (SECM)")
     benefits = benefit_months(raw, read_parquet(persons), variables=variables, codes=codes, window=window_of(window),
                               file=socioeconomic_file, max_bad_share=max_bad_share, exclusions=exclusions)
+    _require_usable(socioeconomic_file, raw.num_rows, exclusions, {}, "socio-economic (SECM)")
     write_parquet(benefits, out_benefits)
     write_exclusions(exclusions, out_exclusions)
 
@@ -241,9 +261,11 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
     variables, codes = _spec(variables, codes)
     exclusions = Exclusions()
     person_table = read_parquet(persons)
-    spells = R.residence_spells(read_extract(residence_file, R.residence_columns(variables), kind="residence"),
-                                person_table, variables=variables, codes=codes, file=residence_file,
+    residence = read_extract(residence_file, R.residence_columns(variables), kind="residence")
+    spells = R.residence_spells(residence, person_table, variables=variables, codes=codes, file=residence_file,
                                 max_bad_share=max_bad_share, exclusions=exclusions)
+    _require_usable(residence_file, residence.num_rows, exclusions, {}, "residence")
+    del residence
     av = variables["addresses"]
     years = R.year_columns(extract_columns(addresses_file, kind="address"), av["municipality"])
     if not years:
