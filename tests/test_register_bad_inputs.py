@@ -527,3 +527,14 @@ def test_check_register_warns_when_an_extract_loses_more_than_the_excluded_share
 
 def test_the_cases_run_as_processes_are_cases_of_the_corpus():
     assert SUBPROCESS_CASES <= set(DAMAGED) and len(SUBPROCESS_CASES) < len(DAMAGED)
+
+
+def test_the_run_logs_the_same_warning_when_an_extract_loses_more_than_the_excluded_share(tmp_path, caplog):
+    config = write_register_fixture(tmp_path)
+    _not_registered(tmp_path, 10)  # 10 of 72 rows of the 2020 payroll file
+    config["register"]["checks"]["warn_excluded_share"] = 0.125
+    with caplog.at_level("WARNING", logger="mentorwijs"):
+        run_steps(config, tmp_path, until="register_payroll")
+    assert ("SPOLISBUS2020V1.csv: 72 rows read, 10 excluded (13.9%); 10 RINPERSOONS other than R; more than "
+            "register.checks.warn_excluded_share (12%)") in caplog.text
+    assert "SPOLISBUS2019V1.csv: 196 rows read" not in caplog.text  # 3 of 196 excluded: below the share

@@ -108,20 +108,26 @@ def no_usable_row(file, n_rows: int, counts: list[tuple[int, str]], *, kind: str
                            "belongs to this delivery")
 
 
+def many_excluded(n_rows: int, counts: list[tuple[int, str]], *, threshold: float) -> str | None:
+    """The warning text when more than ``threshold`` of an extract's rows are excluded, else None."""
+    if sum(n for n, _ in counts) <= threshold * n_rows:
+        return None
+    return (f"{_summary(n_rows, counts)}; more than register.checks.warn_excluded_share ({threshold:.0%}): check that "
+            "the extract is complete and belongs to this delivery")
+
+
 def exclusion_finding(file, n_rows: int, exclusions, *, kind: str, threshold: float) -> dict:
     """The ``exclusions`` row of one extract: rows read, rows excluded by reason; an ``error`` when
     rows were read and none is usable, a ``warning`` above ``threshold`` of the rows excluded."""
     counts = excluded_by_reason(exclusions)
-    n_excluded = sum(n for n, _ in counts)
-    share = n_excluded / n_rows if n_rows else 0.0
+    share = sum(n for n, _ in counts) / n_rows if n_rows else 0.0
     message = _summary(n_rows, counts)
     problem = no_usable_row(file, n_rows, counts, kind=kind)
     if problem is not None:
         return _error("exclusions", file, problem)
-    if n_excluded > threshold * n_rows:
-        return _row("exclusions", file, "warning", share,
-                    f"{message}; more than register.checks.warn_excluded_share ({threshold:.0%}): check that the "
-                    "extract is complete and belongs to this delivery")
+    warning = many_excluded(n_rows, counts, threshold=threshold)
+    if warning:
+        return _row("exclusions", file, "warning", share, warning)
     return _row("exclusions", file, "ok", share, message)
 
 
