@@ -327,7 +327,7 @@ def test_a_file_with_excluded_rows_above_the_configured_share_warns_naming_file_
     warnings = [line for line in out.splitlines() if "warn_excluded_share" in line]
     assert len(warnings) == 1, out
     assert warnings[0].startswith(f"  warning: {(root / INVITATIONS).as_posix()}: 4 of 12 rows excluded (33.3%), "
-                                  "more than ingest.warn_excluded_share (25%); "
+                                  "more than ingest.warn_excluded_share (0.25); "
                                   "most as 'id does not match the codebook's pattern' (4 rows)"), warnings[0]
     assert "OK: no errors, 1 warning(s)" in out
 
@@ -343,7 +343,7 @@ def test_the_excluded_share_option_overrides_the_configured_share(tmp_path, caps
     assert main(args) == 0
     assert "warn_excluded_share" not in capsys.readouterr().out
     assert main(args + ["--warn-excluded-share", "0.3"]) == 0
-    assert "4 of 12 rows excluded (33.3%), more than ingest.warn_excluded_share (30%)" in capsys.readouterr().out
+    assert "4 of 12 rows excluded (33.3%), more than ingest.warn_excluded_share (0.3)" in capsys.readouterr().out
 
 
 def test_an_excluded_share_outside_0_to_1_is_an_error(tmp_path, capsys):

@@ -518,7 +518,7 @@ def test_check_register_warns_when_an_extract_loses_more_than_the_excluded_share
     code, lines = _check_register(root, capsys, "register.checks.warn_excluded_share=0.125")
     assert code == 0
     assert lines == ["WARNING  exclusions         SPOLISBUS2020V1.csv: 72 rows read, 10 excluded (13.9%); "
-                     "10 RINPERSOONS other than R; more than register.checks.warn_excluded_share (12%): check that "
+                     "10 RINPERSOONS other than R; more than register.checks.warn_excluded_share (0.125): check that "
                      "the extract is complete and belongs to this delivery"]
     # the configured default (10%) applies without the override
     code, lines = _check_register(root, capsys)
@@ -536,5 +536,5 @@ def test_the_run_logs_the_same_warning_when_an_extract_loses_more_than_the_exclu
     with caplog.at_level("WARNING", logger="mentorwijs"):
         run_steps(config, tmp_path, until="register_payroll")
     assert ("SPOLISBUS2020V1.csv: 72 rows read, 10 excluded (13.9%); 10 RINPERSOONS other than R; more than "
-            "register.checks.warn_excluded_share (12%)") in caplog.text
+            "register.checks.warn_excluded_share (0.125)") in caplog.text
     assert "SPOLISBUS2019V1.csv: 196 rows read" not in caplog.text  # 3 of 196 excluded: below the share

@@ -195,7 +195,7 @@ def excluded_share_warning(tables: WaveTables, *, file: str | Path, threshold: f
     dominant = dominant_exclusion(tables)
     reason = f"; most as '{dominant[0]}' ({dominant[1]} rows)" if dominant else ""
     return (f"{Path(file).as_posix()}: {n_excluded} of {tables.rows_in} rows excluded ({n_excluded / tables.rows_in:.1%}), "
-            f"more than ingest.warn_excluded_share ({threshold:.0%}){reason}; check that the export is the final, "
+            f"more than ingest.warn_excluded_share ({threshold:g}){reason}; check that the export is the final, "
             "complete one")
 
 

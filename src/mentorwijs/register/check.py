@@ -112,7 +112,7 @@ def many_excluded(n_rows: int, counts: list[tuple[int, str]], *, threshold: floa
     """The warning text when more than ``threshold`` of an extract's rows are excluded, else None."""
     if sum(n for n, _ in counts) <= threshold * n_rows:
         return None
-    return (f"{_summary(n_rows, counts)}; more than register.checks.warn_excluded_share ({threshold:.0%}): check that "
+    return (f"{_summary(n_rows, counts)}; more than register.checks.warn_excluded_share ({threshold:g}): check that "
             "the extract is complete and belongs to this delivery")
 
 
