@@ -538,3 +538,11 @@ def test_the_run_logs_the_same_warning_when_an_extract_loses_more_than_the_exclu
     assert ("SPOLISBUS2020V1.csv: 72 rows read, 10 excluded (13.9%); 10 RINPERSOONS other than R; more than "
             "register.checks.warn_excluded_share (0.125)") in caplog.text
     assert "SPOLISBUS2019V1.csv: 196 rows read" not in caplog.text  # 3 of 196 excluded: below the share
+
+
+def test_a_share_exactly_at_the_limit_is_not_above_it_despite_rounding():
+    from mentorwijs.register.check import many_excluded
+
+    # 0.29 * 100 is 28.999999999999996 in floating point: 29 of 100 rows is still at the limit
+    assert many_excluded(100, [(29, "RINPERSOONS other than R")], threshold=0.29) is None
+    assert many_excluded(100, [(30, "RINPERSOONS other than R")], threshold=0.29).startswith("100 rows read, 30 excluded")

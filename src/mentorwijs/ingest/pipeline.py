@@ -190,7 +190,7 @@ def excluded_share_warning(tables: WaveTables, *, file: str | Path, threshold: f
     surviving is the error of :func:`empty_result`): the file, the share, the count and the
     dominant reason."""
     n_excluded = len(tables.exclusions)
-    if tables.rows_in == 0 or len(tables.interim) == 0 or n_excluded <= threshold * tables.rows_in:
+    if tables.rows_in == 0 or len(tables.interim) == 0 or n_excluded / tables.rows_in <= threshold:
         return None
     dominant = dominant_exclusion(tables)
     reason = f"; most as '{dominant[0]}' ({dominant[1]} rows)" if dominant else ""

@@ -110,7 +110,7 @@ def no_usable_row(file, n_rows: int, counts: list[tuple[int, str]], *, kind: str
 
 def many_excluded(n_rows: int, counts: list[tuple[int, str]], *, threshold: float) -> str | None:
     """The warning text when more than ``threshold`` of an extract's rows are excluded, else None."""
-    if sum(n for n, _ in counts) <= threshold * n_rows:
+    if not n_rows or sum(n for n, _ in counts) / n_rows <= threshold:  # a correctly rounded quotient: 29/100 is 0.29
         return None
     return (f"{_summary(n_rows, counts)}; more than register.checks.warn_excluded_share ({threshold:g}): check that "
             "the extract is complete and belongs to this delivery")
