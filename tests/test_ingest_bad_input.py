@@ -296,3 +296,59 @@ def test_a_column_declared_for_another_wave_only_is_a_warning_saying_how_to_read
     assert main(["check", str(root / T0), "--source", "supervisors", "--config", str(root / "config.yaml")]) == 0
     out = capsys.readouterr().out
     assert "column 'extra_uren' is declared in" in out and "(item extra_hours) but not for wave T0: it is not read" in out
+
+
+def _first_ids_fail_the_pattern(root: Path, n: int) -> None:
+    """The first ``n`` of the 12 invitations get an id the codebook's pattern refuses (excluded rows)."""
+    seen = []
+
+    def change(identifier: str) -> str:
+        seen.append(identifier)
+        return "ID" + identifier if len(seen) <= n else identifier
+    _every_id(root, "uitnodigingen.csv", change)
+
+
+def test_a_file_with_excluded_rows_at_the_configured_share_gets_no_warning(tmp_path, capsys):
+    root = make_study(tmp_path / "study")
+    _first_ids_fail_the_pattern(root, 3)  # 3 of 12 = 25%, not more than 25%
+    _config(root, lambda c: c["ingest"].update(warn_excluded_share=0.25))
+    assert main(["check", str(root / INVITATIONS), "--source", "invitations", "--config", str(root / "config.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "12 rows, 9 kept, 3 excluded" in out
+    assert "warn_excluded_share" not in out and "OK: no errors, 0 warning(s)" in out
+
+
+def test_a_file_with_excluded_rows_above_the_configured_share_warns_naming_file_share_count_and_reason(tmp_path, capsys):
+    root = make_study(tmp_path / "study")
+    _first_ids_fail_the_pattern(root, 4)  # 4 of 12 = 33.3% > 25%
+    _config(root, lambda c: c["ingest"].update(warn_excluded_share=0.25))
+    assert main(["check", str(root / INVITATIONS), "--source", "invitations", "--config", str(root / "config.yaml")]) == 0
+    out = capsys.readouterr().out
+    warnings = [line for line in out.splitlines() if "warn_excluded_share" in line]
+    assert len(warnings) == 1, out
+    assert warnings[0].startswith(f"  warning: {(root / INVITATIONS).as_posix()}: 4 of 12 rows excluded (33.3%), "
+                                  "more than ingest.warn_excluded_share (0.25); "
+                                  "most as 'id does not match the codebook's pattern' (4 rows)"), warnings[0]
+    assert "OK: no errors, 1 warning(s)" in out
+
+
+def test_the_excluded_share_option_overrides_the_configured_share(tmp_path, capsys):
+    root = make_study(tmp_path / "study")
+    _first_ids_fail_the_pattern(root, 4)
+    _config(root, lambda c: c["ingest"].update(warn_excluded_share=0.25))
+    args = ["check", str(root / INVITATIONS), "--source", "invitations", "--config", str(root / "config.yaml")]
+    assert main(args + ["--warn-excluded-share", "0.4"]) == 0
+    assert "warn_excluded_share" not in capsys.readouterr().out
+    _config(root, lambda c: c["ingest"].pop("warn_excluded_share"))  # without the key: the default, 50%
+    assert main(args) == 0
+    assert "warn_excluded_share" not in capsys.readouterr().out
+    assert main(args + ["--warn-excluded-share", "0.3"]) == 0
+    assert "4 of 12 rows excluded (33.3%), more than ingest.warn_excluded_share (0.3)" in capsys.readouterr().out
+
+
+def test_an_excluded_share_outside_0_to_1_is_an_error(tmp_path, capsys):
+    root = make_study(tmp_path / "study")
+    args = ["check", str(root / INVITATIONS), "--source", "invitations", "--config", str(root / "config.yaml")]
+    assert main(args + ["--warn-excluded-share", "20"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ERROR mentorwijs check: ") and "between 0 and 1" in err

@@ -267,6 +267,10 @@ DAMAGED = {
     "addresses-no-year-columns": (FILES["addresses"], _rewrite(FILES["addresses"], lambda f: f.rename(columns={"gem2019": "g19", "gem2020": "g20"})),
                                   ["municipality column"]),
     "businesses-empty": (FILES["businesses"], lambda r: (r / FILES["businesses"]).write_bytes(b"\n\n"), ["is empty"]),
+    "payroll-every-employer-missing": (P2020, _rewrite(P2020, lambda f: f.assign(SBEID="")),
+                                       ["no usable row", "72 rows read, 72 excluded (100.0%); 72 employer (SBEID) missing"]),
+    "migration-every-type-unknown": (FILES["migration"], _rewrite(FILES["migration"], lambda f: f.assign(GBAVESTIGINGSTYPE="X")),
+                                     ["no usable row", "1 type neither emigration nor immigration"]),
     "secm-sav-truncated": (FILES["socioeconomic"], lambda r: (r / FILES["socioeconomic"]).write_bytes((r / FILES["socioeconomic"]).read_bytes()[:-120]),
                            ["truncated or damaged"]),
 }
@@ -290,26 +294,46 @@ def _error_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.startswith("ERROR")]
 
 
+#: Cases run as real processes (`python -m mentorwijs`): the exit code and the absence of a
+#: traceback as a user sees them. The others call the command's main() in the test's process
+#: (the same code after the import; no interpreter start and imports per case).
+SUBPROCESS_CASES = {"payroll-binary", "persons-sav-truncated", "key-links-nobody", "payroll-every-employer-missing"}
+
+
+def _in_process(args, root, capsys, monkeypatch) -> tuple[int, str, str]:
+    from mentorwijs.cli import main
+
+    monkeypatch.chdir(root)
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 @pytest.mark.parametrize("name", sorted(DAMAGED))
-def test_a_damaged_delivery_is_one_error_line_naming_the_file(name, fixture_template, tmp_path):
+def test_a_damaged_delivery_is_one_error_line_naming_the_file(name, fixture_template, tmp_path, capsys, monkeypatch):
     damaged, damage, says = DAMAGED[name]
     root = tmp_path / "study"
     shutil.copytree(fixture_template, root)
     damage(root)
-    # both commands at once: the corpus stays fast
-    check = _start(["check-register", "--config", "config.yaml"], root)
-    run = _start(["run", "--part", "register", "--config", "config.yaml"], root)
-    check_out, check_err = check.communicate(timeout=120)
-    run_out, run_err = run.communicate(timeout=120)
+    check_args = ["check-register", "--config", "config.yaml"]
+    run_args = ["run", "--part", "register", "--config", "config.yaml"]
+    if name in SUBPROCESS_CASES:  # both commands at once
+        check, run = _start(check_args, root), _start(run_args, root)
+        check_out, check_err = check.communicate(timeout=120)
+        run_out, run_err = run.communicate(timeout=120)
+        check_code, run_code = check.returncode, run.returncode
+    else:  # an unexpected exception fails the test with its traceback
+        check_code, check_out, check_err = _in_process(check_args, root, capsys, monkeypatch)
+        run_code, run_out, run_err = _in_process(run_args, root, capsys, monkeypatch)
     file_name = PurePath(damaged).name
 
     assert "Traceback" not in check_out + check_err + run_out + run_err
-    assert check.returncode == 1, check_out
+    assert check_code == 1, check_out
     errors = [line for line in _error_lines(check_out) if file_name in line]
     assert len(errors) == 1, check_out
     assert all(s in errors[0] for s in says) and "fix:" in errors[0], errors[0]
 
-    assert run.returncode == 1, run_err
+    assert run_code == 1, run_err
     errors = _error_lines(run_err)
     assert len(errors) == 1 and file_name in errors[0] and "fix:" in errors[0], run_err
     assert all(s in errors[0] for s in says), errors[0]
@@ -434,3 +458,91 @@ def test_an_impossible_date_in_a_few_rows_is_a_logged_exclusion(tmp_path):
     run_steps(config, tmp_path, until="register_payroll")
     excluded = pd.read_csv(tmp_path / PATHS["exclusions_payroll"]).set_index("reason")["n"]
     assert excluded["pay period start or end not a date"] == 3
+
+
+def test_building_the_register_plan_does_not_load_the_effects_code():
+    """A run that stops at a damaged extract in its first step exits without importing scipy or statsmodels."""
+    code = ("import sys; from mentorwijs.config import load_config; from mentorwijs.register.steps import register_plan; "
+            f"plan = register_plan(load_config({str(ROOT / 'config.yaml')!r})); "
+            "print(sorted(m for m in ('scipy', 'statsmodels', 'mentorwijs.effects.tables') if m in sys.modules))")
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------------------
+# check-register: rows read and excluded per extract, a warning above register.checks.warn_excluded_share
+
+
+def _not_registered(root, n: int) -> None:
+    """The first ``n`` of the 72 rows of the 2020 payroll file get RINPERSOONS S (excluded rows)."""
+    frame = pd.read_csv(root / P2020, dtype=str, keep_default_na=False)
+    frame.loc[frame.index[:n], "RINPERSOONS"] = "S"
+    write_csv(frame, root / P2020)
+
+
+def _check_register(root, capsys, *overrides: str) -> tuple[int, list[str]]:
+    from mentorwijs.cli import main
+
+    args = ["check-register", "--config", str(root / "config.yaml")]
+    for override in overrides:
+        args += ["--set", override]
+    code = main(args)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "exclusions" in line and "SPOLISBUS2020V1.csv" in line]
+    return code, lines
+
+
+def test_check_register_lists_rows_read_and_excluded_by_reason_per_extract(fixture_template, tmp_path, capsys):
+    root = tmp_path / "study"
+    shutil.copytree(fixture_template, root)
+    _not_registered(root, 5)
+    code, lines = _check_register(root, capsys)
+    assert code == 0
+    assert lines == ["OK       exclusions         SPOLISBUS2020V1.csv: 72 rows read, 5 excluded (6.9%); "
+                     "5 RINPERSOONS other than R"]
+
+
+def test_check_register_does_not_warn_at_the_excluded_share(fixture_template, tmp_path, capsys):
+    root = tmp_path / "study"
+    shutil.copytree(fixture_template, root)
+    _not_registered(root, 9)  # 9 of 72 = 12.5%, not more than 12.5%
+    code, lines = _check_register(root, capsys, "register.checks.warn_excluded_share=0.125")
+    assert code == 0 and len(lines) == 1 and lines[0].startswith("OK ") and "9 excluded (12.5%)" in lines[0]
+
+
+def test_check_register_warns_when_an_extract_loses_more_than_the_excluded_share(fixture_template, tmp_path, capsys):
+    root = tmp_path / "study"
+    shutil.copytree(fixture_template, root)
+    _not_registered(root, 10)  # 10 of 72 = 13.9% > 12.5%
+    code, lines = _check_register(root, capsys, "register.checks.warn_excluded_share=0.125")
+    assert code == 0
+    assert lines == ["WARNING  exclusions         SPOLISBUS2020V1.csv: 72 rows read, 10 excluded (13.9%); "
+                     "10 RINPERSOONS other than R; more than register.checks.warn_excluded_share (0.125): check that "
+                     "the extract is complete and belongs to this delivery"]
+    # the configured default (10%) applies without the override
+    code, lines = _check_register(root, capsys)
+    assert code == 0 and lines[0].startswith("WARNING ")
+
+
+def test_the_cases_run_as_processes_are_cases_of_the_corpus():
+    assert SUBPROCESS_CASES <= set(DAMAGED) and len(SUBPROCESS_CASES) < len(DAMAGED)
+
+
+def test_the_run_logs_the_same_warning_when_an_extract_loses_more_than_the_excluded_share(tmp_path, caplog):
+    config = write_register_fixture(tmp_path)
+    _not_registered(tmp_path, 10)  # 10 of 72 rows of the 2020 payroll file
+    config["register"]["checks"]["warn_excluded_share"] = 0.125
+    with caplog.at_level("WARNING", logger="mentorwijs"):
+        run_steps(config, tmp_path, until="register_payroll")
+    assert ("SPOLISBUS2020V1.csv: 72 rows read, 10 excluded (13.9%); 10 RINPERSOONS other than R; more than "
+            "register.checks.warn_excluded_share (0.125)") in caplog.text
+    assert "SPOLISBUS2019V1.csv: 196 rows read" not in caplog.text  # 3 of 196 excluded: below the share
+
+
+def test_a_share_exactly_at_the_limit_is_not_above_it_despite_rounding():
+    from mentorwijs.register.check import many_excluded
+
+    # 0.29 * 100 is 28.999999999999996 in floating point: 29 of 100 rows is still at the limit
+    assert many_excluded(100, [(29, "RINPERSOONS other than R")], threshold=0.29) is None
+    assert many_excluded(100, [(30, "RINPERSOONS other than R")], threshold=0.29).startswith("100 rows read, 30 excluded")

@@ -65,16 +65,20 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from mentorwijs.config import load_config
     from mentorwijs.ingest import CleaningOptions, check_file
+    from mentorwijs.ingest.pipeline import WARN_EXCLUDED_SHARE
 
     config = load_config(args.config)
+    ingest = config.get("ingest") or {}
+    share = args.warn_excluded_share if args.warn_excluded_share is not None else ingest.get("warn_excluded_share", WARN_EXCLUDED_SHARE)
     report = check_file(
         args.file,
         source=args.source,
         sources=config["sources"],
         root=Path(args.config).resolve().parent,
         wave=args.wave,
-        options=CleaningOptions.from_mapping(config.get("ingest")),
+        options=CleaningOptions.from_mapping(ingest),
         verbose=args.verbose,
+        warn_excluded_share=float(share),
     )
     print(f"{report.file}: source {report.source} ({report.format}), "
           f"{'encoding ' + report.encoding if report.encoding else 'binary format'}")
@@ -229,7 +233,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check_register(args: argparse.Namespace) -> int:
     from mentorwijs.config import load_config
     from mentorwijs.register import spec
-    from mentorwijs.register.check import check_register
+    from mentorwijs.register.check import WARN_EXCLUDED_SHARE, check_register
     from mentorwijs.pseudonymise import load_key
     from mentorwijs.register.steps import TRAINEES, window_of
 
@@ -247,6 +251,7 @@ def cmd_check_register(args: argparse.Namespace) -> int:
         codes=spec.codes(reg.get("codes")),
         max_bad_share=float(checks.get("max_bad_share", 0.01)),
         min_month_share=float(checks.get("min_month_share", 0.5)),
+        warn_excluded_share=float(checks.get("warn_excluded_share", WARN_EXCLUDED_SHARE)),
         trainees_file=root / TRAINEES,
         pseudonym_key=lambda: load_key(synthetic=bool(config["study"]["synthetic"])),
     )
@@ -303,7 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Errors (exit 1) name file, row, column, problem and fix; a file from which no row survives the "
             "cleaning rules is an error too. Row-level problems that a cleaning rule handles (test participants, "
             "previews, duplicates, out-of-range answers, user-missing codes), columns the codebook does not declare "
-            "(not read) and absent optional columns are listed as warnings (exit 0)."
+            "(not read), absent optional columns and a share of excluded rows above ingest.warn_excluded_share are "
+            "listed as warnings (exit 0)."
         ),
     )
     chk.add_argument("file", type=Path, metavar="FILE", help="the raw export to check")
@@ -312,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the wave the file holds (T0, T1, ...); default: the waves config.yaml names this file for")
     chk.add_argument("--config", type=Path, default=Path("config.yaml"), metavar="FILE",
                      help="the study configuration (default config.yaml); paths in it are relative to its folder")
+    chk.add_argument("--warn-excluded-share", type=float, default=None, metavar="F",
+                     help="warn when more than this share of the rows is excluded (default: ingest.warn_excluded_share "
+                          "of --config, else 0.5)")
     chk.add_argument("--verbose", action="store_true",
                      help="list under each kind of exclusion its detailed reasons (progress values, kept rows)")
     chk.set_defaults(func=cmd_check)

@@ -42,6 +42,7 @@ rule register_persons:
         codes=REGISTER.get("codes", {}),
         unknown_birth_month=config["candidates"]["unknown_birth_month"],
         max_bad_share=REGISTER_CHECKS.get("max_bad_share", 0.01),
+        warn_excluded_share=REGISTER_CHECKS.get("warn_excluded_share", 0.1),
         synthetic=config["study"]["synthetic"],
     conda:
         "../envs/register.yaml"
@@ -67,6 +68,7 @@ rule register_payroll:
         codes=REGISTER.get("codes", {}),
         window=REGISTER["window"],
         max_bad_share=REGISTER_CHECKS.get("max_bad_share", 0.01),
+        warn_excluded_share=REGISTER_CHECKS.get("warn_excluded_share", 0.1),
         min_month_share=REGISTER_CHECKS.get("min_month_share", 0.5),
         synthetic=config["study"]["synthetic"],
     conda:
@@ -89,6 +91,7 @@ rule register_benefits:
         codes=REGISTER.get("codes", {}),
         window=REGISTER["window"],
         max_bad_share=REGISTER_CHECKS.get("max_bad_share", 0.01),
+        warn_excluded_share=REGISTER_CHECKS.get("warn_excluded_share", 0.1),
     conda:
         "../envs/register.yaml"
     script:
@@ -121,6 +124,7 @@ rule register_candidates:
         candidates=config["candidates"],
         window=REGISTER["window"],
         max_bad_share=REGISTER_CHECKS.get("max_bad_share", 0.01),
+        warn_excluded_share=REGISTER_CHECKS.get("warn_excluded_share", 0.1),
     conda:
         "../envs/register.yaml"
     script:

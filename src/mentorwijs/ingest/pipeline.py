@@ -32,7 +32,7 @@ import pandas as pd
 
 from mentorwijs.codebook import Codebook, load_codebook
 from mentorwijs.contracts import column_names
-from mentorwijs.errors import InputError
+from mentorwijs.errors import ConfigError, InputError
 from mentorwijs.ingest.build import (
     WaveTables,
     build_wave,
@@ -173,14 +173,40 @@ def summarise(tables: WaveTables, *, source: str, wave: str | None, file: str | 
     return lines
 
 
+#: Default of ``ingest.warn_excluded_share``: ``check`` warns when more of a file's rows are excluded.
+WARN_EXCLUDED_SHARE = 0.5
+
+
+def dominant_exclusion(tables: WaveTables) -> tuple[str, int] | None:
+    """The most frequent kind of exclusion reason of a file and its count (None: nothing excluded)."""
+    counts = tables.exclusions["reason"].map(lambda r: reason_group(str(r))).value_counts()
+    if counts.empty:
+        return None
+    return str(counts.index[0]), int(counts.iloc[0])
+
+
+def excluded_share_warning(tables: WaveTables, *, file: str | Path, threshold: float) -> str | None:
+    """A warning when more than ``threshold`` of a file's rows are excluded but some survive (none
+    surviving is the error of :func:`empty_result`): the file, the share, the count and the
+    dominant reason."""
+    n_excluded = len(tables.exclusions)
+    if tables.rows_in == 0 or len(tables.interim) == 0 or n_excluded / tables.rows_in <= threshold:
+        return None
+    dominant = dominant_exclusion(tables)
+    reason = f"; most as '{dominant[0]}' ({dominant[1]} rows)" if dominant else ""
+    return (f"{Path(file).as_posix()}: {n_excluded} of {tables.rows_in} rows excluded ({n_excluded / tables.rows_in:.1%}), "
+            f"more than ingest.warn_excluded_share ({threshold:g}){reason}; check that the export is the final, "
+            "complete one")
+
+
 def empty_result(tables: WaveTables, *, options: CleaningOptions, codebook: Codebook) -> tuple[str, str] | None:
     """(problem, fix) when no row of a file with rows survives the cleaning rules, else None."""
     if tables.rows_in == 0 or len(tables.interim) > 0:
         return None
-    counts = tables.exclusions["reason"].map(lambda r: reason_group(str(r))).value_counts()
-    if counts.empty:
+    dominant = dominant_exclusion(tables)
+    if dominant is None:
         return None
-    reason, n = str(counts.index[0]), int(counts.iloc[0])
+    reason, n = dominant
     book = codebook.source or "the codebook"
     fixes = {
         "id does not match the codebook's pattern": f"check that the id column holds the study's ids, or correct id.pattern in {book}",
@@ -316,14 +342,18 @@ class CheckReport:
 
 
 def check_file(path: str | Path, *, source: str, sources: Mapping[str, Mapping[str, Any]], root: str | Path = ".",
-               wave: str | None = None, options: CleaningOptions = CleaningOptions(), verbose: bool = False) -> CheckReport:
+               wave: str | None = None, options: CleaningOptions = CleaningOptions(), verbose: bool = False,
+               warn_excluded_share: float = WARN_EXCLUDED_SHARE) -> CheckReport:
     """Check one raw file against its source's format and codebook, as the pipeline would.
 
     Errors in the file raise :class:`InputError`; a file from which no row survives the cleaning
     rules is an error in ``report.errors``; row-level problems that cleaning handles, columns
-    the codebook does not declare and absent optional columns are listed as warnings. Nothing
-    is written.
+    the codebook does not declare, absent optional columns and more than ``warn_excluded_share``
+    of the rows excluded are listed as warnings. Nothing is written.
     """
+    if not 0 <= warn_excluded_share <= 1:
+        raise ConfigError(f"the share of excluded rows that gives a warning is {warn_excluded_share!r}",
+                          hint="give a share between 0 and 1 (ingest.warn_excluded_share, --warn-excluded-share)")
     root = Path(root)
     if source not in sources:
         raise InputError(f"unknown source {source!r}", hint=f"use one of {', '.join(sorted(sources))} (config.yaml 'sources')")
@@ -351,6 +381,10 @@ def check_file(path: str | Path, *, source: str, sources: Mapping[str, Mapping[s
                                separator=spec.get("separator"), options=options)
         report.lines.extend(summarise(tables, source=source, wave=w, file=path, verbose=verbose))
         report.n_warnings += len(tables.problems) + len(tables.notes)
+        many = excluded_share_warning(tables, file=path, threshold=warn_excluded_share)
+        if many:
+            report.lines.append(f"  warning: {many}")
+            report.n_warnings += 1
         report.encoding = tables.encoding
         empty = empty_result(tables, options=options, codebook=codebook)
         if empty:

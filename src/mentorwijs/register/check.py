@@ -21,6 +21,9 @@ from mentorwijs.register.calendar import month_label, month_of_day
 from mentorwijs.register.extracts import first_data_row, parse_dates, read_extract, text
 
 COLUMNS = ["check", "file", "status", "value", "message"]
+#: How the messages name each extract parsed row by row.
+KINDS = {"persons": "person", "education": "education", "deaths": "deaths", "migration": "migration",
+         "residence": "residence", "socioeconomic": "socio-economic (SECM)", "payroll": "payroll"}
 
 
 def month_coverage(months: np.ndarray, pids: np.ndarray, window: tuple[int, int]) -> pd.DataFrame:
@@ -76,6 +79,58 @@ def _person_types(table, column: str, file) -> dict:
                 f"RINPERSOONS mix: {mix}")
 
 
+#: Default of ``register.checks.warn_excluded_share``: a warning above this share of a file's rows excluded.
+WARN_EXCLUDED_SHARE = 0.1
+
+
+def excluded_by_reason(exclusions, before: Mapping | None = None) -> list[tuple[int, str]]:
+    """``(n, reason)`` of the rows excluded since ``before`` (an earlier copy of ``exclusions.rows``),
+    most frequent first."""
+    before = before or {}
+    counts: dict[str, int] = {}
+    for key, n in exclusions.rows.items():
+        counts[key[1]] = counts.get(key[1], 0) + n - before.get(key, 0)
+    return sorted(((n, reason) for reason, n in counts.items() if n), key=lambda x: (-x[0], x[1]))
+
+
+def _summary(n_rows: int, counts: list[tuple[int, str]]) -> str:
+    n_excluded = sum(n for n, _ in counts)
+    share = n_excluded / n_rows if n_rows else 0.0
+    return f"{n_rows} rows read, {n_excluded} excluded ({share:.1%})" + "".join(f"; {n} {reason}" for n, reason in counts)
+
+
+def no_usable_row(file, n_rows: int, counts: list[tuple[int, str]], *, kind: str) -> InputError | None:
+    """The error when an extract has rows and every one of them is excluded (the run stops on it)."""
+    if not n_rows or sum(n for n, _ in counts) < n_rows:
+        return None
+    return InputError(f"no usable row in the {kind} extract: {_summary(n_rows, counts)}", file=file,
+                      hint=f"most rows are excluded as '{counts[0][1]}': check that the extract is complete and "
+                           "belongs to this delivery")
+
+
+def many_excluded(n_rows: int, counts: list[tuple[int, str]], *, threshold: float) -> str | None:
+    """The warning text when more than ``threshold`` of an extract's rows are excluded, else None."""
+    if not n_rows or sum(n for n, _ in counts) / n_rows <= threshold:  # a correctly rounded quotient: 29/100 is 0.29
+        return None
+    return (f"{_summary(n_rows, counts)}; more than register.checks.warn_excluded_share ({threshold:g}): check that "
+            "the extract is complete and belongs to this delivery")
+
+
+def exclusion_finding(file, n_rows: int, exclusions, *, kind: str, threshold: float) -> dict:
+    """The ``exclusions`` row of one extract: rows read, rows excluded by reason; an ``error`` when
+    rows were read and none is usable, a ``warning`` above ``threshold`` of the rows excluded."""
+    counts = excluded_by_reason(exclusions)
+    share = sum(n for n, _ in counts) / n_rows if n_rows else 0.0
+    message = _summary(n_rows, counts)
+    problem = no_usable_row(file, n_rows, counts, kind=kind)
+    if problem is not None:
+        return _error("exclusions", file, problem)
+    warning = many_excluded(n_rows, counts, threshold=threshold)
+    if warning:
+        return _row("exclusions", file, "warning", share, warning)
+    return _row("exclusions", file, "ok", share, message)
+
+
 def _error(check: str, file, exc: InputError) -> dict:
     """An error row: row, column, problem and fix of the :class:`InputError` (the file has its own column)."""
     return _row(check, exc.file if exc.file is not None else file, "error", "", exc.located())
@@ -91,6 +146,7 @@ def check_register(
     codes: Mapping,
     max_bad_share: float = 0.01,
     min_month_share: float = 0.5,
+    warn_excluded_share: float = WARN_EXCLUDED_SHARE,
     trainees_file: str | PurePath | None = None,
     pseudonym_key: Callable[[], bytes] | None = None,
 ) -> pd.DataFrame:
@@ -103,7 +159,10 @@ def check_register(
     Every extract is read and parsed by the same functions as the register part, so each
     problem that would stop the run (an unreadable or empty file, a missing column, too many
     unusable dates or numbers, a key that links nobody, a payroll year missing) is an ``error``
-    row here too.
+    row here too. Each extract parsed row by row (person file, education, deaths, migration,
+    residence, SECM, every payroll file) also gets an ``exclusions`` row: rows read and rows
+    excluded by reason, an ``error`` when none is usable and a ``warning`` when more than
+    ``warn_excluded_share`` of them are excluded.
     """
     from mentorwijs.flow import Exclusions
     from mentorwijs.register import persons as P
@@ -189,27 +248,33 @@ def check_register(
             dup = exclusions.count("duplicate row of a person (copy dropped)")
             rows.append(_row("duplicate_persons", files["persons"], "warning" if dup else "ok", dup,
                              f"{dup} exact duplicate row(s) of a person"))
+            rows.append(exclusion_finding(files["persons"], tables["persons"].num_rows, exclusions, kind="person",
+                                          threshold=warn_excluded_share))
         except InputError as exc:
             rows.append(_error("persons", files["persons"], exc))
     if persons is not None:
         # the same parsing as the register part: too many unusable values stop the run there
         parsers = {
-            "education": lambda raw, f: P.add_education(persons, raw, variables=v, codes=codes, exclusions=Exclusions(), file=f),
-            "deaths": lambda raw, f: P.add_deaths(persons, raw, variables=v, codes=codes, file=f,
-                                                  max_bad_share=max_bad_share, exclusions=Exclusions()),
-            "migration": lambda raw, f: P.migration_events(persons, raw, variables=v, codes=codes, file=f,
-                                                           max_bad_share=max_bad_share, exclusions=Exclusions()),
-            "residence": lambda raw, f: residence_spells(raw, persons, variables=v, codes=codes, file=f,
-                                                         max_bad_share=max_bad_share, exclusions=Exclusions()),
-            "socioeconomic": lambda raw, f: benefit_months(raw, persons, variables=v, codes=codes, window=window, file=f,
-                                                           max_bad_share=max_bad_share, exclusions=Exclusions()),
+            "education": lambda raw, f, ex: P.add_education(persons, raw, variables=v, codes=codes, exclusions=ex, file=f),
+            "deaths": lambda raw, f, ex: P.add_deaths(persons, raw, variables=v, codes=codes, file=f,
+                                                      max_bad_share=max_bad_share, exclusions=ex),
+            "migration": lambda raw, f, ex: P.migration_events(persons, raw, variables=v, codes=codes, file=f,
+                                                               max_bad_share=max_bad_share, exclusions=ex),
+            "residence": lambda raw, f, ex: residence_spells(raw, persons, variables=v, codes=codes, file=f,
+                                                             max_bad_share=max_bad_share, exclusions=ex),
+            "socioeconomic": lambda raw, f, ex: benefit_months(raw, persons, variables=v, codes=codes, window=window, file=f,
+                                                               max_bad_share=max_bad_share, exclusions=ex),
         }
         for kind, parse in parsers.items():
             if kind in tables:
+                exclusions = Exclusions()
                 try:
-                    parse(tables[kind], files[kind])
+                    parse(tables[kind], files[kind], exclusions)
                 except InputError as exc:
                     rows.append(_error("values", files[kind], exc))
+                    continue
+                rows.append(exclusion_finding(files[kind], tables[kind].num_rows, exclusions, kind=KINDS[kind],
+                                              threshold=warn_excluded_share))
 
     try:
         key = read_extract(key_file, [study_number, pt, pn], kind="linkage key")
@@ -272,9 +337,12 @@ def check_register(
         rows.append(_row("dates", path, "warning" if share else "ok", share,
                          f"{int(bad.sum())} pay period(s) with a start or end that is not a date YYYYMMDD"))
         if persons is not None:
+            exclusions = Exclusions()
             try:
                 parts.append(parse_statements(table, persons, variables=v, codes=codes, file=path,
-                                              max_bad_share=max_bad_share, exclusions=Exclusions()))
+                                              max_bad_share=max_bad_share, exclusions=exclusions))
+                rows.append(exclusion_finding(path, table.num_rows, exclusions, kind="payroll",
+                                              threshold=warn_excluded_share))
             except InputError as exc:
                 rows.append(_error("values", path, exc))
         if table.num_rows:

@@ -24,7 +24,8 @@ Steps and outputs (paths relative to the repository root, see :data:`PATHS`):
 Result tables are written to ``data/processed/results/<table>.csv`` (their contracts:
 :mod:`mentorwijs.contracts`); they leave the CBS environment only through the export. The plan
 (:func:`register_plan`, for ``mentorwijs run --part register``) adds the two steps of the
-rules ``effects`` (:func:`mentorwijs.effects.tables.effects_step`: the effect tables) and
+rules ``effects`` (:func:`effects_plan_step`, which calls
+:func:`mentorwijs.effects.tables.effects_step`: the effect tables) and
 ``export`` (:func:`export_step`: the disclosure check into ``export/``).
 """
 
@@ -116,10 +117,27 @@ def _pseudonym_key(synthetic: bool) -> bytes:
 # steps
 
 
+def _require_usable(file: PathLike, n_rows: int, exclusions: Exclusions, before: Mapping, kind: str,
+                    warn_share: float) -> None:
+    """Stop when an extract has rows and the parsing just done excluded every one of them; log a
+    warning when it excluded more than ``warn_share`` of them (the rules of ``check-register``:
+    :func:`mentorwijs.register.check.no_usable_row`, :func:`~mentorwijs.register.check.many_excluded`)."""
+    from mentorwijs.register.check import excluded_by_reason, many_excluded, no_usable_row
+
+    counts = excluded_by_reason(exclusions, before)
+    problem = no_usable_row(file, n_rows, counts, kind=kind)
+    if problem is not None:
+        raise problem
+    warning = many_excluded(n_rows, counts, threshold=warn_share)
+    if warning:
+        log.warning("%s: %s", Path(file).name, warning)
+
+
 def persons_step(*, key_file: PathLike, persons_file: PathLike, education_file: PathLike, deaths_file: PathLike,
                  migration_file: PathLike, trainees_file: PathLike, out_persons: PathLike, out_migrations: PathLike,
                  out_exclusions: PathLike, out_flow: PathLike, study_number: str, variables: Mapping, codes: Mapping,
-                 unknown_birth_month: int, max_bad_share: float, synthetic: bool) -> None:
+                 unknown_birth_month: int, max_bad_share: float, synthetic: bool,
+                 warn_excluded_share: float = 0.1) -> None:
     """Register persons with pseudonyms and fixed characteristics; link the trainees."""
     from mentorwijs.register import persons as P
     from mentorwijs.register.extracts import read_extract
@@ -131,16 +149,23 @@ def persons_step(*, key_file: PathLike, persons_file: PathLike, education_file: 
     raw = read_extract(persons_file, [v["person_type"], v["person"], *v["persons"].values()], kind="person")
     persons = P.person_table(raw, variables=v, codes=codes, unknown_birth_month=unknown_birth_month, file=persons_file,
                              exclusions=exclusions)
+    _require_usable(persons_file, raw.num_rows, exclusions, {}, "person", warn_excluded_share)
     log.info("person file: %d persons found in the register", len(persons))
     raw = read_extract(education_file, [v["person_type"], v["person"], v["education"]["level"]], kind="education")
+    before = dict(exclusions.rows)
     persons = P.add_education(persons, raw, variables=v, codes=codes, exclusions=exclusions, file=education_file)
+    _require_usable(education_file, raw.num_rows, exclusions, before, "education", warn_excluded_share)
     raw = read_extract(deaths_file, [v["person_type"], v["person"], v["deaths"]["date"]], kind="deaths", allow_empty=True)
+    before = dict(exclusions.rows)
     persons = P.add_deaths(persons, raw, variables=v, codes=codes, file=deaths_file, max_bad_share=max_bad_share,
                            exclusions=exclusions)
+    _require_usable(deaths_file, raw.num_rows, exclusions, before, "deaths", warn_excluded_share)
     raw = read_extract(migration_file, [v["person_type"], v["person"], v["migration"]["date"], v["migration"]["type"]],
                        kind="migration", allow_empty=True)
+    before = dict(exclusions.rows)
     migrations = P.migration_events(persons, raw, variables=v, codes=codes, file=migration_file,
                                     max_bad_share=max_bad_share, exclusions=exclusions)
+    _require_usable(migration_file, raw.num_rows, exclusions, before, "migration", warn_excluded_share)
     key = read_extract(key_file, [study_number, v["person_type"], v["person"]], kind="linkage key")
     linkage = P.link_trainees(trainees, key, persons, study_number=study_number, variables=v, codes=codes,
                               pseudonym_key=_pseudonym_key(synthetic), key_file=key_file)
@@ -160,7 +185,7 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
                  out_person_months: PathLike, out_employer_months: PathLike, out_employers: PathLike,
                  out_businesses: PathLike, out_exclusions: PathLike, variables: Mapping, codes: Mapping,
                  window: Mapping[str, str], max_bad_share: float, synthetic: bool,
-                 min_month_share: float = 0.5) -> None:
+                 min_month_share: float = 0.5, warn_excluded_share: float = 0.1) -> None:
     """Income statements -> person x month and employer x month tables."""
     from mentorwijs.pseudonymise import pseudonymise
     from mentorwijs.register import payroll as Y
@@ -176,8 +201,10 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
     for path in payroll_files:
         started = time.perf_counter()
         raw = read_extract(path, columns, kind="payroll")
+        before = dict(exclusions.rows)
         parts.append(Y.parse_statements(raw, person_table, variables=variables, codes=codes, file=path,
                                         max_bad_share=max_bad_share, exclusions=exclusions))
+        _require_usable(path, raw.num_rows, exclusions, before, "payroll", warn_excluded_share)
         log.info("payroll: %s: %d rows read in %.1f s", Path(path).name, raw.num_rows, time.perf_counter() - started)
         del raw
     payroll = Y.combine_statements(parts, exclusions=exclusions)
@@ -211,7 +238,8 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
 
 
 def benefits_step(*, socioeconomic_file: PathLike, persons: PathLike, out_benefits: PathLike, out_exclusions: PathLike,
-                  variables: Mapping, codes: Mapping, window: Mapping[str, str], max_bad_share: float) -> None:
+                  variables: Mapping, codes: Mapping, window: Mapping[str, str], max_bad_share: float,
+                  warn_excluded_share: float = 0.1) -> None:
     """SECM spells -> monthly benefit flags."""
     from mentorwijs.register.extracts import read_extract
     from mentorwijs.register.socioeconomic import benefit_months, socioeconomic_columns
@@ -221,6 +249,7 @@ def benefits_step(*, socioeconomic_file: PathLike, persons: PathLike, out_benefi
     raw = read_extract(socioeconomic_file, socioeconomic_columns(variables), kind="socio-economic (SECM)")
     benefits = benefit_months(raw, read_parquet(persons), variables=variables, codes=codes, window=window_of(window),
                               file=socioeconomic_file, max_bad_share=max_bad_share, exclusions=exclusions)
+    _require_usable(socioeconomic_file, raw.num_rows, exclusions, {}, "socio-economic (SECM)", warn_excluded_share)
     write_parquet(benefits, out_benefits)
     write_exclusions(exclusions, out_exclusions)
 
@@ -230,7 +259,7 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
                     municipality_regions_file: PathLike, trainees_file: PathLike, out_candidates: PathLike,
                     out_exclusions: PathLike, out_flow: PathLike, variables: Mapping, codes: Mapping,
                     pairs: Mapping[str, Sequence[str]], anchors: Mapping, candidates: Mapping, window: Mapping[str, str],
-                    max_bad_share: float) -> None:
+                    max_bad_share: float, warn_excluded_share: float = 0.1) -> None:
     """Eligible trainees and candidates, stacked per cohort, with their covariates."""
     from mentorwijs.register import residence as R
     from mentorwijs.register.candidates import Anchors, EligibilityRule, RegionLookup, build_candidates
@@ -240,9 +269,11 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
     variables, codes = _spec(variables, codes)
     exclusions = Exclusions()
     person_table = read_parquet(persons)
-    spells = R.residence_spells(read_extract(residence_file, R.residence_columns(variables), kind="residence"),
-                                person_table, variables=variables, codes=codes, file=residence_file,
+    residence = read_extract(residence_file, R.residence_columns(variables), kind="residence")
+    spells = R.residence_spells(residence, person_table, variables=variables, codes=codes, file=residence_file,
                                 max_bad_share=max_bad_share, exclusions=exclusions)
+    _require_usable(residence_file, residence.num_rows, exclusions, {}, "residence", warn_excluded_share)
+    del residence
     av = variables["addresses"]
     years = R.year_columns(extract_columns(addresses_file, kind="address"), av["municipality"])
     if not years:
@@ -435,7 +466,6 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_
     plan is the same on Windows.
     """
     from mentorwijs.contracts import REGISTER_TABLES
-    from mentorwijs.effects.tables import effects_step
     from mentorwijs.errors import ConfigError
 
     root = root if isinstance(root, PurePath) else Path(root)
@@ -451,6 +481,7 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_
     checks = reg.get("checks", {})
     max_bad = float(checks.get("max_bad_share", 0.01))
     min_month_share = float(checks.get("min_month_share", 0.5))
+    warn_share = float(checks.get("warn_excluded_share", 0.1))
     synthetic = bool(config["study"]["synthetic"])
     cand = config["candidates"]
 
@@ -467,17 +498,18 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_
             deaths_file=inp(files["deaths"]), migration_file=inp(files["migration"]), trainees_file=trainees,
             out_persons=out("persons"), out_migrations=out("migrations"), out_exclusions=out("exclusions_linkage"),
             out_flow=out("flow_linkage"), study_number=reg["key"]["study_number"], variables=variables, codes=codes,
-            unknown_birth_month=int(cand.get("unknown_birth_month", 7)), max_bad_share=max_bad, synthetic=synthetic)),
+            unknown_birth_month=int(cand.get("unknown_birth_month", 7)), max_bad_share=max_bad, synthetic=synthetic,
+            warn_excluded_share=warn_share)),
         Step("register_payroll", payroll_step, dict(
             payroll_files=[inp(p) for p in files["payroll"]], businesses_file=inp(files["businesses"]),
             persons=out("persons"), out_person_months=out("person_months"), out_employer_months=out("employer_months"),
             out_employers=out("employers"), out_businesses=out("businesses"), out_exclusions=out("exclusions_payroll"),
             variables=variables, codes=codes, window=reg["window"], max_bad_share=max_bad, synthetic=synthetic,
-            min_month_share=min_month_share)),
+            min_month_share=min_month_share, warn_excluded_share=warn_share)),
         Step("register_benefits", benefits_step, dict(
             socioeconomic_file=inp(files["socioeconomic"]), persons=out("persons"), out_benefits=out("benefits"),
             out_exclusions=out("exclusions_benefits"), variables=variables, codes=codes, window=reg["window"],
-            max_bad_share=max_bad)),
+            max_bad_share=max_bad, warn_excluded_share=warn_share)),
         Step("register_candidates", candidates_step, dict(
             persons=out("persons"), person_months=out("person_months"), employer_months=out("employer_months"),
             employers=out("employers"), businesses=out("businesses"), benefits=out("benefits"),
@@ -485,7 +517,7 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_
             municipality_regions_file=inp(files["municipality_regions"]), trainees_file=trainees,
             out_candidates=out("candidates"), out_exclusions=out("exclusions_candidates"), out_flow=out("flow_candidates"),
             variables=variables, codes=codes, pairs=config["regions"]["pairs"], anchors=config["anchors"],
-            candidates=cand, window=reg["window"], max_bad_share=max_bad)),
+            candidates=cand, window=reg["window"], max_bad_share=max_bad, warn_excluded_share=warn_share)),
         Step("register_matching", matching_step, dict(
             candidates=out("candidates"), trainees_file=trainees, persons=out("persons"),
             person_months=out("person_months"), migrations=out("migrations"), out_pairs=out("pairs"),
@@ -502,14 +534,25 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_
         Step("register_flow", flow_step, dict(fragments=None, out_flow=out("flow"))),
         Step("register_exclusions", exclusions_step, dict(fragments=[out(name) for name in REGISTER_EXCLUSIONS],
                                                           out_exclusions=out("exclusions"))),
-        Step("effects", effects_step, dict(
+        Step("effects", effects_plan_step, dict(
             panel=out("panel"), survival=out("survival"), pairs=out("pairs"), matched=out("matched"),
             modifier_pairs=out("modifier_pairs"),
-            out_folder=out_root / PurePath(RESULTS_FOLDER), **effect_settings_of(config))),
+            out_folder=out_root / PurePath(RESULTS_FOLDER), config=config)),
         Step("export", export_step, dict(results=out_root / PurePath(RESULTS_FOLDER),
                                          out_export=out_root / PurePath(EXPORT_FOLDER),
                                          disclosure=config["disclosure"], tables=list(REGISTER_TABLES))),
     ]
+
+
+def effects_plan_step(*, config: Mapping[str, Any], **paths: Any) -> None:
+    """The rule ``effects`` as a step of the plan, with its settings from ``config``.
+
+    The effects code (scipy, statsmodels) is imported only when this step runs: a run that
+    stops at a damaged extract in its first step exits without loading it.
+    """
+    from mentorwijs.effects.tables import effects_step
+
+    effects_step(**paths, **effect_settings_of(config))
 
 
 def effect_settings_of(config: Mapping[str, Any]) -> dict[str, Any]:
