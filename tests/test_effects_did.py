@@ -272,6 +272,28 @@ def test_closed_form_cell_means_on_a_tiny_panel():
     assert table["clusters_control"].tolist() == [2, 2]
 
 
+def test_an_adjusted_fit_without_residual_degrees_of_freedom_is_a_flagged_row_not_a_crash():
+    """Five units and four covariate columns: every month's regression fits its units exactly, so
+    the adjusted estimator has no variance to estimate; its rows say so (converged 0, no number)."""
+    rows = [
+        ("t1", "A", 1, 1.0, -1, 1), ("t1", "A", 1, 1.0, 1, 1),
+        ("t2", "B", 1, 1.0, -1, 1), ("t2", "B", 1, 1.0, 1, 0),
+        ("c1", "C", 0, 0.5, -1, 1), ("c1", "C", 0, 0.5, 1, 0),
+        ("c2", "D", 0, 1.0, -1, 0), ("c2", "D", 0, 1.0, 1, 0),
+        ("c3", "D", 0, 0.5, -1, 1), ("c3", "D", 0, 0.5, 1, 1),
+    ]
+    p = pd.DataFrame(rows, columns=["unit", "person", "treated", "weight", "month", "employed_1h"])
+    p["cohort"], p["observed"] = "2020-01", 1
+    units = pd.DataFrame({"unit": ["t1", "t2", "c1", "c2", "c3"], "age": [30.0, 41.0, 35.0, 52.0, 47.0],
+                          "hours": [20.0, 32.0, 12.0, 36.0, 24.0], "wage": [11.0, 14.5, 12.0, 19.0, 13.0]})
+    fit = did_fit(p, "employed_1h", -1, covariates=units)
+    assert not fit.converged and "no residual degrees of freedom" in " ".join(fit.warnings)
+    pooled = did_pooled_table(fit)
+    assert pooled["converged"].tolist() == [0] and np.isnan(pooled["estimate"].iloc[0])
+    by_month = did_by_month_table(fit, band_draws=100)
+    assert np.isnan(by_month.set_index("month").loc[1, "estimate"])
+
+
 def test_unobserved_person_months_are_excluded_not_counted_as_not_employed(panel):
     base = did_by_month(panel, "employed_1h", -3, band_draws=1000, seed=3)
     changed = panel.copy()

@@ -538,7 +538,14 @@ def _fit_adjusted(data: pd.DataFrame, outcome: str, reference_month: int, notes:
         notes.append(f"collinear covariates left out in {where}")
     N = len(data)
     K = parts.n_params
-    factor = G / (G - 1) * (N - 1) / (N - K)
+    estimable = N > K
+    if not estimable:  # every month's regression fits its units exactly: nothing left to estimate a variance
+        notes.append(f"not estimable: {N} person-months for {K} coefficients leave no residual degrees of freedom "
+                     "(too few units for the covariates)")
+        estimate = np.full(M, np.nan)
+        estimate[r] = 0.0
+        undefined = np.arange(M) != r
+    factor = G / (G - 1) * (N - 1) / (N - K) if estimable else np.nan
     influence = np.sqrt(factor) * (parts.score_cr0 - parts.score_cr0[:, [r]])
     influence[:, undefined] = np.nan
     fit = DidFit(
@@ -554,6 +561,7 @@ def _fit_adjusted(data: pd.DataFrame, outcome: str, reference_month: int, notes:
         n_params=K,
         df=float(G - 1),
         small_sample_factor=factor,
+        converged=estimable,
         warnings=tuple(notes),
         method="adjusted",
         covariates=names,
