@@ -254,8 +254,8 @@ def test_equals_statsmodels_wls_with_cluster_robust_covariance(panel):
     assert ours.cov[ours.column(2), ours.column(5)] == pytest.approx(fit.cov_params().loc[a, b], rel=1e-8)
 
 
-def test_closed_form_cell_means_on_a_tiny_panel():
-    # two trainees, three controls (one person twice), months -1 (reference) and 1
+def _tiny_panel() -> pd.DataFrame:
+    """Two trainees, three controls (one person twice), months -1 (reference) and 1."""
     rows = [
         ("t1", "A", 1, 1.0, -1, 1), ("t1", "A", 1, 1.0, 1, 1),
         ("t2", "B", 1, 1.0, -1, 1), ("t2", "B", 1, 1.0, 1, 0),
@@ -265,6 +265,11 @@ def test_closed_form_cell_means_on_a_tiny_panel():
     ]
     p = pd.DataFrame(rows, columns=["unit", "person", "treated", "weight", "month", "employed_1h"])
     p["cohort"], p["observed"] = "2020-01", 1
+    return p
+
+
+def test_closed_form_cell_means_on_a_tiny_panel():
+    p = _tiny_panel()
     # trainees: 1.0 -> 0.5 (change -0.5); controls: (0.5*1+0+0.5*1)/2 = 0.5 -> (0+0+0.5)/2 = 0.25 (change -0.25)
     table = did_by_month(p, "employed_1h", -1, band_draws=1000)
     assert table.set_index("month").loc[1, "estimate"] == pytest.approx(-0.25)
@@ -275,15 +280,7 @@ def test_closed_form_cell_means_on_a_tiny_panel():
 def test_an_adjusted_fit_without_residual_degrees_of_freedom_is_a_flagged_row_not_a_crash():
     """Five units and four covariate columns: every month's regression fits its units exactly, so
     the adjusted estimator has no variance to estimate; its rows say so (converged 0, no number)."""
-    rows = [
-        ("t1", "A", 1, 1.0, -1, 1), ("t1", "A", 1, 1.0, 1, 1),
-        ("t2", "B", 1, 1.0, -1, 1), ("t2", "B", 1, 1.0, 1, 0),
-        ("c1", "C", 0, 0.5, -1, 1), ("c1", "C", 0, 0.5, 1, 0),
-        ("c2", "D", 0, 1.0, -1, 0), ("c2", "D", 0, 1.0, 1, 0),
-        ("c3", "D", 0, 0.5, -1, 1), ("c3", "D", 0, 0.5, 1, 1),
-    ]
-    p = pd.DataFrame(rows, columns=["unit", "person", "treated", "weight", "month", "employed_1h"])
-    p["cohort"], p["observed"] = "2020-01", 1
+    p = _tiny_panel()
     units = pd.DataFrame({"unit": ["t1", "t2", "c1", "c2", "c3"], "age": [30.0, 41.0, 35.0, 52.0, 47.0],
                           "hours": [20.0, 32.0, 12.0, 36.0, 24.0], "wage": [11.0, 14.5, 12.0, 19.0, 13.0]})
     fit = did_fit(p, "employed_1h", -1, covariates=units)
