@@ -72,6 +72,16 @@ def test_love_plot_plots_the_table_values(tables):
     assert any("," in t for t in ticks) and not any("." in t for t in ticks)  # Dutch decimal comma
 
 
+def test_love_plot_says_where_a_row_was_suppressed(tables):
+    """A balance row the export withheld (<10 units with the value) is marked, not left blank."""
+    balance = tables.get("balance").copy()
+    balance.loc[0, ["smd_before", "smd_after"]] = "<10"
+    with figure_style():
+        fig = love_plot(balance, load_messages("en"))
+    marks = [t for t in fig.axes[0].texts if t.get_text() == "suppressed (< 10)"]
+    assert len(marks) == 1
+
+
 def test_trajectories_are_the_table_shares_with_okabe_ito_group_colours(tables):
     trajectories = tables.get("trajectories")
     with figure_style():

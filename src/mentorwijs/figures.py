@@ -299,6 +299,8 @@ def love_plot(balance: pd.DataFrame, m: Messages) -> Figure:
         ax.axvline(x, color=GREY, linewidth=0.6, linestyle=":")
     ax.scatter(before, y, facecolors="none", edgecolors=OKABE_ITO["vermillion"], marker="s", s=22, label=m.t("figures.text.balance_before"), zorder=3)
     ax.scatter(after, y, color=OKABE_ITO["blue"], marker="o", s=20, label=m.t("figures.text.balance_after"), zorder=3)
+    for yi in y[np.isnan(np.asarray(before, dtype=float)) & np.isnan(np.asarray(after, dtype=float))]:  # withheld by disclosure
+        ax.text(0, yi, m.t("figures.text.forest_suppressed"), ha="center", va="center", fontsize=6.5, color=GREY)
     ax.set_yticks(y, labels, fontsize=7)
     ax.set_ylim(-1.0, float(lines.sum()))
     groups = rows["_g"].to_numpy()
