@@ -140,8 +140,13 @@ def _chain_command(args: argparse.Namespace, root: Path) -> list[str]:
         settings["scenarios"] = args.scenarios
     if args.out is not None:
         settings["out"] = Path(args.out).resolve().as_posix()
+    # --forcerun chain_aggregate: Snakemake 9 does not rerun a job whose output is missing when the
+    # target downstream (chain.csv) exists and is newer than its present inputs. Without it, asking
+    # for more replications after an aggregation (or resuming after one) would run nothing. The
+    # aggregation takes seconds and gives the same bytes for the same rows.
     command = [sys.executable, "-m", "snakemake", "-s", snakefile.as_posix(), "--directory", root.as_posix(),
-               "--rerun-incomplete", "--config", *(f"{k}={v}" for k, v in settings.items())]
+               "--rerun-incomplete", "--forcerun", "chain_aggregate",
+               "--config", *(f"{k}={v}" for k, v in settings.items())]
     if args.profile is not None:
         command += ["--profile", Path(args.profile).resolve().as_posix()]
     else:
