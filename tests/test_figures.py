@@ -104,7 +104,7 @@ def test_factsheet_figure_is_the_monthly_difference_with_its_interval_from_month
     ax = fig.axes[0]
     rows = did[(did["outcome"] == "employed_1h") & (did["method"] == "matched") & (numeric(did, "month") >= -12)]
     rows = rows.iloc[np.argsort(numeric(rows, "month").to_numpy(), kind="stable")]
-    line = [l for l in ax.get_lines() if not l.get_label().startswith("_")][0]
+    line = [drawn for drawn in ax.get_lines() if not drawn.get_label().startswith("_")][0]
     np.testing.assert_array_equal(line.get_xdata(), numeric(rows, "month").to_numpy())
     np.testing.assert_array_equal(line.get_ydata(), numeric(rows, "estimate").to_numpy())
     band = ax.collections[0].get_paths()[0].vertices[:, 1]

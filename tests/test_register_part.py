@@ -239,8 +239,9 @@ def test_check_register_command_exit_codes(tmp_path):
     assert "ERROR" in bad.stdout and "column 'IKVID' is missing" in bad.stdout
 
 
-ALLOWED = {"numpy", "pandas", "scipy", "statsmodels", "lifelines", "pyreadstat", "pyarrow", "yaml", "mentorwijs"}
-FORBIDDEN = {"matplotlib", "weasyprint", "snakemake", "jinja2", "openpyxl", "pandera", "jsonschema", "nbclient"}
+ALLOWED = {"numpy", "pandas", "scipy", "statsmodels", "pyreadstat", "pyarrow", "yaml", "mentorwijs"}
+FORBIDDEN = {"matplotlib", "weasyprint", "snakemake", "jinja2", "openpyxl", "pandera", "jsonschema", "nbclient",
+             "lifelines", "pyfixest"}
 
 
 def test_the_register_part_imports_only_approved_packages(tmp_path):

@@ -6,7 +6,7 @@ import importlib
 import sys
 
 PART_MODULES = {
-    "register": ["numpy", "pandas", "scipy", "statsmodels", "lifelines", "pyreadstat", "pyarrow", "yaml"],
+    "register": ["numpy", "pandas", "scipy", "statsmodels", "pyreadstat", "pyarrow", "yaml"],
     "questionnaires": ["numpy", "pandas", "openpyxl", "pyreadstat", "pyarrow", "pandera", "yaml"],
     "report": ["matplotlib", "jinja2", "weasyprint"],
 }

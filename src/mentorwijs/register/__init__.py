@@ -15,6 +15,6 @@ Modules, in the order the data flow through them:
 - :mod:`.steps`          the steps as files in, files out (Snakemake rules and ``mentorwijs run``)
 
 Matching itself lives in :mod:`mentorwijs.matching`. The register part imports only numpy,
-pandas, scipy, statsmodels, lifelines, pyreadstat, pyarrow and pyyaml: the packages of the
+pandas, scipy, statsmodels, pyreadstat, pyarrow and pyyaml: the packages of the
 CBS Remote Access environment.
 """

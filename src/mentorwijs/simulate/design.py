@@ -289,7 +289,7 @@ def _supervisors(rng: np.random.Generator, groups: pd.DataFrame, n_completed_t0:
     n = len(sup)
     sup["first_name"], sup["last_name"] = _names(rng, n)
     domains = ("werkbedrijf.example.nl", "gemeente.example.nl", "bedrijf.example.nl", "zorg.example.nl")
-    sup["email"] = [_email(f, l, domains[i % len(domains)], i) for i, (f, l) in enumerate(zip(sup["first_name"], sup["last_name"]))]
+    sup["email"] = [_email(first, last, domains[i % len(domains)], i) for i, (first, last) in enumerate(zip(sup["first_name"], sup["last_name"]))]
     sup["organisation"] = [ORGANISATIONS[rng.integers(len(ORGANISATIONS))].format(r=r) for r in sup["region"]]
     sup["age"] = np.clip(np.round(rng.normal(46, 9, size=n)), 24, 66).astype(int)
     sup["sex"] = rng.choice([1, 2, 3], size=n, p=[0.55, 0.44, 0.01])
@@ -354,7 +354,7 @@ def _employees(
     emp["birth_date"] = [d - dt.timedelta(days=int(a * 365.25)) for d, a in zip(start_meeting, ages)]
     emp["bsn"] = fake_bsns(rng, n)
     emp["postcode"] = [_postcode(rng, r) for r in region]
-    emp["email"] = [_email(f, l, "mail.example.nl", i) for i, (f, l) in enumerate(zip(emp["first_name"], emp["last_name"]))]
+    emp["email"] = [_email(first, last, "mail.example.nl", i) for i, (first, last) in enumerate(zip(emp["first_name"], emp["last_name"]))]
     emp["occupation"] = exact_categorical(rng, scaled_counts(OCCUPATION_COUNTS, n)).astype(int)
     selections = round(sum(DISABILITY_COUNTS.values()) * n / N_EMPLOYEES)
     emp["disability"] = _disabilities(rng, n, scaled_counts(DISABILITY_COUNTS, selections))
