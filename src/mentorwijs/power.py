@@ -170,11 +170,10 @@ def power_figure(table: pd.DataFrame, *, target: float = 0.8):
         ax.set_ylim(0, 1)
         ax.set_xlabel("matched trainees (synthetic study at scale trainees / 73)")
         ax.set_ylabel("power (95% interval excludes 0)")
-        n = ", ".join(f"{int(t)}: {int(r)}" for t, r in
-                      table.groupby("trainees")["replications"].min().items())
+        n = ", ".join(f"{int(r)} at {int(t)}" for t, r in table.groupby("trainees")["replications"].min().items())
         ax.set_title("Power at the configured effect, by number of trainees", loc="left")
         ax.legend(loc="lower right")
-        fig.text(0.01, 0.005, f"Replications per size (trainees: n) {n}; bars: Clopper-Pearson 95% intervals.",
+        fig.text(0.01, 0.005, f"Replications (at trainees): {n}. Bars: Clopper-Pearson 95% intervals of the power.",
                  fontsize=6.5, color="#595959")
         fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
