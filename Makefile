@@ -10,13 +10,14 @@ STAMP  := $(VENV)/.installed
 CORES  ?= all
 PYTEST_ARGS ?=
 
-.PHONY: report test validate validate-chain benchmark envs lock clean-outputs help
+.PHONY: report test validate validate-chain power benchmark envs lock clean-outputs help
 
 help:
 	@echo "make report     set up .venv and run the workflow on the configured study (synthetic by default)"
 	@echo "make test       set up .venv and run the tests"
 	@echo "make validate   Monte Carlo validation of the estimators (outside CI; minutes)"
 	@echo "make validate-chain  Monte Carlo over whole synthetic studies (REPLICATIONS=, SCALE=, SCENARIOS=; hours)"
+	@echo "make power      power against the number of trainees on chain replications (TRAINEES=, REPLICATIONS=; hours)"
 	@echo "make benchmark  time and peak memory of the register part and the effects at stated sizes"
 	@echo "make envs       regenerate workflow/envs/*.yaml from the lock files"
 	@echo "make lock       re-resolve requirements*.lock from pyproject.toml (needs the package index)"
@@ -42,6 +43,10 @@ validate-chain: $(STAMP)
 	$(BIN)/python -m mentorwijs validate --chain --config config.yaml --cores $(CORES) \
 	    $(if $(REPLICATIONS),--replications $(REPLICATIONS)) $(if $(SCALE),--scale $(SCALE)) \
 	    $(if $(SCENARIOS),--scenarios $(SCENARIOS))
+
+power: $(STAMP)
+	$(BIN)/python -m mentorwijs power --config config.yaml --cores $(CORES) \
+	    $(if $(TRAINEES),--trainees $(TRAINEES)) $(if $(REPLICATIONS),--replications $(REPLICATIONS))
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/synthetic_study.py

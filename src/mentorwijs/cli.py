@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from mentorwijs import __version__
 from mentorwijs.errors import InputError
@@ -122,12 +122,29 @@ def _replication_counts(text: str, *, allow_list: bool) -> list[int]:
     return counts
 
 
-def _chain_command(args: argparse.Namespace, root: Path) -> list[str]:
-    """The snakemake command line of the chain validation (workflow/validation/Snakefile)."""
+def _validation_command(root: Path, settings: Mapping[str, Any], *, cores: str, profile: Path | None,
+                        extra: Sequence[str]) -> list[str]:
+    """The snakemake command line of the validation workflow (workflow/validation/Snakefile)."""
     snakefile = root / "workflow" / "validation" / "Snakefile"
     if not snakefile.is_file():
         raise InputError("the chain validation workflow was not found", file=snakefile,
                          hint="run from a checkout of the repository, or pass --config <repository>/config.yaml")
+    # --forcerun chain_aggregate: Snakemake 9 does not rerun a job whose output is missing when the
+    # target downstream (chain.csv) exists and is newer than its present inputs. Without it, asking
+    # for more replications after an aggregation (or resuming after one) would run nothing. The
+    # aggregation takes seconds and gives the same bytes for the same rows.
+    command = [sys.executable, "-m", "snakemake", "-s", snakefile.as_posix(), "--directory", root.as_posix(),
+               "--rerun-incomplete", "--forcerun", "chain_aggregate",
+               "--config", *(f"{k}={v}" for k, v in settings.items())]
+    if profile is not None:
+        command += ["--profile", Path(profile).resolve().as_posix()]
+    else:
+        command += ["--cores", str(cores)]
+    return command + list(extra)
+
+
+def _chain_command(args: argparse.Namespace, root: Path) -> list[str]:
+    """The snakemake command line of the chain validation (workflow/validation/Snakefile)."""
     settings = {"study_config": Path(args.config).resolve().as_posix() if args.config is not None else "config.yaml"}
     if args.replications is not None:  # one number, or one per scale (200,40)
         _replication_counts(args.replications, allow_list=True)
@@ -140,38 +157,83 @@ def _chain_command(args: argparse.Namespace, root: Path) -> list[str]:
         settings["scenarios"] = args.scenarios
     if args.out is not None:
         settings["out"] = Path(args.out).resolve().as_posix()
-    # --forcerun chain_aggregate: Snakemake 9 does not rerun a job whose output is missing when the
-    # target downstream (chain.csv) exists and is newer than its present inputs. Without it, asking
-    # for more replications after an aggregation (or resuming after one) would run nothing. The
-    # aggregation takes seconds and gives the same bytes for the same rows.
-    command = [sys.executable, "-m", "snakemake", "-s", snakefile.as_posix(), "--directory", root.as_posix(),
-               "--rerun-incomplete", "--forcerun", "chain_aggregate",
-               "--config", *(f"{k}={v}" for k, v in settings.items())]
-    if args.profile is not None:
-        command += ["--profile", Path(args.profile).resolve().as_posix()]
-    else:
-        command += ["--cores", str(args.cores)]
-    return command + list(args.snakemake_args)
+    return _validation_command(root, settings, cores=args.cores, profile=args.profile, extra=args.snakemake_args)
 
 
-def cmd_validate_chain(args: argparse.Namespace) -> int:
+def _run_validation_workflow(command: Sequence[str], root: Path, what: str) -> None:
     import os
     import subprocess
 
     import mentorwijs
 
-    root = _repository_root(args.config) if args.config is not None else Path.cwd()
-    command = _chain_command(args, root)
     env = dict(os.environ)
     package_parent = Path(mentorwijs.__file__).resolve().parent.parent.as_posix()
     env["PYTHONPATH"] = os.pathsep.join([package_parent, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
-    _progress("chain validation: " + " ".join(command[2:]))
-    code = subprocess.call(command, cwd=root, env=env)
+    _progress(f"{what}: " + " ".join(command[2:]))
+    code = subprocess.call(list(command), cwd=root, env=env)
     if code != 0:
-        raise InputError(f"the chain validation workflow stopped (exit code {code})",
+        raise InputError(f"the {what} workflow stopped (exit code {code})",
                          hint="see the messages above and the logs under the work folder; the same command resumes "
                               "and keeps the replications that finished")
+
+
+def cmd_validate_chain(args: argparse.Namespace) -> int:
+    root = _repository_root(args.config) if args.config is not None else Path.cwd()
+    _run_validation_workflow(_chain_command(args, root), root, "chain validation")
     _progress("chain validation done")
+    return EXIT_OK
+
+
+def _power_plan(args: argparse.Namespace) -> tuple[Path, dict[str, Any], list[int], list[float], list[int], Path]:
+    """What `mentorwijs power` runs: root, settings, trainees, scales, replications, summary file."""
+    from mentorwijs import power as pw
+    from mentorwijs.config import load_config
+
+    root = _repository_root(args.config) if args.config is not None else Path.cwd()
+    config_file = Path(args.config) if args.config is not None else root / "config.yaml"
+    config = load_config(config_file)
+    settings = pw.power_settings(config)
+    trainees = pw.parse_counts(args.trainees, what="trainees", minimum=2) if args.trainees else \
+        pw.parse_counts(settings["trainees"], what="trainees", minimum=2)
+    scales = [pw.scale_for_trainees(n) for n in trainees]
+    if len({pw.scale_text(s) for s in scales}) != len(scales):
+        raise InputError(f"the numbers of trainees {trainees} repeat a size", hint="give each number of trainees once")
+    counts = pw.replication_counts(args.replications if args.replications is not None else settings["replications"],
+                                   len(trainees))
+    work = Path(config["effects"]["validate"]["chain"]["work"])
+    summary = (root / work / "power_chain.csv") if not work.is_absolute() else work / "power_chain.csv"
+    return root, settings | {"config_file": config_file}, trainees, scales, counts, summary
+
+
+def cmd_power(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from mentorwijs import power as pw
+    from mentorwijs.figures import save_figure
+    from mentorwijs.tables import write_csv_table
+
+    root, settings, trainees, scales, counts, summary_file = _power_plan(args)
+    workflow = {"study_config": Path(settings["config_file"]).resolve().as_posix(),
+                "replications": ",".join(str(c) for c in counts), "scales": ",".join(pw.scale_text(s) for s in scales),
+                "scenarios": "effect", "out": summary_file.resolve().as_posix()}
+    _progress("power planner: " + ", ".join(f"{n} trainees (scale {pw.scale_text(s)}, {c} replications)"
+                                            for n, s, c in zip(trainees, scales, counts)))
+    command = _validation_command(root, workflow, cores=args.cores, profile=args.profile, extra=args.snakemake_args)
+    _run_validation_workflow(command, root, "power planner")
+    summary = pd.read_csv(summary_file, dtype={"scenario": str, "term": str, "method": str, "outcome": str},
+                          keep_default_na=False, na_values=[""])  # the scenario "null" is text
+    table = pw.power_table(summary, scales=scales, method=settings["method"], outcome=settings["outcome"],
+                           survival_outcome=settings["survival_outcome"])
+    out = Path(args.out) if args.out is not None else root / settings["out"]
+    figure = Path(args.figure) if args.figure is not None else root / settings["figure"]
+    write_csv_table(table, out)
+    save_figure(pw.power_figure(table, target=settings["target"]), figure.parent, figure.stem, formats=("png",))
+    print("\n".join(pw.power_lines(table)))
+    for estimator in ("did_pooled", "rmst_difference"):
+        needed = pw.trainees_for_power(table, estimator, settings["target"])
+        print(f"{estimator}: power {settings['target']:.0%} " + (f"reached at {needed:.0f} trainees" if needed else
+                                                                 "not reached at the sizes run"))
+    _progress(f"power planner done: {out} and {figure}")
     return EXIT_OK
 
 
@@ -388,6 +450,37 @@ def build_parser() -> argparse.ArgumentParser:
     chain.add_argument("snakemake_args", nargs="*", metavar="-- SNAKEMAKE_ARGS",
                        help="further Snakemake options after --, e.g. -- --default-resources slurm_account=abc123")
     val.set_defaults(func=cmd_validate)
+
+    pwr = sub.add_parser(
+        "power",
+        help="power against the number of trainees at the configured effect (whole-chain Monte Carlo; hours)",
+        description=(
+            "Plan the next evaluation's size: for each number of trainees, simulate whole synthetic studies with "
+            "the configured effect (synthetic.effect) at scale trainees / 73, run the register part and the effects "
+            "exactly as the analysis does, and report the power (the share of 95% intervals excluding 0, with its "
+            "Clopper-Pearson interval) of the primary effect (pooled DiD of effects.primary_outcome) and of the RMST "
+            "difference (effects.primary_survival_outcome), both of effects.primary_method. Runs the chain "
+            "validation's workflow (scenario effect) and reuses its replications; a killed run resumes. Writes "
+            "docs/validation/power.csv and power.png (effects.validate.power) and prints the table."
+        ),
+    )
+    pwr.add_argument("--trainees", default=None, metavar="N[,N...]",
+                     help="numbers of matched trainees (default effects.validate.power.trainees: 73,146,292,584)")
+    pwr.add_argument("--replications", default=None, metavar="N[,N...]",
+                     help="replications per number of trainees: one number or one each (default "
+                          "effects.validate.power.replications); e.g. 20 for a quick look")
+    pwr.add_argument("--config", type=Path, default=None, metavar="FILE",
+                     help="the study configuration (default config.yaml in the current folder)")
+    pwr.add_argument("--out", type=Path, default=None, metavar="FILE",
+                     help="the power table (default effects.validate.power.out: docs/validation/power.csv)")
+    pwr.add_argument("--figure", type=Path, default=None, metavar="FILE",
+                     help="the power curve, PNG (default effects.validate.power.figure: docs/validation/power.png)")
+    pwr.add_argument("--cores", default="all", metavar="C", help="cores to use, one replication per core (default all)")
+    pwr.add_argument("--profile", type=Path, default=None, metavar="DIR",
+                     help="a Snakemake profile instead of --cores, e.g. workflow/profiles/slurm for a SLURM cluster")
+    pwr.add_argument("snakemake_args", nargs="*", metavar="-- SNAKEMAKE_ARGS",
+                     help="further Snakemake options after --, e.g. -- --default-resources slurm_account=abc123")
+    pwr.set_defaults(func=cmd_power)
 
 
     run = sub.add_parser(

@@ -53,7 +53,9 @@ class ReportSettings:
     ``anchors``: the ``anchors`` section; ``region_pairs``: ``regions.pairs``;
     ``analysis_settings``: further analysis sections (shown in the methods as they are);
     ``full_report``: where the full report is (a URL or a text; None: next to the factsheet);
-    ``contact``: who to ask (None: no contact line).
+    ``contact``: who to ask (None: no contact line);
+    ``power``: the rows of the power planner's table (docs/validation/power.csv), from which the
+    limitations state the power a study of this size had to detect the synthetic study's effect.
     """
 
     language: str = "nl"
@@ -67,6 +69,7 @@ class ReportSettings:
     full_report: str | None = None
     contact: str | None = None
     alpha: float = 0.05
+    power: Sequence[Mapping[str, Any]] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,6 +622,24 @@ def _step(flow: pd.DataFrame, population: str, step: str) -> Any:
     return rows.iloc[0]["n"] if len(rows) else None
 
 
+def power_paragraph(power: Sequence[Mapping[str, Any]], trainees: Any, method: str, m: Messages) -> dict[str, Any] | None:
+    """The power this study's size had to detect the synthetic study's planted effect on the primary
+    outcome (the power planner's row at exactly this many matched trainees), else None."""
+    if not power:
+        return None
+    try:
+        n = int(float(trainees))
+    except (TypeError, ValueError):  # suppressed or missing
+        return None
+    rows = [r for r in power if r.get("estimator") == "did_pooled" and str(r.get("method")) == method
+            and float(r.get("trainees", -1)) == n]
+    if not rows:
+        return None
+    r = rows[0]
+    return _p(m.t("power.sentence", n=m.count(n), effect=m.points(r["mean_truth"], 1), power=m.pct(r["power"], 0),
+                  low=m.pct(r["power_low"], 0), high=m.pct(r["power_high"], 0), replications=m.count(r["replications"])))
+
+
 def process_statement(process: pd.DataFrame | None, m: Messages) -> Statement | None:
     """The delivery finding of the factsheet (descriptive): full attendance and general satisfaction."""
     if process is None:
@@ -790,7 +811,8 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
     section("sensitivity", blocks)
 
     limitations = [text.format(n=n_trained) for text in m.tree("limitations")]
-    section("limitations", [{"kind": "list", "items": limitations}])
+    section("limitations", [{"kind": "list", "items": limitations},
+                            power_paragraph(settings.power, matched_employees(flow), primary_method(settings), m)])
     section("methods", methods_blocks(settings, m, n), intro=False)
 
     blocks = []

@@ -13,6 +13,7 @@ Files that carry a time (the run summary, `snakemake --report logs/workflow-repo
 under logs/, never under reports/.
 """
 
+import os
 import time as _time
 
 from mentorwijs.config import config_hash as _config_hash
@@ -36,6 +37,12 @@ REPORT_SETTINGS = dict(
     full_report=config["report"].get("full_report"),
     contact=config["report"].get("contact"),
 )
+
+
+# The power planner's table (`mentorwijs power`, docs/validation/power.csv): the report's limitations
+# state the power a study of this size had; read when the file is there (it is committed).
+POWER_TABLE = config["effects"].get("validate", {}).get("power", {}).get("out", "docs/validation/power.csv")
+POWER_INPUT = {"power": POWER_TABLE} if os.path.isfile(POWER_TABLE) else {}
 
 
 #: Every file part 3 writes under reports/ (the inputs of a target rule for the part).
@@ -92,6 +99,7 @@ rule technical_report:
         manifest="reports/figures/figures.json",
         figures=[f"reports/figures/{name}.{fmt}" for name in FIGURES for fmt in ("png", "svg")],
         provenance="reports/provenance.json",
+        **POWER_INPUT,
     output:
         [report(f"reports/report.{fmt}", caption="../report/report.rst", category="Documents") for fmt in REPORT_FORMATS],
     log:

@@ -3,17 +3,20 @@
 from pathlib import Path
 
 from mentorwijs.aggregates import TABLE_SPECS, read_aggregate_tables
+from mentorwijs.power import read_power
 from mentorwijs.provenance import read_provenance
 from mentorwijs.report import ReportSettings, write_factsheet, write_report
 from mentorwijs.workflow import run_logged
 
 with run_logged(snakemake.log[0]) as log:
     params = snakemake.params
+    power = read_power(snakemake.input.power).to_dict("records") if "power" in snakemake.input.keys() else ()
     settings = ReportSettings(
         **params.settings,
         anchors=params.anchors,
         region_pairs=params.region_pairs,
         analysis_settings=params.analysis_settings,
+        power=power,
     )
     paths = {name: path for name, path in snakemake.input.items() if name in TABLE_SPECS}
     tables = read_aggregate_tables(names=list(paths), paths=paths)

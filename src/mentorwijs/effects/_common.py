@@ -24,7 +24,7 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], table: str) -> Non
         raise InputError(
             f"the {table} table has no column(s) {', '.join(missing)}",
             column=missing[0],
-            hint=f"the {table} table must follow the data contract in design.md",
+            hint=f"the {table} table must follow its data contract (docs/register.md, rule register_panel; docs/effects.md)",
         )
 
 
@@ -40,7 +40,7 @@ def indicator(df: pd.DataFrame, column: str, table: str, *, allow_missing: bool 
             f"the {table} table's column {column} must hold 0 or 1, found {df[column].iloc[row]!r}",
             row=row + 1,
             column=column,
-            hint="indicator columns are integers 0/1 (see design.md, Keys and types)",
+            hint="indicator columns are integers 0/1 (docs/register.md)",
         )
     return values
 
@@ -73,7 +73,7 @@ def whole_numbers(df: pd.DataFrame, column: str, table: str, *, minimum: float |
             f"the {table} table's column {column} must hold whole numbers{limit}, found {df[column].iloc[row]!r}",
             row=row + 1,
             column=column,
-            hint="months and survival times are whole months (design.md)",
+            hint="months and survival times are whole months (docs/register.md)",
         )
     return values.astype(np.int64)
 
