@@ -362,3 +362,31 @@ def test_the_null_scenario_keeps_its_name_through_the_aggregation(tmp_path):
     table = aggregate(paths, tmp_path / "chain.csv")
     assert sorted(table["scenario"]) == ["effect", "null"]
     assert "null" in (tmp_path / "chain.csv").read_text(encoding="utf-8")
+
+
+def test_more_replications_after_an_aggregation_run_only_the_missing_ones(tmp_path):
+    """chain.csv exists and is newer than the finished rows: asking for more replications must
+    plan the missing ones (Snakemake 9 alone plans nothing here; the command forces the aggregation)."""
+    import os
+    import time
+
+    from mentorwijs.cli import _validation_command
+
+    work, out = tmp_path / "work", tmp_path / "chain.csv"
+    for seed in (1, 2):
+        for name in ("rows", "seconds"):
+            path = work / name / "effect" / "scale1" / f"{seed}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("x\n")
+    out.write_text("aggregated\n")
+    later = time.time() + 60
+    os.utime(out, (later, later))
+    settings = {"study_config": "config.yaml", "replications": 3, "scales": 1, "scenarios": "effect",
+                "work": work.as_posix(), "out": out.as_posix()}
+    command = _validation_command(ROOT, settings, cores="1", profile=None, extra=["-n", "--quiet", "rules"])
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    counts = {line.split()[0]: int(line.split()[1]) for line in done.stdout.splitlines()
+              if line.strip() and line.split()[0].startswith("chain_") and line.split()[-1].isdigit()}
+    assert counts == {"chain_replication": 1, "chain_aggregate": 1, "chain_all": 1}, done.stdout
