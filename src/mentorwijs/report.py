@@ -654,192 +654,249 @@ def process_statement(process: pd.DataFrame | None, m: Messages) -> Statement | 
                      m.t("findings.process.text", share=m.pct(top["share"], 0), mean=mean), "descriptive")
 
 
-def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], settings: ReportSettings,
-                   provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Everything the report template shows, in the publication's order.
+@dataclass
+class _ReportBuild:
+    """What the sections of the report share: the tables, the settings, the messages, the figures,
+    the provenance, and the one numbering of tables and figures, advanced in the publication's
+    order (so the section builders run in that order)."""
 
-    Sections: summary, flow, characteristics and balance, employment effects per outcome,
-    modifiers, supervisor outcomes, process evaluation, survival, sensitivity analyses,
-    limitations, methods; appendices: warnings and provenance.
-    """
-    m = load_messages(settings.language)
-    n = Numbering()
-    figs = {f.name: f for f in figures}
-    sections: list[dict[str, Any]] = []
-    missing_figures: list[str] = []
+    tables: AggregateTables
+    settings: ReportSettings
+    m: Messages
+    figures: Mapping[str, FigureRecord]
+    provenance: Mapping[str, Any] | None = None
+    numbering: Numbering = field(default_factory=Numbering)
+    missing_figures: list[str] = field(default_factory=list)
 
-    def section(key: str, blocks: list[dict[str, Any] | None], appendix: bool = False, intro: bool = True, **values: Any) -> None:
+    @property
+    def method(self) -> str:
+        return primary_method(self.settings)
+
+    def fig(self, name: str) -> dict[str, Any] | None:
+        """The next numbered figure, or None (and the figure is named among the missing ones)."""
+        block = _figure(self.numbering, self.figures, name)
+        if block is None:
+            self.missing_figures.append(name)
+        return block
+
+    def table(self, caption: str, columns: Sequence[str], rows: list[Any], align: str,
+              notes: Iterable[str] = ()) -> dict[str, Any]:
+        """The next numbered table; ``columns`` are keys of the messages' ``columns``."""
+        return _table(self.numbering, self.m, caption, [self.m.t(f"columns.{c}") for c in columns], rows, align,
+                      notes=notes)
+
+    def section(self, key: str, blocks: list[dict[str, Any] | None], appendix: bool = False, intro: bool = True,
+                **values: Any) -> dict[str, Any]:
+        """A section: its title, its intro (where the messages have one) and its blocks."""
+        m = self.m
         body = [b for b in blocks if b is not None]
         if intro and m.has(f"sections.{key}.intro"):
             body.insert(0, _p(m.t(f"sections.{key}.intro", **values)))
-        sections.append({"id": key, "title": m.t(f"sections.{key}.title"), "blocks": body, "appendix": appendix})
+        return {"id": key, "title": m.t(f"sections.{key}.title"), "blocks": body, "appendix": appendix}
 
-    def fig(name: str) -> dict[str, Any] | None:
-        block = _figure(n, figs, name)
-        if block is None:
-            missing_figures.append(name)
-        return block
 
-    findings = key_findings(tables, alpha=settings.alpha, method=primary_method(settings))
-    said = statements(findings, m)
-    extra = process_statement(tables.get("process"), m)
+def _summary_section(b: _ReportBuild) -> dict[str, Any]:
+    findings = key_findings(b.tables, alpha=b.settings.alpha, method=b.method)
+    said = statements(findings, b.m)
+    extra = process_statement(b.tables.get("process"), b.m)
     said = said + ([extra] if extra else [])
-    section("summary", [{"kind": "statements", "items": said}])
+    return b.section("summary", [{"kind": "statements", "items": said}])
 
-    flow = tables.get("flow")
-    flow_fig = fig("flow")
-    flow_table = _table(n, m, m.t("tables.flow"), [m.t("columns.population"), m.t("columns.step"), m.t("columns.n")], flow_rows(flow, m), "llr")
-    section("flow", [flow_fig, flow_table], figure=flow_fig["number"] if flow_fig else MISSING, table=flow_table["number"])
 
+def _flow_section(b: _ReportBuild) -> dict[str, Any]:
+    m = b.m
+    flow = b.tables.get("flow")
+    flow_fig = b.fig("flow")
+    flow_table = b.table(m.t("tables.flow"), ("population", "step", "n"), flow_rows(flow, m), "llr")
+    return b.section("flow", [flow_fig, flow_table], figure=flow_fig["number"] if flow_fig else MISSING,
+                     table=flow_table["number"])
+
+
+def _characteristics_section(b: _ReportBuild) -> dict[str, Any]:
+    m, tables = b.m, b.tables
     blocks: list[dict[str, Any] | None] = []
     if "employees_baseline" in tables:
-        eb = tables.get("employees_baseline")
-        blocks.append(_table(n, m, m.t("tables.employees_baseline"),
-                             [m.t("columns.characteristic"), m.t("columns.wave"), m.t("columns.category"), m.t("columns.n"),
-                              m.t("columns.value")], described_rows(eb, m), "lllrr"))
+        blocks.append(b.table(m.t("tables.employees_baseline"), ("characteristic", "wave", "category", "n", "value"),
+                              described_rows(tables.get("employees_baseline"), m), "lllrr"))
     balance = tables.get("balance")
-    blocks.append(_table(n, m, m.t("tables.balance"),
-                         [m.t("columns.covariate"), m.t("columns.smd_before"), m.t("columns.smd_after"), m.t("columns.vr_before"), m.t("columns.vr_after")],
-                         [[m.label("covariate", r.covariate), m.num(r.smd_before, 2), m.num(r.smd_after, 2),
-                           m.num(getattr(r, "variance_ratio_before", None), 2), m.num(getattr(r, "variance_ratio_after", None), 2)]
-                          for r in balance.itertuples(index=False)], "lrrrr"))
-    blocks += [fig("balance"), fig("ps_overlap")]
-    section("characteristics", blocks)
+    blocks.append(b.table(m.t("tables.balance"), ("covariate", "smd_before", "smd_after", "vr_before", "vr_after"),
+                          [[m.label("covariate", r.covariate), m.num(r.smd_before, 2), m.num(r.smd_after, 2),
+                            m.num(getattr(r, "variance_ratio_before", None), 2),
+                            m.num(getattr(r, "variance_ratio_after", None), 2)]
+                           for r in balance.itertuples(index=False)], "lrrrr"))
+    blocks += [b.fig("balance"), b.fig("ps_overlap")]
+    return b.section("characteristics", blocks)
 
-    method = primary_method(settings)
+
+def _employment_section(b: _ReportBuild) -> dict[str, Any]:
+    m, tables, method = b.m, b.tables, b.method
     pooled = method_rows(tables.get("did_pooled"), method)
     by_month = method_rows(tables.get("did_by_month"), method)
     blocks = [
-        _table(n, m, m.t("tables.did_pooled_method", method=m.label("did_method", method)), [m.t("columns.outcome"), m.t("columns.months"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.p")],
-               [[m.label("outcome", r.outcome), months_text(r.months), _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high), m.p(getattr(r, "p", None))]
-                for r in pooled.itertuples(index=False)], "llrrr"),
-        fig("trajectories"), fig("did_by_month"),
+        b.table(m.t("tables.did_pooled_method", method=m.label("did_method", method)),
+                ("outcome", "months", "estimate", "ci", "p"),
+                [[m.label("outcome", r.outcome), months_text(r.months), _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high),
+                  m.p(getattr(r, "p", None))] for r in pooled.itertuples(index=False)], "llrrr"),
+        b.fig("trajectories"), b.fig("did_by_month"),
     ]
     for outcome in dict.fromkeys(by_month["outcome"]):
-        rows = by_month[(by_month["outcome"] == outcome) & (numeric(by_month, "month") >= 1)]
-        rows = rows.assign(_m=numeric(rows, "month")).sort_values("_m")
-        blocks.append(_table(n, m, m.t("sections.employment.outcome_table", outcome=m.label("outcome", outcome)),
-                             [m.t("columns.month"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.band"), m.t("columns.p"),
-                              m.t("columns.n_treated"), m.t("columns.n_control")],
-                             [[m.num(r.month, 0), _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high),
-                               _pp_ci(m, getattr(r, "band_low", None), getattr(r, "band_high", None)), m.p(getattr(r, "p", None)),
-                               m.count(getattr(r, "n_treated", None)), m.count(getattr(r, "n_control", None))]
-                              for r in rows.itertuples(index=False)], "rrrrrrr"))
+        blocks.append(_month_table(b, by_month, outcome))
     if "placebo" in tables:
-        blocks.append(_table(n, m, m.t("tables.placebo"), [m.t("columns.outcome"), m.t("columns.months"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.p")],
-                             placebo_rows(method_rows(tables.get("placebo"), method), m), "llrrr"))
-    section("employment", blocks)
+        blocks.append(b.table(m.t("tables.placebo"), ("outcome", "months", "estimate", "ci", "p"),
+                              placebo_rows(method_rows(tables.get("placebo"), method), m), "llrrr"))
+    return b.section("employment", blocks)
 
-    n_trained = m.count(matched_employees(flow))
-    blocks = []
-    if "modifiers" in tables:
-        blocks = [fig("modifiers"), _table(n, m, m.t("tables.modifiers"),
-                                           [m.t("columns.level"), m.t("columns.n_treated"), m.t("columns.estimate"),
-                                            m.t("columns.ci"), m.t("columns.interaction"), m.t("columns.ci")],
-                                           modifier_table_rows(method_rows(tables.get("modifiers"), method), m),
-                                           "lrrrrr")]
+
+def _month_table(b: _ReportBuild, by_month: pd.DataFrame, outcome: Any) -> dict[str, Any]:
+    """The effect per month after the start for one outcome (months from 1 on)."""
+    m = b.m
+    rows = by_month[(by_month["outcome"] == outcome) & (numeric(by_month, "month") >= 1)]
+    rows = rows.assign(_m=numeric(rows, "month")).sort_values("_m")
+    return b.table(m.t("sections.employment.outcome_table", outcome=m.label("outcome", outcome)),
+                   ("month", "estimate", "ci", "band", "p", "n_treated", "n_control"),
+                   [[m.num(r.month, 0), _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high),
+                     _pp_ci(m, getattr(r, "band_low", None), getattr(r, "band_high", None)), m.p(getattr(r, "p", None)),
+                     m.count(getattr(r, "n_treated", None)), m.count(getattr(r, "n_control", None))]
+                    for r in rows.itertuples(index=False)], "rrrrrrr")
+
+
+def _modifiers_section(b: _ReportBuild) -> dict[str, Any]:
+    m = b.m
+    n_trained = m.count(matched_employees(b.tables.get("flow")))
+    if "modifiers" in b.tables:
+        blocks = [b.fig("modifiers"),
+                  b.table(m.t("tables.modifiers"), ("level", "n_treated", "estimate", "ci", "interaction", "ci"),
+                          modifier_table_rows(method_rows(b.tables.get("modifiers"), b.method), m), "lrrrrr")]
     else:
         blocks = [_p(m.t("warnings.table_missing", table="modifiers.csv"))]
-    section("modifiers", blocks, n=n_trained)
+    return b.section("modifiers", blocks, n=n_trained)
 
+
+def _supervisors_section(b: _ReportBuild) -> dict[str, Any]:
+    m, tables = b.m, b.tables
     effects = tables.get("supervisor_effects")
     blocks = [
-        _table(n, m, m.t("tables.supervisor_effects"),
-               [m.t("columns.construct"), m.t("columns.wave"), m.t("columns.change"), m.t("columns.ci"), m.t("columns.p"), m.t("columns.p_holm"),
-                m.t("columns.effect_size"), m.t("columns.n")],
-               [[m.label("construct", r.construct), m.label("wave", r.wave), m.num(r.estimate, 2, sign=True), m.ci(r.ci_low, r.ci_high, 2),
-                 m.p(getattr(r, "p", None)), m.p(r.p_holm), m.num(getattr(r, "effect_size", None), 2), m.count(getattr(r, "n", None))]
-                for r in effects.itertuples(index=False)], "llrrrrrr"),
-        fig("supervisor_means"),
+        b.table(m.t("tables.supervisor_effects"), ("construct", "wave", "change", "ci", "p", "p_holm", "effect_size", "n"),
+                [[m.label("construct", r.construct), m.label("wave", r.wave), m.num(r.estimate, 2, sign=True),
+                  m.ci(r.ci_low, r.ci_high, 2), m.p(getattr(r, "p", None)), m.p(r.p_holm),
+                  m.num(getattr(r, "effect_size", None), 2), m.count(getattr(r, "n", None))]
+                 for r in effects.itertuples(index=False)], "llrrrrrr"),
+        b.fig("supervisor_means"),
     ]
     if "reliability" in tables:
-        blocks.append(_table(n, m, m.t("tables.reliability"),
-                             [m.t("columns.scale"), m.t("columns.wave"), m.t("columns.alpha"), m.t("columns.n"), m.t("columns.n_items")],
-                             [[m.label("construct", r.scale), m.label("wave", r.wave), m.num(r.alpha, 2), m.count(r.n), m.num(r.n_items, 0)]
-                              for r in tables.get("reliability").itertuples(index=False)], "llrrr"))
+        blocks.append(b.table(m.t("tables.reliability"), ("scale", "wave", "alpha", "n", "n_items"),
+                              [[m.label("construct", r.scale), m.label("wave", r.wave), m.num(r.alpha, 2), m.count(r.n),
+                                m.num(r.n_items, 0)] for r in tables.get("reliability").itertuples(index=False)], "llrrr"))
     if "attrition" in tables:
-        blocks.append(_table(n, m, m.t("tables.attrition"),
-                             [m.t("columns.variable"), m.t("columns.stayed"), m.t("columns.dropped"),
-                              m.t("columns.std_diff")], attrition_rows(tables.get("attrition"), m), "lrrr",
-                             notes=[m.t("sections.supervisors.attrition_note")]))
-    section("supervisors", blocks)
+        blocks.append(b.table(m.t("tables.attrition"), ("variable", "stayed", "dropped", "std_diff"),
+                              attrition_rows(tables.get("attrition"), m), "lrrr",
+                              notes=[m.t("sections.supervisors.attrition_note")]))
+    return b.section("supervisors", blocks)
 
-    if "process" in tables:
-        blocks = [_table(n, m, m.t("tables.process"),
-                         [m.t("columns.measure"), m.t("columns.wave"), m.t("columns.category"), m.t("columns.n"), m.t("columns.value")],
-                         described_rows(tables.get("process"), m), "lllrr")]
+
+def _process_section(b: _ReportBuild) -> dict[str, Any]:
+    m = b.m
+    if "process" in b.tables:
+        blocks = [b.table(m.t("tables.process"), ("measure", "wave", "category", "n", "value"),
+                          described_rows(b.tables.get("process"), m), "lllrr")]
     else:
         blocks = [_p(m.t("warnings.table_missing", table="process.csv"))]
-    section("process", blocks)
+    return b.section("process", blocks)
 
-    rmst = method_rows(tables.get("rmst"), primary_method(settings))
-    rmst_title = (m.t("tables.rmst_method", method=m.label("rmst_method", primary_method(settings)))
+
+def _survival_section(b: _ReportBuild) -> dict[str, Any]:
+    m, tables, method = b.m, b.tables, b.method
+    rmst = method_rows(tables.get("rmst"), method)
+    rmst_title = (m.t("tables.rmst_method", method=m.label("rmst_method", method))
                   if "method" in tables.get("rmst").columns else m.t("tables.rmst"))
     blocks = [
-        fig("km"),
-        _table(n, m, rmst_title,
-               [m.t("columns.outcome"), m.t("columns.horizon"), m.t("columns.rmst_treated"), m.t("columns.rmst_control"), m.t("columns.difference"),
-                m.t("columns.ci"), m.t("columns.p")],
-               [[m.label("outcome", r.outcome), m.num(r.horizon, 0), m.num(r.rmst_treated, 2), m.num(r.rmst_control, 2), m.num(r.difference, 2, sign=True),
-                 m.ci(r.ci_low, r.ci_high, 2), m.p(getattr(r, "p", None))] for r in rmst.itertuples(index=False)], "lrrrrrr"),
+        b.fig("km"),
+        b.table(rmst_title, ("outcome", "horizon", "rmst_treated", "rmst_control", "difference", "ci", "p"),
+                [[m.label("outcome", r.outcome), m.num(r.horizon, 0), m.num(r.rmst_treated, 2), m.num(r.rmst_control, 2),
+                  m.num(r.difference, 2, sign=True), m.ci(r.ci_low, r.ci_high, 2), m.p(getattr(r, "p", None))]
+                 for r in rmst.itertuples(index=False)], "lrrrrrr"),
     ]
     if "survival" in tables:
-        blocks.append(_table(n, m, m.t("tables.survival"), [m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"), m.t("columns.p")],
-                             survival_rows(tables.get("survival"), m), "lrrr", notes=[m.t("sections.survival.model_note")]))
+        blocks.append(b.table(m.t("tables.survival"), ("term", "hr", "ci", "p"), survival_rows(tables.get("survival"), m),
+                              "lrrr", notes=[m.t("sections.survival.model_note")]))
     if "ph_test" in tables:
-        blocks.append(_table(n, m, m.t("tables.ph_test"), [m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"),
-                                                          m.t("columns.p"), m.t("columns.events")],
-                             ph_test_rows(tables.get("ph_test"), m), "lrrrr"))
-    section("survival", blocks)
+        blocks.append(b.table(m.t("tables.ph_test"), ("term", "hr", "ci", "p", "events"),
+                              ph_test_rows(tables.get("ph_test"), m), "lrrrr"))
+    return b.section("survival", blocks)
 
+
+def _sensitivity_section(b: _ReportBuild) -> dict[str, Any]:
+    m, tables, method = b.m, b.tables, b.method
     if "sensitivity" in tables:
-        blocks = [fig("sensitivity"), _table(n, m, m.t("tables.sensitivity"),
-                                             [m.t("columns.analysis"), m.t("columns.outcome"), m.t("columns.estimand"),
-                                              m.t("columns.value"), m.t("columns.ci"), m.t("columns.n_treated"), m.t("columns.converged")],
-                                             sensitivity_table_rows(primary_rows_of_method(tables.get("sensitivity"),
-                                                                                           primary_method(settings)), m)
-                                             + other_method_rows(tables.get("did_pooled"), m, primary_method(settings))
-                                             + other_rmst_rows(tables.get("rmst"), m, primary_method(settings)),
-                                             "lllrrrl")]
+        rows = (sensitivity_table_rows(primary_rows_of_method(tables.get("sensitivity"), method), m)
+                + other_method_rows(tables.get("did_pooled"), m, method)
+                + other_rmst_rows(tables.get("rmst"), m, method))
+        blocks = [b.fig("sensitivity"),
+                  b.table(m.t("tables.sensitivity"),
+                          ("analysis", "outcome", "estimand", "value", "ci", "n_treated", "converged"), rows, "lllrrrl")]
     else:
         blocks = [_p(m.t("warnings.table_missing", table="sensitivity.csv"))]
     if "confounding" in tables:
-        blocks.append(_table(n, m, m.t("tables.confounding"),
-                             [m.t("columns.estimand"), m.t("columns.outcome"), m.t("columns.value"), m.t("columns.ci"),
-                              m.t("columns.evalue"), m.t("columns.evalue_ci"), m.t("columns.bias_to_null")],
-                             confounding_rows(tables.get("confounding"), m), "llrrrrr"))
-    section("sensitivity", blocks)
+        blocks.append(b.table(m.t("tables.confounding"),
+                              ("estimand", "outcome", "value", "ci", "evalue", "evalue_ci", "bias_to_null"),
+                              confounding_rows(tables.get("confounding"), m), "llrrrrr"))
+    return b.section("sensitivity", blocks)
 
+
+def _limitations_section(b: _ReportBuild) -> dict[str, Any]:
+    m = b.m
+    flow = b.tables.get("flow")
+    n_trained = m.count(matched_employees(flow))
     limitations = [text.format(n=n_trained) for text in m.tree("limitations")]
-    section("limitations", [{"kind": "list", "items": limitations},
-                            power_paragraph(settings.power, matched_employees(flow), primary_method(settings), m)])
-    section("methods", methods_blocks(settings, m, n), intro=False)
+    return b.section("limitations", [{"kind": "list", "items": limitations},
+                                     power_paragraph(b.settings.power, matched_employees(flow), b.method, m)])
 
+
+def _methods_section(b: _ReportBuild) -> dict[str, Any]:
+    return b.section("methods", methods_blocks(b.settings, b.m, b.numbering), intro=False)
+
+
+def _warnings_section(b: _ReportBuild) -> dict[str, Any]:
+    """Appendix: missing tables and figures (those the earlier sections asked for), models that did
+    not converge, suppressed cells, exclusions and data-quality checks."""
+    m, tables = b.m, b.tables
     blocks = []
     missing_items = [m.t("warnings.missing_item", table=f"{name}.csv") for name in tables.missing]
-    missing_items += [m.t("warnings.figure_missing", figure=f"{name}.png") for name in missing_figures
+    missing_items += [m.t("warnings.figure_missing", figure=f"{name}.png") for name in b.missing_figures
                       if name not in tables.missing]
-    blocks.append(_table(n, m, m.t("tables.missing"), [m.t("columns.table")], [[t] for t in missing_items], "l")
+    blocks.append(b.table(m.t("tables.missing"), ("table",), [[t] for t in missing_items], "l")
                   if missing_items else _p(m.t("warnings.none_missing")))
     conv = convergence_rows(tables, m)
-    blocks.append(_table(n, m, m.t("tables.convergence"), [m.t("columns.table"), m.t("columns.row"), m.t("columns.converged"), m.t("columns.warnings")], conv, "llll")
+    blocks.append(b.table(m.t("tables.convergence"), ("table", "row", "converged", "warnings"), conv, "llll")
                   if conv else _p(m.t("warnings.none_convergence")))
     supp = suppressed_rows(tables, m)
-    blocks.append(_table(n, m, m.t("tables.suppressed"), [m.t("columns.table"), m.t("columns.cells")], supp, "lr")
+    blocks.append(b.table(m.t("tables.suppressed"), ("table", "cells"), supp, "lr")
                   if supp else _p(m.t("warnings.none_suppressed")))
     if "exclusions" in tables:
-        blocks.append(_table(n, m, m.t("tables.exclusions"),
-                             [m.t("columns.reason"), m.t("columns.n")], exclusion_rows(tables.get("exclusions"), m), "lr",
-                             notes=[m.t("sections.warnings.exclusions_note")]))
+        blocks.append(b.table(m.t("tables.exclusions"), ("reason", "n"), exclusion_rows(tables.get("exclusions"), m), "lr",
+                              notes=[m.t("sections.warnings.exclusions_note")]))
     else:
         blocks.append(_p(m.t("warnings.none_exclusions")))
     if "data_quality" in tables:
-        blocks.append(_table(n, m, m.t("tables.data_quality"),
-                             [m.t("columns.source"), m.t("columns.wave"), m.t("columns.column"), m.t("columns.check"), m.t("columns.n")],
-                             data_quality_rows(tables.get("data_quality"), m), "llllr"))
-    section("warnings", blocks, appendix=True)
-    section("provenance", provenance_blocks(provenance, m, n), appendix=True)
+        blocks.append(b.table(m.t("tables.data_quality"), ("source", "wave", "column", "check", "n"),
+                              data_quality_rows(tables.get("data_quality"), m), "llllr"))
+    return b.section("warnings", blocks, appendix=True)
 
+
+def _provenance_section(b: _ReportBuild) -> dict[str, Any]:
+    return b.section("provenance", provenance_blocks(b.provenance, b.m, b.numbering), appendix=True)
+
+
+#: The report's sections in the publication's order; each numbers its tables and figures in turn.
+REPORT_SECTIONS = (
+    _summary_section, _flow_section, _characteristics_section, _employment_section, _modifiers_section,
+    _supervisors_section, _process_section, _survival_section, _sensitivity_section, _limitations_section,
+    _methods_section, _warnings_section, _provenance_section,
+)
+
+
+def _number_sections(sections: list[dict[str, Any]], m: Messages) -> None:
+    """Sections are numbered 1, 2, ...; appendices "Appendix A", "Appendix B", ..."""
     letter = 0
     for number, s in enumerate(sections, start=1):
         if s["appendix"]:
@@ -847,6 +904,20 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
             letter += 1
         else:
             s["number"] = str(number)
+
+
+def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], settings: ReportSettings,
+                   provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the report template shows, in the publication's order.
+
+    Sections (:data:`REPORT_SECTIONS`, one builder each): summary, flow, characteristics and
+    balance, employment effects per outcome, modifiers, supervisor outcomes, process evaluation,
+    survival, sensitivity analyses, limitations, methods; appendices: warnings and provenance.
+    """
+    m = load_messages(settings.language)
+    b = _ReportBuild(tables, settings, m, {f.name: f for f in figures}, provenance)
+    sections = [build(b) for build in REPORT_SECTIONS]
+    _number_sections(sections, m)
     return {
         "kind": "report",
         "lang": settings.language,
@@ -857,7 +928,7 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
         "synthetic": settings.synthetic,
         "sections": sections,
         "m": m,
-        "figures": figs,
+        "figures": b.figures,
         "keywords": m.t("document.keywords"),
     }
 
