@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -451,13 +451,7 @@ def rmst_adjusted(
             raise InputError(f"the survival table has no {name} units with complete covariates", column="treated")
     time, event = data["time"].to_numpy(), data["event"].to_numpy()
     treated, w = data["treated"].to_numpy(), data["w"].to_numpy()
-    pseudo = np.zeros(len(data))
-    means, plain_if = {}, np.zeros(len(data))
-    for value, name in GROUPS:
-        rows = np.flatnonzero(treated == value)
-        means[name], pseudo[rows], plain_if[rows] = _rmst_pseudo_group(time[rows], event[rows], w[rows], horizon)
-        if int(time[rows].max()) < horizon - 1:
-            notes.append(f"{name} follow-up ends before the horizon {horizon}: the last survival value is carried forward")
+    means, pseudo, plain_if = _pseudo_values_by_group(time, event, treated, w, horizon, notes)
     n = {name: int((treated == value).sum()) for value, name in GROUPS}
     row = {"outcome": outcome, "horizon": horizon, "method": "adjusted", "rmst_treated": means["treated"],
            "rmst_control": np.nan, "se_treated": np.nan, "se_control": np.nan, "difference": np.nan, "se": np.nan,
@@ -468,7 +462,43 @@ def rmst_adjusted(
         row["warnings"] = join_warnings([*notes, *([reason] if reason else [])])
         return pd.DataFrame([row], columns=RMST_ADJUSTED_COLUMNS)
 
-    # covariates constant in the sample, then columns aliased by those before them
+    X = _outcome_design(data, covariates, Xc, names, treated, w, notes)
+    if X is None:
+        return result("treated is collinear with the intercept: the difference cannot be estimated")
+    if not (event.astype(bool) & (time < horizon)).any():
+        return result(f"no events before the horizon {horizon}: every restricted time is the horizon")
+    g, clusters = codes(data["cluster"])
+    G, (N, K) = len(clusters), X.shape
+    if G < 2:
+        return result("fewer than two clusters: no cluster-robust variance")
+    if N <= K:
+        return result(f"{N} units for {K} coefficients: the outcome model cannot be estimated")
+    diff, se, se_treated, se_control = _pseudo_value_wls(X, w, pseudo, g, G, treated == 1, plain_if)
+    low, high, p = z_summary(diff, se, level)
+    row.update(rmst_control=means["treated"] - diff, se_treated=se_treated, se_control=se_control, difference=diff,
+               se=se, ci_low=float(low), ci_high=float(high), p=float(p), converged=1)
+    return result()
+
+
+def _pseudo_values_by_group(time: np.ndarray, event: np.ndarray, treated: np.ndarray, w: np.ndarray, horizon: int,
+                            notes: list[str]) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+    """Per group (control, treated): the weighted RMST, every unit's pseudo-value and its plain RMST
+    influence (:func:`_rmst_pseudo_group`); a group whose follow-up ends early is noted."""
+    pseudo = np.zeros(len(time))
+    means, plain_if = {}, np.zeros(len(time))
+    for value, name in GROUPS:
+        rows = np.flatnonzero(treated == value)
+        means[name], pseudo[rows], plain_if[rows] = _rmst_pseudo_group(time[rows], event[rows], w[rows], horizon)
+        if int(time[rows].max()) < horizon - 1:
+            notes.append(f"{name} follow-up ends before the horizon {horizon}: the last survival value is carried forward")
+    return means, pseudo, plain_if
+
+
+def _outcome_design(data: pd.DataFrame, covariates: Sequence[str], Xc: np.ndarray, names: Sequence[str],
+                    treated: np.ndarray, w: np.ndarray, notes: list[str]) -> np.ndarray | None:
+    """The outcome model's columns: intercept, ``treated``, then the covariate columns that are not
+    constant in the sample and not aliased by those before them (each left out is noted); None
+    when ``treated`` is collinear with the intercept."""
     constant = [name for j, name in enumerate(names) if np.ptp(Xc[:, j]) == 0] if len(data) else list(names)
     levels = {c: data[c].dropna().astype(str).nunique() for c in covariates
               if not (pd.api.types.is_bool_dtype(data[c]) or pd.api.types.is_numeric_dtype(data[c]))}
@@ -480,19 +510,19 @@ def rmst_adjusted(
     all_names = ["(intercept)", "treated", *[names[j] for j in keep]]
     independent = _independent_columns(X, w)
     if 1 not in independent:
-        return result("treated is collinear with the intercept: the difference cannot be estimated")
+        return None
     aliased = [all_names[j] for j in range(X.shape[1]) if j not in independent]
     if aliased:
         notes.append(f"covariate column(s) {', '.join(aliased)} collinear with the other terms: left out")
-    X = X[:, independent]
-    if not (event.astype(bool) & (time < horizon)).any():
-        return result(f"no events before the horizon {horizon}: every restricted time is the horizon")
-    g, clusters = codes(data["cluster"])
-    G, (N, K) = len(clusters), X.shape
-    if G < 2:
-        return result("fewer than two clusters: no cluster-robust variance")
-    if N <= K:
-        return result(f"{N} units for {K} coefficients: the outcome model cannot be estimated")
+    return X[:, independent]
+
+
+def _pseudo_value_wls(X: np.ndarray, w: np.ndarray, pseudo: np.ndarray, g: np.ndarray, G: int, is_t: np.ndarray,
+                      plain_if: np.ndarray) -> tuple[float, float, float, float]:
+    """WLS of the pseudo-values on ``X`` (``treated`` its second column) with CR1 cluster-robust
+    SEs: the difference, its SE, and the SEs of the trainees' RMST and of their RMST without the
+    training (the trainees' mean pseudo-value has the plain RMST influence per cluster)."""
+    N, K = X.shape
     XtWX = X.T @ (w[:, None] * X)
     bread = np.linalg.inv(XtWX)
     beta = bread @ (X.T @ (w * pseudo))
@@ -503,15 +533,9 @@ def rmst_adjusted(
     cov = factor * bread @ (B.T @ B) @ bread
     diff = float(beta[1])
     se = float(np.sqrt(cov[1, 1]))
-    # the trainees' mean pseudo-value: its per-cluster influence is the plain RMST influence
-    is_t = treated == 1
     a = np.asarray(M @ np.where(is_t, plain_if, 0.0))
     b = B @ bread[1]
-    low, high, p = z_summary(diff, se, level)
-    row.update(rmst_control=means["treated"] - diff, se_treated=float(np.sqrt(factor * (a @ a))),
-               se_control=float(np.sqrt(factor * ((a - b) @ (a - b)))), difference=diff, se=se,
-               ci_low=float(low), ci_high=float(high), p=float(p), converged=1)
-    return result()
+    return diff, se, float(np.sqrt(factor * (a @ a))), float(np.sqrt(factor * ((a - b) @ (a - b))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -700,12 +724,34 @@ def cox_fit(
     beta = np.zeros(p)
     loglik, U, info, _, _ = data.evaluate(beta)
     loglik_null = loglik
-    converged = False
-    iterations = 0
     if events == 0:
         notes.append("no events: the model cannot be estimated")
         nan = np.full((p, p), np.nan)
         return CoxResult(names, np.full(p, np.nan), nan, nan, np.nan, np.nan, np.nan, n, 0, 0, False, tuple(notes))
+    beta, loglik, info, converged, iterations = _cox_newton(data, beta, loglik, U, info, max_iter, tol, notes)
+    if not converged:
+        notes.append(f"Newton-Raphson did not converge in {max_iter} iterations (monotone likelihood?)")
+    if np.any(np.abs(beta) > 15):
+        notes.append("a coefficient is very large: possibly infinite (no events in a group)")
+        converged = False
+    try:
+        naive = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        naive = np.linalg.pinv(info)
+        notes.append("singular information matrix at the estimate")
+        converged = False
+    robust, score = _cox_robust(data, beta, naive, w, cluster)
+    return CoxResult(names, beta, robust, naive, loglik, loglik_null, score, n, events, iterations, converged, tuple(notes))
+
+
+def _cox_newton(data: _CoxData, beta: np.ndarray, loglik: float, U: np.ndarray, info: np.ndarray, max_iter: int,
+                tol: float, notes: list[str]) -> tuple[np.ndarray, float, np.ndarray, bool, int]:
+    """Newton-Raphson from ``beta`` (with its log-likelihood, score and information) with step
+    halving while the log-likelihood falls; stops when the largest step is below ``tol``.
+    Returns the estimate, its log-likelihood and information, whether it converged and the
+    number of iterations."""
+    converged = False
+    iterations = 0
     for iterations in range(1, max_iter + 1):
         try:
             step = np.linalg.solve(info, U)
@@ -724,17 +770,14 @@ def cox_fit(
         if moved < tol:
             converged = True
             break
-    if not converged:
-        notes.append(f"Newton-Raphson did not converge in {max_iter} iterations (monotone likelihood?)")
-    if np.any(np.abs(beta) > 15):
-        notes.append("a coefficient is very large: possibly infinite (no events in a group)")
-        converged = False
-    try:
-        naive = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        naive = np.linalg.pinv(info)
-        notes.append("singular information matrix at the estimate")
-        converged = False
+    return beta, loglik, info, converged, iterations
+
+
+def _cox_robust(data: _CoxData, beta: np.ndarray, naive: np.ndarray, w: np.ndarray,
+                cluster: np.ndarray) -> tuple[np.ndarray, float]:
+    """The cluster-robust covariance I^-1 B'B I^-1 (B: weighted score residuals summed per cluster)
+    and the robust score test of beta = 0 from the score residuals at 0."""
+    n, p = len(w), len(beta)
     g, _ = codes(cluster)
     G = int(g.max()) + 1
     Gm = sparse.csr_matrix((np.ones(n), (g, np.arange(n))), shape=(G, n))
@@ -746,7 +789,7 @@ def cox_fit(
         score = float(u0 @ np.linalg.solve(B0.T @ B0, u0))
     except np.linalg.LinAlgError:
         score = float("nan")
-    return CoxResult(names, beta, robust, naive, loglik, loglik_null, score, n, events, iterations, converged, tuple(notes))
+    return robust, score
 
 
 def design_matrix(df: pd.DataFrame, covariates: Sequence[str], table: str = "survival") -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -1052,14 +1095,7 @@ def discrete_time_cloglog(
         fit = model.fit(method="newton", maxiter=100, tol=1e-10, disp=False)
     converged = bool(fit.mle_retvals.get("converged", False))
     notes += sorted({str(c.message).splitlines()[0] for c in caught})
-    scores = model.score_obs(fit.params)
-    G = int(g.max()) + 1
-    Gm = sparse.csr_matrix((np.ones(len(g)), (g, np.arange(len(g)))), shape=(G, len(g)))
-    B = np.asarray(Gm @ scores)
-    bread = np.linalg.pinv(-model.hessian(fit.params, observed=False))  # expected information, as R glm + sandwich
-    N, K = X.shape
-    factor = G / (G - 1) * (N - 1) / (N - K)
-    cov = factor * bread @ (B.T @ B) @ bread
+    cov, factor = _glm_cr1(model, fit.params, g)
     k0 = dummies.shape[1]
     coef = fit.params[k0:]
     se = np.sqrt(np.diag(cov)[k0:])
@@ -1083,6 +1119,20 @@ def discrete_time_cloglog(
         }
     )
 
+
+
+def _glm_cr1(model: Any, params: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float]:
+    """CR1 cluster-robust covariance of a fitted statsmodels GLM (score sums per cluster code ``g``,
+    bread from the expected information, as R ``glm`` + ``sandwich::vcovCL(type = "HC1")``) and
+    its small-sample factor G/(G-1) (N-1)/(N-K)."""
+    scores = model.score_obs(params)
+    G = int(g.max()) + 1
+    Gm = sparse.csr_matrix((np.ones(len(g)), (g, np.arange(len(g)))), shape=(G, len(g)))
+    B = np.asarray(Gm @ scores)
+    bread = np.linalg.pinv(-model.hessian(params, observed=False))  # expected information, as R glm + sandwich
+    N, K = model.exog.shape
+    factor = G / (G - 1) * (N - 1) / (N - K)
+    return factor * bread @ (B.T @ B) @ bread, factor
 
 def cloglog_model(survival: pd.DataFrame, outcome: str, *, strata: str | None = None, weight: str = "weight",
                   cluster: str = "person", level: float = 0.95) -> pd.DataFrame:
