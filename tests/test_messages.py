@@ -12,7 +12,8 @@ from conftest import ROOT
 from mentorwijs.messages import Messages, catalogue_keys, load_messages
 
 CATALOGUES = ROOT / "src" / "mentorwijs" / "messages"
-SOURCES = [ROOT / "src" / "mentorwijs" / name for name in ("figures.py", "findings.py", "report.py")]
+SOURCES = ([ROOT / "src" / "mentorwijs" / name for name in ("figures.py", "findings.py")]
+           + sorted((ROOT / "src" / "mentorwijs" / "report").glob("*.py")))
 TEMPLATES = sorted((ROOT / "src" / "mentorwijs" / "templates").glob("*.j2"))
 
 

@@ -338,7 +338,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mentorwijs {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_simulate_command(sub)
+    _add_check_command(sub)
+    _add_codebook_command(sub)
+    _add_validate_command(sub)
+    _add_power_command(sub)
+    _add_run_command(sub)
+    _add_check_register_command(sub)
+    _add_doctor_command(sub)
+    return parser
 
+
+def _add_simulate_command(sub: Any) -> None:
     sim = sub.add_parser(
         "simulate",
         help="write the built-in synthetic study (raw exports + truth.json)",
@@ -366,6 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write only what the register part reads: linkage key, register extracts and the questionnaire files the trainee hand-over is made from (schedule, invitations, Castor study export, employees' main questionnaire); used by `validate --chain`")
     sim.set_defaults(func=cmd_simulate)
 
+
+def _add_check_command(sub: Any) -> None:
     chk = sub.add_parser(
         "check",
         help="check a raw questionnaire export against its format and codebook (writes nothing)",
@@ -392,6 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="list under each kind of exclusion its detailed reasons (progress values, kept rows)")
     chk.set_defaults(func=cmd_check)
 
+
+def _add_codebook_command(sub: Any) -> None:
     cb = sub.add_parser(
         "codebook",
         help="draft a codebook from a Castor variable list or a Qualtrics export",
@@ -412,6 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     cb.set_defaults(func=cmd_codebook)
 
+
+def _add_validate_command(sub: Any) -> None:
     val = sub.add_parser(
         "validate",
         help="Monte Carlo validation of the effect estimators (bias, coverage, power; minutes)",
@@ -451,6 +468,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="further Snakemake options after --, e.g. -- --default-resources slurm_account=abc123")
     val.set_defaults(func=cmd_validate)
 
+
+def _add_power_command(sub: Any) -> None:
     pwr = sub.add_parser(
         "power",
         help="power against the number of trainees at the configured effect (whole-chain Monte Carlo; hours)",
@@ -483,6 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     pwr.set_defaults(func=cmd_power)
 
 
+def _add_run_command(sub: Any) -> None:
     run = sub.add_parser(
         "run",
         help="run a part's steps in order without Snakemake (for environments without it)",
@@ -502,6 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a config value, e.g. --set matching.k=20; repeatable")
     run.set_defaults(func=cmd_run)
 
+
+def _add_check_register_command(sub: Any) -> None:
     chr_ = sub.add_parser(
         "check-register",
         help="check the CBS register extracts: columns, window coverage, key match rate, RINPERSOONS mix",
@@ -517,11 +539,12 @@ def build_parser() -> argparse.ArgumentParser:
     chr_.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value; repeatable")
     chr_.set_defaults(func=cmd_check_register)
 
+
+def _add_doctor_command(sub: Any) -> None:
     doc = sub.add_parser("doctor", help="check that the system libraries a part needs are present")
     doc.add_argument("--part", choices=["questionnaires", "register", "report", "all"], default="all",
                      help="which part of the workflow to check for (default all)")
     doc.set_defaults(func=cmd_doctor)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from mentorwijs.config import read_yaml
 from mentorwijs.errors import InputError
@@ -192,62 +192,8 @@ def parse_codebook(data: Mapping[str, Any], path: str | Path = "<codebook>") -> 
         if name in seen:
             raise _fail(path, f"item {name!r} is defined twice")
         seen.add(name)
-        raw = entry["raw"]
-        waves = entry.get("waves", "all")
-        try:
-            if isinstance(raw, Mapping):
-                raw = {str(w): str(r) for w, r in raw.items()}
-                for wave in raw:
-                    wave_number(wave)
-                waves = tuple(raw)
-            else:
-                raw = str(raw)
-                if isinstance(waves, (list, tuple)):
-                    waves = tuple(str(w) for w in waves)
-                    for wave in waves:
-                        wave_number(wave)
-                elif waves != "all":
-                    waves = str(waves)
-                    wave_number(waves[:-1] if waves.endswith("+") else "")
-        except ValueError as exc:
-            raise _fail(path, f"item {name!r}: {exc}", hint="give 'waves' as all, T1+ or a list of wave names") from None
-        kind = str(entry.get("type", "integer"))
-        if kind not in ITEM_TYPES:
-            raise _fail(path, f"item {name!r}: unknown type {kind!r}", hint=f"use one of {', '.join(ITEM_TYPES)}")
-        rng = entry.get("range")
-        if rng is not None:
-            if not (isinstance(rng, (list, tuple)) and len(rng) == 2 and rng[0] <= rng[1]):
-                raise _fail(path, f"item {name!r}: 'range' must be [low, high]")
-            rng = (rng[0], rng[1])
-        items.append(
-            Item(
-                name=name,
-                raw=raw,
-                waves=waves,
-                type=kind,
-                range=rng,
-                scale=entry.get("scale"),
-                reverse=bool(entry.get("reverse", False)),
-                labels=dict(entry.get("labels", {}) or {}),
-                options=dict(entry.get("options", {}) or {}),
-                pattern=entry.get("pattern"),
-                required=bool(entry.get("required", True)),
-                description=str(entry.get("description", "")),
-                refers_to=_reference_namespace(name, kind, entry.get("refers_to")),
-                recode=dict(entry.get("recode", {}) or {}),
-            )
-        )
-    scales: dict[str, Scale] = {}
-    for scale_name, spec in (data.get("scales") or {}).items():
-        spec = spec or {}
-        members = [i for i in items if i.scale == scale_name]
-        if not members:
-            raise _fail(path, f"scale {scale_name!r} has no items")
-        min_items = int(spec.get("min_items", len(members)))
-        scales[str(scale_name)] = Scale(str(scale_name), min_items, str(spec.get("description", "")))
-    undeclared = sorted({i.scale for i in items if i.scale} - set(scales))
-    if undeclared:
-        raise _fail(path, f"items refer to undeclared scales {undeclared}")
+        items.append(_parse_item(entry, name, path))
+    scales = _parse_scales(data, items, path)
     if "missing_codes" in data:
         missing = {int(k): str(v) for k, v in (data.get("missing_codes") or {}).items()}
     else:
@@ -266,6 +212,69 @@ def parse_codebook(data: Mapping[str, Any], path: str | Path = "<codebook>") -> 
         description=str(data.get("description", "")),
         id_namespace=_id_namespace(ident),
     )
+
+
+def _parse_item(entry: Mapping[str, Any], name: str, path: Path) -> Item:
+    """One entry of ``items``: its raw column(s) and waves, type, range and the rest as declared."""
+    raw = entry["raw"]
+    waves = entry.get("waves", "all")
+    try:
+        if isinstance(raw, Mapping):
+            raw = {str(w): str(r) for w, r in raw.items()}
+            for wave in raw:
+                wave_number(wave)
+            waves = tuple(raw)
+        else:
+            raw = str(raw)
+            if isinstance(waves, (list, tuple)):
+                waves = tuple(str(w) for w in waves)
+                for wave in waves:
+                    wave_number(wave)
+            elif waves != "all":
+                waves = str(waves)
+                wave_number(waves[:-1] if waves.endswith("+") else "")
+    except ValueError as exc:
+        raise _fail(path, f"item {name!r}: {exc}", hint="give 'waves' as all, T1+ or a list of wave names") from None
+    kind = str(entry.get("type", "integer"))
+    if kind not in ITEM_TYPES:
+        raise _fail(path, f"item {name!r}: unknown type {kind!r}", hint=f"use one of {', '.join(ITEM_TYPES)}")
+    rng = entry.get("range")
+    if rng is not None:
+        if not (isinstance(rng, (list, tuple)) and len(rng) == 2 and rng[0] <= rng[1]):
+            raise _fail(path, f"item {name!r}: 'range' must be [low, high]")
+        rng = (rng[0], rng[1])
+    return Item(
+        name=name,
+        raw=raw,
+        waves=waves,
+        type=kind,
+        range=rng,
+        scale=entry.get("scale"),
+        reverse=bool(entry.get("reverse", False)),
+        labels=dict(entry.get("labels", {}) or {}),
+        options=dict(entry.get("options", {}) or {}),
+        pattern=entry.get("pattern"),
+        required=bool(entry.get("required", True)),
+        description=str(entry.get("description", "")),
+        refers_to=_reference_namespace(name, kind, entry.get("refers_to")),
+        recode=dict(entry.get("recode", {}) or {}),
+    )
+
+
+def _parse_scales(data: Mapping[str, Any], items: Sequence[Item], path: Path) -> dict[str, Scale]:
+    """The declared scales; each has items, and every item's scale is declared."""
+    scales: dict[str, Scale] = {}
+    for scale_name, spec in (data.get("scales") or {}).items():
+        spec = spec or {}
+        members = [i for i in items if i.scale == scale_name]
+        if not members:
+            raise _fail(path, f"scale {scale_name!r} has no items")
+        min_items = int(spec.get("min_items", len(members)))
+        scales[str(scale_name)] = Scale(str(scale_name), min_items, str(spec.get("description", "")))
+    undeclared = sorted({i.scale for i in items if i.scale} - set(scales))
+    if undeclared:
+        raise _fail(path, f"items refer to undeclared scales {undeclared}")
+    return scales
 
 
 def load_codebook(path: str | Path) -> Codebook:

@@ -744,23 +744,9 @@ def match_candidates(candidates: pd.DataFrame, spec: MatchingSpec, *, outcome: p
     units = data["unit"].astype(str).to_numpy()
     pairs_out = _pairs_table(pairs, data)
 
-    matched = data[is_matched].copy()
-    matched.insert(4, "weight", weights[is_matched])
-    matched.insert(5, "pscore", fit.pscore[is_matched])
-    matched = matched.drop(columns=["tie_order"])
-    front = ["unit", "person", "cohort", "treated", "weight", "pscore"]
-    matched = matched[front + [c for c in matched.columns if c not in front]]
-    matched = matched.sort_values("unit", kind="mergesort").reset_index(drop=True)
+    matched = _matched_table(data, weights, is_matched, fit.pscore)
 
-    terms = balance_terms(data, spec.covariates)
-    indicators = [c for c in terms.columns if "=" in c or c in {s.name for s in spec.covariates if s.coding == "indicator"}]
-    products = interaction_terms(terms, binary_terms(spec.covariates))
-    terms = pd.concat([terms, products], axis=1)
-    indicators += list(products.columns)
-    if outcome is not None and spec.prognostic:
-        y = pd.to_numeric(pd.Series(outcome), errors="coerce").reindex(data["unit"].astype(str).to_numpy()).to_numpy(dtype=float)
-        terms[PROGNOSTIC] = prognostic_score(X, y, treated)
-    balance = standardised_differences(terms, treated, weights, is_matched, indicators=indicators)
+    balance = _balance_table(data, spec, X, treated, weights, is_matched, outcome)
     poor = balance[balance["smd_after"].abs() >= spec.balance_threshold]
     for row in poor.itertuples(index=False):
         log.warning("balance: |SMD| after matching %.3f >= %g for %s", row.smd_after, spec.balance_threshold, row.covariate)
@@ -789,6 +775,35 @@ def match_candidates(candidates: pd.DataFrame, spec: MatchingSpec, *, outcome: p
                          status=status_table.sort_values("unit", kind="mergesort").reset_index(drop=True),
                          caliper=caliper, flow=flow, data=data, is_matched=is_matched)
     return result
+
+
+def _matched_table(data: pd.DataFrame, weights: np.ndarray, is_matched: np.ndarray, pscore: np.ndarray) -> pd.DataFrame:
+    """The matched units with their weight and propensity score, sorted by unit (no tie order)."""
+    matched = data[is_matched].copy()
+    matched.insert(4, "weight", weights[is_matched])
+    matched.insert(5, "pscore", pscore[is_matched])
+    matched = matched.drop(columns=["tie_order"])
+    front = ["unit", "person", "cohort", "treated", "weight", "pscore"]
+    matched = matched[front + [c for c in matched.columns if c not in front]]
+    matched = matched.sort_values("unit", kind="mergesort").reset_index(drop=True)
+    return matched
+
+
+def _balance_table(data: pd.DataFrame, spec: MatchingSpec, X: np.ndarray, treated: np.ndarray, weights: np.ndarray,
+                   is_matched: np.ndarray, outcome: pd.Series | None) -> pd.DataFrame:
+    """Standardised differences before and after matching of the covariates' balance terms, their
+    pairwise products of binary terms and (with ``outcome`` and ``spec.prognostic``) the
+    prognostic score."""
+    terms = balance_terms(data, spec.covariates)
+    indicators = [c for c in terms.columns if "=" in c or c in {s.name for s in spec.covariates if s.coding == "indicator"}]
+    products = interaction_terms(terms, binary_terms(spec.covariates))
+    terms = pd.concat([terms, products], axis=1)
+    indicators += list(products.columns)
+    if outcome is not None and spec.prognostic:
+        y = pd.to_numeric(pd.Series(outcome), errors="coerce").reindex(data["unit"].astype(str).to_numpy()).to_numpy(dtype=float)
+        terms[PROGNOSTIC] = prognostic_score(X, y, treated)
+    balance = standardised_differences(terms, treated, weights, is_matched, indicators=indicators)
+    return balance
 
 
 # --------------------------------------------------------------------------------------

@@ -132,27 +132,8 @@ def simulate_matched_study(s: Scenario, rng: np.random.Generator) -> SimulatedSt
     """One matched study at analysis level (see the module docstring)."""
     C = s.n_cohorts
     cohort_start = np.arange(C) * 3  # calendar month of each cohort's month 0
-    # control pool: persons, their temporary-contract trait, the cohorts they are candidates in
     P = s.pool_persons
-    person_temp = (rng.random(P) < s.control_temporary).astype(np.int64)
-    eligible = rng.random((P, C)) < s.cohorts_per_person / C
-    pool_person, pool_cohort = np.nonzero(eligible)
-    # trainees
-    trainee_cohort = np.sort(rng.integers(0, C, size=s.n_trainees))
-    trainee_temp = (rng.random(s.n_trainees) < s.trainee_temporary).astype(np.int64)
-    pair_trainee, pair_control, pair_weight = [], [], []
-    cell = pool_cohort * 2 + person_temp[pool_person]
-    order = np.argsort(cell, kind="stable")
-    bounds = np.searchsorted(cell[order], np.arange(2 * C + 1))
-    for i in range(s.n_trainees):
-        c = trainee_cohort[i] * 2 + trainee_temp[i]
-        cand = order[bounds[c]:bounds[c + 1]]
-        k = int(min(len(cand), max(1, rng.integers(s.controls_per_trainee // 2, s.controls_per_trainee * 3 // 2 + 1))))
-        chosen = rng.choice(cand, size=k, replace=False)
-        pair_trainee += [i] * k
-        pair_control += chosen.tolist()
-        pair_weight += [1.0 / k] * k
-    pairs_idx = pd.DataFrame({"trainee": pair_trainee, "control": pair_control, "weight": pair_weight})
+    person_temp, pool_person, pool_cohort, trainee_cohort, trainee_temp, pairs_idx = _draw_matches(s, rng)
     cweights = pairs_idx.groupby("control")["weight"].sum()
     ctrl = cweights.index.to_numpy()
 
@@ -166,26 +147,10 @@ def simulate_matched_study(s: Scenario, rng: np.random.Generator) -> SimulatedSt
     unit_names = np.array([f"u{j:05d}" for j in range(n)])
     person_names = np.array([f"p{j:05d}" for j in range(P + n_t)])
 
-    # person-level traits: baseline employment probability, frailty, latent AR(1) in calendar time
-    persons, inverse = np.unique(unit_person, return_inverse=True)
-    n_p = len(persons)
-    base = rng.uniform(0.55, 0.85, size=n_p)
-    frailty = rng.choice(FRAILTY_VALUES, p=FRAILTY_PROBS, size=n_p)
     months = np.arange(s.first_month, s.followup_months + 1)
     M = len(months)
-    T_cal = cohort_start.max() + M
-    z = np.empty((n_p, T_cal))
-    z[:, 0] = rng.standard_normal(n_p)
-    innov = rng.standard_normal((n_p, T_cal)) * np.sqrt(1 - s.rho ** 2)
-    for t in range(1, T_cal):
-        z[:, t] = s.rho * z[:, t - 1] + innov[:, t]
-    u = stats.norm.cdf(z)
-    cal = cohort_start[unit_cohort][:, None] + np.arange(M)[None, :]
-    u_unit = u[inverse[:, None], cal]
-    since = (months - s.first_month)[None, :]
-    prob = (base[inverse][:, None] - 0.05 * unit_temp[:, None] - 0.001 * since - 0.004 * since * unit_temp[:, None]
-            + unit_treated[:, None] * s.did_effect(months)[None, :])
-    employed = (u_unit < prob).astype(np.int64)
+    _, inverse = np.unique(unit_person, return_inverse=True)
+    employed, frailty = _draw_employment(s, rng, inverse, cohort_start, unit_cohort, unit_temp, unit_treated, months)
     # exits: the first month without observation
     exits = np.where(rng.random(n) < s.exit_share, rng.integers(s.reference_month + 1, s.followup_months + 1, size=n), 10 ** 6)
     observed = (months[None, :] < exits[:, None]).astype(np.int64)
@@ -202,14 +167,7 @@ def simulate_matched_study(s: Scenario, rng: np.random.Generator) -> SimulatedSt
             "observed": observed.ravel(),
         }
     )
-
-    # survival: discrete hazards months 0..F, censored at the exit or the end of follow-up
-    h = _hazard(s, unit_temp, frailty[inverse], unit_treated)[:, : s.followup_months + 1]
-    lost = rng.random(h.shape) < h
-    first = np.where(lost.any(axis=1), lost.argmax(axis=1), 10 ** 6)
-    censor = np.minimum(s.followup_months, np.maximum(exits - 1, 0))
-    event = (first <= censor).astype(np.int64)
-    time = np.where(event == 1, first, censor)
+    time, event = _draw_job_loss(s, rng, unit_temp, frailty[inverse], unit_treated, exits)
     survival = pd.DataFrame(
         {
             "unit": unit_names,
@@ -239,6 +197,71 @@ def simulate_matched_study(s: Scenario, rng: np.random.Generator) -> SimulatedSt
         "rmst_difference": true_rmst_difference(s),
     }
     return SimulatedStudy(panel=panel, survival=survival, pairs=pairs, truth=truth)
+
+
+def _draw_matches(s: Scenario, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """The control pool (each person's temporary-contract trait and the cohorts they are a
+    candidate in), the trainees (cohort, trait) and their matched controls: k controls per
+    trainee of the same cohort and trait, weight 1/k each. Returns person_temp, pool_person,
+    pool_cohort, trainee_cohort, trainee_temp and the pairs (trainee, control index, weight)."""
+    C, P = s.n_cohorts, s.pool_persons
+    person_temp = (rng.random(P) < s.control_temporary).astype(np.int64)
+    eligible = rng.random((P, C)) < s.cohorts_per_person / C
+    pool_person, pool_cohort = np.nonzero(eligible)
+    trainee_cohort = np.sort(rng.integers(0, C, size=s.n_trainees))
+    trainee_temp = (rng.random(s.n_trainees) < s.trainee_temporary).astype(np.int64)
+    pair_trainee, pair_control, pair_weight = [], [], []
+    cell = pool_cohort * 2 + person_temp[pool_person]
+    order = np.argsort(cell, kind="stable")
+    bounds = np.searchsorted(cell[order], np.arange(2 * C + 1))
+    for i in range(s.n_trainees):
+        c = trainee_cohort[i] * 2 + trainee_temp[i]
+        cand = order[bounds[c]:bounds[c + 1]]
+        k = int(min(len(cand), max(1, rng.integers(s.controls_per_trainee // 2, s.controls_per_trainee * 3 // 2 + 1))))
+        chosen = rng.choice(cand, size=k, replace=False)
+        pair_trainee += [i] * k
+        pair_control += chosen.tolist()
+        pair_weight += [1.0 / k] * k
+    pairs_idx = pd.DataFrame({"trainee": pair_trainee, "control": pair_control, "weight": pair_weight})
+    return person_temp, pool_person, pool_cohort, trainee_cohort, trainee_temp, pairs_idx
+
+
+def _draw_employment(s: Scenario, rng: np.random.Generator, inverse: np.ndarray, cohort_start: np.ndarray,
+                     unit_cohort: np.ndarray, unit_temp: np.ndarray, unit_treated: np.ndarray,
+                     months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly employment per unit (units x months) from person-level traits (``inverse``: each
+    unit's person): a baseline employment probability, a latent AR(1) in calendar time, and the
+    effect for trainees. Also returns each person's frailty (drawn here, used by the job loss)."""
+    n_p = int(inverse.max()) + 1 if len(inverse) else 0
+    base = rng.uniform(0.55, 0.85, size=n_p)
+    frailty = rng.choice(FRAILTY_VALUES, p=FRAILTY_PROBS, size=n_p)
+    M = len(months)
+    T_cal = cohort_start.max() + M
+    z = np.empty((n_p, T_cal))
+    z[:, 0] = rng.standard_normal(n_p)
+    innov = rng.standard_normal((n_p, T_cal)) * np.sqrt(1 - s.rho ** 2)
+    for t in range(1, T_cal):
+        z[:, t] = s.rho * z[:, t - 1] + innov[:, t]
+    u = stats.norm.cdf(z)
+    cal = cohort_start[unit_cohort][:, None] + np.arange(M)[None, :]
+    u_unit = u[inverse[:, None], cal]
+    since = (months - s.first_month)[None, :]
+    prob = (base[inverse][:, None] - 0.05 * unit_temp[:, None] - 0.001 * since - 0.004 * since * unit_temp[:, None]
+            + unit_treated[:, None] * s.did_effect(months)[None, :])
+    return (u_unit < prob).astype(np.int64), frailty
+
+
+def _draw_job_loss(s: Scenario, rng: np.random.Generator, unit_temp: np.ndarray, unit_frailty: np.ndarray,
+                   unit_treated: np.ndarray, exits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Time to job loss from discrete hazards in months 0..F, censored at the exit or at the end of
+    follow-up: (time, event)."""
+    h = _hazard(s, unit_temp, unit_frailty, unit_treated)[:, : s.followup_months + 1]
+    lost = rng.random(h.shape) < h
+    first = np.where(lost.any(axis=1), lost.argmax(axis=1), 10 ** 6)
+    censor = np.minimum(s.followup_months, np.maximum(exits - 1, 0))
+    event = (first <= censor).astype(np.int64)
+    time = np.where(event == 1, first, censor)
+    return time, event
 
 
 def _one_replication(s: Scenario, rng: np.random.Generator, band_draws: int, level: float) -> dict:

@@ -228,45 +228,53 @@ def monthly_wls(y: np.ndarray, treated: np.ndarray, w: np.ndarray, month: np.nda
         Bm[m] = B
         V = U @ Mfull  # rows: (M U_r)'
         T = V @ B  # rows: (B M U_r)'
-        # clusters of the month, as blocks of consecutive rows (rows are sorted by cluster)
-        gm = g[rows]
-        starts = np.flatnonzero(np.r_[True, gm[1:] != gm[:-1]])
-        sizes = np.diff(np.r_[starts, len(rows)])
-        single = starts[sizes == 1]
-        if single.size:  # one unit of the person in the month (most): scalars, no matrix products
-            u, v, t = U[single], V[single], T[single]
-            ws, es = wm[single], e[single]
-            h = ws * np.einsum("bi,bi->b", u, v)
-            gg = 1.0 - 2.0 * h + np.einsum("bi,bi->b", t, v)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                A = np.where(gg > EIGEN_TOL, 1.0 / np.sqrt(np.where(gg > EIGEN_TOL, gg, 1.0)), 0.0)
-            wv = ws * v[:, 1]
-            z = A * wv
-            clusters = gm[single]
-            s0[clusters, m] = wv * es
-            s2[clusters, m] = z * es
-            a[m, clusters] = v * z[:, None]
-            b[m, clusters] = u * (ws * z)[:, None]
-            gamma[clusters, m] = z * z
-        for size in np.unique(sizes[sizes > 1]):
-            first = starts[sizes == size]
-            idx = first[:, None] + np.arange(size)[None, :]
-            Ub, Vb, Tb = U[idx], V[idx], T[idx]
-            wb, eb = wm[idx], e[idx]
-            H = (Ub @ np.swapaxes(Vb, 1, 2)) * wb[:, None, :]  # U_j M U_j' W_j
-            Q = Tb @ np.swapaxes(Vb, 1, 2)  # U_j M B M U_j'
-            Gmat = np.eye(size)[None] - H - np.swapaxes(H, 1, 2) + Q
-            A = _inverse_sqrt(Gmat)
-            wv = wb * Vb[:, :, 1]  # W_j U_j M e_T
-            z = np.einsum("bij,bj->bi", A, wv)
-            clusters = gm[first]
-            s0[clusters, m] = np.einsum("bi,bi->b", wv, eb)
-            s2[clusters, m] = np.einsum("bi,bi->b", z, eb)
-            a[m, clusters] = np.einsum("bij,bi->bj", Vb, z)
-            b[m, clusters] = np.einsum("bij,bi->bj", Ub, wb * z)
-            gamma[clusters, m] = np.einsum("bi,bi->b", z, z)
+        _cluster_parts(m, g[rows], U, V, T, wm, e, s0, s2, a, b, gamma)
     return MonthlyWls(coef_treated=coef, kept=kept_all, n_params=int(kept_all.sum()), score_cr0=s0, score_cr2=s2,
                       a=a, b=b, gamma=gamma, B=Bm)
+
+
+def _cluster_parts(m: int, gm: np.ndarray, U: np.ndarray, V: np.ndarray, T: np.ndarray, wm: np.ndarray, e: np.ndarray,
+                   s0: np.ndarray, s2: np.ndarray, a: np.ndarray, b: np.ndarray, gamma: np.ndarray) -> None:
+    """Month ``m`` of :func:`monthly_wls`: per cluster (``gm``, the month's rows sorted by cluster),
+    the CR0 and CR2 scores of the treated coefficient and the parts of its Satterthwaite df,
+    written into ``s0``, ``s2``, ``a``, ``b`` and ``gamma``. ``V`` holds the rows (M U_r)', ``T``
+    the rows (B M U_r)', ``e`` the residuals."""
+    # clusters of the month, as blocks of consecutive rows (rows are sorted by cluster)
+    starts = np.flatnonzero(np.r_[True, gm[1:] != gm[:-1]])
+    sizes = np.diff(np.r_[starts, len(gm)])
+    single = starts[sizes == 1]
+    if single.size:  # one unit of the person in the month (most): scalars, no matrix products
+        u, v, t = U[single], V[single], T[single]
+        ws, es = wm[single], e[single]
+        h = ws * np.einsum("bi,bi->b", u, v)
+        gg = 1.0 - 2.0 * h + np.einsum("bi,bi->b", t, v)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            A = np.where(gg > EIGEN_TOL, 1.0 / np.sqrt(np.where(gg > EIGEN_TOL, gg, 1.0)), 0.0)
+        wv = ws * v[:, 1]
+        z = A * wv
+        clusters = gm[single]
+        s0[clusters, m] = wv * es
+        s2[clusters, m] = z * es
+        a[m, clusters] = v * z[:, None]
+        b[m, clusters] = u * (ws * z)[:, None]
+        gamma[clusters, m] = z * z
+    for size in np.unique(sizes[sizes > 1]):
+        first = starts[sizes == size]
+        idx = first[:, None] + np.arange(size)[None, :]
+        Ub, Vb, Tb = U[idx], V[idx], T[idx]
+        wb, eb = wm[idx], e[idx]
+        H = (Ub @ np.swapaxes(Vb, 1, 2)) * wb[:, None, :]  # U_j M U_j' W_j
+        Q = Tb @ np.swapaxes(Vb, 1, 2)  # U_j M B M U_j'
+        Gmat = np.eye(size)[None] - H - np.swapaxes(H, 1, 2) + Q
+        A = _inverse_sqrt(Gmat)
+        wv = wb * Vb[:, :, 1]  # W_j U_j M e_T
+        z = np.einsum("bij,bj->bi", A, wv)
+        clusters = gm[first]
+        s0[clusters, m] = np.einsum("bi,bi->b", wv, eb)
+        s2[clusters, m] = np.einsum("bi,bi->b", z, eb)
+        a[m, clusters] = np.einsum("bij,bi->bj", Vb, z)
+        b[m, clusters] = np.einsum("bij,bi->bj", Ub, wb * z)
+        gamma[clusters, m] = np.einsum("bi,bi->b", z, z)
 
 
 def stack_blocks(parts: list[MonthlyWls], blocks: list[np.ndarray], clusters: list[np.ndarray],

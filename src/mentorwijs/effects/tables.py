@@ -290,17 +290,8 @@ def effect_tables(
     E-values (confounding) and the report use; with no ``adjusted_covariates`` only ``matched``
     rows are written.
     """
-    if primary_method not in METHODS:
-        raise InputError(f"unknown primary method {primary_method!r}", hint="effects.primary_method is matched or adjusted")
-    if primary_method == "adjusted" and not adjusted_covariates:
-        raise InputError("the primary method is adjusted but effects.adjusted_covariates is empty",
-                         hint="list the covariates or use effects.primary_method: matched")
-    if primary_outcome not in outcomes:
-        raise InputError(f"the primary outcome {primary_outcome!r} is not among the outcomes {list(outcomes)}",
-                         hint="check effects.primary_outcome and effects.outcomes")
-    if primary_survival_outcome not in survival_outcomes:
-        raise InputError(f"the primary survival outcome {primary_survival_outcome!r} is not among {list(survival_outcomes)}",
-                         hint="check effects.primary_survival_outcome and effects.survival_outcomes")
+    _check_primary(primary_method, adjusted_covariates, outcomes, primary_outcome, survival_outcomes,
+                   primary_survival_outcome)
     all_panel, all_survival = panel, survival
     panel, survival = main_sample(panel), main_sample(survival)
     panel, survival = analysis_inputs(panel, survival, matched,
@@ -309,26 +300,9 @@ def effect_tables(
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     unit_covariates = survival[["unit", *adjusted_covariates]] if adjusted_covariates else None
 
-    shares = trajectories(panel, list(outcomes))
-    for outcome in outcomes:
-        log.info("difference-in-differences: %s", outcome)
-        cells = cell_dominance(panel, outcome, n)
-        mine = shares[shares["outcome"] == outcome].copy()
-        mine[DOMINANCE_COLUMN] = [float(cells.get((int(g == "treated"), int(m)), np.nan))
-                                  for g, m in zip(mine["group"], mine["month"])]
-        parts["trajectories"].append(mine)
-        for covariates in [None] + ([unit_covariates] if unit_covariates is not None else []):
-            fit = did_fit(panel, outcome, reference_month, covariates=covariates)
-            by_month = did_by_month_table(fit, followup_months=followup_months, band_draws=band_draws, seed=band_seed,
-                                          level=level)
-            by_month[DOMINANCE_COLUMN] = [_months_dominance(cells, [int(m), reference_month]) for m in by_month["month"]]
-            parts["did_by_month"].append(by_month)
-            pooled = did_pooled_table(fit, followup_months=followup_months, level=level)
-            pooled[DOMINANCE_COLUMN] = _months_dominance(cells, [*post_months(fit, followup_months), reference_month])
-            parts["did_pooled"].append(pooled)
-            parts["placebo"].append(_placebo_rows(panel, outcome, placebo_reference_month, placebo_post_months, level,
-                                                  cells, covariates))
-            del fit  # the adjusted fit keeps per-cluster parts of its df: free them before the next
+    _did_parts(parts, panel, outcomes, unit_covariates, n, reference_month=reference_month,
+               followup_months=followup_months, placebo_reference_month=placebo_reference_month,
+               placebo_post_months=placebo_post_months, band_draws=band_draws, band_seed=band_seed, level=level)
 
     dominance = unit_dominance(survival, n)
     for outcome in survival_outcomes:
@@ -359,6 +333,52 @@ def effect_tables(
         tables["did_pooled"], tables["rmst"], tables["survival"], tables["km"], survival, outcome=primary_outcome,
         survival_outcome=primary_survival_outcome, horizon=rmst_horizon, primary_method=primary_method)])
     return {name: tables[name] for name in TABLES}
+
+
+def _check_primary(primary_method: str, adjusted_covariates: Sequence[str], outcomes: Sequence[str],
+                   primary_outcome: str, survival_outcomes: Sequence[str], primary_survival_outcome: str) -> None:
+    """The primary method is known (and adjusted only with covariates); the primary outcomes are
+    among the outcomes."""
+    if primary_method not in METHODS:
+        raise InputError(f"unknown primary method {primary_method!r}", hint="effects.primary_method is matched or adjusted")
+    if primary_method == "adjusted" and not adjusted_covariates:
+        raise InputError("the primary method is adjusted but effects.adjusted_covariates is empty",
+                         hint="list the covariates or use effects.primary_method: matched")
+    if primary_outcome not in outcomes:
+        raise InputError(f"the primary outcome {primary_outcome!r} is not among the outcomes {list(outcomes)}",
+                         hint="check effects.primary_outcome and effects.outcomes")
+    if primary_survival_outcome not in survival_outcomes:
+        raise InputError(f"the primary survival outcome {primary_survival_outcome!r} is not among {list(survival_outcomes)}",
+                         hint="check effects.primary_survival_outcome and effects.survival_outcomes")
+
+
+def _did_parts(parts: dict[str, list[pd.DataFrame]], panel: pd.DataFrame, outcomes: Sequence[str],
+               unit_covariates: pd.DataFrame | None, n: int, *, reference_month: int, followup_months: int,
+               placebo_reference_month: int, placebo_post_months: Sequence[int], band_draws: int, band_seed: int,
+               level: float) -> None:
+    """Per outcome: the trajectories, and per DiD estimator (matched; adjusted where
+    ``unit_covariates`` are given) the effects per month, the pooled effect and the placebo, each
+    with the dominance share of the cells behind it (``n`` largest units); appended to ``parts``."""
+    shares = trajectories(panel, list(outcomes))
+    for outcome in outcomes:
+        log.info("difference-in-differences: %s", outcome)
+        cells = cell_dominance(panel, outcome, n)
+        mine = shares[shares["outcome"] == outcome].copy()
+        mine[DOMINANCE_COLUMN] = [float(cells.get((int(g == "treated"), int(m)), np.nan))
+                                  for g, m in zip(mine["group"], mine["month"])]
+        parts["trajectories"].append(mine)
+        for covariates in [None] + ([unit_covariates] if unit_covariates is not None else []):
+            fit = did_fit(panel, outcome, reference_month, covariates=covariates)
+            by_month = did_by_month_table(fit, followup_months=followup_months, band_draws=band_draws, seed=band_seed,
+                                          level=level)
+            by_month[DOMINANCE_COLUMN] = [_months_dominance(cells, [int(m), reference_month]) for m in by_month["month"]]
+            parts["did_by_month"].append(by_month)
+            pooled = did_pooled_table(fit, followup_months=followup_months, level=level)
+            pooled[DOMINANCE_COLUMN] = _months_dominance(cells, [*post_months(fit, followup_months), reference_month])
+            parts["did_pooled"].append(pooled)
+            parts["placebo"].append(_placebo_rows(panel, outcome, placebo_reference_month, placebo_post_months, level,
+                                                  cells, covariates))
+            del fit  # the adjusted fit keeps per-cluster parts of its df: free them before the next
 
 
 # ---------------------------------------------------------------------------------------------

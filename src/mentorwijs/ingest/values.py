@@ -258,6 +258,19 @@ def _parse_simple(result: ParsedItem, name: str, cells: list[str], lines: Sequen
             values[i] = _recode(text, item)
         else:  # identifier, free_text: kept as written
             values[i] = text
+    _refuse_unreadable_column(cells, lines, item, kind, table, name, column, month_first=month_first,
+                              unparsed=unparsed, parsed_any=parsed_any)
+    index = pd.RangeIndex(n)
+    series = _typed_series(values, kind, index)
+    result.values[name] = series
+    result.codes[name] = pd.Series(codes, index=index, dtype="Float64")
+    result.reasons[name] = pd.Series(reasons, index=index, dtype="string")
+
+
+def _refuse_unreadable_column(cells: list[str], lines: Sequence[int], item: Item, kind: str, table: RawTable, name: str,
+                              column: str, *, month_first: list[int], unparsed: list[int], parsed_any: bool) -> None:
+    """A column of month-first dates, or of a number or date type in which no cell parses (labels
+    instead of codes), refuses the file."""
     if month_first:
         i = month_first[0]
         raise InputError(
@@ -275,16 +288,15 @@ def _parse_simple(result: ParsedItem, name: str, cells: list[str], lines: Sequen
             file=table.file, row=lines[i], column=column,
             hint="the export holds labels or text instead of codes: export the values (codes), or fix the item's type in the codebook",
         )
-    index = pd.RangeIndex(n)
+
+
+def _typed_series(values: list[Any], kind: str, index: pd.RangeIndex) -> pd.Series:
+    """The parsed values as float (numbers, checkbox options), datetime64[ns] (dates) or string."""
     if kind in NUMERIC_TYPES or kind == "checkbox_option":
-        series = pd.Series([np.nan if v is None else v for v in values], index=index, dtype="float64")
-    elif kind in DATE_TYPES:
-        series = pd.Series(pd.to_datetime(pd.Series(values, dtype=object), errors="raise"), index=index).astype("datetime64[ns]")
-    else:
-        series = pd.Series(values, index=index, dtype="string")
-    result.values[name] = series
-    result.codes[name] = pd.Series(codes, index=index, dtype="Float64")
-    result.reasons[name] = pd.Series(reasons, index=index, dtype="string")
+        return pd.Series([np.nan if v is None else v for v in values], index=index, dtype="float64")
+    if kind in DATE_TYPES:
+        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), errors="raise"), index=index).astype("datetime64[ns]")
+    return pd.Series(values, index=index, dtype="string")
 
 
 def _in_range(number: float, rng: tuple[float, float] | None) -> bool:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -186,25 +186,7 @@ def mixed_contrasts(
     and every contrast that needs it is missing, with a note. Returns estimate, SE and
     Satterthwaite df of each contrast.
     """
-    design = design.loc[data.index]
-    empty = [c for c in design.columns if not (design[c] != 0).any()]
-    kept = [c for c in design.columns if c not in empty]
-    notes = [f"no data for {c}" for c in empty]
-    names = {c: f"x{i}" for i, c in enumerate(kept, start=1)}
-    frame = pd.DataFrame(
-        {
-            "y": data[outcome].astype(float).to_numpy(),
-            "training_group": data["training_group"].astype(str).to_numpy(),
-            "supervisor": data["supervisor"].astype(str).to_numpy(),
-            **{names[c]: design[c].astype(float).to_numpy() for c in kept},
-        }
-    )
-    slope = post is not None
-    if slope:
-        frame["post"] = post.loc[data.index].astype(float).to_numpy()
-        if frame["post"].nunique() < 2:
-            slope = False
-            notes.append("no group slope: every score is on the same side of the reference wave")
+    frame, names, kept, empty, notes, slope = _mixed_frame(data, outcome, design, post)
     formula = "y ~ " + (" + ".join(names[c] for c in kept) if kept else "1")
     model = smf.mixedlm(
         formula,
@@ -235,6 +217,55 @@ def mixed_contrasts(
         reason = str(exc).strip() or type(exc).__name__
         result.notes.append(f"finishing the fit on lme4's deviance failed ({reason}): statsmodels' optimum is reported")
         return _statsmodels_contrasts(result, model, contrasts, names, kept, empty, slope, reason)
+    _lme4_contrasts(result, model, contrasts, names, kept, empty, beta, cov, inference)
+    cov_re, vcomp, scale = deviance.variances(phi)
+    result.group_variance = float(cov_re[0, 0])
+    if slope:
+        result.slope_variance = float(cov_re[1, 1])
+        result.slope_covariance = float(cov_re[1, 0])
+    result.supervisor_variance = float(vcomp[0])
+    result.residual_variance = float(scale)
+    result.reml_loglik = -value / 2
+    result.boundary = boundary_notes(deviance, phi, ["training_group", "training_group slope"][: 1 + slope])
+    if result.boundary:
+        result.notes.append("Satterthwaite df treat a variance at the boundary as known (as lmerTest)")
+    return result
+
+
+def _mixed_frame(data: pd.DataFrame, outcome: str, design: pd.DataFrame,
+                 post: pd.Series | None) -> tuple[pd.DataFrame, dict[str, str], list[str], list[str], list[str], bool]:
+    """The model frame of :func:`mixed_contrasts`: ``y``, the grouping columns and the design
+    columns with any nonzero value (renamed x1, x2, ...), plus ``post`` where it varies. Returns the
+    frame, the new names, the kept and the empty design columns, the notes and whether the
+    training groups get a slope."""
+    design = design.loc[data.index]
+    empty = [c for c in design.columns if not (design[c] != 0).any()]
+    kept = [c for c in design.columns if c not in empty]
+    notes = [f"no data for {c}" for c in empty]
+    names = {c: f"x{i}" for i, c in enumerate(kept, start=1)}
+    frame = pd.DataFrame(
+        {
+            "y": data[outcome].astype(float).to_numpy(),
+            "training_group": data["training_group"].astype(str).to_numpy(),
+            "supervisor": data["supervisor"].astype(str).to_numpy(),
+            **{names[c]: design[c].astype(float).to_numpy() for c in kept},
+        }
+    )
+    slope = post is not None
+    if slope:
+        frame["post"] = post.loc[data.index].astype(float).to_numpy()
+        if frame["post"].nunique() < 2:
+            slope = False
+            notes.append("no group slope: every score is on the same side of the reference wave")
+    return frame, names, kept, empty, notes, slope
+
+
+def _lme4_contrasts(result: ContrastResult, model: Any, contrasts: Mapping[str, Mapping[str, float]],
+                    names: Mapping[str, str], kept: Sequence[str], empty: Sequence[str], beta: np.ndarray,
+                    cov: np.ndarray, inference: Any) -> None:
+    """Estimate, SE and Satterthwaite df of each contrast from the fit on lme4's deviance, into
+    ``result.estimates`` (missing where a contrast needs an empty column); where the df are not
+    available they fall back to training groups - 1, with a note."""
     fe_names = list(model.exog_names)
     position = {"Intercept": fe_names.index("Intercept"), **{c: fe_names.index(names[c]) for c in kept}}
     fallback = result.n_groups - 1
@@ -255,18 +286,6 @@ def mixed_contrasts(
     if fell_back:
         reason = inference.problem or "the variance parameters do not move the contrast's variance"
         result.notes.append(f"Satterthwaite df not available ({reason}): df = training groups - 1 = {fallback}")
-    cov_re, vcomp, scale = deviance.variances(phi)
-    result.group_variance = float(cov_re[0, 0])
-    if slope:
-        result.slope_variance = float(cov_re[1, 1])
-        result.slope_covariance = float(cov_re[1, 0])
-    result.supervisor_variance = float(vcomp[0])
-    result.residual_variance = float(scale)
-    result.reml_loglik = -value / 2
-    result.boundary = boundary_notes(deviance, phi, ["training_group", "training_group slope"][: 1 + slope])
-    if result.boundary:
-        result.notes.append("Satterthwaite df treat a variance at the boundary as known (as lmerTest)")
-    return result
 
 
 def _statsmodels_contrasts(result, model, contrasts, names, kept, empty, slope, reason):
@@ -366,37 +385,8 @@ def supervisor_effects(
             "warnings": fitted.warnings,
         }
         for w in later:
-            estimate, se, df = fitted.estimates[f"wave[{w}]"]
-            low, high, p = _interval(estimate, se, df, level)
-            effect_rows.append(
-                {
-                    "construct": construct,
-                    "wave": w,
-                    "estimate": estimate,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "p": p,
-                    "effect_size": estimate / sd_reference if sd_reference > 0 else math.nan,
-                    "n": int(counts.get(w, 0)),
-                    **common,
-                    "optimizer": fitted.fit.optimizer or "",
-                    "group_variance": fitted.group_variance,
-                    "boundary": int(bool(fitted.boundary)),
-                    "contrast": f"{w} - {reference_wave}",
-                    "primary": int(w == primary_wave),
-                    "se": se,
-                    "n_reference": int(counts.get(reference_wave, 0)),
-                    "n_obs": fitted.n_obs,
-                    "n_supervisors": fitted.n_supervisors,
-                    "n_groups": fitted.n_groups,
-                    "supervisor_variance": fitted.supervisor_variance,
-                    "residual_variance": fitted.residual_variance,
-                    "reml_loglik": fitted.reml_loglik,
-                    "df": df,
-                    "group_slope_variance": fitted.slope_variance,
-                    "group_slope_covariance": fitted.slope_covariance,
-                }
-            )
+            effect_rows.append(_effect_row(fitted, construct, w, reference_wave, primary_wave, counts, sd_reference,
+                                           common, level))
         for w in waves:
             estimate, se, df = fitted.estimates[f"mean {w}"]
             low, high, _ = _interval(estimate, se, df, level)
@@ -409,6 +399,41 @@ def supervisor_effects(
     effects = sort_rows(effects[EFFECT_COLUMNS], ["construct", "wave"])
     means = sort_rows(pd.DataFrame(mean_rows, columns=MEAN_COLUMNS), ["construct", "wave"])
     return effects, means
+
+
+def _effect_row(fitted: ContrastResult, construct: str, w: str, reference_wave: str, primary_wave: str,
+                counts: pd.Series, sd_reference: float, common: Mapping[str, Any], level: float) -> dict[str, Any]:
+    """The effects row of wave ``w`` of one construct: the contrast against the reference wave with
+    its interval, effect size and counts, and the fit's variance components."""
+    estimate, se, df = fitted.estimates[f"wave[{w}]"]
+    low, high, p = _interval(estimate, se, df, level)
+    return {
+        "construct": construct,
+        "wave": w,
+        "estimate": estimate,
+        "ci_low": low,
+        "ci_high": high,
+        "p": p,
+        "effect_size": estimate / sd_reference if sd_reference > 0 else math.nan,
+        "n": int(counts.get(w, 0)),
+        **common,
+        "optimizer": fitted.fit.optimizer or "",
+        "group_variance": fitted.group_variance,
+        "boundary": int(bool(fitted.boundary)),
+        "contrast": f"{w} - {reference_wave}",
+        "primary": int(w == primary_wave),
+        "se": se,
+        "n_reference": int(counts.get(reference_wave, 0)),
+        "n_obs": fitted.n_obs,
+        "n_supervisors": fitted.n_supervisors,
+        "n_groups": fitted.n_groups,
+        "supervisor_variance": fitted.supervisor_variance,
+        "residual_variance": fitted.residual_variance,
+        "reml_loglik": fitted.reml_loglik,
+        "df": df,
+        "group_slope_variance": fitted.slope_variance,
+        "group_slope_covariance": fitted.slope_covariance,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -596,32 +621,42 @@ def supervisor_sensitivity(
             subset = data.loc[complete]
             rows += simple("adjusted", subset, pd.concat([design, extra], axis=1).loc[subset.index], notes)
 
-        mode = category_labels(data[mode_column])
-        mode_levels = sorted(mode.dropna().unique(), key=natural_key)
-        guided = pd.to_numeric(data["n_employees_guided"], errors="coerce")
-        below, above = f"<{guided_cutoff:g}", f">={guided_cutoff:g}"
-        guided_group = pd.Series(np.where(guided < guided_cutoff, below, above), index=data.index).where(guided.notna())
-        for analysis, modifier, levels in (
-            ("by_mode", mode, mode_levels),
-            ("by_employees_guided", guided_group, [below, above]),
-        ):
-            missing = int(data.loc[modifier.isna(), "supervisor"].nunique())
-            present = [lv for lv in levels if (modifier == lv).any()]
-            if len(present) < 2:
-                log.warning("%s, %s: fewer than two subgroups in the data; no interaction estimated", construct, analysis)
-                rows.append(
-                    {
-                        "analysis": analysis, "construct": construct, "wave": "", "subgroup": "", "estimate": math.nan,
-                        "se": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p": math.nan, "n": int(modifier.notna().sum()),
-                        "n_supervisors": int(data.loc[modifier.notna(), "supervisor"].nunique()), "converged": 0,
-                        "warnings": f"fewer than two subgroups ({', '.join(present) or 'none'}): not estimable",
-                        "optimizer": "", "boundary": 0, "df": math.nan,
-                    }
-                )
-                continue
-            fitted, wanted = _modifier_analysis(data, construct, waves, reference_wave, modifier, present, optimizers)
-            if missing:
-                fitted.notes.append(f"{missing} supervisors without {analysis[3:]} left out")
-            rows += _sensitivity_rows(analysis, construct, fitted, wanted, level)
+        rows += _subgroup_rows(data, construct, waves, reference_wave, mode_column=mode_column,
+                               guided_cutoff=guided_cutoff, optimizers=optimizers, level=level)
     table = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
     return sort_rows(table, ["analysis", "construct", "wave", "subgroup"])
+
+
+def _subgroup_rows(data: pd.DataFrame, construct: str, waves: Sequence[str], reference_wave: str, *,
+                   mode_column: str, guided_cutoff: float, optimizers: Sequence[str], level: float) -> list[dict]:
+    """The ``by_mode`` and ``by_employees_guided`` rows of one construct: wave x subgroup models,
+    or one row saying that fewer than two subgroups are in the data."""
+    rows: list[dict] = []
+    mode = category_labels(data[mode_column])
+    mode_levels = sorted(mode.dropna().unique(), key=natural_key)
+    guided = pd.to_numeric(data["n_employees_guided"], errors="coerce")
+    below, above = f"<{guided_cutoff:g}", f">={guided_cutoff:g}"
+    guided_group = pd.Series(np.where(guided < guided_cutoff, below, above), index=data.index).where(guided.notna())
+    for analysis, modifier, levels in (
+        ("by_mode", mode, mode_levels),
+        ("by_employees_guided", guided_group, [below, above]),
+    ):
+        missing = int(data.loc[modifier.isna(), "supervisor"].nunique())
+        present = [lv for lv in levels if (modifier == lv).any()]
+        if len(present) < 2:
+            log.warning("%s, %s: fewer than two subgroups in the data; no interaction estimated", construct, analysis)
+            rows.append(
+                {
+                    "analysis": analysis, "construct": construct, "wave": "", "subgroup": "", "estimate": math.nan,
+                    "se": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p": math.nan, "n": int(modifier.notna().sum()),
+                    "n_supervisors": int(data.loc[modifier.notna(), "supervisor"].nunique()), "converged": 0,
+                    "warnings": f"fewer than two subgroups ({', '.join(present) or 'none'}): not estimable",
+                    "optimizer": "", "boundary": 0, "df": math.nan,
+                }
+            )
+            continue
+        fitted, wanted = _modifier_analysis(data, construct, waves, reference_wave, modifier, present, optimizers)
+        if missing:
+            fitted.notes.append(f"{missing} supervisors without {analysis[3:]} left out")
+        rows += _sensitivity_rows(analysis, construct, fitted, wanted, level)
+    return rows
