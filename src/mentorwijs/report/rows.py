@@ -328,6 +328,8 @@ def methods_blocks(settings: ReportSettings, m: Messages, numbering: Numbering) 
         pairs = "; ".join(f"{region} \u2194 {', '.join(controls)}" for region, controls in sorted(settings.region_pairs.items()))
         blocks.append(_p(m.t("methods.regions", pairs=pairs)))
     blocks.append(_p(m.t("methods.matching")))
+    if m.has(f"methods.estimator.{primary_method(settings)}"):
+        blocks.append(_p(m.t(f"methods.estimator.{primary_method(settings)}")))
     blocks.append(_p(m.t("methods.hierarchy")))
     blocks.append(_p(m.t("methods.data", name=settings.study_name,
                          synthetic=m.t("methods.synthetic_yes" if settings.synthetic else "methods.synthetic_no"),
