@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 import os
 import secrets
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import BinaryIO, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,31 @@ PRIVATE_MODE = 0o600
 #: Mode asked for any other file; the process umask takes away from it (0644 under the usual 022),
 #: as for any file a program creates, so colleagues and output checkers can read the outputs.
 SHARED_MODE = 0o666
+
+
+@contextmanager
+def atomic_stream(path: str | Path, *, private: bool = False) -> Iterator[BinaryIO]:
+    """:func:`atomic_write` for a payload written piece by piece: a binary stream to a temporary
+    sibling, renamed to ``path`` when the block ends without an error (removed otherwise)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = PRIVATE_MODE if private else SHARED_MODE
+    while True:
+        temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.partial"
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+        except FileExistsError:  # pragma: no cover - a 48-bit name already taken
+            continue
+        break
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+        if private:
+            os.chmod(temporary, PRIVATE_MODE)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def atomic_write(path: str | Path, payload: bytes, *, private: bool = False) -> Path:
@@ -118,6 +144,34 @@ def write_parquet(df: pd.DataFrame, path: str | Path, *, private: bool = False) 
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd")
     return atomic_write(path, buffer.getvalue(), private=private)
+
+
+#: Rows per row group of :func:`write_parquet` (pyarrow's default for ``pq.write_table``).
+PARQUET_ROW_GROUP_ROWS = 1024 * 1024
+
+
+def write_parquet_pieces(pieces: Sequence[pd.DataFrame], path: str | Path, *, private: bool = False,
+                         whole_below: int = 4 * PARQUET_ROW_GROUP_ROWS) -> Path:
+    """The bytes of :func:`write_parquet` of the pieces stacked (same columns and dtypes, index
+    ignored), without stacking them: each row group is put together from the pieces and written
+    in turn, so only one row group is held twice. Below ``whole_below`` rows the pieces are
+    simply stacked and written whole."""
+    pieces = [p for p in pieces if len(p)] or list(pieces[:1])
+    total = sum(len(p) for p in pieces)
+    if total < whole_below or len(pieces) == 1:
+        return write_parquet(pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0], path, private=private)
+    schema = pa.Schema.from_pandas(pieces[0].iloc[:0].reset_index(drop=True), preserve_index=False)
+    bounds = np.cumsum([0] + [len(p) for p in pieces])
+    with atomic_stream(path, private=private) as stream:
+        with pq.ParquetWriter(stream, schema, compression="zstd") as writer:
+            for first in range(0, total, PARQUET_ROW_GROUP_ROWS):
+                last = min(first + PARQUET_ROW_GROUP_ROWS, total)
+                lo, hi = np.searchsorted(bounds, first, side="right") - 1, np.searchsorted(bounds, last, side="left")
+                group = pd.concat([pieces[i].iloc[max(first - bounds[i], 0):min(last, bounds[i + 1]) - bounds[i]]
+                                   for i in range(lo, hi)], ignore_index=True)
+                table = pa.Table.from_pandas(group, preserve_index=False)
+                writer.write_table(table.combine_chunks())
+    return Path(path)
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:

@@ -39,7 +39,7 @@ from mentorwijs.errors import InputError
 from mentorwijs.flow import Exclusions
 from mentorwijs.register.calendar import first_day, last_day, month_of_day
 from mentorwijs.register.extracts import BAD, EMPTY, check_bad, first_data_row, parse_dates, parse_numbers, text
-from mentorwijs.register.persons import lookup_pids, require_linked
+from mentorwijs.register.persons import PersonIndex, require_linked
 from mentorwijs.register.spec import code_in
 
 log = logging.getLogger(__name__)
@@ -84,64 +84,98 @@ def parse_statements(
 
     ``start``/``end``/``job_start`` are days since 1970-01-01 (``job_start`` -1 when unknown).
     ``ikvid`` and ``sbeid`` stay text (Arrow strings) until all files are combined.
+    (:class:`StatementParser` with the whole file as one batch.)
     """
-    v, pv = variables, variables["payroll"]
-    row0 = first_data_row(file)
-    n = raw.num_rows
-    pid, found = lookup_pids(raw[v["person_type"]], raw[v["person"]], persons, codes["person_found"])
-    require_linked(pid, found, file=file, column=v["person_type"], kind="payroll")
-    exclusions.add(SOURCE, "RINPERSOONS other than R", int((~found).sum()))
-    exclusions.add(SOURCE, "person not in the person file", int((found & (pid < 0)).sum()))
-    keep = pid >= 0
+    parser = StatementParser(persons, variables=variables, codes=codes, file=file)
+    columns = parser.add(raw, 0)
+    parser.finish(max_bad_share=max_bad_share, exclusions=exclusions)
+    frame = pd.DataFrame({name: values for name, values in columns.items() if name not in ("ikvid", "sbeid")})
+    frame["ikvid"] = pd.arrays.ArrowStringArray(columns["ikvid"])
+    frame["sbeid"] = pd.arrays.ArrowStringArray(columns["sbeid"])
+    return frame
 
-    start, s_status = parse_dates(raw[pv["start"]])
-    end, e_status = parse_dates(raw[pv["end"]])
-    bad_start = check_bad(s_status, raw[pv["start"]], file=file, column=pv["start"], what="dates YYYYMMDD",
-                          max_bad_share=max_bad_share, bad_codes=(BAD, EMPTY), first_data_row=row0)
-    bad_end = check_bad(e_status, raw[pv["end"]], file=file, column=pv["end"], what="dates YYYYMMDD",
-                        max_bad_share=max_bad_share, bad_codes=(BAD, EMPTY), first_data_row=row0)
-    bad_date = (bad_start | bad_end) & keep
-    exclusions.add(SOURCE, "pay period start or end not a date", int(bad_date.sum()))
-    keep &= ~bad_date
 
-    hours, h_status = parse_numbers(raw[pv["hours"]])
-    wage, w_status = parse_numbers(raw[pv["wage"]])
-    bad_h = check_bad(h_status, raw[pv["hours"]], file=file, column=pv["hours"], what="numbers",
-                      max_bad_share=max_bad_share, bad_codes=(BAD, EMPTY), first_data_row=row0)
-    bad_w = check_bad(w_status, raw[pv["wage"]], file=file, column=pv["wage"], what="numbers",
-                      max_bad_share=max_bad_share, bad_codes=(BAD,), first_data_row=row0)
-    bad_num = (bad_h | bad_w) & keep
-    exclusions.add(SOURCE, "hours or wage not a number", int(bad_num.sum()))
-    keep &= ~bad_num
-    wage = np.where(w_status == EMPTY, 0.0, wage)
+#: Why :class:`StatementParser` leaves rows out, in the order the exclusions are recorded.
+PARSE_REASONS = (
+    "RINPERSOONS other than R",
+    "person not in the person file",
+    "pay period start or end not a date",
+    "hours or wage not a number",
+    "pay period ends before it starts",
+    "employer (SBEID) missing",
+)
 
-    reversed_ = keep & (end < start)
-    exclusions.add(SOURCE, "pay period ends before it starts", int(reversed_.sum()))
-    keep &= ~reversed_
 
-    no_job = keep & (pc.utf8_length(text(raw[pv["employer"]])).to_numpy(zero_copy_only=False) == 0)
-    exclusions.add(SOURCE, "employer (SBEID) missing", int(no_job.sum()))
-    keep &= ~no_job
+class StatementParser:
+    """:func:`parse_statements` for one payroll file read in batches.
 
-    job_start, js_status = parse_dates(raw[pv["job_start"]])
-    job_start = np.where(js_status == 0, job_start, -1)
-    n_js_bad = int(((js_status == BAD) & keep).sum())
-    if n_js_bad:
-        log.warning("%s: %d original job start dates are not dates; years in the job then count from the first paid month",
-                    Path(file).name, n_js_bad)
+    :meth:`add` parses a batch (its first row's index in the file given) and returns its usable
+    rows; :meth:`finish`, after the last batch, applies the whole-file checks in the order of
+    :func:`parse_statements` (no row a person of the person file; more than ``max_bad_share``
+    of a date or number column unusable, naming the file's first unusable row) and records
+    the file's exclusions. The rows kept do not depend on how the file is cut into batches.
+    """
 
-    contract = np.full(n, CONTRACT_UNKNOWN, dtype=np.int8)
-    contract[code_in(raw[pv["contract"]], codes["contract"]["fixed_term"])] = CONTRACT_FIXED
-    contract[code_in(raw[pv["contract"]], codes["contract"]["open_ended"])] = CONTRACT_OPEN
-    contract[code_in(raw[pv["contract"]], codes["contract"]["not_applicable"])] = CONTRACT_NA
-    ptype = np.zeros(n, dtype=np.int8)
-    for name, value in period_type_codes(codes).items():
-        ptype[code_in(raw[pv["period_type"]], codes["period_type"][name])] = value
+    def __init__(self, persons: pd.DataFrame | PersonIndex, *, variables: Mapping, codes: Mapping, file: str | Path):
+        from mentorwijs.register.extracts import BadTally
 
-    rows = np.flatnonzero(keep)
-    take = pa.array(rows)
-    frame = pd.DataFrame(
-        {
+        self.persons = persons if isinstance(persons, PersonIndex) else PersonIndex(persons)
+        self.v, self.pv, self.codes, self.file = variables, variables["payroll"], codes, file
+        pv = self.pv
+        self.tallies = [BadTally(pv["start"], "dates YYYYMMDD", (BAD, EMPTY)), BadTally(pv["end"], "dates YYYYMMDD", (BAD, EMPTY)),
+                        BadTally(pv["hours"], "numbers", (BAD, EMPTY)), BadTally(pv["wage"], "numbers", (BAD,))]
+        self.counts = dict.fromkeys(PARSE_REASONS, 0)
+        self.n_rows = self.n_linked = self.n_job_start_bad = 0
+
+    def add(self, raw: pa.Table, offset: int) -> dict:
+        """The usable rows of one batch: a dict of columns (numpy; ``ikvid``, ``sbeid`` Arrow text)."""
+        v, pv, codes = self.v, self.pv, self.codes
+        n = raw.num_rows
+        self.n_rows += n
+        pid, found = self.persons.lookup(raw[v["person_type"]], raw[v["person"]], codes["person_found"])
+        self.counts["RINPERSOONS other than R"] += int((~found).sum())
+        self.counts["person not in the person file"] += int((found & (pid < 0)).sum())
+        keep = pid >= 0
+        self.n_linked += int(keep.sum())
+
+        t_start, t_end, t_hours, t_wage = self.tallies
+        start, s_status = parse_dates(raw[pv["start"]])
+        end, e_status = parse_dates(raw[pv["end"]])
+        bad_date = (t_start.add(s_status, raw[pv["start"]], offset) | t_end.add(e_status, raw[pv["end"]], offset)) & keep
+        self.counts["pay period start or end not a date"] += int(bad_date.sum())
+        keep &= ~bad_date
+
+        hours, h_status = parse_numbers(raw[pv["hours"]])
+        wage, w_status = parse_numbers(raw[pv["wage"]])
+        bad_num = (t_hours.add(h_status, raw[pv["hours"]], offset) | t_wage.add(w_status, raw[pv["wage"]], offset)) & keep
+        self.counts["hours or wage not a number"] += int(bad_num.sum())
+        keep &= ~bad_num
+        wage = np.where(w_status == EMPTY, 0.0, wage)
+
+        reversed_ = keep & (end < start)
+        self.counts["pay period ends before it starts"] += int(reversed_.sum())
+        keep &= ~reversed_
+
+        employer = text(raw[pv["employer"]])
+        no_job = keep & (pc.utf8_length(employer).to_numpy(zero_copy_only=False) == 0)
+        self.counts["employer (SBEID) missing"] += int(no_job.sum())
+        keep &= ~no_job
+
+        job_start, js_status = parse_dates(raw[pv["job_start"]])
+        job_start = np.where(js_status == 0, job_start, -1)
+        self.n_job_start_bad += int(((js_status == BAD) & keep).sum())
+
+        contract = np.full(n, CONTRACT_UNKNOWN, dtype=np.int8)
+        contract[code_in(raw[pv["contract"]], codes["contract"]["fixed_term"])] = CONTRACT_FIXED
+        contract[code_in(raw[pv["contract"]], codes["contract"]["open_ended"])] = CONTRACT_OPEN
+        contract[code_in(raw[pv["contract"]], codes["contract"]["not_applicable"])] = CONTRACT_NA
+        ptype = np.zeros(n, dtype=np.int8)
+        for name, value in period_type_codes(codes).items():
+            ptype[code_in(raw[pv["period_type"]], codes["period_type"][name])] = value
+
+        rows = np.flatnonzero(keep)
+        take = pa.array(rows)
+        return {
             "pid": pid[rows].astype(np.int32),
             "start": start[rows].astype(np.int32),
             "end": end[rows].astype(np.int32),
@@ -153,11 +187,24 @@ def parse_statements(
             "government": code_in(raw[pv["cao_sector"]], codes["government_cao_sectors"])[rows].astype(np.int8),
             "wage_cost_benefit": code_in(raw[pv["wage_cost_benefit"]], codes["wage_cost_benefit"])[rows].astype(np.int8),
             "period_type": ptype[rows],
+            "ikvid": text(raw[pv["job"]]).take(take),
+            "sbeid": employer.take(take),
         }
-    )
-    frame["ikvid"] = pd.arrays.ArrowStringArray(text(raw[pv["job"]]).take(take))
-    frame["sbeid"] = pd.arrays.ArrowStringArray(text(raw[pv["employer"]]).take(take))
-    return frame
+
+    def finish(self, *, max_bad_share: float, exclusions: Exclusions) -> None:
+        """The whole-file checks (an :class:`InputError` naming the file) and the file's exclusions."""
+        if self.n_rows and not self.n_linked:
+            require_linked(np.full(self.n_rows, -1), np.r_[np.zeros(self.counts["RINPERSOONS other than R"], bool),
+                                                           np.ones(self.n_rows - self.counts["RINPERSOONS other than R"], bool)],
+                           file=self.file, column=self.v["person_type"], kind="payroll")
+        row0 = first_data_row(self.file)
+        for tally in self.tallies:
+            tally.check(file=self.file, max_bad_share=max_bad_share, first_data_row=row0)
+        for reason in PARSE_REASONS:
+            exclusions.add(SOURCE, reason, self.counts[reason])
+        if self.n_job_start_bad:
+            log.warning("%s: %d original job start dates are not dates; years in the job then count from the first paid month",
+                        Path(self.file).name, self.n_job_start_bad)
 
 
 def group_codes(key: np.ndarray) -> np.ndarray:
@@ -175,11 +222,16 @@ def group_codes(key: np.ndarray) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of text values in sorted order of the text, and the sorted uniques."""
+def _combined(values: pd.Series) -> pa.Array:
     array = pa.array(values.array)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks else pa.array([], pa.string())
+    return array
+
+
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of text values in sorted order of the text, and the sorted uniques."""
+    array = _combined(values)
     encoded = array.dictionary_encode()
     dictionary = encoded.dictionary
     indices = encoded.indices.to_numpy(zero_copy_only=False)
@@ -197,19 +249,26 @@ class Payroll:
     employers: np.ndarray  # SBEID per employer code (sorted text)
 
 
-def combine_statements(parts: Sequence[pd.DataFrame], *, exclusions: Exclusions) -> Payroll:
+def combine_statements(parts: Sequence[pd.DataFrame], *, exclusions: Exclusions, employers: np.ndarray | None = None,
+                       quiet: bool = False) -> Payroll:
     """Concatenate the parsed files, code jobs and employers, and net corrections.
 
     Jobs are (person, employer, ``IKVID``); corrections are netted within job and pay period
     (same start and end). Periods whose hours stay negative are excluded ("negative hours
     that do not net out"); periods cancelled to zero hours and zero wage are dropped and
-    counted.
+    counted. ``employers`` (sorted ``SBEID`` text) gives the employer codes when the parts are
+    some persons of a larger extract (:func:`stream_month_tables`); ``quiet`` leaves the count
+    of corrections to the caller's log.
     """
-    frame = pd.concat(list(parts), ignore_index=True) if parts else pd.DataFrame(columns=["pid"])
+    frame = pd.concat(list(parts), ignore_index=True) if len(parts) != 1 else parts[0]
     if frame.empty:
         raise InputError("the payroll extracts hold no usable income statement",
                          hint="check register.files.payroll in config.yaml and the files it names")
-    employer, employers = _sorted_codes(frame["sbeid"])
+    if employers is None:
+        employer, employers = _sorted_codes(frame["sbeid"])
+    else:
+        employer = pc.index_in(_combined(frame["sbeid"]), value_set=pa.array(list(employers), type=pa.string()))
+        employer = employer.to_numpy(zero_copy_only=False).astype(np.int64)
     ikv, _ = _sorted_codes(frame["ikvid"])
     pid = frame["pid"].to_numpy(np.int64)
     pair_key = pid * (len(employers) + 1) + employer
@@ -238,7 +297,7 @@ def combine_statements(parts: Sequence[pd.DataFrame], *, exclusions: Exclusions)
     negative = net_hours < -eps
     cancelled = (np.abs(net_hours) <= eps) & (np.abs(net_wage) <= 1e-6) & (n_rows > 1)
     n_corrections = int((hours < 0).sum())
-    if n_corrections:
+    if n_corrections and not quiet:
         log.info("%d correction rows (negative hours) netted within job and pay period", n_corrections)
     exclusions.add(SOURCE, "negative hours that do not net out within job and pay period", int(negative.sum()))
     exclusions.add(SOURCE, "statement cancelled by its correction", int(cancelled.sum()))
@@ -421,3 +480,222 @@ def businesses(raw: pa.Table, employers: np.ndarray, *, variables: Mapping, code
     )
     frame = frame.sort_values(["employer", "year"], kind="mergesort").drop_duplicates(["employer", "year"], keep="first")
     return frame.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------
+# the payroll files streamed: bounded memory whatever their size
+
+#: Reasons recorded after the files are parsed, in the order of :func:`combine_statements` and :func:`apportion`.
+MONTH_REASONS = (
+    "negative hours that do not net out within job and pay period",
+    "statement cancelled by its correction",
+    "pay period outside the study window (trimmed)",
+    "pay period partly outside the study window (months outside trimmed)",
+)
+
+_STRING_COLUMNS = ("ikvid", "sbeid")
+
+
+class _Spill:
+    """Parsed statements on disk, by file and by part of the persons (``pid // persons_per_part``),
+    as Arrow IPC streams; read back per group of parts in file order, then row order."""
+
+    def __init__(self, folder: Path, persons_per_part: int):
+        self.folder, self.persons_per_part = Path(folder), int(persons_per_part)
+        self.rows: dict[tuple[int, int], int] = {}
+        self.writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
+        self.file = -1
+
+    def _path(self, file: int, part: int) -> Path:
+        return self.folder / f"f{file:03d}-p{part:05d}.arrows"
+
+    def start(self, file: int) -> None:
+        self.close()
+        self.file = file
+
+    def write(self, columns: dict) -> None:
+        part = columns["pid"] // self.persons_per_part
+        if not len(part):
+            return
+        order = np.argsort(part, kind="stable")
+        sorted_part = part[order]
+        cuts = np.flatnonzero(np.r_[True, sorted_part[1:] != sorted_part[:-1], True])
+        whole = len(cuts) == 2
+        for lo, hi in zip(cuts[:-1], cuts[1:]):
+            p = int(sorted_part[lo])
+            rows = order[lo:hi]
+            take = pa.array(rows)
+            table = pa.table({name: (values.take(take) if name in _STRING_COLUMNS else values[rows]) if not whole else values
+                              for name, values in columns.items()})
+            writer = self.writers.get(p)
+            if writer is None:
+                writer = self.writers[p] = pa.ipc.new_stream(str(self._path(self.file, p)), table.schema)
+            writer.write_table(table)
+            self.rows[(self.file, p)] = self.rows.get((self.file, p), 0) + (hi - lo)
+
+    def forget(self) -> None:
+        """Drop what the current file wrote (it is read again from its first row)."""
+        self.close()
+        for file, part in [key for key in self.rows if key[0] == self.file]:
+            self._path(file, part).unlink(missing_ok=True)
+            del self.rows[(file, part)]
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
+
+    def part_rows(self) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for (_, part), n in self.rows.items():
+            out[part] = out.get(part, 0) + n
+        return dict(sorted(out.items()))
+
+    def read(self, parts: Sequence[int]) -> pd.DataFrame:
+        """The statements of ``parts`` (ascending) as :func:`parse_statements` gives them, each file's
+        rows in file order (files in the order read)."""
+        tables = []
+        for part in parts:
+            for file in sorted({f for f, p in self.rows if p == part}):
+                with pa.OSFile(str(self._path(file, part)), "rb") as source:
+                    tables.append(pa.ipc.open_stream(source).read_all())
+                self._path(file, part).unlink()
+        table = pa.concat_tables(tables)
+        frame = pd.DataFrame({name: table[name].to_numpy() for name in table.column_names if name not in _STRING_COLUMNS})
+        for name in _STRING_COLUMNS:
+            frame[name] = pd.arrays.ArrowStringArray(table[name].combine_chunks() if table[name].num_chunks else pa.array([], pa.string()))
+        return frame
+
+
+@dataclass
+class MonthTables:
+    """What :func:`stream_month_tables` returns: the person x month and employer x month tables in
+    pieces (in ``pid`` order: stacked they are the tables), the employers and counts for the log."""
+
+    person_months: list[pd.DataFrame]
+    employer_months: list[pd.DataFrame]
+    employers: np.ndarray
+    n_statements: int
+    coverage: pd.DataFrame
+
+
+def stream_month_tables(
+    files: Sequence[str | Path],
+    persons: pd.DataFrame,
+    *,
+    variables: Mapping,
+    codes: Mapping,
+    window: tuple[int, int],
+    max_bad_share: float,
+    exclusions: Exclusions,
+    folder: str | Path,
+    after_file=None,
+    persons_per_part: int = 20_000,
+    rows_per_chunk: int = 4_000_000,
+    block_bytes: int | None = None,
+    progress_seconds: float = 10.0,
+) -> MonthTables:
+    """The payroll files -> person x month and employer x month tables, in bounded memory.
+
+    Every file is read in batches (:func:`~mentorwijs.register.extracts.iter_extract`) and each
+    batch parsed (:class:`StatementParser`); the usable rows go to ``folder`` by part of the
+    persons (``persons_per_part`` consecutive ``pid``). Then the parts are taken in groups of
+    about ``rows_per_chunk`` statements, and each group goes through :func:`combine_statements`,
+    :func:`apportion`, :func:`job_months`, :func:`person_months` and :func:`employer_months`.
+    Every grouping and ordering of those functions starts with the person, and employer codes
+    come from the sorted ``SBEID`` of all files, so the stacked pieces are the tables of the
+    whole extract at once, byte for byte; exclusions are the same counts, in the same order.
+    Memory: one batch of text plus one group of statements, and the month tables themselves.
+
+    ``after_file(path, rows, exclusions_before)`` is called when a file is parsed (the step's
+    checks of excluded rows). The log gets rows read per file with the rate, every
+    ``progress_seconds`` and at the end of the file.
+    """
+    import time
+
+    from mentorwijs.register.check import month_coverage
+    from mentorwijs.register.extracts import RESTART, STREAM_BLOCK_BYTES, iter_extract
+
+    columns = payroll_columns(variables)
+    index = PersonIndex(persons)
+    spill = _Spill(Path(folder), persons_per_part)
+    employer_sets: list[pa.Array] = []
+    for i, path in enumerate(files):
+        started = last_log = time.perf_counter()
+        before = dict(exclusions.rows)
+        spill.start(i)
+        parser = StatementParser(index, variables=variables, codes=codes, file=path)
+        uniques: list[pa.Array] = []
+        n_rows = 0
+        for item in iter_extract(path, columns, kind="payroll", block_bytes=block_bytes or STREAM_BLOCK_BYTES):
+            if item is RESTART:
+                log.info("payroll: %s: not UTF-8 after its first rows; read again as Windows-1252", Path(path).name)
+                spill.forget()
+                parser = StatementParser(index, variables=variables, codes=codes, file=path)
+                uniques, n_rows = [], 0
+                continue
+            offset, raw = item
+            batch = parser.add(raw, offset)
+            n_rows = offset + raw.num_rows
+            del raw
+            if len(batch["pid"]):
+                uniques.append(batch["sbeid"].unique())
+                spill.write(batch)
+            now = time.perf_counter()
+            if now - last_log >= progress_seconds:
+                last_log = now
+                log.info("payroll: %s: %d rows read (%.0f rows/s)", Path(path).name, n_rows, n_rows / (now - started))
+        spill.close()
+        parser.finish(max_bad_share=max_bad_share, exclusions=exclusions)
+        if after_file is not None:
+            after_file(path, n_rows, before)
+        seconds = time.perf_counter() - started
+        log.info("payroll: %s: %d rows read in %.1f s (%.0f rows/s)", Path(path).name, n_rows, seconds,
+                 n_rows / seconds if seconds > 0 else float("nan"))
+        if uniques:
+            employer_sets.append(pa.concat_arrays(uniques).unique())
+    part_rows = spill.part_rows()
+    if not part_rows:
+        raise InputError("the payroll extracts hold no usable income statement",
+                         hint="check register.files.payroll in config.yaml and the files it names")
+    distinct = pa.concat_arrays(employer_sets).unique()
+    employers = np.asarray(distinct.take(pc.sort_indices(distinct)).to_pylist(), dtype=object)
+
+    chunks: list[list[int]] = [[]]
+    size = 0
+    for part, n in part_rows.items():
+        if chunks[-1] and size + n > rows_per_chunk:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(part)
+        size += n
+    counts = Exclusions()
+    pm, em = [], []
+    coverage = None
+    n_statements = n_corrections = 0
+    started = time.perf_counter()
+    for k, parts in enumerate(chunks):
+        frame = spill.read(parts)
+        n_corrections += int((frame["hours"].to_numpy() < 0).sum())
+        payroll = combine_statements([frame], exclusions=counts, employers=employers, quiet=True)
+        del frame
+        n_statements += len(payroll.statements)
+        pieces = apportion(payroll.statements, window=window, exclusions=counts)
+        del payroll
+        cover = month_coverage(pieces["month"].to_numpy(np.int64), pieces["pid"].to_numpy(np.int64), window)
+        coverage = cover if coverage is None else coverage.assign(persons=coverage["persons"].to_numpy() + cover["persons"].to_numpy())
+        jobs = job_months(pieces, window=window)
+        del pieces
+        pm.append(person_months(jobs, window=window))
+        em.append(employer_months(jobs, window=window))
+        del jobs
+        if len(chunks) > 1:
+            log.info("payroll: persons %d..%d: %d person-months (%d of %d groups, %.1f s)",
+                     parts[0] * persons_per_part, (parts[-1] + 1) * persons_per_part - 1, len(pm[-1]), k + 1, len(chunks),
+                     time.perf_counter() - started)
+    if n_corrections:
+        log.info("%d correction rows (negative hours) netted within job and pay period", n_corrections)
+    for reason in MONTH_REASONS:
+        exclusions.add(SOURCE, reason, counts.rows.get((SOURCE, reason), 0))
+    return MonthTables(person_months=pm, employer_months=em, employers=employers, n_statements=n_statements,
+                       coverage=coverage)

@@ -185,53 +185,59 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
                  out_person_months: PathLike, out_employer_months: PathLike, out_employers: PathLike,
                  out_businesses: PathLike, out_exclusions: PathLike, variables: Mapping, codes: Mapping,
                  window: Mapping[str, str], max_bad_share: float, synthetic: bool,
-                 min_month_share: float = 0.5, warn_excluded_share: float = 0.1) -> None:
-    """Income statements -> person x month and employer x month tables."""
+                 min_month_share: float = 0.5, warn_excluded_share: float = 0.1,
+                 stream: Mapping[str, int] | None = None) -> None:
+    """Income statements -> person x month and employer x month tables.
+
+    The payroll files are streamed (:func:`mentorwijs.register.payroll.stream_month_tables`):
+    memory does not grow with the payroll rows, only with the month tables. ``stream`` may set
+    its sizes (``persons_per_part``, ``rows_per_chunk``, ``block_bytes``); the outputs do not
+    depend on them.
+    """
+    import tempfile
+
     from mentorwijs.pseudonymise import pseudonymise
     from mentorwijs.register import payroll as Y
-    from mentorwijs.register.check import coverage_problem
+    from mentorwijs.register.check import coverage_message
     from mentorwijs.register.extracts import read_extract
+    from mentorwijs.tables import write_parquet_pieces
 
     variables, codes = _spec(variables, codes)
     win = window_of(window)
     exclusions = Exclusions()
     person_table = read_parquet(persons)
-    columns = Y.payroll_columns(variables)
-    parts = []
-    for path in payroll_files:
-        started = time.perf_counter()
-        raw = read_extract(path, columns, kind="payroll")
-        before = dict(exclusions.rows)
-        parts.append(Y.parse_statements(raw, person_table, variables=variables, codes=codes, file=path,
-                                        max_bad_share=max_bad_share, exclusions=exclusions))
-        _require_usable(path, raw.num_rows, exclusions, before, "payroll", warn_excluded_share)
-        log.info("payroll: %s: %d rows read in %.1f s", Path(path).name, raw.num_rows, time.perf_counter() - started)
-        del raw
-    payroll = Y.combine_statements(parts, exclusions=exclusions)
-    del parts
-    pieces = Y.apportion(payroll.statements, window=win, exclusions=exclusions)
-    problem = coverage_problem(pieces, window=win, min_share=min_month_share)
-    if problem:
-        from mentorwijs.errors import InputError
 
+    def after_file(path: PathLike, n_rows: int, before: Mapping) -> None:
+        _require_usable(path, n_rows, exclusions, before, "payroll", warn_excluded_share)
+
+    spill_root = Path(out_person_months).parent
+    spill_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".payroll-", dir=spill_root) as folder:
+        tables = Y.stream_month_tables(payroll_files, person_table, variables=variables, codes=codes, window=win,
+                                       max_bad_share=max_bad_share, exclusions=exclusions, folder=folder,
+                                       after_file=after_file, **dict(stream or {}))
+    del person_table
+    problem = coverage_message(tables.coverage, window=win, min_share=min_month_share)
+    if problem:
         raise InputError(problem, file=Path(payroll_files[0]).parent,
                          hint="bring the payroll files of every year of register.window, or narrow the window in config.yaml")
-    jobs = Y.job_months(pieces, window=win)
-    del pieces
-    pm = Y.person_months(jobs, window=win)
-    em = Y.employer_months(jobs, window=win)
+    n_pm = sum(len(p) for p in tables.person_months)
+    n_em = sum(len(p) for p in tables.employer_months)
     log.info("payroll: %d netted statements, %d person-months, %d employer-months, %d employers",
-             len(payroll.statements), len(pm), len(em), len(payroll.employers))
+             tables.n_statements, n_pm, n_em, len(tables.employers))
     raw = read_extract(businesses_file, list(variables["businesses"].values()), kind="business register")
-    business = Y.businesses(raw, payroll.employers, variables=variables, codes=codes, file=businesses_file,
+    business = Y.businesses(raw, tables.employers, variables=variables, codes=codes, file=businesses_file,
                             max_bad_share=max_bad_share)
+    del raw
     employers = pd.DataFrame({
-        "employer": range(len(payroll.employers)),
-        "employer_pseudonym": pseudonymise(pd.Series(payroll.employers, dtype="string"), _pseudonym_key(synthetic), "employer"),
+        "employer": range(len(tables.employers)),
+        "employer_pseudonym": pseudonymise(pd.Series(tables.employers, dtype="string"), _pseudonym_key(synthetic), "employer"),
     })
     employers["employer"] = employers["employer"].astype("int32")
-    write_parquet(pm, out_person_months)
-    write_parquet(em, out_employer_months)
+    write_parquet_pieces(tables.person_months, out_person_months)
+    tables.person_months.clear()
+    write_parquet_pieces(tables.employer_months, out_employer_months)
+    tables.employer_months.clear()
     write_parquet(employers, out_employers)
     write_parquet(business, out_businesses)
     write_exclusions(exclusions, out_exclusions)
