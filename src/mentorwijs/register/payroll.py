@@ -495,6 +495,11 @@ MONTH_REASONS = (
 
 _STRING_COLUMNS = ("ikvid", "sbeid")
 
+#: Sizes of the streamed payroll step (:func:`stream_month_tables`): persons per part on disk,
+#: statements per group reduced at once, bytes of text per batch read. The outputs do not
+#: depend on them; memory does (a group of 4 million statements takes about 1.5 GB at its peak).
+STREAM_SIZES = {"persons_per_part": 20_000, "rows_per_chunk": 4_000_000, "block_bytes": 1 << 26}
+
 
 class _Spill:
     """Parsed statements on disk, by file and by part of the persons (``pid // persons_per_part``),

@@ -185,14 +185,12 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
                  out_person_months: PathLike, out_employer_months: PathLike, out_employers: PathLike,
                  out_businesses: PathLike, out_exclusions: PathLike, variables: Mapping, codes: Mapping,
                  window: Mapping[str, str], max_bad_share: float, synthetic: bool,
-                 min_month_share: float = 0.5, warn_excluded_share: float = 0.1,
-                 stream: Mapping[str, int] | None = None) -> None:
+                 min_month_share: float = 0.5, warn_excluded_share: float = 0.1) -> None:
     """Income statements -> person x month and employer x month tables.
 
     The payroll files are streamed (:func:`mentorwijs.register.payroll.stream_month_tables`):
-    memory does not grow with the payroll rows, only with the month tables. ``stream`` may set
-    its sizes (``persons_per_part``, ``rows_per_chunk``, ``block_bytes``); the outputs do not
-    depend on them.
+    memory does not grow with the payroll rows, only with the month tables. Its sizes are
+    :data:`mentorwijs.register.payroll.STREAM_SIZES`; the outputs do not depend on them.
     """
     import tempfile
 
@@ -215,7 +213,7 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
     with tempfile.TemporaryDirectory(prefix=".payroll-", dir=spill_root) as folder:
         tables = Y.stream_month_tables(payroll_files, person_table, variables=variables, codes=codes, window=win,
                                        max_bad_share=max_bad_share, exclusions=exclusions, folder=folder,
-                                       after_file=after_file, **dict(stream or {}))
+                                       after_file=after_file, **Y.STREAM_SIZES)
     del person_table
     problem = coverage_message(tables.coverage, window=win, min_share=min_month_share)
     if problem:
