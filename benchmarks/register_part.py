@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from mentorwijs.config import load_config  # noqa: E402
 from mentorwijs.pseudonymise import DEMO_KEY, pseudonymise  # noqa: E402
-from mentorwijs.register.calendar import civil_from_days  # noqa: E402
+from mentorwijs.register.calendar import civil_from_days, first_day  # noqa: E402
 from mentorwijs.simulate.writers import write_sav  # noqa: E402
 
 FIRST = 2018 * 12  # 2018-01; the last month follows from --months
@@ -61,8 +61,7 @@ def _ymd(days: np.ndarray) -> np.ndarray:
 
 
 def _month_first_day(month: np.ndarray) -> np.ndarray:
-    text = np.char.add(np.char.add((month // 12).astype(str), "-"), np.char.zfill((month % 12 + 1).astype(str), 2))
-    return (text.astype("datetime64[M]").astype("datetime64[D]") - EPOCH).astype(np.int64)
+    return first_day(np.asarray(month, dtype=np.int64)).astype(np.int64)
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:

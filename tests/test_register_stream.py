@@ -21,6 +21,7 @@ import pytest
 from conftest import FIXTURES
 from mentorwijs.errors import InputError
 from mentorwijs.flow import Exclusions
+from mentorwijs.register import candidates as C
 from mentorwijs.register import payroll as Y
 from mentorwijs.register import spec
 from mentorwijs.register.extracts import read_extract
@@ -52,13 +53,17 @@ def test_the_register_part_writes_the_bytes_of_the_code_before_streaming_at_scal
 
 def test_tiny_batches_parts_and_groups_give_the_bytes_of_the_default_sizes(tmp_path, monkeypatch):
     config = write_register_fixture(tmp_path / "default")
-    run_steps(config, tmp_path / "default", until="register_payroll")
+    run_steps(config, tmp_path / "default", until="register_candidates")
     monkeypatch.setattr(Y, "STREAM_SIZES", TINY)
+    monkeypatch.setattr(C, "TENURE_ROWS", 7)  # the years in the job by slices of persons
     write_register_fixture(tmp_path / "tiny")
-    run_steps(config, tmp_path / "tiny", until="register_payroll")
+    run_steps(config, tmp_path / "tiny", until="register_candidates")
     default, tiny = _payroll_bytes(tmp_path / "default"), _payroll_bytes(tmp_path / "tiny")
     assert len(pd.read_parquet(tmp_path / "tiny" / PATHS["person_months"])) > 100
     assert tiny == default
+    candidates = [(root / PATHS["candidates"]).read_bytes() for root in (tmp_path / "default", tmp_path / "tiny")]
+    assert candidates[0] == candidates[1]
+    assert pd.read_parquet(tmp_path / "tiny" / PATHS["candidates"])["years_in_job"].notna().sum() > 10
 
 
 def _payroll_step(root, config):

@@ -156,26 +156,75 @@ def write_parquet_pieces(pieces: Sequence[pd.DataFrame], path: str | Path, *, pr
     ignored), without stacking them: each row group is put together from the pieces and written
     in turn, so only one row group is held twice. Below ``whole_below`` rows the pieces are
     simply stacked and written whole."""
-    pieces = [p for p in pieces if len(p)] or list(pieces[:1])
-    total = sum(len(p) for p in pieces)
-    if total < whole_below or len(pieces) == 1:
-        return write_parquet(pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0], path, private=private)
-    schema = pa.Schema.from_pandas(pieces[0].iloc[:0].reset_index(drop=True), preserve_index=False)
-    bounds = np.cumsum([0] + [len(p) for p in pieces])
-    with atomic_stream(path, private=private) as stream:
-        with pq.ParquetWriter(stream, schema, compression="zstd") as writer:
-            for first in range(0, total, PARQUET_ROW_GROUP_ROWS):
-                last = min(first + PARQUET_ROW_GROUP_ROWS, total)
-                lo, hi = np.searchsorted(bounds, first, side="right") - 1, np.searchsorted(bounds, last, side="left")
-                group = pd.concat([pieces[i].iloc[max(first - bounds[i], 0):min(last, bounds[i + 1]) - bounds[i]]
-                                   for i in range(lo, hi)], ignore_index=True)
-                table = pa.Table.from_pandas(group, preserve_index=False)
-                writer.write_table(table.combine_chunks())
+    with ParquetPieces(path, private=private, whole_below=whole_below) as sink:
+        for piece in pieces:
+            sink.add(piece)
     return Path(path)
 
 
-def read_parquet(path: str | Path) -> pd.DataFrame:
-    """Read a Parquet table written by :func:`write_parquet`.
+class ParquetPieces:
+    """:func:`write_parquet_pieces` for pieces that arrive one by one (a context manager):
+    ``add`` each piece in order; full row groups are written as soon as there are more than
+    ``whole_below`` rows, the rest when the block ends. An error inside the block leaves no file
+    (and the previous one, if any, untouched). The bytes are those of :func:`write_parquet` of
+    the pieces stacked."""
+
+    def __init__(self, path: str | Path, *, private: bool = False, whole_below: int = 4 * PARQUET_ROW_GROUP_ROWS):
+        from contextlib import ExitStack
+
+        self.path, self.private, self.whole_below = Path(path), private, whole_below
+        self.buffer: list[pd.DataFrame] = []
+        self.buffered = 0
+        self.rows = 0
+        self.writer = None
+        self.stack = ExitStack()
+
+    def __enter__(self) -> "ParquetPieces":
+        return self
+
+    def add(self, piece: pd.DataFrame) -> None:
+        if not self.buffer or len(piece):
+            self.buffer.append(piece)
+            self.buffered += len(piece)
+            self.rows += len(piece)
+        if self.writer is None and self.buffered >= self.whole_below:
+            stream = self.stack.enter_context(atomic_stream(self.path, private=self.private))
+            schema = pa.Schema.from_pandas(self.buffer[0].iloc[:0].reset_index(drop=True), preserve_index=False)
+            self.writer = self.stack.enter_context(pq.ParquetWriter(stream, schema, compression="zstd"))
+        if self.writer is not None:
+            self._flush(final=False)
+
+    def _flush(self, *, final: bool) -> None:
+        while self.buffered >= PARQUET_ROW_GROUP_ROWS or (final and self.buffered):
+            n = min(PARQUET_ROW_GROUP_ROWS, self.buffered)
+            taken, need = [], n
+            while need:
+                head = self.buffer[0]
+                if len(head) <= need:
+                    taken.append(self.buffer.pop(0))
+                    need -= len(head)
+                else:
+                    taken.append(head.iloc[:need])
+                    self.buffer[0] = head.iloc[need:]
+                    need = 0
+            self.buffered -= n
+            group = pd.concat(taken, ignore_index=True) if len(taken) > 1 else taken[0].reset_index(drop=True)
+            self.writer.write_table(pa.Table.from_pandas(group, preserve_index=False).combine_chunks())
+
+    def __exit__(self, kind, value, traceback) -> bool:
+        if kind is None:
+            if self.writer is None:
+                pieces = [p for p in self.buffer if len(p)] or self.buffer[:1]
+                write_parquet(pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0], self.path,
+                              private=self.private)
+            else:
+                self._flush(final=True)
+        self.buffer = []
+        return bool(self.stack.__exit__(kind, value, traceback))
+
+
+def read_parquet(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a Parquet table written by :func:`write_parquet` (only ``columns``, when given).
 
     Read on the calling thread, without pyarrow's background read-ahead: a short-lived step that
     exits while a read-ahead task of the IO thread pool is still alive can be aborted at
@@ -187,7 +236,7 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise InputError("table not found", file=path, hint="run the step that writes it first")
     try:
-        table = pq.read_table(path, use_threads=False, pre_buffer=False)
+        table = pq.read_table(path, columns=None if columns is None else list(columns), use_threads=False, pre_buffer=False)
     except (pa.ArrowInvalid, OSError) as exc:  # a truncated or foreign file
         raise InputError(f"cannot be read as a Parquet table ({str(exc).splitlines()[0]})", file=path,
                          hint="the file is damaged or incomplete: copy it again, or run the step that writes it again") from None

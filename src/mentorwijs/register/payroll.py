@@ -207,17 +207,24 @@ class StatementParser:
                         Path(self.file).name, self.n_job_start_bad)
 
 
-def group_codes(key: np.ndarray) -> np.ndarray:
+def group_codes(key: np.ndarray, *, distinct: bool = False) -> np.ndarray:
     """Codes 0, 1, ... of integer keys in sorted order of the keys (like ``np.unique``'s inverse).
 
     Keys that arrive sorted are coded in one pass; others by hashing, which is fast when
-    they take few distinct values.
+    they take few distinct values, or (``distinct``: most keys differ, as job-months do) by
+    sorting, about three times faster there. The codes are the same either way.
     """
     key = np.asarray(key)
     if len(key) == 0:
         return np.zeros(0, dtype=np.int64)
     if (key[1:] >= key[:-1]).all():
         return np.cumsum(np.r_[False, key[1:] != key[:-1]])
+    if distinct:
+        order = np.argsort(key, kind="stable")
+        ranked = key[order]
+        codes = np.empty(len(key), dtype=np.int64)
+        codes[order] = np.cumsum(np.r_[False, ranked[1:] != ranked[:-1]])
+        return codes
     codes, _ = pd.factorize(key, sort=True)
     return codes.astype(np.int64)
 
@@ -281,7 +288,7 @@ def combine_statements(parts: Sequence[pd.DataFrame], *, exclusions: Exclusions,
     period_key = (start - start.min()) * (int(length.max()) + 1) + length
     period = group_codes(period_key)
     group_key = job.astype(np.int64) * (int(period.max()) + 1) + period
-    group = group_codes(group_key)
+    group = group_codes(group_key, distinct=True)
     n_groups = int(group.max()) + 1
 
     hours = frame["hours"].to_numpy(np.float64)
@@ -370,7 +377,7 @@ def job_months(pieces: pd.DataFrame, *, window: tuple[int, int]) -> pd.DataFrame
     """Pieces summed per job and month; attributes from the piece with the most hours."""
     n_months = window[1] - window[0] + 1
     key = pieces["job"].to_numpy(np.int64) * n_months + (pieces["month"].to_numpy(np.int64) - window[0])
-    group = group_codes(key)
+    group = group_codes(key, distinct=True)
     n = int(group.max()) + 1 if len(group) else 0
     hours = pieces["hours"].to_numpy()
     rows = _first_per_group(group, -hours)
@@ -395,7 +402,7 @@ def person_months(jobs: pd.DataFrame, *, window: tuple[int, int]) -> pd.DataFram
     """
     n_months = window[1] - window[0] + 1
     key = jobs["pid"].to_numpy(np.int64) * n_months + (jobs["month"].to_numpy(np.int64) - window[0])
-    group = group_codes(key)
+    group = group_codes(key, distinct=True)
     n = int(group.max()) + 1 if len(group) else 0
     hours = jobs["hours"].to_numpy()
     rows = _first_per_group(group, jobs["job"].to_numpy(), jobs["employer"].to_numpy(), -hours)
@@ -430,7 +437,7 @@ def employer_months(jobs: pd.DataFrame, *, window: tuple[int, int]) -> pd.DataFr
     days since 1970-01-01, -1 when unknown)."""
     n_months = window[1] - window[0] + 1
     key = jobs["pair"].to_numpy(np.int64) * n_months + (jobs["month"].to_numpy(np.int64) - window[0])
-    group = group_codes(key)
+    group = group_codes(key, distinct=True)
     n = int(group.max()) + 1 if len(group) else 0
     rows = _first_per_group(group)
     first = jobs.iloc[rows]
@@ -575,13 +582,16 @@ class _Spill:
 @dataclass
 class MonthTables:
     """What :func:`stream_month_tables` returns: the person x month and employer x month tables in
-    pieces (in ``pid`` order: stacked they are the tables), the employers and counts for the log."""
+    pieces (in ``pid`` order: stacked they are the tables; empty when ``on_chunk`` took them),
+    the employers, the persons paid per window month and counts for the log."""
 
     person_months: list[pd.DataFrame]
     employer_months: list[pd.DataFrame]
     employers: np.ndarray
     n_statements: int
     coverage: pd.DataFrame
+    n_person_months: int
+    n_employer_months: int
 
 
 def stream_month_tables(
@@ -595,6 +605,7 @@ def stream_month_tables(
     exclusions: Exclusions,
     folder: str | Path,
     after_file=None,
+    on_chunk=None,
     persons_per_part: int = 20_000,
     rows_per_chunk: int = 4_000_000,
     block_bytes: int | None = None,
@@ -613,7 +624,9 @@ def stream_month_tables(
     Memory: one batch of text plus one group of statements, and the month tables themselves.
 
     ``after_file(path, rows, exclusions_before)`` is called when a file is parsed (the step's
-    checks of excluded rows). The log gets rows read per file with the rate, every
+    checks of excluded rows). ``on_chunk(person_months, employer_months)`` takes the pieces of
+    the month tables as they are made, in ``pid`` order (they are then not kept); by default
+    they are returned. The log gets rows read per file with the rate, every
     ``progress_seconds`` and at the end of the file.
     """
     import time
@@ -677,7 +690,7 @@ def stream_month_tables(
     counts = Exclusions()
     pm, em = [], []
     coverage = None
-    n_statements = n_corrections = 0
+    n_statements = n_corrections = n_pm = n_em = 0
     started = time.perf_counter()
     for k, parts in enumerate(chunks):
         frame = spill.read(parts)
@@ -691,16 +704,23 @@ def stream_month_tables(
         coverage = cover if coverage is None else coverage.assign(persons=coverage["persons"].to_numpy() + cover["persons"].to_numpy())
         jobs = job_months(pieces, window=window)
         del pieces
-        pm.append(person_months(jobs, window=window))
-        em.append(employer_months(jobs, window=window))
+        piece_pm, piece_em = person_months(jobs, window=window), employer_months(jobs, window=window)
         del jobs
+        n_pm += len(piece_pm)
+        n_em += len(piece_em)
+        if on_chunk is None:
+            pm.append(piece_pm)
+            em.append(piece_em)
+        else:
+            on_chunk(piece_pm, piece_em)
         if len(chunks) > 1:
-            log.info("payroll: persons %d..%d: %d person-months (%d of %d groups, %.1f s)",
-                     parts[0] * persons_per_part, (parts[-1] + 1) * persons_per_part - 1, len(pm[-1]), k + 1, len(chunks),
+            log.info("payroll: persons %d..%d: %d person-months (group %d of %d, %.1f s)",
+                     parts[0] * persons_per_part, (parts[-1] + 1) * persons_per_part - 1, len(piece_pm), k + 1, len(chunks),
                      time.perf_counter() - started)
+        del piece_pm, piece_em
     if n_corrections:
         log.info("%d correction rows (negative hours) netted within job and pay period", n_corrections)
     for reason in MONTH_REASONS:
         exclusions.add(SOURCE, reason, counts.rows.get((SOURCE, reason), 0))
     return MonthTables(person_months=pm, employer_months=em, employers=employers, n_statements=n_statements,
-                       coverage=coverage)
+                       coverage=coverage, n_person_months=n_pm, n_employer_months=n_em)

@@ -85,6 +85,9 @@ EXPORT_FOLDER = "export"
 REGISTER_EXCLUSIONS = ("exclusions_linkage", "exclusions_payroll", "exclusions_benefits", "exclusions_candidates",
                        "exclusions_matching")
 
+#: The columns of the employer x month table the candidate step reads (for the years in the job).
+TENURE_COLUMNS = ("pid", "employer", "month", "job_start")
+
 #: Flow orders written by the linkage step (population employees).
 FLOW_ORDER = {"excluded_not_found_in_register": 110, "found_in_register": 120}
 
@@ -198,7 +201,7 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
     from mentorwijs.register import payroll as Y
     from mentorwijs.register.check import coverage_message
     from mentorwijs.register.extracts import read_extract
-    from mentorwijs.tables import write_parquet_pieces
+    from mentorwijs.tables import ParquetPieces
 
     variables, codes = _spec(variables, codes)
     win = window_of(window)
@@ -210,32 +213,33 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
 
     spill_root = Path(out_person_months).parent
     spill_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".payroll-", dir=spill_root) as folder:
+    # the month tables are written as their pieces come (in pid order), the statements spilled
+    # under a temporary folder beside them; an error removes both and leaves no output
+    with ParquetPieces(out_person_months) as pm_sink, ParquetPieces(out_employer_months) as em_sink, \
+            tempfile.TemporaryDirectory(prefix=".payroll-", dir=spill_root) as folder:
+        def on_chunk(pm: pd.DataFrame, em: pd.DataFrame) -> None:
+            pm_sink.add(pm)
+            em_sink.add(em)
+
         tables = Y.stream_month_tables(payroll_files, person_table, variables=variables, codes=codes, window=win,
                                        max_bad_share=max_bad_share, exclusions=exclusions, folder=folder,
-                                       after_file=after_file, **Y.STREAM_SIZES)
-    del person_table
-    problem = coverage_message(tables.coverage, window=win, min_share=min_month_share)
-    if problem:
-        raise InputError(problem, file=Path(payroll_files[0]).parent,
-                         hint="bring the payroll files of every year of register.window, or narrow the window in config.yaml")
-    n_pm = sum(len(p) for p in tables.person_months)
-    n_em = sum(len(p) for p in tables.employer_months)
-    log.info("payroll: %d netted statements, %d person-months, %d employer-months, %d employers",
-             tables.n_statements, n_pm, n_em, len(tables.employers))
-    raw = read_extract(businesses_file, list(variables["businesses"].values()), kind="business register")
-    business = Y.businesses(raw, tables.employers, variables=variables, codes=codes, file=businesses_file,
-                            max_bad_share=max_bad_share)
-    del raw
+                                       after_file=after_file, on_chunk=on_chunk, **Y.STREAM_SIZES)
+        del person_table
+        problem = coverage_message(tables.coverage, window=win, min_share=min_month_share)
+        if problem:
+            raise InputError(problem, file=Path(payroll_files[0]).parent,
+                             hint="bring the payroll files of every year of register.window, or narrow the window in config.yaml")
+        log.info("payroll: %d netted statements, %d person-months, %d employer-months, %d employers",
+                 tables.n_statements, tables.n_person_months, tables.n_employer_months, len(tables.employers))
+        raw = read_extract(businesses_file, list(variables["businesses"].values()), kind="business register")
+        business = Y.businesses(raw, tables.employers, variables=variables, codes=codes, file=businesses_file,
+                                max_bad_share=max_bad_share)
+        del raw
     employers = pd.DataFrame({
         "employer": range(len(tables.employers)),
         "employer_pseudonym": pseudonymise(pd.Series(tables.employers, dtype="string"), _pseudonym_key(synthetic), "employer"),
     })
     employers["employer"] = employers["employer"].astype("int32")
-    write_parquet_pieces(tables.person_months, out_person_months)
-    tables.person_months.clear()
-    write_parquet_pieces(tables.employer_months, out_employer_months)
-    tables.employer_months.clear()
     write_parquet(employers, out_employers)
     write_parquet(business, out_businesses)
     write_exclusions(exclusions, out_exclusions)
@@ -295,7 +299,7 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
     found = person_table.loc[person_table["group"] == TRAINEE, ["person", "pid"]]
     result = build_candidates(
         trainees=trainees, found=found, persons=person_table, person_months=read_parquet(person_months),
-        benefits=read_parquet(benefits), employer_months=read_parquet(employer_months),
+        benefits=read_parquet(benefits), employer_months=read_parquet(employer_months, columns=TENURE_COLUMNS),
         businesses=read_parquet(businesses), employers=read_parquet(employers),
         regions_at=RegionLookup(spells, addresses, regions), pairs=pairs, anchors=Anchors.from_config(anchors),
         rule=EligibilityRule.from_config(candidates), window=window_of(window), trainees_file=str(trainees_file))
