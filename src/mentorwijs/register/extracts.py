@@ -276,6 +276,8 @@ def iter_extract(path: str | Path, columns: Sequence[str], *, kind: str, block_b
                         break
                     result = pa.table([batch.column(f"c{position[c]}") for c in columns], names=list(columns))
                     for name in wanted:
+                        if not _may_hold_nul(result[name]):
+                            continue
                         nul = pc.fill_null(pc.match_substring(result[name], "\x00"), False).to_numpy(zero_copy_only=False)
                         if nul.any():
                             nul_rows[name] += int(nul.sum())
@@ -305,6 +307,18 @@ def iter_extract(path: str | Path, columns: Sequence[str], *, kind: str, block_b
     if offset == 0:
         raise InputError(f"the {kind} extract has no data rows (only the header)", file=path,
                          hint="the export or copy is incomplete: ask CBS for the complete extract, or copy it again")
+
+
+def _may_hold_nul(column: pa.ChunkedArray) -> bool:
+    """False when no text buffer of the column holds a zero byte (then no value holds NUL); a
+    quick look at the bytes before the exact, slower check of every value."""
+    for chunk in column.chunks:
+        buffers = chunk.buffers()
+        if len(buffers) < 3 or buffers[2] is None:
+            return True
+        if (np.frombuffer(buffers[2], dtype=np.uint8) == 0).any():
+            return True
+    return False
 
 
 def _parse_error(path: Path, kind: str, sep: str, encoding: str, n_fields: int, exc: Exception) -> InputError:

@@ -503,30 +503,59 @@ MONTH_REASONS = (
 _STRING_COLUMNS = ("ikvid", "sbeid")
 
 #: Sizes of the streamed payroll step (:func:`stream_month_tables`): persons per part on disk,
-#: statements per group reduced at once, bytes of text per batch read. The outputs do not
-#: depend on them; memory does (a group of 4 million statements takes about 1.5 GB at its peak).
-STREAM_SIZES = {"persons_per_part": 20_000, "rows_per_chunk": 4_000_000, "block_bytes": 1 << 26}
+#: statements per group reduced at once, bytes of text per batch read, threads (files parsed and
+#: groups reduced side by side). The outputs do not depend on them; memory does (a group of 4
+#: million statements takes about 1.5 GB at its peak, and each thread holds one).
+STREAM_SIZES = {"persons_per_part": 20_000, "rows_per_chunk": 4_000_000, "block_bytes": 1 << 26, "workers": 2}
 
 
 class _Spill:
     """Parsed statements on disk, by file and by part of the persons (``pid // persons_per_part``),
-    as Arrow IPC streams; read back per group of parts in file order, then row order."""
+    as Arrow IPC streams; read back per group of parts in file order, then row order. Each file
+    is written through its own :class:`_FileSpill` (files may be parsed side by side)."""
 
     def __init__(self, folder: Path, persons_per_part: int):
         self.folder, self.persons_per_part = Path(folder), int(persons_per_part)
         self.rows: dict[tuple[int, int], int] = {}
-        self.writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
-        self.file = -1
 
-    def _path(self, file: int, part: int) -> Path:
+    def path(self, file: int, part: int) -> Path:
         return self.folder / f"f{file:03d}-p{part:05d}.arrows"
 
-    def start(self, file: int) -> None:
-        self.close()
-        self.file = file
+    def file(self, file: int) -> "_FileSpill":
+        return _FileSpill(self, file)
+
+    def part_rows(self) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for (_, part), n in self.rows.items():
+            out[part] = out.get(part, 0) + n
+        return dict(sorted(out.items()))
+
+    def read(self, parts: Sequence[int]) -> pd.DataFrame:
+        """The statements of ``parts`` (ascending) as :func:`parse_statements` gives them, each file's
+        rows in file order (files in the order read)."""
+        tables = []
+        for part in parts:
+            for file in sorted({f for f, p in self.rows if p == part}):
+                with pa.OSFile(str(self.path(file, part)), "rb") as source:
+                    tables.append(pa.ipc.open_stream(source).read_all())
+                self.path(file, part).unlink()
+        table = pa.concat_tables(tables)
+        frame = pd.DataFrame({name: table[name].to_numpy() for name in table.column_names if name not in _STRING_COLUMNS})
+        for name in _STRING_COLUMNS:
+            frame[name] = pd.arrays.ArrowStringArray(table[name].combine_chunks() if table[name].num_chunks else pa.array([], pa.string()))
+        return frame
+
+
+class _FileSpill:
+    """The statements of one file, by part of the persons; :meth:`commit` hands the counts to the spill."""
+
+    def __init__(self, spill: _Spill, file: int):
+        self.spill, self.file = spill, file
+        self.rows: dict[int, int] = {}
+        self.writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
 
     def write(self, columns: dict) -> None:
-        part = columns["pid"] // self.persons_per_part
+        part = columns["pid"] // self.spill.persons_per_part
         if not len(part):
             return
         order = np.argsort(part, kind="stable")
@@ -541,42 +570,36 @@ class _Spill:
                               for name, values in columns.items()})
             writer = self.writers.get(p)
             if writer is None:
-                writer = self.writers[p] = pa.ipc.new_stream(str(self._path(self.file, p)), table.schema)
+                writer = self.writers[p] = pa.ipc.new_stream(str(self.spill.path(self.file, p)), table.schema)
             writer.write_table(table)
-            self.rows[(self.file, p)] = self.rows.get((self.file, p), 0) + (hi - lo)
-
-    def forget(self) -> None:
-        """Drop what the current file wrote (it is read again from its first row)."""
-        self.close()
-        for file, part in [key for key in self.rows if key[0] == self.file]:
-            self._path(file, part).unlink(missing_ok=True)
-            del self.rows[(file, part)]
+            self.rows[p] = self.rows.get(p, 0) + (hi - lo)
 
     def close(self) -> None:
         for writer in self.writers.values():
             writer.close()
         self.writers = {}
 
-    def part_rows(self) -> dict[int, int]:
-        out: dict[int, int] = {}
-        for (_, part), n in self.rows.items():
-            out[part] = out.get(part, 0) + n
-        return dict(sorted(out.items()))
+    def forget(self) -> None:
+        """Drop what this file wrote (it is read again from its first row)."""
+        self.close()
+        for part in self.rows:
+            self.spill.path(self.file, part).unlink(missing_ok=True)
+        self.rows = {}
 
-    def read(self, parts: Sequence[int]) -> pd.DataFrame:
-        """The statements of ``parts`` (ascending) as :func:`parse_statements` gives them, each file's
-        rows in file order (files in the order read)."""
-        tables = []
-        for part in parts:
-            for file in sorted({f for f, p in self.rows if p == part}):
-                with pa.OSFile(str(self._path(file, part)), "rb") as source:
-                    tables.append(pa.ipc.open_stream(source).read_all())
-                self._path(file, part).unlink()
-        table = pa.concat_tables(tables)
-        frame = pd.DataFrame({name: table[name].to_numpy() for name in table.column_names if name not in _STRING_COLUMNS})
-        for name in _STRING_COLUMNS:
-            frame[name] = pd.arrays.ArrowStringArray(table[name].combine_chunks() if table[name].num_chunks else pa.array([], pa.string()))
-        return frame
+    def commit(self) -> None:
+        self.close()
+        for part, n in self.rows.items():
+            self.spill.rows[(self.file, part)] = n
+
+
+@dataclass
+class _FileResult:
+    parser: StatementParser
+    spill: _FileSpill
+    n_rows: int
+    employers: pa.Array | None
+    seconds: float
+    error: InputError | None
 
 
 @dataclass
@@ -606,6 +629,7 @@ def stream_month_tables(
     folder: str | Path,
     after_file=None,
     on_chunk=None,
+    workers: int = 2,
     persons_per_part: int = 20_000,
     rows_per_chunk: int = 4_000_000,
     block_bytes: int | None = None,
@@ -629,7 +653,10 @@ def stream_month_tables(
     they are returned. The log gets rows read per file with the rate, every
     ``progress_seconds`` and at the end of the file.
     """
+    import threading
     import time
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
 
     from mentorwijs.register.check import month_coverage
     from mentorwijs.register.extracts import RESTART, STREAM_BLOCK_BYTES, iter_extract
@@ -637,41 +664,66 @@ def stream_month_tables(
     columns = payroll_columns(variables)
     index = PersonIndex(persons)
     spill = _Spill(Path(folder), persons_per_part)
-    employer_sets: list[pa.Array] = []
-    for i, path in enumerate(files):
+    stop = threading.Event()
+
+    def parse_file(i: int, path) -> _FileResult:
+        """Phase 1 for one file (in a worker thread): parse it batch by batch into the spill."""
         started = last_log = time.perf_counter()
-        before = dict(exclusions.rows)
-        spill.start(i)
+        out = _FileSpill(spill, i)
         parser = StatementParser(index, variables=variables, codes=codes, file=path)
         uniques: list[pa.Array] = []
         n_rows = 0
-        for item in iter_extract(path, columns, kind="payroll", block_bytes=block_bytes or STREAM_BLOCK_BYTES):
-            if item is RESTART:
-                log.info("payroll: %s: not UTF-8 after its first rows; read again as Windows-1252", Path(path).name)
-                spill.forget()
-                parser = StatementParser(index, variables=variables, codes=codes, file=path)
-                uniques, n_rows = [], 0
-                continue
-            offset, raw = item
-            batch = parser.add(raw, offset)
-            n_rows = offset + raw.num_rows
-            del raw
-            if len(batch["pid"]):
-                uniques.append(batch["sbeid"].unique())
-                spill.write(batch)
-            now = time.perf_counter()
-            if now - last_log >= progress_seconds:
-                last_log = now
-                log.info("payroll: %s: %d rows read (%.0f rows/s)", Path(path).name, n_rows, n_rows / (now - started))
-        spill.close()
-        parser.finish(max_bad_share=max_bad_share, exclusions=exclusions)
-        if after_file is not None:
-            after_file(path, n_rows, before)
-        seconds = time.perf_counter() - started
-        log.info("payroll: %s: %d rows read in %.1f s (%.0f rows/s)", Path(path).name, n_rows, seconds,
-                 n_rows / seconds if seconds > 0 else float("nan"))
-        if uniques:
-            employer_sets.append(pa.concat_arrays(uniques).unique())
+        try:
+            for item in iter_extract(path, columns, kind="payroll", block_bytes=block_bytes or STREAM_BLOCK_BYTES):
+                if stop.is_set():
+                    break
+                if item is RESTART:
+                    log.info("payroll: %s: not UTF-8 after its first rows; read again as Windows-1252", Path(path).name)
+                    out.forget()
+                    parser = StatementParser(index, variables=variables, codes=codes, file=path)
+                    uniques, n_rows = [], 0
+                    continue
+                offset, raw = item
+                batch = parser.add(raw, offset)
+                n_rows = offset + raw.num_rows
+                del raw
+                if len(batch["pid"]):
+                    uniques.append(batch["sbeid"].unique())
+                    out.write(batch)
+                now = time.perf_counter()
+                if now - last_log >= progress_seconds:
+                    last_log = now
+                    log.info("payroll: %s: %d rows read (%.0f rows/s)", Path(path).name, n_rows, n_rows / (now - started))
+        except InputError as exc:
+            out.close()
+            return _FileResult(parser, out, n_rows, None, time.perf_counter() - started, exc)
+        out.close()
+        employers = pa.concat_arrays(uniques).unique() if uniques else None
+        return _FileResult(parser, out, n_rows, employers, time.perf_counter() - started, None)
+
+    # phase 1: the files parsed side by side (``workers``), their checks and exclusions in file order
+    employer_sets: list[pa.Array] = []
+    with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
+        futures = [pool.submit(parse_file, i, path) for i, path in enumerate(files)]
+        try:
+            for path, future in zip(files, futures):
+                result = future.result()
+                if result.error is not None:
+                    raise result.error
+                before = dict(exclusions.rows)
+                result.parser.finish(max_bad_share=max_bad_share, exclusions=exclusions)
+                if after_file is not None:
+                    after_file(path, result.n_rows, before)
+                result.spill.commit()
+                log.info("payroll: %s: %d rows read in %.1f s (%.0f rows/s)", Path(path).name, result.n_rows,
+                         result.seconds, result.n_rows / result.seconds if result.seconds > 0 else float("nan"))
+                if result.employers is not None:
+                    employer_sets.append(result.employers)
+        except BaseException:
+            stop.set()
+            for future in futures:
+                future.cancel()
+            raise
     part_rows = spill.part_rows()
     if not part_rows:
         raise InputError("the payroll extracts hold no usable income statement",
@@ -687,37 +739,59 @@ def stream_month_tables(
             size = 0
         chunks[-1].append(part)
         size += n
+
+    def reduce_chunk(parts: list[int]):
+        """Phase 2 for one group of parts (in a worker thread): its pieces of the month tables."""
+        frame = spill.read(parts)
+        counts = Exclusions()
+        n_corrections = int((frame["hours"].to_numpy() < 0).sum())
+        payroll = combine_statements([frame], exclusions=counts, employers=employers, quiet=True)
+        del frame
+        n_statements = len(payroll.statements)
+        pieces = apportion(payroll.statements, window=window, exclusions=counts)
+        del payroll
+        cover = month_coverage(pieces["month"].to_numpy(np.int64), pieces["pid"].to_numpy(np.int64), window)
+        jobs = job_months(pieces, window=window)
+        del pieces
+        return (person_months(jobs, window=window), employer_months(jobs, window=window), counts, cover,
+                n_statements, n_corrections)
+
+    # phase 2: groups reduced side by side, taken in pid order (at most ``workers`` ahead)
     counts = Exclusions()
     pm, em = [], []
     coverage = None
     n_statements = n_corrections = n_pm = n_em = 0
     started = time.perf_counter()
-    for k, parts in enumerate(chunks):
-        frame = spill.read(parts)
-        n_corrections += int((frame["hours"].to_numpy() < 0).sum())
-        payroll = combine_statements([frame], exclusions=counts, employers=employers, quiet=True)
-        del frame
-        n_statements += len(payroll.statements)
-        pieces = apportion(payroll.statements, window=window, exclusions=counts)
-        del payroll
-        cover = month_coverage(pieces["month"].to_numpy(np.int64), pieces["pid"].to_numpy(np.int64), window)
-        coverage = cover if coverage is None else coverage.assign(persons=coverage["persons"].to_numpy() + cover["persons"].to_numpy())
-        jobs = job_months(pieces, window=window)
-        del pieces
-        piece_pm, piece_em = person_months(jobs, window=window), employer_months(jobs, window=window)
-        del jobs
-        n_pm += len(piece_pm)
-        n_em += len(piece_em)
-        if on_chunk is None:
-            pm.append(piece_pm)
-            em.append(piece_em)
-        else:
-            on_chunk(piece_pm, piece_em)
-        if len(chunks) > 1:
-            log.info("payroll: persons %d..%d: %d person-months (group %d of %d, %.1f s)",
-                     parts[0] * persons_per_part, (parts[-1] + 1) * persons_per_part - 1, len(piece_pm), k + 1, len(chunks),
-                     time.perf_counter() - started)
-        del piece_pm, piece_em
+    with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
+        pending = deque()
+        next_chunk = 0
+        try:
+            for k, parts in enumerate(chunks):
+                while next_chunk < len(chunks) and len(pending) < max(1, int(workers)):
+                    pending.append(pool.submit(reduce_chunk, chunks[next_chunk]))
+                    next_chunk += 1
+                piece_pm, piece_em, chunk_counts, cover, n_s, n_c = pending.popleft().result()
+                counts.extend(chunk_counts)
+                coverage = cover if coverage is None else coverage.assign(
+                    persons=coverage["persons"].to_numpy() + cover["persons"].to_numpy())
+                n_statements += n_s
+                n_corrections += n_c
+                n_pm += len(piece_pm)
+                n_em += len(piece_em)
+                if on_chunk is None:
+                    pm.append(piece_pm)
+                    em.append(piece_em)
+                else:
+                    on_chunk(piece_pm, piece_em)
+                if len(chunks) > 1:
+                    log.info("payroll: persons %d..%d: %d person-months (group %d of %d, %.1f s)",
+                             parts[0] * persons_per_part, (parts[-1] + 1) * persons_per_part - 1, len(piece_pm), k + 1,
+                             len(chunks), time.perf_counter() - started)
+                del piece_pm, piece_em
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
     if n_corrections:
         log.info("%d correction rows (negative hours) netted within job and pay period", n_corrections)
     for reason in MONTH_REASONS:
