@@ -4,6 +4,7 @@
     python benchmarks/register_part.py --persons 5000  # one size
     python benchmarks/register_part.py --persons 100000 --months 36 --persons 1000000 --months 72  # national scale
     python benchmarks/register_part.py --persons 100000 --compare-src /other/checkout/src  # one extract, two versions
+                                                       # (--compare-max-persons: sizes the comparison runs for)
 
 Wall-clock and CPU seconds are both given: on a shared machine the wall clock includes waiting.
 For each size a register-shaped raw extract of N persons x M months from 2018-01 (``--months``,
@@ -350,12 +351,14 @@ def main() -> None:
     parser.add_argument("--months", type=int, action="append",
                         help="months from 2018-01 (repeatable, one per --persons in order; default 36, the last one repeats)")
     parser.add_argument("--compare-src", type=Path, help="also run the part with the package under this src folder, on the same extract")
+    parser.add_argument("--compare-max-persons", type=int, default=200_000,
+                        help="run --compare-src only for sizes up to this many persons (default 200000)")
     args = parser.parse_args()
     sizes = args.persons or [2_000, 20_000, 100_000]
     months = args.months or [36]
     for i, n in enumerate(sizes):
         m = months[min(i, len(months) - 1)]
-        r = measure(n, m, args.compare_src)
+        r = measure(n, m, args.compare_src if n <= args.compare_max_persons else None)
         print(f"\n== {n:,} persons x {m} months: {r['payroll_rows']:,} payroll rows, {r['raw_mb']:.0f} MB raw "
               f"(generated in {r['generate_seconds']:.1f} s)")
         if r["other"] is not None:

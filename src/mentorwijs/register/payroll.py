@@ -506,7 +506,7 @@ _STRING_COLUMNS = ("ikvid", "sbeid")
 #: statements per group reduced at once, bytes of text per batch read, threads (files parsed and
 #: groups reduced side by side). The outputs do not depend on them; memory does (a group of 4
 #: million statements takes about 1.5 GB at its peak, and each thread holds one).
-STREAM_SIZES = {"persons_per_part": 20_000, "rows_per_chunk": 4_000_000, "block_bytes": 1 << 26, "workers": 2}
+STREAM_SIZES = {"persons_per_part": 20_000, "rows_per_chunk": 2_500_000, "block_bytes": 1 << 25, "workers": 2}
 
 
 class _Spill:
@@ -631,7 +631,7 @@ def stream_month_tables(
     on_chunk=None,
     workers: int = 2,
     persons_per_part: int = 20_000,
-    rows_per_chunk: int = 4_000_000,
+    rows_per_chunk: int = 2_500_000,
     block_bytes: int | None = None,
     progress_seconds: float = 10.0,
 ) -> MonthTables:
