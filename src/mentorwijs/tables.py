@@ -223,8 +223,12 @@ class ParquetPieces:
         return bool(self.stack.__exit__(kind, value, traceback))
 
 
-def read_parquet(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+def read_parquet(path: str | Path, columns: Sequence[str] | None = None, *, release: bool = False) -> pd.DataFrame:
     """Read a Parquet table written by :func:`write_parquet` (only ``columns``, when given).
+
+    ``release``: each column's Arrow memory is given back as soon as it is converted (pyarrow's
+    ``self_destruct``, one block per column), so a large table (the month tables) is not held
+    twice while it is read; the frame is the same.
 
     Read on the calling thread, without pyarrow's background read-ahead: a short-lived step that
     exits while a read-ahead task of the IO thread pool is still alive can be aborted at
@@ -240,4 +244,6 @@ def read_parquet(path: str | Path, columns: Sequence[str] | None = None) -> pd.D
     except (pa.ArrowInvalid, OSError) as exc:  # a truncated or foreign file
         raise InputError(f"cannot be read as a Parquet table ({str(exc).splitlines()[0]})", file=path,
                          hint="the file is damaged or incomplete: copy it again, or run the step that writes it again") from None
+    if release:
+        return table.to_pandas(self_destruct=True, split_blocks=True)
     return table.to_pandas()

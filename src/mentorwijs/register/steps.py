@@ -298,8 +298,8 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
     trainees = check_trainees(read_parquet(trainees_file), file=trainees_file)
     found = person_table.loc[person_table["group"] == TRAINEE, ["person", "pid"]]
     result = build_candidates(
-        trainees=trainees, found=found, persons=person_table, person_months=read_parquet(person_months),
-        benefits=read_parquet(benefits), employer_months=read_parquet(employer_months, columns=TENURE_COLUMNS),
+        trainees=trainees, found=found, persons=person_table, person_months=read_parquet(person_months, release=True),
+        benefits=read_parquet(benefits), employer_months=read_parquet(employer_months, columns=TENURE_COLUMNS, release=True),
         businesses=read_parquet(businesses), employers=read_parquet(employers),
         regions_at=RegionLookup(spells, addresses, regions), pairs=pairs, anchors=Anchors.from_config(anchors),
         rule=EligibilityRule.from_config(candidates), window=window_of(window), trainees_file=str(trainees_file))
@@ -367,7 +367,7 @@ def matching_step(*, candidates: PathLike, out_pairs: PathLike, out_matched: Pat
         from mentorwijs.register.panel import employment_share
 
         started = time.perf_counter()
-        outcome = employment_share(table, read_parquet(persons), read_parquet(person_months), read_parquet(migrations),
+        outcome = employment_share(table, read_parquet(persons), read_parquet(person_months, release=True), read_parquet(migrations),
                                    window=window_of(window), anchors=Anchors.from_config(anchors))
         log.info("prognostic score: follow-up employment of %d units in %.1f s", int(outcome.notna().sum()),
                  time.perf_counter() - started)
@@ -415,8 +415,8 @@ def panel_step(*, matched: PathLike, trainees_file: PathLike, persons: PathLike,
     if modifier_pairs is not None:
         units = analysis_units(units, read_parquet(modifier_pairs), read_parquet(candidate_table))
     panel, survival = matched_panel_and_survival(
-        units, read_parquet(trainees_file), read_parquet(persons), read_parquet(person_months),
-        read_parquet(employer_months), read_parquet(migrations), window=window_of(window),
+        units, read_parquet(trainees_file), read_parquet(persons), read_parquet(person_months, release=True),
+        read_parquet(employer_months, release=True), read_parquet(migrations), window=window_of(window),
         anchors=Anchors.from_config(anchors), rule=EligibilityRule.from_config(candidates))
     log.info("panel: %d rows for %d units; survival: %d job ends, %d ends of paid work", len(panel),
              len(survival), int(survival["event_job"].sum()), int(survival["event_work"].sum()))
