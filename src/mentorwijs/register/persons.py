@@ -71,6 +71,7 @@ class PersonIndex:
         rin = np.asarray(persons["rin"].astype(object).to_numpy(), dtype=object)
         self.index = pd.Index(rin, dtype=object)
         self.persons = persons if not self.index.is_unique else None  # a doubled key: index_in keeps the first
+        self.index.get_indexer(np.array([], dtype=object))  # the hash table built now, not by two threads at once
 
     def lookup(self, person_type, person, found_types) -> tuple[np.ndarray, np.ndarray]:
         """The same as :func:`lookup_pids`."""
