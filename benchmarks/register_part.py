@@ -15,7 +15,8 @@ business register; a linkage key and 150 trainees in 12 cohorts of 3 region pair
 1.1 jobs per employed person-month and three million payroll rows at 100,000 persons. The
 register part then runs in a fresh interpreter, exactly as ``mentorwijs run --part register``
 does, and the script prints the seconds per step and the interpreter's peak resident memory.
-Budget (design.md): 100,000 persons x 36 months in at most 60 s and 4 GB. The generator also
+Budget (design.md): 100,000 persons x 36 months in at most 60 s and 4 GB; at national scale
+(issue 13) 1,000,000 persons x 72 months in at most 5 minutes and 8 GB on 2 cores. The generator also
 serves as a smoke test of the whole part at scale. The payroll files are generated and written in
 pieces of at most three million rows (jobs of consecutive rows), so generating 1,000,000 persons
 x 72 months takes about the memory of 100,000 x 36.
