@@ -245,5 +245,8 @@ def read_parquet(path: str | Path, columns: Sequence[str] | None = None, *, rele
         raise InputError(f"cannot be read as a Parquet table ({str(exc).splitlines()[0]})", file=path,
                          hint="the file is damaged or incomplete: copy it again, or run the step that writes it again") from None
     if release:
-        return table.to_pandas(self_destruct=True, split_blocks=True)
+        frame = table.to_pandas(self_destruct=True, split_blocks=True)
+        del table
+        pa.default_memory_pool().release_unused()  # the Arrow pool keeps freed memory otherwise
+        return frame
     return table.to_pandas()
