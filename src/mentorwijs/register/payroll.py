@@ -502,6 +502,9 @@ MONTH_REASONS = (
 
 _STRING_COLUMNS = ("ikvid", "sbeid")
 
+#: The most parts of the persons the statements are spilled into (open files per thread).
+MAX_PARTS = 256
+
 #: Sizes of the streamed payroll step (:func:`stream_month_tables`): persons per part on disk,
 #: statements per group reduced at once, bytes of text per batch read, threads (files parsed and
 #: groups reduced side by side). The outputs do not depend on them; memory does (a group of 4
@@ -663,6 +666,8 @@ def stream_month_tables(
 
     columns = payroll_columns(variables)
     index = PersonIndex(persons)
+    # at most MAX_PARTS parts: each thread keeps a file open per part while it parses a file
+    persons_per_part = max(int(persons_per_part), -(-len(persons) // MAX_PARTS))
     spill = _Spill(Path(folder), persons_per_part)
     stop = threading.Event()
 
