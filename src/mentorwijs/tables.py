@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 import os
 import secrets
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import BinaryIO, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,31 @@ PRIVATE_MODE = 0o600
 #: Mode asked for any other file; the process umask takes away from it (0644 under the usual 022),
 #: as for any file a program creates, so colleagues and output checkers can read the outputs.
 SHARED_MODE = 0o666
+
+
+@contextmanager
+def atomic_stream(path: str | Path, *, private: bool = False) -> Iterator[BinaryIO]:
+    """:func:`atomic_write` for a payload written piece by piece: a binary stream to a temporary
+    sibling, renamed to ``path`` when the block ends without an error (removed otherwise)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = PRIVATE_MODE if private else SHARED_MODE
+    while True:
+        temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.partial"
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+        except FileExistsError:  # pragma: no cover - a 48-bit name already taken
+            continue
+        break
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+        if private:
+            os.chmod(temporary, PRIVATE_MODE)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def atomic_write(path: str | Path, payload: bytes, *, private: bool = False) -> Path:
@@ -120,8 +146,89 @@ def write_parquet(df: pd.DataFrame, path: str | Path, *, private: bool = False) 
     return atomic_write(path, buffer.getvalue(), private=private)
 
 
-def read_parquet(path: str | Path) -> pd.DataFrame:
-    """Read a Parquet table written by :func:`write_parquet`.
+#: Rows per row group of :func:`write_parquet` (pyarrow's default for ``pq.write_table``).
+PARQUET_ROW_GROUP_ROWS = 1024 * 1024
+
+
+def write_parquet_pieces(pieces: Sequence[pd.DataFrame], path: str | Path, *, private: bool = False,
+                         whole_below: int = 4 * PARQUET_ROW_GROUP_ROWS) -> Path:
+    """The bytes of :func:`write_parquet` of the pieces stacked (same columns and dtypes, index
+    ignored), without stacking them: each row group is put together from the pieces and written
+    in turn, so only one row group is held twice. Below ``whole_below`` rows the pieces are
+    simply stacked and written whole."""
+    with ParquetPieces(path, private=private, whole_below=whole_below) as sink:
+        for piece in pieces:
+            sink.add(piece)
+    return Path(path)
+
+
+class ParquetPieces:
+    """:func:`write_parquet_pieces` for pieces that arrive one by one (a context manager):
+    ``add`` each piece in order; full row groups are written as soon as there are more than
+    ``whole_below`` rows, the rest when the block ends. An error inside the block leaves no file
+    (and the previous one, if any, untouched). The bytes are those of :func:`write_parquet` of
+    the pieces stacked."""
+
+    def __init__(self, path: str | Path, *, private: bool = False, whole_below: int = 4 * PARQUET_ROW_GROUP_ROWS):
+        from contextlib import ExitStack
+
+        self.path, self.private, self.whole_below = Path(path), private, whole_below
+        self.buffer: list[pd.DataFrame] = []
+        self.buffered = 0
+        self.rows = 0
+        self.writer = None
+        self.stack = ExitStack()
+
+    def __enter__(self) -> "ParquetPieces":
+        return self
+
+    def add(self, piece: pd.DataFrame) -> None:
+        if not self.buffer or len(piece):
+            self.buffer.append(piece)
+            self.buffered += len(piece)
+            self.rows += len(piece)
+        if self.writer is None and self.buffered >= self.whole_below:
+            stream = self.stack.enter_context(atomic_stream(self.path, private=self.private))
+            schema = pa.Schema.from_pandas(self.buffer[0].iloc[:0].reset_index(drop=True), preserve_index=False)
+            self.writer = self.stack.enter_context(pq.ParquetWriter(stream, schema, compression="zstd"))
+        if self.writer is not None:
+            self._flush(final=False)
+
+    def _flush(self, *, final: bool) -> None:
+        while self.buffered >= PARQUET_ROW_GROUP_ROWS or (final and self.buffered):
+            n = min(PARQUET_ROW_GROUP_ROWS, self.buffered)
+            taken, need = [], n
+            while need:
+                head = self.buffer[0]
+                if len(head) <= need:
+                    taken.append(self.buffer.pop(0))
+                    need -= len(head)
+                else:
+                    taken.append(head.iloc[:need])
+                    self.buffer[0] = head.iloc[need:]
+                    need = 0
+            self.buffered -= n
+            group = pd.concat(taken, ignore_index=True) if len(taken) > 1 else taken[0].reset_index(drop=True)
+            self.writer.write_table(pa.Table.from_pandas(group, preserve_index=False).combine_chunks())
+
+    def __exit__(self, kind, value, traceback) -> bool:
+        if kind is None:
+            if self.writer is None:
+                pieces = [p for p in self.buffer if len(p)] or self.buffer[:1]
+                write_parquet(pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0], self.path,
+                              private=self.private)
+            else:
+                self._flush(final=True)
+        self.buffer = []
+        return bool(self.stack.__exit__(kind, value, traceback))
+
+
+def read_parquet(path: str | Path, columns: Sequence[str] | None = None, *, release: bool = False) -> pd.DataFrame:
+    """Read a Parquet table written by :func:`write_parquet` (only ``columns``, when given).
+
+    ``release``: each column's Arrow memory is given back as soon as it is converted (pyarrow's
+    ``self_destruct``, one block per column), so a large table (the month tables) is not held
+    twice while it is read; the frame is the same.
 
     Read on the calling thread, without pyarrow's background read-ahead: a short-lived step that
     exits while a read-ahead task of the IO thread pool is still alive can be aborted at
@@ -133,8 +240,13 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise InputError("table not found", file=path, hint="run the step that writes it first")
     try:
-        table = pq.read_table(path, use_threads=False, pre_buffer=False)
+        table = pq.read_table(path, columns=None if columns is None else list(columns), use_threads=False, pre_buffer=False)
     except (pa.ArrowInvalid, OSError) as exc:  # a truncated or foreign file
         raise InputError(f"cannot be read as a Parquet table ({str(exc).splitlines()[0]})", file=path,
                          hint="the file is damaged or incomplete: copy it again, or run the step that writes it again") from None
+    if release:
+        frame = table.to_pandas(self_destruct=True, split_blocks=True)
+        del table
+        pa.default_memory_pool().release_unused()  # the Arrow pool keeps freed memory otherwise
+        return frame
     return table.to_pandas()

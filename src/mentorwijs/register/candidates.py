@@ -145,34 +145,43 @@ class MonthArrays:
 
     INT8 = ("contract", "sheltered", "government", "any_sheltered", "wage_cost_benefit") + FLAGS
 
-    def __init__(self, pids: np.ndarray, person_months: pd.DataFrame, benefits: pd.DataFrame, window: tuple[int, int]):
+    def __init__(self, pids: np.ndarray, person_months: pd.DataFrame, benefits: pd.DataFrame, window: tuple[int, int],
+                 *, last_needed: int | None = None):
         self.pids = np.unique(np.asarray(pids, dtype=np.int32))
-        self.first, self.last = window
+        self.first, self.window_last = window
+        # the months after the last one asked for are not held (``last_needed``: the latest
+        # reference month); the arrays always start at the window's first month, so sums over
+        # months are the same whatever the end
+        self.last = self.window_last if last_needed is None else max(min(self.window_last, int(last_needed)), self.first)
         self.n_months = self.last - self.first + 1
         shape = (len(self.pids), self.n_months)
         self.hours = np.zeros(shape, dtype=np.float64)
         self.wage = np.zeros(shape, dtype=np.float64)
         self.employer = np.full(shape, -1, dtype=np.int32)
         self.arrays: dict[str, np.ndarray] = {name: np.zeros(shape, dtype=np.int8) for name in self.INT8}
-        pm = person_months[np.isin(person_months["pid"].to_numpy(), self.pids)]
-        r, c = self._cells(pm)
-        self.hours[r, c] = pm["hours"].to_numpy()
-        self.wage[r, c] = pm["wage"].to_numpy()
-        self.employer[r, c] = pm["employer"].to_numpy()
+        take, r, c = self._cells(person_months)
+        self.hours[r, c] = person_months["hours"].to_numpy()[take]
+        self.wage[r, c] = person_months["wage"].to_numpy()[take]
+        self.employer[r, c] = person_months["employer"].to_numpy()[take]
         for name in ("contract", "sheltered", "government", "any_sheltered", "wage_cost_benefit"):
-            self.arrays[name][r, c] = pm[name].to_numpy()
-        bm = benefits[np.isin(benefits["pid"].to_numpy(), self.pids)]
-        r, c = self._cells(bm)
+            self.arrays[name][r, c] = person_months[name].to_numpy()[take]
+        take, r, c = self._cells(benefits)
         for name in FLAGS:
-            self.arrays[name][r, c] = bm[name].to_numpy()
+            self.arrays[name][r, c] = benefits[name].to_numpy()[take]
         self._cumulative: dict[str, np.ndarray] = {}
 
-    def _cells(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def _cells(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows of ``frame`` of these persons in the months held, and their cells (row, column)."""
+        pid = frame["pid"].to_numpy()
+        rows = np.searchsorted(self.pids, pid)
+        ours = rows < len(self.pids)
+        ours[ours] = self.pids[rows[ours]] == pid[ours]
         month = frame["month"].to_numpy(np.int64)
-        inside = (month >= self.first) & (month <= self.last)
-        if not inside.all():
+        inside = (month >= self.first) & (month <= self.window_last)
+        if not inside[ours].all():
             raise ValueError("month outside the window")
-        return np.searchsorted(self.pids, frame["pid"].to_numpy()), month - self.first
+        take = np.flatnonzero(ours & (month <= self.last))
+        return take, rows[take], month[take] - self.first
 
     def rows(self, pids: np.ndarray) -> np.ndarray:
         pids = np.asarray(pids, dtype=np.int32)
@@ -313,11 +322,38 @@ def tenure_years(units: pd.DataFrame, employer_at_ref: np.ndarray, employer_mont
     job start date (``SDATUMAANVANGIKVORG``) of the employer's jobs in that run, or at the
     run's first month when the dates are unknown or later.
     """
+    em_pid = employer_months["pid"].to_numpy()
+    n_emp = int(max(employer_months["employer"].to_numpy().max(initial=0), np.max(employer_at_ref, initial=0))) + 2
+    n_month = int(max(employer_months["month"].to_numpy().max(initial=0), units["reference"].max())) + 2
+    unit_pid = units["pid"].to_numpy(np.int64)
+    employer_at_ref = np.asarray(employer_at_ref)
+    reference = units["reference"].to_numpy(np.int64)
+    if len(em_pid) <= TENURE_ROWS or not (em_pid[1:] >= em_pid[:-1]).all():
+        return _tenure(unit_pid, employer_at_ref, reference, employer_months, n_emp, n_month, gap_months)
+    # the table in pid order (as the payroll step writes it): one slice of persons at a time,
+    # each job's months lie within one slice, so the years are those of the whole table
+    result = np.full(len(unit_pid), np.nan)
+    bounds = sorted({0, len(em_pid)} | {int(np.searchsorted(em_pid, em_pid[c], side="left"))
+                                         for c in range(TENURE_ROWS, len(em_pid), TENURE_ROWS)})
+    first_pids = em_pid[np.array(bounds[:-1])]
+    slice_of = np.maximum(np.searchsorted(first_pids, unit_pid, side="right") - 1, 0)
+    for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+        these = np.flatnonzero(slice_of == i)
+        if len(these):
+            result[these] = _tenure(unit_pid[these], employer_at_ref[these], reference[these],
+                                    employer_months.iloc[lo:hi], n_emp, n_month, gap_months)
+    return result
+
+
+#: Rows of the employer x month table taken at once by :func:`tenure_years`.
+TENURE_ROWS = 4_000_000
+
+
+def _tenure(unit_pid: np.ndarray, employer_at_ref: np.ndarray, reference: np.ndarray, employer_months: pd.DataFrame,
+            n_emp: int, n_month: int, gap_months: int) -> np.ndarray:
     pid = employer_months["pid"].to_numpy(np.int64)
     emp = employer_months["employer"].to_numpy(np.int64)
     month = employer_months["month"].to_numpy(np.int64)
-    n_emp = int(max(emp.max(initial=0), np.max(employer_at_ref, initial=0))) + 2
-    n_month = int(max(month.max(initial=0), units["reference"].max())) + 2
     key = (pid * n_emp + emp) * n_month + month
     order = np.argsort(key, kind="stable")
     key, month = key[order], month[order]
@@ -328,11 +364,11 @@ def tenure_years(units: pd.DataFrame, employer_at_ref: np.ndarray, employer_mont
     js = employer_months["job_start"].to_numpy(np.int64)[order]
     js = np.where(js >= 0, js, np.iinfo(np.int64).max)
     cummin = pd.Series(js).groupby(spell).cummin().to_numpy() if len(js) else js
-    want = (units["pid"].to_numpy(np.int64) * n_emp + employer_at_ref.astype(np.int64)) * n_month + units["reference"].to_numpy(np.int64)
+    want = (unit_pid.astype(np.int64) * n_emp + employer_at_ref.astype(np.int64)) * n_month + reference
     pos = np.minimum(np.searchsorted(key, want), max(len(key) - 1, 0))
     hit = (len(key) > 0) & (key[pos] == want) & (employer_at_ref >= 0) if len(key) else np.zeros(len(want), bool)
     start = np.minimum(cummin[pos], first_day(spell_first[pos])) if len(key) else np.zeros(len(want))
-    end = last_day(units["reference"].to_numpy(np.int64)) + 1
+    end = last_day(reference) + 1
     return np.where(hit, (end - start) / 365.25, np.nan)
 
 
@@ -467,7 +503,9 @@ def build_candidates(
     n_possible = len(register_pids) * len(cohorts)
     removed[("candidates", CRITERION_TEXT["region"])] = n_possible - len(base)
 
-    arrays = MonthArrays(np.union1d(t_pids, base["pid"].to_numpy(np.int32)), person_months, benefits, window)
+    references = np.r_[t_units["reference"].to_numpy(np.int64), base["reference"].to_numpy(np.int64)]
+    arrays = MonthArrays(np.union1d(t_pids, base["pid"].to_numpy(np.int32)), person_months, benefits, window,
+                         last_needed=int(references.max()) if len(references) else None)
 
     t_ok = eligibility(t_units, persons, arrays, rule=rule, anchors=anchors)
     keep = np.ones(len(t_units), dtype=bool)

@@ -39,6 +39,11 @@ def coverage_problem(pieces: pd.DataFrame, *, window: tuple[int, int], min_share
     """A message when some window months have fewer persons paid than ``min_share`` times the
     median month (a missing or truncated payroll file), else None."""
     coverage = month_coverage(pieces["month"].to_numpy(np.int64), pieces["pid"].to_numpy(np.int64), window)
+    return coverage_message(coverage, window=window, min_share=min_share)
+
+
+def coverage_message(coverage: pd.DataFrame, *, window: tuple[int, int], min_share: float) -> str | None:
+    """:func:`coverage_problem` from the persons paid per month (:func:`month_coverage`)."""
     median = float(np.median(coverage["persons"]))
     low = coverage[coverage["persons"] < min_share * median]
     if median == 0 or len(low):

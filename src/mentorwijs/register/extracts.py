@@ -217,6 +217,110 @@ def _read_csv(path: Path, columns: Sequence[str], kind: str) -> pa.Table:
     return result
 
 
+#: Yielded by :func:`iter_extract` when a CSV turns out to be Windows-1252 after its first batches:
+#: the batches so far are void and the file is read again from its first row.
+RESTART = object()
+
+#: Bytes per batch of a streamed CSV extract (a batch holds about this much text).
+STREAM_BLOCK_BYTES = 1 << 26
+
+
+def iter_extract(path: str | Path, columns: Sequence[str], *, kind: str, block_bytes: int = STREAM_BLOCK_BYTES,
+                 sav_rows: int = 1_000_000):
+    """Read a register extract in batches: yields ``(first row index, table)`` per batch, with the
+    columns of :func:`read_extract` (``columns`` as text, in that order), or :data:`RESTART`.
+
+    The same checks and messages as :func:`read_extract`, for the whole file: a damaged row stops
+    the reading with the row that breaks the structure; NUL bytes and a file without data rows
+    are reported after the last batch (counted over the whole file, first row named). A CSV that
+    is not UTF-8 after its first batches is read again as Windows-1252: :data:`RESTART` tells the
+    caller to forget the batches it got. A ``.sav`` file is read whole (pyreadstat reads whole
+    files) and handed over in slices of ``sav_rows`` rows.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(
+            f"{kind} extract not found",
+            file=path,
+            hint="check the path under register in config.yaml (relative to the repository root), or bring the file into data/raw/",
+        )
+    if path.suffix.lower() == ".sav":
+        table = _read_sav(path, columns, kind)
+        if table.num_rows == 0:
+            raise InputError(f"the {kind} extract has no data rows (only the header)", file=path,
+                             hint="the export or copy is incomplete: ask CBS for the complete extract, or copy it again")
+        for offset in range(0, table.num_rows, sav_rows):
+            yield offset, table.slice(offset, sav_rows)
+        return
+    header, encoding = _sniff(path, kind)
+    if not header.strip():
+        raise InputError(f"the {kind} extract is empty (no header line)", file=path, hint="export the file again with its header")
+    sep, names = _split_header(header)
+    mapping = _resolve_columns(names, columns, path, kind)
+    position = {name: names.index(actual) for name, actual in mapping.items()}
+    enc = "utf8" if encoding == "utf-8-sig" else encoding
+    wanted = list(dict.fromkeys(columns))
+    while True:
+        offset = 0
+        nul_rows = {name: 0 for name in wanted}
+        nul_first: dict[str, int] = {}
+        options = _csv_options(len(names), list(position.values()), sep, enc)
+        options["read_options"].block_size = block_bytes
+        try:
+            try:
+                reader = pcsv.open_csv(path, **options)
+                while True:
+                    try:
+                        batch = reader.read_next_batch()
+                    except StopIteration:
+                        break
+                    result = pa.table([batch.column(f"c{position[c]}") for c in columns], names=list(columns))
+                    for name in wanted:
+                        if not _may_hold_nul(result[name]):
+                            continue
+                        nul = pc.fill_null(pc.match_substring(result[name], "\x00"), False).to_numpy(zero_copy_only=False)
+                        if nul.any():
+                            nul_rows[name] += int(nul.sum())
+                            nul_first.setdefault(name, offset + int(np.flatnonzero(nul)[0]))
+                    if result.num_rows:
+                        yield offset, result
+                    offset += result.num_rows
+            except pa.ArrowInvalid as exc:
+                if enc != "utf8" or "UTF8" not in str(exc):
+                    raise
+                # text after the first 64 kB is not UTF-8: a Windows (cp1252) export
+                enc = "cp1252"
+                yield RESTART
+                continue
+        except (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeError, ValueError) as exc:
+            raise _parse_error(path, kind, sep, enc, len(names), exc) from None
+        except OSError as exc:
+            if getattr(exc, "errno", None):
+                raise _open_error(path, exc, kind) from None
+            raise _parse_error(path, kind, sep, enc, len(names), exc) from None
+        break
+    for name in wanted:
+        if nul_rows[name]:
+            raise InputError(f"the {kind} extract holds NUL bytes (zeros) in {nul_rows[name]} row(s): a copy that "
+                             "stopped or crashed leaves them", file=path, row=nul_first[name] + 2, column=name,
+                             hint="copy the file again from the delivery, and compare its size with the original")
+    if offset == 0:
+        raise InputError(f"the {kind} extract has no data rows (only the header)", file=path,
+                         hint="the export or copy is incomplete: ask CBS for the complete extract, or copy it again")
+
+
+def _may_hold_nul(column: pa.ChunkedArray) -> bool:
+    """False when no text buffer of the column holds a zero byte (then no value holds NUL); a
+    quick look at the bytes before the exact, slower check of every value."""
+    for chunk in column.chunks:
+        buffers = chunk.buffers()
+        if len(buffers) < 3 or buffers[2] is None:
+            return True
+        if (np.frombuffer(buffers[2], dtype=np.uint8) == 0).any():
+            return True
+    return False
+
+
 def _parse_error(path: Path, kind: str, sep: str, encoding: str, n_fields: int, exc: Exception) -> InputError:
     """The first row that breaks the CSV structure, found by reading the file again line by line."""
     import csv
@@ -386,15 +490,48 @@ def check_bad(
     if n_bad and n_bad > max_bad_share * len(status):
         first = int(np.flatnonzero(bad)[0])
         example = column_values[first].as_py() if hasattr(column_values[first], "as_py") else column_values[first]
-        raise InputError(
-            f"{n_bad} of {len(status)} values are not {what} (first: {example!r})",
-            file=file,
-            row=first + first_data_row,
-            column=column,
-            hint=f"the column should hold {what}; more than {max_bad_share:.2%} unusable values suggests another "
-            "format or a damaged export (register.checks.max_bad_share in config.yaml sets the limit)",
-        )
+        raise too_many_bad(n_bad, len(status), example, file=file, row=first + first_data_row, column=column, what=what,
+                           max_bad_share=max_bad_share)
     return bad
+
+
+def too_many_bad(n_bad: int, n: int, example, *, file: str | Path, row: int, column: str, what: str,
+                 max_bad_share: float) -> InputError:
+    """The error of :func:`check_bad`: ``n_bad`` of ``n`` values unusable, the first at ``row``."""
+    return InputError(
+        f"{n_bad} of {n} values are not {what} (first: {example!r})",
+        file=file,
+        row=row,
+        column=column,
+        hint=f"the column should hold {what}; more than {max_bad_share:.2%} unusable values suggests another "
+        "format or a damaged export (register.checks.max_bad_share in config.yaml sets the limit)",
+    )
+
+
+class BadTally:
+    """:func:`check_bad` over a file read in batches: the unusable values of one column are
+    counted batch by batch (:meth:`add` returns the batch's mask) and judged against the whole
+    file's rows by :meth:`check`, which names the file's first unusable row."""
+
+    def __init__(self, column: str, what: str, bad_codes: Sequence[int] = (BAD,)):
+        self.column, self.what, self.bad_codes = column, what, list(bad_codes)
+        self.n_bad, self.n, self.first, self.example = 0, 0, None, None
+
+    def add(self, status: np.ndarray, column_values: pa.ChunkedArray | pa.Array, offset: int) -> np.ndarray:
+        bad = np.isin(status, self.bad_codes)
+        n_bad = int(bad.sum())
+        if n_bad and self.first is None:
+            first = int(np.flatnonzero(bad)[0])
+            value = column_values[first]
+            self.first, self.example = offset + first, value.as_py() if hasattr(value, "as_py") else value
+        self.n_bad += n_bad
+        self.n += len(status)
+        return bad
+
+    def check(self, *, file: str | Path, max_bad_share: float, first_data_row: int = 2) -> None:
+        if self.n_bad and self.n_bad > max_bad_share * self.n:
+            raise too_many_bad(self.n_bad, self.n, self.example, file=file, row=self.first + first_data_row,
+                               column=self.column, what=self.what, max_bad_share=max_bad_share)
 
 
 def first_data_row(path: str | Path) -> int:

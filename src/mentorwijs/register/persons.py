@@ -62,6 +62,32 @@ def lookup_pids(person_type, person, persons: pd.DataFrame, found_types) -> tupl
 
 
 
+class PersonIndex:
+    """The person file's ``RINPERSOONS + RINPERSOON`` -> ``pid``, hashed once: :func:`lookup_pids`
+    for an extract read in batches (hashing a national person file again for every batch would
+    cost more than the batch). The distinct keys of a batch are looked up, then spread."""
+
+    def __init__(self, persons: pd.DataFrame):
+        rin = np.asarray(persons["rin"].astype(object).to_numpy(), dtype=object)
+        self.index = pd.Index(rin, dtype=object)
+        self.persons = persons if not self.index.is_unique else None  # a doubled key: index_in keeps the first
+        self.index.get_indexer(np.array([], dtype=object))  # the hash table built now, not by two threads at once
+
+    def lookup(self, person_type, person, found_types) -> tuple[np.ndarray, np.ndarray]:
+        """The same as :func:`lookup_pids`."""
+        if self.persons is not None:
+            return lookup_pids(person_type, person, self.persons, found_types)
+        found = code_in(person_type, found_types) if len(person_type) else np.zeros(0, dtype=bool)
+        keys = rin_keys(person_type, person)
+        if isinstance(keys, pa.ChunkedArray):
+            keys = keys.combine_chunks() if keys.num_chunks else pa.array([], pa.string())
+        encoded = keys.dictionary_encode()
+        position = self.index.get_indexer(np.asarray(encoded.dictionary.to_pylist(), dtype=object))
+        pid = position[encoded.indices.to_numpy(zero_copy_only=False)].astype(np.int32)
+        pid[~found] = -1
+        return pid, found
+
+
 def require_linked(pid: np.ndarray, found: np.ndarray, *, file: str | Path, column: str, kind: str) -> None:
     """An :class:`InputError` when an extract has rows but none of them is a person of the person
     file: every row would be excluded, so the file is not the one that belongs to this delivery."""

@@ -85,6 +85,9 @@ EXPORT_FOLDER = "export"
 REGISTER_EXCLUSIONS = ("exclusions_linkage", "exclusions_payroll", "exclusions_benefits", "exclusions_candidates",
                        "exclusions_matching")
 
+#: The columns of the employer x month table the candidate step reads (for the years in the job).
+TENURE_COLUMNS = ("pid", "employer", "month", "job_start")
+
 #: Flow orders written by the linkage step (population employees).
 FLOW_ORDER = {"excluded_not_found_in_register": 110, "found_in_register": 120}
 
@@ -186,52 +189,57 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
                  out_businesses: PathLike, out_exclusions: PathLike, variables: Mapping, codes: Mapping,
                  window: Mapping[str, str], max_bad_share: float, synthetic: bool,
                  min_month_share: float = 0.5, warn_excluded_share: float = 0.1) -> None:
-    """Income statements -> person x month and employer x month tables."""
+    """Income statements -> person x month and employer x month tables.
+
+    The payroll files are streamed (:func:`mentorwijs.register.payroll.stream_month_tables`):
+    memory does not grow with the payroll rows, only with the month tables. Its sizes are
+    :data:`mentorwijs.register.payroll.STREAM_SIZES`; the outputs do not depend on them.
+    """
+    import tempfile
+
     from mentorwijs.pseudonymise import pseudonymise
     from mentorwijs.register import payroll as Y
-    from mentorwijs.register.check import coverage_problem
+    from mentorwijs.register.check import coverage_message
     from mentorwijs.register.extracts import read_extract
+    from mentorwijs.tables import ParquetPieces
 
     variables, codes = _spec(variables, codes)
     win = window_of(window)
     exclusions = Exclusions()
     person_table = read_parquet(persons)
-    columns = Y.payroll_columns(variables)
-    parts = []
-    for path in payroll_files:
-        started = time.perf_counter()
-        raw = read_extract(path, columns, kind="payroll")
-        before = dict(exclusions.rows)
-        parts.append(Y.parse_statements(raw, person_table, variables=variables, codes=codes, file=path,
-                                        max_bad_share=max_bad_share, exclusions=exclusions))
-        _require_usable(path, raw.num_rows, exclusions, before, "payroll", warn_excluded_share)
-        log.info("payroll: %s: %d rows read in %.1f s", Path(path).name, raw.num_rows, time.perf_counter() - started)
-        del raw
-    payroll = Y.combine_statements(parts, exclusions=exclusions)
-    del parts
-    pieces = Y.apportion(payroll.statements, window=win, exclusions=exclusions)
-    problem = coverage_problem(pieces, window=win, min_share=min_month_share)
-    if problem:
-        from mentorwijs.errors import InputError
 
-        raise InputError(problem, file=Path(payroll_files[0]).parent,
-                         hint="bring the payroll files of every year of register.window, or narrow the window in config.yaml")
-    jobs = Y.job_months(pieces, window=win)
-    del pieces
-    pm = Y.person_months(jobs, window=win)
-    em = Y.employer_months(jobs, window=win)
-    log.info("payroll: %d netted statements, %d person-months, %d employer-months, %d employers",
-             len(payroll.statements), len(pm), len(em), len(payroll.employers))
-    raw = read_extract(businesses_file, list(variables["businesses"].values()), kind="business register")
-    business = Y.businesses(raw, payroll.employers, variables=variables, codes=codes, file=businesses_file,
-                            max_bad_share=max_bad_share)
+    def after_file(path: PathLike, n_rows: int, before: Mapping) -> None:
+        _require_usable(path, n_rows, exclusions, before, "payroll", warn_excluded_share)
+
+    spill_root = Path(out_person_months).parent
+    spill_root.mkdir(parents=True, exist_ok=True)
+    # the month tables are written as their pieces come (in pid order), the statements spilled
+    # under a temporary folder beside them; an error removes both and leaves no output
+    with ParquetPieces(out_person_months) as pm_sink, ParquetPieces(out_employer_months) as em_sink, \
+            tempfile.TemporaryDirectory(prefix=".payroll-", dir=spill_root) as folder:
+        def on_chunk(pm: pd.DataFrame, em: pd.DataFrame) -> None:
+            pm_sink.add(pm)
+            em_sink.add(em)
+
+        tables = Y.stream_month_tables(payroll_files, person_table, variables=variables, codes=codes, window=win,
+                                       max_bad_share=max_bad_share, exclusions=exclusions, folder=folder,
+                                       after_file=after_file, on_chunk=on_chunk, **Y.STREAM_SIZES)
+        del person_table
+        problem = coverage_message(tables.coverage, window=win, min_share=min_month_share)
+        if problem:
+            raise InputError(problem, file=Path(payroll_files[0]).parent,
+                             hint="bring the payroll files of every year of register.window, or narrow the window in config.yaml")
+        log.info("payroll: %d netted statements, %d person-months, %d employer-months, %d employers",
+                 tables.n_statements, tables.n_person_months, tables.n_employer_months, len(tables.employers))
+        raw = read_extract(businesses_file, list(variables["businesses"].values()), kind="business register")
+        business = Y.businesses(raw, tables.employers, variables=variables, codes=codes, file=businesses_file,
+                                max_bad_share=max_bad_share)
+        del raw
     employers = pd.DataFrame({
-        "employer": range(len(payroll.employers)),
-        "employer_pseudonym": pseudonymise(pd.Series(payroll.employers, dtype="string"), _pseudonym_key(synthetic), "employer"),
+        "employer": range(len(tables.employers)),
+        "employer_pseudonym": pseudonymise(pd.Series(tables.employers, dtype="string"), _pseudonym_key(synthetic), "employer"),
     })
     employers["employer"] = employers["employer"].astype("int32")
-    write_parquet(pm, out_person_months)
-    write_parquet(em, out_employer_months)
     write_parquet(employers, out_employers)
     write_parquet(business, out_businesses)
     write_exclusions(exclusions, out_exclusions)
@@ -290,8 +298,8 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
     trainees = check_trainees(read_parquet(trainees_file), file=trainees_file)
     found = person_table.loc[person_table["group"] == TRAINEE, ["person", "pid"]]
     result = build_candidates(
-        trainees=trainees, found=found, persons=person_table, person_months=read_parquet(person_months),
-        benefits=read_parquet(benefits), employer_months=read_parquet(employer_months),
+        trainees=trainees, found=found, persons=person_table, person_months=read_parquet(person_months, release=True),
+        benefits=read_parquet(benefits), employer_months=read_parquet(employer_months, columns=TENURE_COLUMNS, release=True),
         businesses=read_parquet(businesses), employers=read_parquet(employers),
         regions_at=RegionLookup(spells, addresses, regions), pairs=pairs, anchors=Anchors.from_config(anchors),
         rule=EligibilityRule.from_config(candidates), window=window_of(window), trainees_file=str(trainees_file))
@@ -359,7 +367,7 @@ def matching_step(*, candidates: PathLike, out_pairs: PathLike, out_matched: Pat
         from mentorwijs.register.panel import employment_share
 
         started = time.perf_counter()
-        outcome = employment_share(table, read_parquet(persons), read_parquet(person_months), read_parquet(migrations),
+        outcome = employment_share(table, read_parquet(persons), read_parquet(person_months, release=True), read_parquet(migrations),
                                    window=window_of(window), anchors=Anchors.from_config(anchors))
         log.info("prognostic score: follow-up employment of %d units in %.1f s", int(outcome.notna().sum()),
                  time.perf_counter() - started)
@@ -407,8 +415,8 @@ def panel_step(*, matched: PathLike, trainees_file: PathLike, persons: PathLike,
     if modifier_pairs is not None:
         units = analysis_units(units, read_parquet(modifier_pairs), read_parquet(candidate_table))
     panel, survival = matched_panel_and_survival(
-        units, read_parquet(trainees_file), read_parquet(persons), read_parquet(person_months),
-        read_parquet(employer_months), read_parquet(migrations), window=window_of(window),
+        units, read_parquet(trainees_file), read_parquet(persons), read_parquet(person_months, release=True),
+        read_parquet(employer_months, release=True), read_parquet(migrations), window=window_of(window),
         anchors=Anchors.from_config(anchors), rule=EligibilityRule.from_config(candidates))
     log.info("panel: %d rows for %d units; survival: %d job ends, %d ends of paid work", len(panel),
              len(survival), int(survival["event_job"].sum()), int(survival["event_work"].sum()))
