@@ -28,7 +28,7 @@ from mentorwijs.register.extracts import read_extract
 from mentorwijs.register.steps import PATHS, register_plan
 from mentorwijs.tables import write_parquet, write_parquet_pieces
 from register_digests import register_digests
-from register_fixture import PAYROLL_COLUMNS, RAW, payroll_rows, run_steps, write_register_fixture
+from register_fixture import RAW, payroll_rows, run_steps, write_register_fixture
 
 PAYROLL_OUTPUTS = ("person_months", "employer_months", "employers", "businesses", "exclusions_payroll")
 TINY = {"persons_per_part": 2, "rows_per_chunk": 50, "block_bytes": 4096, "workers": 1}

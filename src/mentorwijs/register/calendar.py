@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 
 _MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
@@ -120,3 +121,12 @@ def yyyymmdd_to_days(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ok &= day <= days_in_month(safe_year, safe_month)
     days = days_from_civil(safe_year, safe_month, np.where(ok, day, 1))
     return np.where(ok, days, 0), ok
+
+
+def month_coverage(months: np.ndarray, pids: np.ndarray, window: tuple[int, int]) -> pd.DataFrame:
+    """Distinct persons with a record per month of the window: ``month, persons``."""
+    first, last = window
+    inside = (months >= first) & (months <= last)
+    frame = pd.DataFrame({"month": months[inside], "pid": pids[inside]}).drop_duplicates()
+    counts = frame.groupby("month").size().reindex(range(first, last + 1), fill_value=0)
+    return pd.DataFrame({"month": counts.index.to_numpy(), "persons": counts.to_numpy()})

@@ -17,22 +17,13 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from mentorwijs.errors import InputError
-from mentorwijs.register.calendar import month_label, month_of_day
+from mentorwijs.register.calendar import month_coverage, month_label, month_of_day
 from mentorwijs.register.extracts import first_data_row, parse_dates, read_extract, text
 
 COLUMNS = ["check", "file", "status", "value", "message"]
 #: How the messages name each extract parsed row by row.
 KINDS = {"persons": "person", "education": "education", "deaths": "deaths", "migration": "migration",
          "residence": "residence", "socioeconomic": "socio-economic (SECM)", "payroll": "payroll"}
-
-
-def month_coverage(months: np.ndarray, pids: np.ndarray, window: tuple[int, int]) -> pd.DataFrame:
-    """Distinct persons with a record per month of the window: ``month, persons``."""
-    first, last = window
-    inside = (months >= first) & (months <= last)
-    frame = pd.DataFrame({"month": months[inside], "pid": pids[inside]}).drop_duplicates()
-    counts = frame.groupby("month").size().reindex(range(first, last + 1), fill_value=0)
-    return pd.DataFrame({"month": counts.index.to_numpy(), "persons": counts.to_numpy()})
 
 
 def coverage_problem(pieces: pd.DataFrame, *, window: tuple[int, int], min_share: float) -> str | None:

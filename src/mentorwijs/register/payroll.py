@@ -668,7 +668,7 @@ def stream_month_tables(
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
-    from mentorwijs.register.check import month_coverage
+    from mentorwijs.register.calendar import month_coverage
     from mentorwijs.register.extracts import RESTART, STREAM_BLOCK_BYTES, iter_extract
 
     columns = payroll_columns(variables)
