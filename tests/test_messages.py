@@ -93,3 +93,17 @@ def test_labels_fall_back_readably_and_dutch_speaks_of_leidinggevenden():
 def test_injected_catalogue_for_unit_use():
     m = Messages("en", {"a": {"b": "x {n}"}, "labels": {}})
     assert m.t("a.b", n=3) == "x 3"
+
+
+def test_the_supervisor_models_warnings_read_in_dutch_in_a_dutch_report():
+    """The mixed model's notes (supervisors/models.py, satterthwaite.py, statsmodels) are joined
+    with "; " in supervisor_effects.csv; each part has Dutch words, not the software's English."""
+    from mentorwijs.messages import load_messages
+
+    notes = ["Random effects covariance is singular",
+             "boundary: training_group slope perfectly correlated with training_group (singular covariance)",
+             "Satterthwaite df treat a variance at the boundary as known (as lmerTest)"]
+    nl = load_messages("nl")
+    for note in notes:
+        words = nl.diagnostic(note)
+        assert words != note and "training_group" not in words, words
