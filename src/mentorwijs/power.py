@@ -27,7 +27,6 @@ scale 1 and 8 of ``docs/validation/chain.csv`` are reused rather than run again.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -207,14 +206,6 @@ def replication_counts(replications: Any, n_sizes: int) -> list[int]:
     return counts
 
 
-def study_power(table: pd.DataFrame, trainees: int, estimator: str = "did_pooled") -> Mapping[str, Any] | None:
-    """The power.csv row of ``estimator`` at exactly ``trainees`` trainees, else None."""
-    if table is None or table.empty or trainees is None or (isinstance(trainees, float) and math.isnan(trainees)):
-        return None
-    part = table[(table["estimator"] == estimator) & (pd.to_numeric(table["trainees"]) == int(trainees))]
-    return part.iloc[0].to_dict() if len(part) else None
-
-
 def read_power(path: str | Path) -> pd.DataFrame:
     """power.csv as written by :func:`power_table` (via the project's CSV writer)."""
     return pd.read_csv(path, dtype={"estimator": str, "outcome": str, "term": str, "method": str},
@@ -222,5 +213,5 @@ def read_power(path: str | Path) -> pd.DataFrame:
 
 
 __all__ = ["POWER_COLUMNS", "parse_counts", "planned_trainees", "power_figure", "power_lines", "power_settings",
-           "power_table", "read_power", "replication_counts", "scale_for_trainees", "scale_text", "study_power",
+           "power_table", "read_power", "replication_counts", "scale_for_trainees", "scale_text",
            "study_trainees", "trainees_for_power"]

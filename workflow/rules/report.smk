@@ -45,6 +45,13 @@ POWER_TABLE = config["effects"].get("validate", {}).get("power", {}).get("out", 
 POWER_INPUT = {"power": POWER_TABLE} if os.path.isfile(POWER_TABLE) else {}
 
 
+# The analysis settings the report's methods list: the analyses' own sections, without the
+# Monte Carlo and power planner's settings (effects.validate), which no result of the report used.
+ANALYSIS_SETTINGS = {key: config[key] for key in ("matching", "effects", "supervisors", "disclosure") if key in config}
+if "effects" in ANALYSIS_SETTINGS:
+    ANALYSIS_SETTINGS["effects"] = {k: v for k, v in ANALYSIS_SETTINGS["effects"].items() if k != "validate"}
+
+
 #: Every file part 3 writes under reports/ (the inputs of a target rule for the part).
 REPORT_OUTPUTS = (
     [f"reports/figures/{name}.{fmt}" for name in FIGURES for fmt in ("png", "svg")]
@@ -109,7 +116,7 @@ rule technical_report:
         settings=REPORT_SETTINGS,
         anchors=config["anchors"],
         region_pairs=config["regions"]["pairs"],
-        analysis_settings={key: config[key] for key in ("matching", "effects", "supervisors", "disclosure") if key in config},
+        analysis_settings=ANALYSIS_SETTINGS,
     conda:
         "../envs/mentorwijs.yaml"
     script:
