@@ -1,0 +1,123 @@
+"""SHA-256 of every file a run of the workflow wrote (issue 14: "outputs byte-identical").
+
+    python tools/output_digests.py RUN_FOLDER                      # print the list
+    python tools/output_digests.py RUN_FOLDER --write tests/fixtures/default_outputs.sha256
+    python tools/output_digests.py RUN_FOLDER --check tests/fixtures/default_outputs.sha256
+
+RUN_FOLDER is a folder where ``snakemake all`` ran on the default (synthetic) study, e.g. a
+copy made as tests/synthetic_run.py makes one. Every file under it counts as an output except
+what the run reads (Snakefile, config.yaml, workflow/, data/codebooks/) and what is not a
+result (logs/, .snakemake/, __pycache__). The list is one line per file, ``<sha256>  <path>``
+(the format of ``sha256sum``), sorted by path, after a header of ``#`` lines naming the
+versions of the text layout libraries the PDFs depend on.
+
+``--check`` compares with a committed list and prints the files that differ, are missing or
+are new; it exits with 1 when any does. The test ``tests/test_end_to_end.py`` makes the same
+comparison on its run.
+
+The PDFs' bytes depend on the system's Pango (glyph positions); their lines carry the Pango
+version in the header, and a machine with another Pango compares the other files only.
+Standard library only (the Pango version is read through WeasyPrint when it is installed).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+
+#: What a run reads or writes besides results (relative to the run folder).
+NOT_OUTPUTS = ("Snakefile", "config.yaml", "workflow/", "data/codebooks/", "logs/", ".snakemake/")
+
+
+def is_output(relative: str) -> bool:
+    """True for a path (posix, relative to the run folder) that is a result of the run."""
+    if "__pycache__/" in relative or relative.endswith(".pyc"):
+        return False
+    return not any(relative == prefix or relative.startswith(prefix) for prefix in NOT_OUTPUTS)
+
+
+def digests(run: Path) -> dict[str, str]:
+    """Relative path -> SHA-256 hex of every output file of the run, sorted by path."""
+    out = {}
+    for path in sorted(run.rglob("*")):
+        relative = path.relative_to(run).as_posix()
+        if path.is_file() and is_output(relative):
+            out[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def pango_version() -> str:
+    """The version of the Pango library WeasyPrint loads (``unknown`` without WeasyPrint)."""
+    try:
+        from weasyprint.text.ffi import pango
+    except Exception:  # noqa: BLE001 - any failure to load means: not known here
+        return "unknown"
+    number = int(pango.pango_version())
+    return f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+
+
+def render(table: dict[str, str], pango: str) -> str:
+    lines = ["# SHA-256 of the default study's workflow outputs (tools/output_digests.py)",
+             f"# pango {pango}"]
+    lines += [f"{digest}  {path}" for path, digest in table.items()]
+    return "\n".join(lines) + "\n"
+
+
+def parse(text: str) -> tuple[dict[str, str], str]:
+    """(path -> digest, the Pango version of the header) of a list written by :func:`render`."""
+    table, pango = {}, "unknown"
+    for line in text.splitlines():
+        if line.startswith("# pango "):
+            pango = line.removeprefix("# pango ").strip()
+        elif line and not line.startswith("#"):
+            digest, path = line.split("  ", 1)
+            table[path] = digest
+    return table, pango
+
+
+def compare(expected: dict[str, str], found: dict[str, str], *, skip_pdf: bool) -> list[str]:
+    """One line per file that differs, is missing or is new ([] when the runs agree)."""
+    problems = []
+    for path in sorted(set(expected) | set(found)):
+        if skip_pdf and path.endswith(".pdf"):
+            continue
+        if path not in found:
+            problems.append(f"missing  {path}")
+        elif path not in expected:
+            problems.append(f"new      {path}")
+        elif expected[path] != found[path]:
+            problems.append(f"differs  {path}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", type=Path, help="folder where `snakemake all` ran")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--write", type=Path, help="write the list to this file")
+    action.add_argument("--check", type=Path, help="compare with the list in this file")
+    args = parser.parse_args(argv)
+    found = digests(args.run)
+    if not found:
+        parser.error(f"no output files under {args.run}")
+    if args.check:
+        expected, pango = parse(args.check.read_text(encoding="utf-8"))
+        here = pango_version()
+        skip_pdf = pango != here
+        if skip_pdf:
+            print(f"PDFs not compared: the list was made with Pango {pango}, this machine has {here}")
+        problems = compare(expected, found, skip_pdf=skip_pdf)
+        print("\n".join(problems) if problems else f"{len(found)} outputs identical")
+        return 1 if problems else 0
+    text = render(found, pango_version())
+    if args.write:
+        args.write.write_text(text, encoding="utf-8")
+        print(f"{len(found)} outputs -> {args.write}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
