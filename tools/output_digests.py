@@ -15,9 +15,10 @@ versions of the text layout libraries the PDFs depend on.
 are new; it exits with 1 when any does. The test ``tests/test_end_to_end.py`` makes the same
 comparison on its run.
 
-The PDFs' bytes depend on the system's Pango (glyph positions); their lines carry the Pango
-version in the header, and a machine with another Pango compares the other files only.
-Standard library only (the Pango version is read through WeasyPrint when it is installed).
+The PDFs' bytes depend on system libraries (Pango's glyph positions, HarfBuzz's font subsetter
+when present); the header names those the list was made with, and a machine with others
+compares the other files only. Standard library only (the libraries are read through
+WeasyPrint when it is installed).
 """
 from __future__ import annotations
 
@@ -47,33 +48,40 @@ def digests(run: Path) -> dict[str, str]:
     return out
 
 
-def pango_version() -> str:
-    """The version of the Pango library WeasyPrint loads (``unknown`` without WeasyPrint)."""
+def pdf_libraries() -> str:
+    """The system libraries the PDFs' bytes depend on, as WeasyPrint loads them: Pango's version
+    (glyph positions) and whether HarfBuzz's subsetter is present (else fonttools subsets the
+    fonts); ``unknown`` without WeasyPrint."""
+    import warnings
+
     try:
-        from weasyprint.text.ffi import pango
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from weasyprint.text import ffi
     except Exception:  # noqa: BLE001 - any failure to load means: not known here
         return "unknown"
-    number = int(pango.pango_version())
-    return f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+    number = int(ffi.pango.pango_version())
+    subset = "harfbuzz-subset" if getattr(ffi, "harfbuzz_subset", None) is not None else "fonttools-subset"
+    return f"pango {number // 10000}.{number // 100 % 100}.{number % 100}, {subset}"
 
 
-def render(table: dict[str, str], pango: str) -> str:
+def render(table: dict[str, str], libraries: str) -> str:
     lines = ["# SHA-256 of the default study's workflow outputs (tools/output_digests.py)",
-             f"# pango {pango}"]
+             f"# pdf: {libraries}"]
     lines += [f"{digest}  {path}" for path, digest in table.items()]
     return "\n".join(lines) + "\n"
 
 
 def parse(text: str) -> tuple[dict[str, str], str]:
-    """(path -> digest, the Pango version of the header) of a list written by :func:`render`."""
-    table, pango = {}, "unknown"
+    """(path -> digest, the PDF libraries of the header) of a list written by :func:`render`."""
+    table, libraries = {}, "unknown"
     for line in text.splitlines():
-        if line.startswith("# pango "):
-            pango = line.removeprefix("# pango ").strip()
+        if line.startswith("# pdf: "):
+            libraries = line.removeprefix("# pdf: ").strip()
         elif line and not line.startswith("#"):
             digest, path = line.split("  ", 1)
             table[path] = digest
-    return table, pango
+    return table, libraries
 
 
 def compare(expected: dict[str, str], found: dict[str, str], *, skip_pdf: bool) -> list[str]:
@@ -102,15 +110,15 @@ def main(argv: list[str] | None = None) -> int:
     if not found:
         parser.error(f"no output files under {args.run}")
     if args.check:
-        expected, pango = parse(args.check.read_text(encoding="utf-8"))
-        here = pango_version()
-        skip_pdf = pango != here
+        expected, libraries = parse(args.check.read_text(encoding="utf-8"))
+        here = pdf_libraries()
+        skip_pdf = libraries != here
         if skip_pdf:
-            print(f"PDFs not compared: the list was made with Pango {pango}, this machine has {here}")
+            print(f"PDFs not compared: the list was made with {libraries}, this machine has {here}")
         problems = compare(expected, found, skip_pdf=skip_pdf)
         print("\n".join(problems) if problems else f"{len(found)} outputs identical")
         return 1 if problems else 0
-    text = render(found, pango_version())
+    text = render(found, pdf_libraries())
     if args.write:
         args.write.write_text(text, encoding="utf-8")
         print(f"{len(found)} outputs -> {args.write}")
