@@ -88,3 +88,20 @@ def test_a_key_has_a_default_here_exactly_when_the_schema_lets_it_be_left_out(do
 
 def test_every_settings_field_is_read_from_the_configuration():
     assert set(CONFIG_KEYS) == set(EffectSettings.__dataclass_fields__)
+
+
+def test_matching_keys_left_out_take_the_specs_field_defaults():
+    """MatchingSpec writes each default once, as its field's default: a configuration without
+    the optional matching keys gets exactly those."""
+    from dataclasses import fields
+
+    from mentorwijs.matching import MatchingSpec
+
+    section = CONFIG["matching"]
+    required = SCHEMA["properties"]["matching"]["required"]
+    spec = MatchingSpec.from_config({k: v for k, v in section.items() if k in required})
+    given = ("covariates", "k", "caliper_sd", "ties", "common_support", "weights")  # the schema requires these
+    assert set(given) == set(required)
+    optional = {f.name: f.default for f in fields(MatchingSpec) if f.name not in given}
+    assert {name: getattr(spec, name) for name in optional} == optional
+    assert spec.exact != MatchingSpec.from_config(section).exact  # config.yaml sets its own cells
