@@ -24,8 +24,9 @@ from mentorwijs.effects.did import did_pooled
 from mentorwijs.effects.modifiers import inherited_pairs, modifier_levels
 from mentorwijs.effects.montecarlo import Scenario, simulate_matched_study
 from mentorwijs.effects.survival import rmst, rmst_adjusted
-from mentorwijs.effects.tables import effect_settings, effect_tables, effects_step
-from mentorwijs.errors import InputError
+from mentorwijs.effects.settings import EffectSettings
+from mentorwijs.effects.tables import effect_tables, effects_step
+from mentorwijs.errors import ConfigError, InputError
 from mentorwijs.figures import FIGURE_NAMES, draw_figures
 from mentorwijs.messages import load_messages
 from mentorwijs.tables import write_parquet
@@ -37,12 +38,20 @@ EFFECTS = {
     "outcomes": ["employed_1h", "employed_12h", "employed_3m"], "primary_outcome": "employed_1h",
     "survival_outcomes": ["job", "work"], "primary_survival_outcome": "job", "rmst_horizon": 12, "level": 0.95,
     "band": {"draws": 2000, "seed_offset": 1}, "ph_split_month": 6, "adjusted_covariates": ["age", "temporary_contract"],
+    "primary_method": "matched",
     "modifiers": [{"name": "temporary_contract", "column": "temporary_contract"},
                   {"name": "older", "column": "age", "below": 40}],
     "min_subgroup_trainees": 10,
     "sensitivity": ["primary", "unweighted", "odds_weights", "person_fe", "cohort_month_fe", "cluster=employer", "cloglog"],
 }
 ANCHORS = {"reference_month": -3, "followup_months": 12, "placebo_reference_month": -24, "placebo_post_months": [-23, -15]}
+
+
+def effect_settings(effects, anchors, seed, register=None) -> EffectSettings:
+    """The settings of a configuration with these ``effects`` and ``anchors`` sections and seed
+    (and no dominance rule unless ``register`` names one)."""
+    return EffectSettings.from_config({"effects": effects, "anchors": anchors, "study": {"seed": seed},
+                                       "disclosure": {"register": register or {"min_units": 10}}})
 
 
 def matched_study(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -82,7 +91,7 @@ def study():
 
 @pytest.fixture(scope="module")
 def tables(study):
-    return effect_tables(*study, modifier_pairs=modifier_pairs_of(study), **effect_settings(EFFECTS, ANCHORS, 20190501))
+    return effect_tables(*study, modifier_pairs=modifier_pairs_of(study), settings=effect_settings(EFFECTS, ANCHORS, 20190501))
 
 
 def test_every_effect_table_has_exactly_its_contract_columns(tables):
@@ -163,7 +172,7 @@ def test_every_table_passes_the_disclosure_check_and_reaches_the_documents(study
     effects_step(panel=processed / "panel.parquet", survival=processed / "survival.parquet",
                  pairs=processed / "pairs.parquet", matched=processed / "matched.parquet",
                  modifier_pairs=processed / "modifier_pairs.parquet", out_folder=results,
-                 **effect_settings(EFFECTS, ANCHORS, 20190501))
+                 settings=effect_settings(EFFECTS, ANCHORS, 20190501))
     for name in set(REGISTER_TABLES) - set(EFFECT_TABLES):  # the matching's and flow tables: committed fixtures
         shutil.copy(FIXTURES / "results" / f"{name}.csv", results / f"{name}.csv")
     exported = export_tables(results, tmp_path / "export", POLICY, kinds=list(REGISTER_TABLES))
@@ -197,25 +206,27 @@ def test_the_kaplan_meier_curves_are_coarsened_where_few_trainees_leave(tables):
 def test_a_unit_missing_from_matched_is_an_input_error(study):
     panel, survival, pairs, matched = study
     with pytest.raises(InputError, match="without a row in the matched table"):
-        effect_tables(panel, survival, pairs, matched.iloc[1:], **effect_settings(EFFECTS, ANCHORS, 1))
+        effect_tables(panel, survival, pairs, matched.iloc[1:], settings=effect_settings(EFFECTS, ANCHORS, 1))
 
 
 def test_the_primary_method_setting_is_checked_and_passed_on(study):
     settings = effect_settings({**EFFECTS, "primary_method": "adjusted"}, ANCHORS, 20190501)
-    assert settings["primary_method"] == "adjusted"
-    assert effect_settings(EFFECTS, ANCHORS, 20190501)["primary_method"] == "matched"  # the default
+    assert settings.primary_method == "adjusted"
+    assert effect_settings(EFFECTS, ANCHORS, 20190501).primary_method == "matched"
+    with pytest.raises(ConfigError, match="key effects.primary_method is required"):  # the schema has no default
+        effect_settings({k: v for k, v in EFFECTS.items() if k != "primary_method"}, ANCHORS, 20190501)
     with pytest.raises(InputError, match="unknown primary method"):
-        effect_tables(*study, **effect_settings({**EFFECTS, "primary_method": "weighted"}, ANCHORS, 20190501))
+        effect_tables(*study, settings=effect_settings({**EFFECTS, "primary_method": "weighted"}, ANCHORS, 20190501))
     with pytest.raises(InputError, match="adjusted_covariates is empty"):
-        effect_tables(*study, **effect_settings({**EFFECTS, "primary_method": "adjusted", "adjusted_covariates": []},
-                                                ANCHORS, 20190501))
+        effect_tables(*study, settings=effect_settings({**EFFECTS, "primary_method": "adjusted", "adjusted_covariates": []},
+                                                       ANCHORS, 20190501))
 
 
 def test_the_adjusted_primary_method_reaches_the_e_values_of_the_did_and_the_rmst(study, tables):
     """With effects.primary_method: adjusted the E-values convert the adjusted pooled DiD and the
     adjusted RMST difference; the matched default converts the matched ones."""
-    adjusted = effect_tables(*study, **effect_settings({**EFFECTS, "primary_method": "adjusted", "modifiers": [],
-                                                        "sensitivity": []}, ANCHORS, 20190501))
+    adjusted = effect_tables(*study, settings=effect_settings({**EFFECTS, "primary_method": "adjusted", "modifiers": [],
+                                                               "sensitivity": []}, ANCHORS, 20190501))
     for result, method in ((tables, "matched"), (adjusted, "adjusted")):
         confounding = result["confounding"].set_index("estimand")
         pooled = result["did_pooled"].query("outcome == 'employed_1h' and method == @method").iloc[0]

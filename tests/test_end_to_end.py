@@ -118,7 +118,7 @@ def test_matching_balances_every_published_covariate(synthetic_run):
 
 def test_every_modifier_control_lies_in_its_level_and_the_table_reads_only_those_pairs(synthetic_run):
     from mentorwijs.effects.modifiers import modifier_levels
-    from mentorwijs.effects.tables import effect_settings
+    from mentorwijs.effects.settings import EffectSettings
 
     processed = synthetic_run / "data" / "processed"
     pairs = pd.read_parquet(processed / "modifier_pairs.parquet")
@@ -140,7 +140,7 @@ def test_every_modifier_control_lies_in_its_level_and_the_table_reads_only_those
     # the modifiers table is what the pairs give: recompute it from the pairs alone
     from mentorwijs.effects.modifiers import modifiers
 
-    settings = effect_settings(config["effects"], config["anchors"], config["study"]["seed"])
+    settings = EffectSettings.from_config(config).as_params()
     panel = pd.read_parquet(processed / "panel.parquet")
     again = modifiers(panel, pairs, [s["name"] for s in specs], outcome=settings["primary_outcome"],
                       reference_month=settings["reference_month"], followup_months=settings["followup_months"],

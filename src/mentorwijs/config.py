@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from mentorwijs.errors import ConfigError
+from mentorwijs.schema import iter_errors
 
 SCHEMA_RELATIVE = Path("workflow") / "schemas" / "config.schema.json"
 
@@ -71,25 +72,23 @@ def apply_overrides(config: Mapping[str, Any], overrides: Iterable[str]) -> dict
     return result
 
 
+def _path_order(path: Iterable[str | int]) -> list[tuple[int, str | int]]:
+    """Sort key of an error's key path: jsonschema's order (``list(error.absolute_path)``), and
+    list indices before keys where an integer key meets a text key (which would not compare)."""
+    return [(0, p) if isinstance(p, int) else (1, str(p)) for p in path]
+
+
 def validate_config(config: Mapping[str, Any], schema_path: str | Path, *, file: str | Path | None = None) -> None:
-    """Validate against the JSON schema; the first error names the key path.
+    """Validate against the JSON schema; the first error (by key path) names the key path.
 
-    ``jsonschema`` is not among the packages of the CBS environment; where it is missing the
-    check is skipped with a warning, and the config should be validated before it is taken in.
+    The check is :func:`mentorwijs.schema.iter_errors`, which needs no ``jsonschema`` and gives
+    jsonschema's messages: the same in the CBS environment as outside it.
     """
-    try:
-        import jsonschema
-    except ImportError:  # pragma: no cover - only in the minimal register environment
-        import warnings
-
-        warnings.warn("jsonschema is not installed: config.yaml was not checked against its schema", stacklevel=2)
-        return
     schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    errors = sorted(iter_errors(config, schema), key=lambda e: _path_order(e.path))
     if errors:
         err = errors[0]
-        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        where = ".".join(str(p) for p in err.path) or "(top level)"
         more = f" ({len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         raise ConfigError(
             f"key {where}: {err.message}{more}",

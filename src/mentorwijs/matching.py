@@ -121,21 +121,22 @@ class MatchingSpec:
         if len(set(names)) != len(names):
             raise ConfigError("matching.covariates: a covariate is listed twice")
         sep = section.get("separation", {})
+        # a key left out takes the field's default above (the one place it is written)
         spec = cls(
             covariates=covariates,
-            exact=tuple(section.get("exact", ("region_pair", "cohort"))),
+            exact=tuple(section.get("exact", cls.exact)),
             k=int(section["k"]),
             caliper_sd=float(section["caliper_sd"]),
-            ties=bool(section.get("ties", True)),
-            common_support=str(section.get("common_support", "minmax")),
-            weights=str(section.get("weights", "matching")),
-            ridge_lambda=float(sep.get("ridge_lambda", 1.0)),
-            max_abs_coef=float(sep.get("max_abs_coef", 10.0)),
-            overlap_bins=int(section.get("overlap_bins", 20)),
-            balance_threshold=float(section.get("balance_threshold", 0.1)),
-            coarsen=tuple(str(c) for c in section.get("coarsen", ())),
-            min_controls=int(section.get("min_controls", 1)),
-            prognostic=bool(section.get("prognostic_score", True)),
+            ties=bool(section.get("ties", cls.ties)),
+            common_support=str(section.get("common_support", cls.common_support)),
+            weights=str(section.get("weights", cls.weights)),
+            ridge_lambda=float(sep.get("ridge_lambda", cls.ridge_lambda)),
+            max_abs_coef=float(sep.get("max_abs_coef", cls.max_abs_coef)),
+            overlap_bins=int(section.get("overlap_bins", cls.overlap_bins)),
+            balance_threshold=float(section.get("balance_threshold", cls.balance_threshold)),
+            coarsen=tuple(str(c) for c in section.get("coarsen", cls.coarsen)),
+            min_controls=int(section.get("min_controls", cls.min_controls)),
+            prognostic=bool(section.get("prognostic_score", cls.prognostic)),
         )
         if len(set(spec.exact)) != len(spec.exact):
             raise ConfigError("matching.exact: a column is listed twice")

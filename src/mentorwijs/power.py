@@ -179,7 +179,10 @@ def power_figure(table: pd.DataFrame, *, target: float = 0.8):
 
 
 def power_settings(config: Mapping[str, Any]) -> dict[str, Any]:
-    """``effects.validate.power`` with its defaults, and the estimands' names from ``effects``."""
+    """``effects.validate.power`` with its defaults (written only here), and the estimands' names
+    from ``effects`` (required keys: no default)."""
+    from mentorwijs.effects.settings import config_value
+
     effects = config.get("effects", {})
     planner = dict(effects.get("validate", {}).get("power", {}))
     return {
@@ -188,9 +191,9 @@ def power_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         "out": str(planner.get("out", "docs/validation/power.csv")),
         "figure": str(planner.get("figure", "docs/validation/power.png")),
         "target": float(planner.get("target", 0.8)),
-        "method": str(effects.get("primary_method", "matched")),
-        "outcome": str(effects.get("primary_outcome", "employed_1h")),
-        "survival_outcome": str(effects.get("primary_survival_outcome", "job")),
+        "method": str(config_value(config, "effects.primary_method")),
+        "outcome": str(config_value(config, "effects.primary_outcome")),
+        "survival_outcome": str(config_value(config, "effects.primary_survival_outcome")),
     }
 
 

@@ -13,7 +13,7 @@ Calls mentorwijs.effects.tables.effects_step (as `mentorwijs run --part register
 """
 
 from mentorwijs.effects.tables import TABLES as EFFECT_TABLES
-from mentorwijs.effects.tables import effect_settings as _effect_settings
+from mentorwijs.effects.settings import EffectSettings as _EffectSettings
 
 
 rule effects:
@@ -28,12 +28,7 @@ rule effects:
     log:
         "logs/register/effects.log",
     params:
-        **_effect_settings(
-            config["effects"],
-            config["anchors"],
-            config["study"]["seed"],
-            dominance_units=(config["disclosure"]["register"].get("dominance") or {}).get("n", 1),
-        ),
+        **_EffectSettings.from_config(config).as_params(),
     conda:
         "../envs/register.yaml"
     script:

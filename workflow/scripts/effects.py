@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from mentorwijs.effects.settings import EffectSettings
 from mentorwijs.effects.tables import effects_step
 from mentorwijs.workflow import run_logged
 
@@ -9,5 +10,5 @@ with run_logged(snakemake.log[0]):
     effects_step(
         **{name: snakemake.input[name] for name in ("panel", "survival", "pairs", "matched", "modifier_pairs")},
         out_folder=Path(snakemake.output[0]).parent,
-        **dict(snakemake.params.items()),
+        settings=EffectSettings.from_params(dict(snakemake.params.items())),
     )

@@ -1,7 +1,7 @@
 """Every register-derived effect table at once: the library entry of the rule ``effects``.
 
 :func:`effect_tables` takes the matched analysis tables of the register part (design.md:
-``panel``, ``survival``, ``pairs``, ``matched``) and plain settings, and returns the tables
+``panel``, ``survival``, ``pairs``, ``matched``) and its settings, and returns the tables
 ``trajectories, did_by_month, did_pooled, placebo, km, rmst, survival, ph_test, modifiers,
 sensitivity, confounding`` with exactly the columns of their contracts
 (:mod:`mentorwijs.contracts`), rows sorted by their keys. Per panel outcome the month x treated
@@ -21,8 +21,8 @@ the export's dominance rule reads it, and it never leaves the CBS environment.
 
 :func:`effects_step` reads the four parquet files, calls :func:`effect_tables` and writes one
 CSV per table (``data/processed/results/<table>.csv``); the Snakemake rule and
-``mentorwijs run --part register`` both call it. :func:`effect_settings` turns the config's
-``effects`` and ``anchors`` sections and the seed into its plain arguments.
+``mentorwijs run --part register`` both call it. Its settings are one
+:class:`~mentorwijs.effects.settings.EffectSettings` (``EffectSettings.from_config(config)``).
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from mentorwijs.effects.did import (
 )
 from mentorwijs.effects.modifiers import modifiers as modifier_table
 from mentorwijs.effects.sensitivity import sensitivity_analyses
+from mentorwijs.effects.settings import EffectSettings
 from mentorwijs.effects.survival import (
     RMST_ADJUSTED_COLUMNS,
     SURVIVAL_TABLE_COLUMNS,
@@ -254,33 +255,16 @@ def effect_tables(
     pairs: pd.DataFrame,
     matched: pd.DataFrame,
     *,
-    outcomes: Sequence[str],
-    primary_outcome: str,
-    survival_outcomes: Sequence[str],
-    primary_survival_outcome: str,
-    reference_month: int,
-    followup_months: int,
-    placebo_reference_month: int,
-    placebo_post_months: Sequence[int],
-    rmst_horizon: int = 12,
-    level: float = 0.95,
-    band_draws: int = 10_000,
-    band_seed: int = 0,
-    ph_split_month: int = 6,
-    adjusted_covariates: Sequence[str] = (),
-    primary_method: str = "matched",
-    modifiers: Sequence[str | Mapping[str, Any]] = (),
-    min_subgroup_trainees: int = 10,
-    sensitivity: Sequence[str] = (),
-    dominance_units: int = 1,
+    settings: EffectSettings,
     modifier_pairs: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every register-derived effect table (see the module docstring), by name.
 
-    ``band_draws`` and ``band_seed``: the multiplier draws and seed of the simultaneous band
-    (the same seed for every outcome); ``dominance_units``: the policy's ``dominance.n``. The
-    placebo of an outcome that is not defined at ``placebo_reference_month`` (``employed_3m``
-    needs the two months before it) is one row saying so in ``warnings``.
+    ``settings`` (:class:`~mentorwijs.effects.settings.EffectSettings`): ``band_draws`` and
+    ``band_seed`` are the multiplier draws and seed of the simultaneous band (the same seed for
+    every outcome); ``dominance_units`` the policy's ``dominance.n``. The placebo of an outcome
+    that is not defined at ``placebo_reference_month`` (``employed_3m`` needs the two months
+    before it) is one row saying so in ``warnings``.
 
     ``did_by_month``, ``did_pooled`` and ``placebo`` hold both DiD estimators (column ``method``):
     ``matched`` (weighted cell means) and ``adjusted`` (month x ``adjusted_covariates`` added, the
@@ -290,25 +274,31 @@ def effect_tables(
     E-values (confounding) and the report use; with no ``adjusted_covariates`` only ``matched``
     rows are written.
     """
-    _check_primary(primary_method, adjusted_covariates, outcomes, primary_outcome, survival_outcomes,
+    s = settings
+    outcomes, survival_outcomes, sensitivity = list(s.outcomes), list(s.survival_outcomes), list(s.sensitivity)
+    adjusted_covariates, modifiers = list(s.adjusted_covariates), [dict(m) for m in s.modifiers]
+    primary_outcome, primary_survival_outcome = s.primary_outcome, s.primary_survival_outcome
+    reference_month, followup_months, level, rmst_horizon = s.reference_month, s.followup_months, s.level, s.rmst_horizon
+    _check_primary(s.primary_method, adjusted_covariates, outcomes, primary_outcome, survival_outcomes,
                    primary_survival_outcome)
     all_panel, all_survival = panel, survival
     panel, survival = main_sample(panel), main_sample(survival)
     panel, survival = analysis_inputs(panel, survival, matched,
                                       join=list(dict.fromkeys(["pscore", *cluster_columns(sensitivity)])))
-    n = int(dominance_units)
+    n = int(s.dominance_units)
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     unit_covariates = survival[["unit", *adjusted_covariates]] if adjusted_covariates else None
 
     _did_parts(parts, panel, outcomes, unit_covariates, n, reference_month=reference_month,
-               followup_months=followup_months, placebo_reference_month=placebo_reference_month,
-               placebo_post_months=placebo_post_months, band_draws=band_draws, band_seed=band_seed, level=level)
+               followup_months=followup_months, placebo_reference_month=s.placebo_reference_month,
+               placebo_post_months=list(s.placebo_post_months), band_draws=s.band_draws, band_seed=s.band_seed,
+               level=level)
 
     dominance = unit_dominance(survival, n)
     for outcome in survival_outcomes:
         log.info("survival: %s", outcome)
         for name, table in _survival_outcome_tables(survival, outcome, horizon=rmst_horizon, level=level,
-                                                    split_month=ph_split_month, covariates=adjusted_covariates,
+                                                    split_month=s.ph_split_month, covariates=adjusted_covariates,
                                                     dominance=dominance).items():
             parts[name].append(table)
 
@@ -319,7 +309,7 @@ def effect_tables(
                              hint="pass data/processed/modifier_pairs.parquet (rule register_matching writes it)")
         parts["modifiers"].append(modifier_table(
             all_panel, modifier_pairs, modifiers, outcome=primary_outcome, reference_month=reference_month,
-            followup_months=followup_months, min_trainees=min_subgroup_trainees, level=level,
+            followup_months=followup_months, min_trainees=s.min_subgroup_trainees, level=level,
             covariates=_modifier_covariates(all_survival, matched, adjusted_covariates) if adjusted_covariates else None))
     if sensitivity:
         log.info("sensitivity analyses: %s", ", ".join(sensitivity))
@@ -331,7 +321,7 @@ def effect_tables(
     tables = {name: _contract_table(name, parts[name]) for name in TABLES if name != "confounding"}
     tables["confounding"] = _contract_table("confounding", [_confounding(
         tables["did_pooled"], tables["rmst"], tables["survival"], tables["km"], survival, outcome=primary_outcome,
-        survival_outcome=primary_survival_outcome, horizon=rmst_horizon, primary_method=primary_method)])
+        survival_outcome=primary_survival_outcome, horizon=rmst_horizon, primary_method=s.primary_method)])
     return {name: tables[name] for name in TABLES}
 
 
@@ -385,33 +375,6 @@ def _did_parts(parts: dict[str, list[pd.DataFrame]], panel: pd.DataFrame, outcom
 # settings and files
 
 
-def effect_settings(effects: Mapping[str, Any], anchors: Mapping[str, Any], seed: int, *,
-                    dominance_units: int = 1) -> dict[str, Any]:
-    """The plain arguments of :func:`effect_tables` from the config sections ``effects`` and
-    ``anchors`` and ``study.seed`` (the band's seed is the study seed plus ``band.seed_offset``)."""
-    return {
-        "outcomes": list(effects["outcomes"]),
-        "primary_outcome": effects["primary_outcome"],
-        "survival_outcomes": list(effects["survival_outcomes"]),
-        "primary_survival_outcome": effects["primary_survival_outcome"],
-        "reference_month": int(anchors["reference_month"]),
-        "followup_months": int(anchors["followup_months"]),
-        "placebo_reference_month": int(anchors["placebo_reference_month"]),
-        "placebo_post_months": [int(m) for m in anchors["placebo_post_months"]],
-        "rmst_horizon": int(effects["rmst_horizon"]),
-        "level": float(effects["level"]),
-        "band_draws": int(effects["band"]["draws"]),
-        "band_seed": int(seed) + int(effects["band"]["seed_offset"]),
-        "ph_split_month": int(effects["ph_split_month"]),
-        "adjusted_covariates": list(effects.get("adjusted_covariates") or []),
-        "primary_method": str(effects.get("primary_method") or "matched"),
-        "modifiers": [dict(m) for m in effects.get("modifiers") or []],
-        "min_subgroup_trainees": int(effects["min_subgroup_trainees"]),
-        "sensitivity": list(effects.get("sensitivity") or []),
-        "dominance_units": int(dominance_units),
-    }
-
-
 def write_effect_tables(tables: Mapping[str, pd.DataFrame], paths: Mapping[str, str | PurePath]) -> None:
     """Write each table to its path (the project's CSV: 8 significant digits, rows in key order),
     each file whole or not at all."""
@@ -425,13 +388,19 @@ def write_effect_tables(tables: Mapping[str, pd.DataFrame], paths: Mapping[str, 
 
 
 def effects_step(*, panel: str | PurePath, survival: str | PurePath, pairs: str | PurePath, matched: str | PurePath,
-                 out_folder: str | PurePath, modifier_pairs: str | PurePath | None = None, **settings: Any) -> dict[str, Path]:
-    """Read the matched analysis tables, compute every effect table, write ``<out_folder>/<table>.csv``."""
+                 out_folder: str | PurePath, settings: EffectSettings | Mapping[str, Any],
+                 modifier_pairs: str | PurePath | None = None) -> dict[str, Path]:
+    """Read the matched analysis tables, compute every effect table, write ``<out_folder>/<table>.csv``.
+
+    ``settings``: an :class:`EffectSettings`, or its plain values (:meth:`EffectSettings.as_params`,
+    as a Snakemake rule's ``params`` carry them)."""
     from mentorwijs.tables import read_parquet
 
+    if not isinstance(settings, EffectSettings):
+        settings = EffectSettings.from_params(settings)
     tables = effect_tables(read_parquet(panel), read_parquet(survival), read_parquet(pairs), read_parquet(matched),
                            modifier_pairs=read_parquet(modifier_pairs) if modifier_pairs is not None else None,
-                           **settings)
+                           settings=settings)
     paths = {name: Path(out_folder) / f"{name}.csv" for name in TABLES}
     write_effect_tables(tables, paths)
     for name in TABLES:
@@ -439,5 +408,5 @@ def effects_step(*, panel: str | PurePath, survival: str | PurePath, pairs: str 
     return paths
 
 
-__all__ = ["TABLES", "analysis_inputs", "cell_dominance", "effect_settings", "effect_tables", "effects_step",
+__all__ = ["TABLES", "EffectSettings", "analysis_inputs", "cell_dominance", "effect_tables", "effects_step",
            "unit_dominance", "write_effect_tables"]

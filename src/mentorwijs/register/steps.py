@@ -558,17 +558,17 @@ def effects_plan_step(*, config: Mapping[str, Any], **paths: Any) -> None:
     The effects code (scipy, statsmodels) is imported only when this step runs: a run that
     stops at a damaged extract in its first step exits without loading it.
     """
+    from mentorwijs.effects.settings import EffectSettings
     from mentorwijs.effects.tables import effects_step
 
-    effects_step(**paths, **effect_settings_of(config))
+    effects_step(**paths, settings=EffectSettings.from_config(config))
 
 
 def effect_settings_of(config: Mapping[str, Any]) -> dict[str, Any]:
     """The plain settings of the effects step from the configuration (as the rule ``effects`` passes them)."""
-    from mentorwijs.effects.tables import effect_settings
+    from mentorwijs.effects.settings import EffectSettings
 
-    dominance = (config["disclosure"]["register"].get("dominance") or {}).get("n", 1)
-    return effect_settings(config["effects"], config["anchors"], config["study"]["seed"], dominance_units=dominance)
+    return EffectSettings.from_config(config).as_params()
 
 
 def _release_memory() -> None:
