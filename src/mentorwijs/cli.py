@@ -278,16 +278,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.part == "questionnaires":
         import time
 
-        from mentorwijs.ingest import run_questionnaires
-        from mentorwijs.supervisors import TABLES
-        from mentorwijs.supervisors.analyses import INPUTS, supervisor_analyses_files
+        from mentorwijs.ingest.steps import run_questionnaires, run_supervisor_analyses
 
         started = time.perf_counter()
         run_questionnaires(config, root, progress=_progress)
         _progress("supervisor analyses ...")
-        supervisor_analyses_files({k: root / v for k, v in INPUTS.items()},
-                                  {name: root / "reports" / "tables" / f"{name}.csv" for name in TABLES},
-                                  config["supervisors"])
+        run_supervisor_analyses(config, root)
         _progress(f"questionnaire part done in {time.perf_counter() - started:.1f} s")
     elif args.part == "register":
         from mentorwijs.register.steps import run_register

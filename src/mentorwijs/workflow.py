@@ -67,7 +67,8 @@ class StepSpec:
     ``input_files``/``output_files`` map the argument names of ``function`` to files
     (:data:`FileSpec`); ``settings`` gives the step's plain settings from the configuration (the
     rule's ``params:``); ``call`` turns the named files and settings into the function's keyword
-    arguments where they differ (default: the same names).
+    arguments where they differ (default: the same names, so an input and an output of such a
+    step never share a name).
     """
 
     name: str
@@ -94,6 +95,9 @@ class StepSpec:
         """Keyword arguments of ``function`` from the named files (already placed) and the settings."""
         if self.call is not None:
             return self.call(files, config)
+        both = sorted(set(self.input_files) & set(self.output_files))
+        if both:
+            raise ValueError(f"step {self.name}: {both[0]!r} names an input and an output; give it a `call`")
         return {**files, **self.params(config)}
 
 

@@ -638,7 +638,7 @@ REGISTER_STEPS: tuple[StepSpec, ...] = (
     StepSpec("export", export_step, {
         "tables": lambda config: [_result(name) for name in _export_tables()],
     }, {
-        "tables": lambda: [f"{EXPORT_FOLDER}/tables/{name}.csv" for name in _export_tables()],
+        "exported": lambda: [f"{EXPORT_FOLDER}/tables/{name}.csv" for name in _export_tables()],
         "check_log": f"{EXPORT_FOLDER}/output_check_log.csv", "readme": f"{EXPORT_FOLDER}/README.md",
         "checksums": f"{EXPORT_FOLDER}/SHA256SUMS",
     }, lambda config: {"disclosure": config["disclosure"]}, call=_export_arguments),
