@@ -21,6 +21,11 @@ Gathered:
                                        data/linkage/cbs_identifiers.csv (the file sent to CBS),
                                        data/interim/exclusions/trainees.csv, data/interim/flow/trainees.csv
 
+The steps are declared once, in mentorwijs.ingest.steps.QUESTIONNAIRE_STEPS (named inputs and
+outputs as {source}/{wave} patterns, the stage function, the plain settings): every rule here
+takes its input:, output: and params: from it, and `mentorwijs run --part questionnaires` fills
+in the same patterns.
+
 A new wave is a new file plus one entry under `sources.<name>.waves`: only its own jobs and what
 depends on them run. No rule receives the whole config.
 """

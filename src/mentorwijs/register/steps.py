@@ -1,10 +1,12 @@
 """The register part's steps: files in, files out.
 
 Each step reads its inputs, calls the pure functions of :mod:`mentorwijs.register` and
-:mod:`mentorwijs.matching`, and writes its outputs (whole or not at all). The Snakemake rules
-(``workflow/rules/register.smk``) and ``mentorwijs run --part register`` call the same step
-functions with the same values; :func:`register_plan` lists the steps in order with their
-arguments taken from the configuration.
+:mod:`mentorwijs.matching`, and writes its outputs (whole or not at all). The steps are declared
+once, in :data:`REGISTER_STEPS` (name = Snakemake rule, named inputs and outputs, function,
+settings from the configuration): the rules of ``workflow/rules/register.smk``, ``effects.smk``
+and ``export.smk`` take their ``input:``, ``output:`` and ``params:`` from it, and
+:func:`register_plan` (``mentorwijs run --part register``) lists the same steps in order with
+their arguments. The limits of ``register.checks`` have their defaults in :class:`RegisterChecks`.
 
 Steps and outputs (paths relative to the repository root, see :data:`PATHS`):
 
