@@ -15,6 +15,7 @@ mentorwijs.effects.tables.effects_step (as `mentorwijs run --part register` does
 """
 
 from mentorwijs.effects.tables import effect_settings as _effect_settings
+from mentorwijs.register.steps import STEPS as REGISTER_STEPS
 
 
 rule effects:

@@ -13,6 +13,9 @@ Input, output and params are declared once, in mentorwijs.register.steps.REGISTE
 register` runs the same declared step.
 """
 
+from mentorwijs.register.steps import STEPS as REGISTER_STEPS
+
+
 rule export:
     input:
         **REGISTER_STEPS["export"].inputs(config),

@@ -12,7 +12,10 @@ The supervisors' and questionnaire tables are written to reports/tables/ by thei
 (the study's own threshold, disclosure.questionnaire).
 """
 
+from pathlib import Path
+
 from mentorwijs.contracts import REGISTER_TABLES as _REGISTER_TABLES
+from mentorwijs.register.steps import STEPS as REGISTER_STEPS
 
 PUBLISHED_TABLES = [name for name in _REGISTER_TABLES if name != "exclusions"]
 # the rule `export`'s tables by name (declared in mentorwijs.register.steps.REGISTER_STEPS)
