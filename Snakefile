@@ -41,8 +41,8 @@ rule all:
         synthetic_outputs(),
         questionnaire_outputs(),
         SUPERVISOR_TABLES,
-        "export/README.md",
-        "export/SHA256SUMS",
+        REGISTER_STEPS["export"].outputs()["readme"],
+        REGISTER_STEPS["export"].outputs()["checksums"],
         REPORT_OUTPUTS,
 
 
@@ -54,10 +54,7 @@ rule questionnaires:
 
 rule register_export:
     input:
-        expand("export/tables/{name}.csv", name=EXPORT_TABLES),
-        "export/output_check_log.csv",
-        "export/README.md",
-        "export/SHA256SUMS",
+        **REGISTER_STEPS["export"].outputs(),
 
 
 rule report:

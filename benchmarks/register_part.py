@@ -293,15 +293,15 @@ CHILD = textwrap.dedent(
     import json, resource, sys, time
     from pathlib import Path
     sys.path.insert(0, sys.argv[2])
-    from mentorwijs.register.steps import FLOW_FOLDER, _release_memory, register_plan
+    from mentorwijs.register.steps import _release_memory, register_plan
     root = Path(sys.argv[1])
     config = json.loads((root / "config.json").read_text())
     seconds, cpu = {}, {}
     started, started_cpu = time.perf_counter(), time.process_time()
     for step in register_plan(config, root=root):  # what run_register does, timed per step
         arguments = dict(step.arguments)
-        if step.name == "register_flow":
-            arguments["fragments"] = sorted((root / FLOW_FOLDER).glob("*.csv"))
+        if step.name == "register_flow" and arguments["fragments"] is None:  # a plan of before the step globbed itself
+            arguments["fragments"] = sorted((root / "data" / "interim" / "flow").glob("*.csv"))
         wall, proc = time.perf_counter(), time.process_time()
         step.function(**arguments)
         _release_memory()

@@ -348,6 +348,28 @@ def test_stage_names_are_the_exclusion_file_names(study):
     assert names == expected
 
 
+def test_the_run_writes_exactly_the_files_the_declared_steps_name(study):
+    """run_questionnaires (``mentorwijs run --part questionnaires``) writes the outputs that
+    QUESTIONNAIRE_STEPS declares for the study's sources and waves, and nothing else (the check
+    reports under logs/ and the supervisors' tables are the rules' own)."""
+    from mentorwijs.ingest.steps import files_of, wave_sources, waves_of
+
+    config = load_config(study / "config.yaml")
+    declared = set()
+    for source, spec in config["sources"].items():
+        jobs = [("ingest_questionnaire_file", None)] if "file" in spec else \
+            [("ingest_questionnaire_wave", w) for w in waves_of(config, source)]
+        for step, wave in jobs:
+            declared |= set(files_of(step, config, source=source, wave=wave)[1].values())
+    for source in wave_sources(config):
+        declared |= set(files_of("combine_questionnaire_waves", config, source=source)[1].values())
+    for step in ("questionnaire_reliability", "questionnaire_data_quality", "supervisors_long", "trainees"):
+        declared |= set(files_of(step, config)[1].values())
+    written = {p.relative_to(study).as_posix() for folder in ("data/interim", "data/processed", "data/linkage", "reports")
+               if (study / folder).exists() for p in (study / folder).rglob("*") if p.is_file()}
+    assert written == declared
+
+
 def test_a_new_wave_is_a_file_and_one_config_entry(tmp_path):
     """Adding T3 needs no code and no codebook change (its items are declared for all waves / T1+)."""
     root = make_study(tmp_path / "study")

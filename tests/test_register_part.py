@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import inspect
 import json
-import re
 import subprocess
 import sys
 import textwrap
@@ -21,7 +19,7 @@ from mentorwijs.contracts import REGISTER_TABLES, column_names
 from mentorwijs.errors import InputError
 from mentorwijs.flow import gather_exclusions, gather_flow, write_flow_fragment
 from mentorwijs.register.check import check_register
-from mentorwijs.register.steps import PATHS, STEPS, register_plan, run_register, window_of
+from mentorwijs.register.steps import PATHS, register_plan, run_register, window_of
 from mentorwijs.register import spec
 from register_fixture import (FILES, KEY, payroll_rows, register_run, write_config_file,  # noqa: F401
                               write_register_fixture)
@@ -300,34 +298,3 @@ def test_the_plan_builds_windows_paths_with_pathlib():
                 if isinstance(item, PureWindowsPath):
                     assert "/" not in str(item)
     assert InputError("x", file=persons).message.startswith("file C:/Users/onderzoeker/mentorwijs/data/raw/")
-
-
-def _smk_rules(text: str) -> dict[str, dict[str, list[str]]]:
-    rules: dict[str, dict[str, list[str]]] = {}
-    rule = section = None
-    for line in text.splitlines():
-        if m := re.match(r"^rule (\w+):", line):
-            rule, section = m.group(1), None
-            rules[rule] = {"input": [], "output": [], "params": [], "literal": []}
-        elif rule and (m := re.match(r"^    (\w+):", line)):
-            section = m.group(1)
-        elif rule and section in ("input", "output", "params") and (m := re.match(r"^        (\w+)=(.*)", line)):
-            rules[rule][section].append(m.group(1))
-            if section == "output":
-                rules[rule]["literal"].append(m.group(2).strip().rstrip(",").strip('"'))
-    return rules
-
-
-def test_the_snakemake_rules_call_the_steps_with_their_argument_names():
-    text = (ROOT / "workflow" / "rules" / "register.smk").read_text(encoding="utf-8")
-    rules = _smk_rules(text)
-    assert set(rules) == set(STEPS)
-    for name, sections in rules.items():
-        parameters = set(inspect.signature(STEPS[name]).parameters)
-        given = set(sections["input"]) | set(sections["output"]) | set(sections["params"])
-        assert given == parameters, (name, given ^ parameters)
-        assert set(sections["literal"]) <= set(PATHS.values()), name
-    assert {literal for s in rules.values() for literal in s["literal"]} == set(PATHS.values())
-    for rule in re.findall(r"^rule (\w+):", text, flags=re.M):
-        block = text.split(f"rule {rule}:")[1].split("\nrule ")[0]
-        assert 'conda:\n        "../envs/register.yaml"' in block and f'"logs/register/{rule}.log"' in block

@@ -278,16 +278,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.part == "questionnaires":
         import time
 
-        from mentorwijs.ingest import run_questionnaires
-        from mentorwijs.supervisors import TABLES
-        from mentorwijs.supervisors.analyses import INPUTS, supervisor_analyses_files
+        from mentorwijs.ingest.steps import run_questionnaires, run_supervisor_analyses
 
         started = time.perf_counter()
         run_questionnaires(config, root, progress=_progress)
         _progress("supervisor analyses ...")
-        supervisor_analyses_files({k: root / v for k, v in INPUTS.items()},
-                                  {name: root / "reports" / "tables" / f"{name}.csv" for name in TABLES},
-                                  config["supervisors"])
+        run_supervisor_analyses(config, root)
         _progress(f"questionnaire part done in {time.perf_counter() - started:.1f} s")
     elif args.part == "register":
         from mentorwijs.register.steps import run_register
@@ -300,15 +296,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check_register(args: argparse.Namespace) -> int:
     from mentorwijs.config import load_config
     from mentorwijs.register import spec
-    from mentorwijs.register.check import WARN_EXCLUDED_SHARE, check_register
+    from mentorwijs.handover import TRAINEES
     from mentorwijs.pseudonymise import load_key
-    from mentorwijs.register.steps import TRAINEES, window_of
+    from mentorwijs.register.check import check_register
+    from mentorwijs.register.steps import RegisterChecks, window_of
 
     config = load_config(args.config, overrides=args.set)
     root = _repository_root(args.config)
     reg = config["register"]
     files = {kind: ([root / p for p in value] if isinstance(value, list) else root / value) for kind, value in reg["files"].items()}
-    checks = reg.get("checks", {})
+    checks = RegisterChecks.from_config(config)
     findings = check_register(
         files=files,
         key_file=root / reg["key"]["path"],
@@ -316,9 +313,9 @@ def cmd_check_register(args: argparse.Namespace) -> int:
         window=window_of(reg["window"]),
         variables=spec.variables(reg.get("variables")),
         codes=spec.codes(reg.get("codes")),
-        max_bad_share=float(checks.get("max_bad_share", 0.01)),
-        min_month_share=float(checks.get("min_month_share", 0.5)),
-        warn_excluded_share=float(checks.get("warn_excluded_share", WARN_EXCLUDED_SHARE)),
+        max_bad_share=checks.max_bad_share,
+        min_month_share=checks.min_month_share,
+        warn_excluded_share=checks.warn_excluded_share,
         trainees_file=root / TRAINEES,
         pseudonym_key=lambda: load_key(synthetic=bool(config["study"]["synthetic"])),
     )

@@ -9,22 +9,20 @@ output: data/processed/results/<table>.csv for trajectories, did_by_month, did_p
 params: the `effects` settings, the time anchors, the band's seed (study.seed plus
         effects.band.seed_offset) and the dominance rule's number of units: plain values
 
-Calls mentorwijs.effects.tables.effects_step (as `mentorwijs run --part register` does).
+Input and output are declared once, in mentorwijs.register.steps.REGISTER_STEPS["effects"]
+(the step list `mentorwijs run --part register` runs too). Calls
+mentorwijs.effects.tables.effects_step (as `mentorwijs run --part register` does).
 """
 
-from mentorwijs.effects.tables import TABLES as EFFECT_TABLES
 from mentorwijs.effects.settings import EffectSettings as _EffectSettings
+from mentorwijs.register.steps import STEPS as REGISTER_STEPS
 
 
 rule effects:
     input:
-        panel="data/processed/panel.parquet",
-        survival="data/processed/survival.parquet",
-        pairs="data/processed/pairs.parquet",
-        matched="data/processed/matched.parquet",
-        modifier_pairs="data/processed/modifier_pairs.parquet",
+        **REGISTER_STEPS["effects"].inputs(config),
     output:
-        expand("data/processed/results/{name}.csv", name=EFFECT_TABLES),
+        **REGISTER_STEPS["effects"].outputs(),
     log:
         "logs/register/effects.log",
     params:

@@ -7,41 +7,24 @@ output: export/tables/<name>.csv (disclosure-checked: suppressed cells written a
         export/README.md (every file, its origin and the rules applied),
         export/SHA256SUMS (the SHA-256 of every other file: `sha256sum -c SHA256SUMS`)
 params: the config section `disclosure` (plain values)
+
+Input, output and params are declared once, in mentorwijs.register.steps.REGISTER_STEPS["export"]
+(the tables: every register table of mentorwijs.contracts, sorted); `mentorwijs run --part
+register` runs the same declared step.
 """
 
-# The register tables of mentorwijs.contracts (each a kind of mentorwijs.disclosure.REGISTRY).
-EXPORT_TABLES = [
-    "balance",
-    "confounding",
-    "did_by_month",
-    "did_pooled",
-    "exclusions",
-    "flow",
-    "km",
-    "modifiers",
-    "ph_test",
-    "placebo",
-    "ps_model",
-    "ps_overlap",
-    "rmst",
-    "sensitivity",
-    "survival",
-    "trajectories",
-]
+from mentorwijs.register.steps import STEPS as REGISTER_STEPS
 
 
 rule export:
     input:
-        expand("data/processed/results/{name}.csv", name=EXPORT_TABLES),
+        **REGISTER_STEPS["export"].inputs(config),
     output:
-        tables=expand("export/tables/{name}.csv", name=EXPORT_TABLES),
-        check_log="export/output_check_log.csv",
-        readme="export/README.md",
-        checksums="export/SHA256SUMS",
+        **REGISTER_STEPS["export"].outputs(),
     log:
         "logs/export.log",
     params:
-        disclosure=config["disclosure"],
+        **REGISTER_STEPS["export"].params(config),
     conda:
         "../envs/register.yaml"
     script:

@@ -21,16 +21,20 @@ Gathered:
                                        data/linkage/cbs_identifiers.csv (the file sent to CBS),
                                        data/interim/exclusions/trainees.csv, data/interim/flow/trainees.csv
 
+The steps are declared once, in mentorwijs.ingest.steps.QUESTIONNAIRE_STEPS (named inputs and
+outputs as {source}/{wave} patterns, the stage function, the plain settings): every rule here
+takes its input:, output: and params: from it, and `mentorwijs run --part questionnaires` fills
+in the same patterns.
+
 A new wave is a new file plus one entry under `sources.<name>.waves`: only its own jobs and what
 depends on them run. No rule receives the whole config.
 """
 
 rule check_questionnaire_wave:
     input:
-        raw=lambda w: QN_SOURCES[w.source]["waves"][w.wave],
-        codebook=lambda w: QN_SOURCES[w.source]["codebook"],
+        **QUESTIONNAIRE_STEPS["check_questionnaire_wave"].inputs(config),
     output:
-        "logs/questionnaires/checks/{source}/{wave}.txt",
+        **QUESTIONNAIRE_STEPS["check_questionnaire_wave"].outputs(),
     log:
         "logs/questionnaires/check_{source}_{wave}.log",
     wildcard_constraints:
@@ -38,8 +42,7 @@ rule check_questionnaire_wave:
         wave="T[0-9]+",
     priority: 50
     params:
-        source=lambda w: qn_source_params(w),
-        options=QN_OPTIONS,
+        **QUESTIONNAIRE_STEPS["check_questionnaire_wave"].params(config),
     conda:
         "../envs/mentorwijs.yaml"
     script:
@@ -48,18 +51,16 @@ rule check_questionnaire_wave:
 
 rule check_questionnaire_file:
     input:
-        raw=lambda w: QN_SOURCES[w.source]["file"],
-        codebook=lambda w: QN_SOURCES[w.source]["codebook"],
+        **QUESTIONNAIRE_STEPS["check_questionnaire_file"].inputs(config),
     output:
-        "logs/questionnaires/checks/{source}.txt",
+        **QUESTIONNAIRE_STEPS["check_questionnaire_file"].outputs(),
     log:
         "logs/questionnaires/check_{source}.log",
     wildcard_constraints:
         source="|".join(QN_FILE_SOURCES),
     priority: 50
     params:
-        source=lambda w: qn_source_params(w),
-        options=QN_OPTIONS,
+        **QUESTIONNAIRE_STEPS["check_questionnaire_file"].params(config),
     conda:
         "../envs/mentorwijs.yaml"
     script:
@@ -68,26 +69,16 @@ rule check_questionnaire_file:
 
 rule ingest_questionnaire_wave:
     input:
-        raw=lambda w: QN_SOURCES[w.source]["waves"][w.wave],
-        codebook=lambda w: QN_SOURCES[w.source]["codebook"],
-        checked="logs/questionnaires/checks/{source}/{wave}.txt",
+        **QUESTIONNAIRE_STEPS["ingest_questionnaire_wave"].inputs(config),
     output:
-        interim="data/interim/{source}/{wave}.parquet",
-        missing="data/interim/missing/{source}/{wave}.parquet",
-        exclusions="data/interim/exclusions/ingest_{source}_{wave}.csv",
-        quality="data/interim/data_quality/ingest_{source}_{wave}.csv",
-        linkage="data/linkage/{source}/{wave}.parquet",
+        **QUESTIONNAIRE_STEPS["ingest_questionnaire_wave"].outputs(),
     log:
         "logs/questionnaires/ingest_{source}_{wave}.log",
     wildcard_constraints:
         source="|".join(QN_WAVE_SOURCES),
         wave="T[0-9]+",
     params:
-        source=lambda w: qn_source_params(w),
-        options=QN_OPTIONS,
-        synthetic=config["study"]["synthetic"],
-        key_env=QN_KEY.get("key_env", "MENTORWIJS_KEY"),
-        key_file=QN_KEY.get("key_file"),
+        **QUESTIONNAIRE_STEPS["ingest_questionnaire_wave"].params(config),
     conda:
         "../envs/mentorwijs.yaml"
     script:
@@ -96,25 +87,15 @@ rule ingest_questionnaire_wave:
 
 rule ingest_questionnaire_file:
     input:
-        raw=lambda w: QN_SOURCES[w.source]["file"],
-        codebook=lambda w: QN_SOURCES[w.source]["codebook"],
-        checked="logs/questionnaires/checks/{source}.txt",
+        **QUESTIONNAIRE_STEPS["ingest_questionnaire_file"].inputs(config),
     output:
-        interim="data/interim/{source}.parquet",
-        missing="data/interim/missing/{source}.parquet",
-        exclusions="data/interim/exclusions/ingest_{source}.csv",
-        quality="data/interim/data_quality/ingest_{source}.csv",
-        linkage="data/linkage/{source}.parquet",
+        **QUESTIONNAIRE_STEPS["ingest_questionnaire_file"].outputs(),
     log:
         "logs/questionnaires/ingest_{source}.log",
     wildcard_constraints:
         source="|".join(QN_FILE_SOURCES),
     params:
-        source=lambda w: qn_source_params(w),
-        options=QN_OPTIONS,
-        synthetic=config["study"]["synthetic"],
-        key_env=QN_KEY.get("key_env", "MENTORWIJS_KEY"),
-        key_file=QN_KEY.get("key_file"),
+        **QUESTIONNAIRE_STEPS["ingest_questionnaire_file"].params(config),
     conda:
         "../envs/mentorwijs.yaml"
     script:
@@ -123,12 +104,9 @@ rule ingest_questionnaire_file:
 
 rule combine_questionnaire_waves:
     input:
-        interim=lambda w: [f"data/interim/{w.source}/{wave}.parquet" for wave in qn_waves(w.source)],
-        missing=lambda w: [f"data/interim/missing/{w.source}/{wave}.parquet" for wave in qn_waves(w.source)],
-        codebook=lambda w: QN_SOURCES[w.source]["codebook"],
+        **QUESTIONNAIRE_STEPS["combine_questionnaire_waves"].inputs(config),
     output:
-        interim="data/interim/{source}.parquet",
-        missing="data/interim/missing/{source}.parquet",
+        **QUESTIONNAIRE_STEPS["combine_questionnaire_waves"].outputs(),
     log:
         "logs/questionnaires/combine_{source}.log",
     wildcard_constraints:
@@ -142,15 +120,13 @@ rule combine_questionnaire_waves:
 
 rule questionnaire_reliability:
     input:
-        tables=[f"data/interim/{s}.parquet" for s in QN_WAVE_SOURCES],
-        codebooks=[QN_SOURCES[s]["codebook"] for s in QN_WAVE_SOURCES],
+        **QUESTIONNAIRE_STEPS["questionnaire_reliability"].inputs(config),
     output:
-        "reports/tables/reliability.csv",
+        **QUESTIONNAIRE_STEPS["questionnaire_reliability"].outputs(),
     log:
         "logs/questionnaires/reliability.log",
     params:
-        sources=QN_WAVE_SOURCES,
-        waves={s: qn_waves(s) for s in QN_WAVE_SOURCES},
+        **QUESTIONNAIRE_STEPS["questionnaire_reliability"].params(config),
     conda:
         "../envs/mentorwijs.yaml"
     script:
@@ -159,10 +135,9 @@ rule questionnaire_reliability:
 
 rule questionnaire_data_quality:
     input:
-        [f"data/interim/data_quality/ingest_{s}.csv" for s in QN_FILE_SOURCES]
-        + qn_wave_list("data/interim/data_quality/ingest_{source}_{wave}.csv"),
+        **QUESTIONNAIRE_STEPS["questionnaire_data_quality"].inputs(config),
     output:
-        "reports/tables/data_quality.csv",
+        **QUESTIONNAIRE_STEPS["questionnaire_data_quality"].outputs(),
     log:
         "logs/questionnaires/data_quality.log",
     conda:
@@ -173,19 +148,13 @@ rule questionnaire_data_quality:
 
 rule supervisors_long:
     input:
-        survey="data/interim/supervisors.parquet",
-        study="data/interim/supervisors_study.parquet",
-        invitations="data/interim/invitations.parquet",
-        schedule="data/interim/schedule.parquet",
-        codebook=QN_SOURCES["supervisors"]["codebook"],
+        **QUESTIONNAIRE_STEPS["supervisors_long"].inputs(config),
     output:
-        table="data/processed/supervisors_long.parquet",
-        exclusions="data/interim/exclusions/supervisors_long.csv",
-        flow="data/interim/flow/supervisors_long.csv",
+        **QUESTIONNAIRE_STEPS["supervisors_long"].outputs(),
     log:
         "logs/questionnaires/supervisors_long.log",
     params:
-        waves=qn_waves("supervisors"),
+        **QUESTIONNAIRE_STEPS["supervisors_long"].params(config),
     conda:
         "../envs/mentorwijs.yaml"
     script:
@@ -194,24 +163,13 @@ rule supervisors_long:
 
 rule trainees:
     input:
-        employees=f"data/interim/employees/{qn_first_wave('employees')}.parquet",
-        linkage=f"data/linkage/employees/{qn_first_wave('employees')}.parquet",
-        study="data/interim/supervisors_study.parquet",
-        invitations="data/interim/invitations.parquet",
-        schedule="data/interim/schedule.parquet",
+        **QUESTIONNAIRE_STEPS["trainees"].inputs(config),
     output:
-        table="data/processed/trainees.parquet",
-        identifiers="data/linkage/cbs_identifiers.csv",
-        exclusions="data/interim/exclusions/trainees.csv",
-        flow="data/interim/flow/trainees.csv",
+        **QUESTIONNAIRE_STEPS["trainees"].outputs(),
     log:
         "logs/questionnaires/trainees.log",
     params:
-        wave=qn_first_wave("employees"),
-        supervisor_covariates=(QN_INGEST.get("handover", {}) or {}).get(
-            "supervisor_covariates", ["n_employees_guided", "sector", "org_size", "sheltered_workplace"]
-        ),
-        cbs_identifiers=QN_INGEST.get("cbs_identifiers", ["bsn", "first_name", "last_name", "birth_date", "postcode"]),
+        **QUESTIONNAIRE_STEPS["trainees"].params(config),
     conda:
         "../envs/mentorwijs.yaml"
     script:

@@ -11,39 +11,27 @@ output: data/interim/register/*.parquet     person x month, employer x month, pe
             (result tables: they leave the CBS environment only through the rule `export`)
         data/interim/exclusions/register_*.csv, data/interim/flow/register_*.csv
 
-Every rule calls one step of mentorwijs.register.steps through workflow/scripts/register_step.py;
-`mentorwijs run --part register` runs the same steps (and those of the rules `effects` and
-`export`) without Snakemake.
+The steps are declared once, in mentorwijs.register.steps.REGISTER_STEPS (in order:
+register_persons, register_payroll, register_benefits, register_candidates, register_matching,
+register_panel, register_flow, register_exclusions, then effects and export): each step's
+named inputs, outputs, function and settings. Every rule here takes its input:, output: and
+params: from that declaration and calls the step through workflow/scripts/register_step.py;
+`mentorwijs run --part register` plans the same declared steps without Snakemake. Thresholds of
+register.checks have their defaults in mentorwijs.register.steps.RegisterChecks.
 """
 
-REGISTER = config["register"]
-REGISTER_FILES = REGISTER["files"]
-REGISTER_CHECKS = REGISTER.get("checks", {})
+from mentorwijs.register.steps import STEPS as REGISTER_STEPS
 
 
 rule register_persons:
     input:
-        key_file=REGISTER["key"]["path"],
-        persons_file=REGISTER_FILES["persons"],
-        education_file=REGISTER_FILES["education"],
-        deaths_file=REGISTER_FILES["deaths"],
-        migration_file=REGISTER_FILES["migration"],
-        trainees_file="data/processed/trainees.parquet",
+        **REGISTER_STEPS["register_persons"].inputs(config),
     output:
-        out_persons="data/interim/register/persons.parquet",
-        out_migrations="data/interim/register/migrations.parquet",
-        out_exclusions="data/interim/exclusions/register_linkage.csv",
-        out_flow="data/interim/flow/register_linkage.csv",
+        **REGISTER_STEPS["register_persons"].outputs(),
     log:
         "logs/register/register_persons.log",
     params:
-        study_number=REGISTER["key"]["study_number"],
-        variables=REGISTER.get("variables", {}),
-        codes=REGISTER.get("codes", {}),
-        unknown_birth_month=config["candidates"]["unknown_birth_month"],
-        max_bad_share=REGISTER_CHECKS.get("max_bad_share", 0.01),
-        warn_excluded_share=REGISTER_CHECKS.get("warn_excluded_share", 0.1),
-        synthetic=config["study"]["synthetic"],
+        **REGISTER_STEPS["register_persons"].params(config),
     conda:
         "../envs/register.yaml"
     script:
@@ -52,25 +40,13 @@ rule register_persons:
 
 rule register_payroll:
     input:
-        payroll_files=REGISTER_FILES["payroll"],
-        businesses_file=REGISTER_FILES["businesses"],
-        persons="data/interim/register/persons.parquet",
+        **REGISTER_STEPS["register_payroll"].inputs(config),
     output:
-        out_person_months="data/interim/register/person_months.parquet",
-        out_employer_months="data/interim/register/employer_months.parquet",
-        out_employers="data/interim/register/employers.parquet",
-        out_businesses="data/interim/register/businesses.parquet",
-        out_exclusions="data/interim/exclusions/register_payroll.csv",
+        **REGISTER_STEPS["register_payroll"].outputs(),
     log:
         "logs/register/register_payroll.log",
     params:
-        variables=REGISTER.get("variables", {}),
-        codes=REGISTER.get("codes", {}),
-        window=REGISTER["window"],
-        max_bad_share=REGISTER_CHECKS.get("max_bad_share", 0.01),
-        warn_excluded_share=REGISTER_CHECKS.get("warn_excluded_share", 0.1),
-        min_month_share=REGISTER_CHECKS.get("min_month_share", 0.5),
-        synthetic=config["study"]["synthetic"],
+        **REGISTER_STEPS["register_payroll"].params(config),
     conda:
         "../envs/register.yaml"
     script:
@@ -79,19 +55,13 @@ rule register_payroll:
 
 rule register_benefits:
     input:
-        socioeconomic_file=REGISTER_FILES["socioeconomic"],
-        persons="data/interim/register/persons.parquet",
+        **REGISTER_STEPS["register_benefits"].inputs(config),
     output:
-        out_benefits="data/interim/register/benefits.parquet",
-        out_exclusions="data/interim/exclusions/register_benefits.csv",
+        **REGISTER_STEPS["register_benefits"].outputs(),
     log:
         "logs/register/register_benefits.log",
     params:
-        variables=REGISTER.get("variables", {}),
-        codes=REGISTER.get("codes", {}),
-        window=REGISTER["window"],
-        max_bad_share=REGISTER_CHECKS.get("max_bad_share", 0.01),
-        warn_excluded_share=REGISTER_CHECKS.get("warn_excluded_share", 0.1),
+        **REGISTER_STEPS["register_benefits"].params(config),
     conda:
         "../envs/register.yaml"
     script:
@@ -100,31 +70,13 @@ rule register_benefits:
 
 rule register_candidates:
     input:
-        persons="data/interim/register/persons.parquet",
-        person_months="data/interim/register/person_months.parquet",
-        employer_months="data/interim/register/employer_months.parquet",
-        employers="data/interim/register/employers.parquet",
-        businesses="data/interim/register/businesses.parquet",
-        benefits="data/interim/register/benefits.parquet",
-        residence_file=REGISTER_FILES["residence"],
-        addresses_file=REGISTER_FILES["addresses"],
-        municipality_regions_file=REGISTER_FILES["municipality_regions"],
-        trainees_file="data/processed/trainees.parquet",
+        **REGISTER_STEPS["register_candidates"].inputs(config),
     output:
-        out_candidates="data/processed/candidates.parquet",
-        out_exclusions="data/interim/exclusions/register_candidates.csv",
-        out_flow="data/interim/flow/register_candidates.csv",
+        **REGISTER_STEPS["register_candidates"].outputs(),
     log:
         "logs/register/register_candidates.log",
     params:
-        variables=REGISTER.get("variables", {}),
-        codes=REGISTER.get("codes", {}),
-        pairs=config["regions"]["pairs"],
-        anchors=config["anchors"],
-        candidates=config["candidates"],
-        window=REGISTER["window"],
-        max_bad_share=REGISTER_CHECKS.get("max_bad_share", 0.01),
-        warn_excluded_share=REGISTER_CHECKS.get("warn_excluded_share", 0.1),
+        **REGISTER_STEPS["register_candidates"].params(config),
     conda:
         "../envs/register.yaml"
     script:
@@ -133,27 +85,13 @@ rule register_candidates:
 
 rule register_matching:
     input:
-        candidates="data/processed/candidates.parquet",
-        trainees_file="data/processed/trainees.parquet",
-        persons="data/interim/register/persons.parquet",
-        person_months="data/interim/register/person_months.parquet",
-        migrations="data/interim/register/migrations.parquet",
+        **REGISTER_STEPS["register_matching"].inputs(config),
     output:
-        out_pairs="data/processed/pairs.parquet",
-        out_modifier_pairs="data/processed/modifier_pairs.parquet",
-        out_matched="data/processed/matched.parquet",
-        out_balance="data/processed/results/balance.csv",
-        out_overlap="data/processed/results/ps_overlap.csv",
-        out_model="data/processed/results/ps_model.csv",
-        out_exclusions="data/interim/exclusions/register_matching.csv",
-        out_flow="data/interim/flow/register_matching.csv",
+        **REGISTER_STEPS["register_matching"].outputs(),
     log:
         "logs/register/register_matching.log",
     params:
-        matching=config["matching"],
-        modifiers=config["effects"].get("modifiers") or [],
-        window=REGISTER["window"],
-        anchors=config["anchors"],
+        **REGISTER_STEPS["register_matching"].params(config),
     conda:
         "../envs/register.yaml"
     script:
@@ -162,23 +100,13 @@ rule register_matching:
 
 rule register_panel:
     input:
-        matched="data/processed/matched.parquet",
-        modifier_pairs="data/processed/modifier_pairs.parquet",
-        candidate_table="data/processed/candidates.parquet",
-        trainees_file="data/processed/trainees.parquet",
-        persons="data/interim/register/persons.parquet",
-        person_months="data/interim/register/person_months.parquet",
-        employer_months="data/interim/register/employer_months.parquet",
-        migrations="data/interim/register/migrations.parquet",
+        **REGISTER_STEPS["register_panel"].inputs(config),
     output:
-        out_panel="data/processed/panel.parquet",
-        out_survival="data/processed/survival.parquet",
+        **REGISTER_STEPS["register_panel"].outputs(),
     log:
         "logs/register/register_panel.log",
     params:
-        window=REGISTER["window"],
-        anchors=config["anchors"],
-        candidates=config["candidates"],
+        **REGISTER_STEPS["register_panel"].params(config),
     conda:
         "../envs/register.yaml"
     script:
@@ -187,16 +115,9 @@ rule register_panel:
 
 rule register_flow:
     input:
-        # the questionnaire part's fragments first (orders below 110 for the employees)
-        fragments=[
-            "data/interim/flow/supervisors_long.csv",
-            "data/interim/flow/trainees.csv",
-            "data/interim/flow/register_linkage.csv",
-            "data/interim/flow/register_candidates.csv",
-            "data/interim/flow/register_matching.csv",
-        ],
+        **REGISTER_STEPS["register_flow"].inputs(config),
     output:
-        out_flow="data/processed/results/flow.csv",
+        **REGISTER_STEPS["register_flow"].outputs(),
     log:
         "logs/register/register_flow.log",
     conda:
@@ -207,15 +128,9 @@ rule register_flow:
 
 rule register_exclusions:
     input:
-        fragments=[
-            "data/interim/exclusions/register_linkage.csv",
-            "data/interim/exclusions/register_payroll.csv",
-            "data/interim/exclusions/register_benefits.csv",
-            "data/interim/exclusions/register_candidates.csv",
-            "data/interim/exclusions/register_matching.csv",
-        ],
+        **REGISTER_STEPS["register_exclusions"].inputs(config),
     output:
-        out_exclusions="data/processed/results/exclusions.csv",
+        **REGISTER_STEPS["register_exclusions"].outputs(),
     log:
         "logs/register/register_exclusions.log",
     conda:

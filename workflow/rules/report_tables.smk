@@ -12,14 +12,19 @@ The supervisors' and questionnaire tables are written to reports/tables/ by thei
 (the study's own threshold, disclosure.questionnaire).
 """
 
+from pathlib import Path
+
 from mentorwijs.contracts import REGISTER_TABLES as _REGISTER_TABLES
+from mentorwijs.register.steps import STEPS as REGISTER_STEPS
 
 PUBLISHED_TABLES = [name for name in _REGISTER_TABLES if name != "exclusions"]
+# the rule `export`'s tables by name (declared in mentorwijs.register.steps.REGISTER_STEPS)
+EXPORTED = {Path(path).stem: path for path in REGISTER_STEPS["export"].outputs()["exported"]}
 
 
 rule report_tables:
     input:
-        **{name: f"export/tables/{name}.csv" for name in PUBLISHED_TABLES},
+        **{name: EXPORTED[name] for name in PUBLISHED_TABLES},
     output:
         **{name: f"reports/tables/{name}.csv" for name in PUBLISHED_TABLES},
     log:
@@ -32,7 +37,7 @@ rule report_tables:
 
 rule exclusions:
     input:
-        register="export/tables/exclusions.csv",
+        register=EXPORTED["exclusions"],
         fragments=questionnaire_exclusion_fragments(),
     output:
         "reports/tables/exclusions.csv",

@@ -1,15 +1,12 @@
-"""Adapter: rule export -> mentorwijs.register.steps.export_step (mentorwijs.disclosure.export_tables)."""
+"""Adapter: rule export -> mentorwijs.register.steps.export_step (mentorwijs.disclosure.export_tables),
+called with the arguments the step's declaration (REGISTER_STEPS) derives from the rule's files."""
 
 from pathlib import Path
 
-from mentorwijs.register.steps import export_step
+from mentorwijs.register.steps import STEPS
 from mentorwijs.workflow import run_logged
 
 with run_logged(snakemake.log[0]):
-    sources = [Path(p) for p in snakemake.input]
-    export_step(
-        results=sources[0].parent,
-        out_export=Path(snakemake.output.readme).parent,
-        disclosure=snakemake.params.disclosure,
-        tables=[p.stem for p in sources],
-    )
+    step = STEPS["export"]
+    files = {"tables": [Path(p) for p in snakemake.input.tables], "readme": Path(snakemake.output.readme)}
+    step.function(**step.arguments(files, {"disclosure": snakemake.params.disclosure}))

@@ -1,10 +1,8 @@
-"""Adapter: a register rule -> the step of mentorwijs.register.steps with the rule's name.
+"""Adapter: a register rule -> the step of mentorwijs.register.steps.REGISTER_STEPS with the rule's name.
 
-Input, output and params names are the step's argument names. The flow rule gathers every
-fragment in the folder of its input fragments (the questionnaire part's fragments too).
+Input, output and params names are the step's argument names (the rule takes them from the
+same declaration).
 """
-
-from pathlib import Path
 
 from mentorwijs.register import steps
 from mentorwijs.workflow import run_logged
@@ -18,7 +16,4 @@ with run_logged(snakemake.log[0]):
     arguments = {name: _plain(value) for name, value in snakemake.input.items()}
     arguments.update({name: value for name, value in snakemake.output.items()})
     arguments.update({name: value for name, value in snakemake.params.items()})
-    if snakemake.rule == "register_flow":  # every fragment in the folder of the register's fragments
-        folder = Path(arguments["fragments"][0]).parent
-        arguments["fragments"] = sorted(folder.glob("*.csv"))
-    steps.STEPS[snakemake.rule](**arguments)
+    steps.STEPS[snakemake.rule].function(**arguments)

@@ -1,12 +1,14 @@
 """The questionnaire part as stages with explicit inputs and outputs.
 
 Each stage function takes plain values (paths, a codebook, options, the key) and is what a
-workflow script calls; :func:`run_questionnaires` runs every stage in order without Snakemake,
+workflow script calls; the steps are declared in :mod:`mentorwijs.ingest.steps`, whose
+:func:`~mentorwijs.ingest.steps.run_questionnaires` runs every stage in order without Snakemake,
 after checking every input first, so an erroneous input changes nothing under ``data/`` or
 ``reports/``. :func:`check_file` is the validator shared by ``mentorwijs check`` and the
 pipeline: the same reading, parsing and record rules, without writing anything.
 
-Outputs (relative to the repository root; see :func:`wave_outputs`):
+Outputs (relative to the repository root; see :data:`WAVE_FILES`, :data:`SOURCE_FILES` and
+:data:`mentorwijs.ingest.steps.QUESTIONNAIRE_STEPS`):
 
 - ``data/interim/<source>/<wave>.parquet`` and ``data/interim/<source>.parquet`` (all waves)
 - ``data/interim/missing/<source>/<wave>.parquet`` and ``data/interim/missing/<source>.parquet``
@@ -26,7 +28,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -73,15 +75,30 @@ class WaveOutputs:
     linkage: str
 
 
+#: Where one ingest job of a source with waves writes (the rule ``ingest_questionnaire_wave``).
+WAVE_FILES = {
+    "interim": "data/interim/{source}/{wave}.parquet",
+    "missing": "data/interim/missing/{source}/{wave}.parquet",
+    "exclusions": "data/interim/exclusions/ingest_{source}_{wave}.csv",
+    "quality": "data/interim/data_quality/ingest_{source}_{wave}.csv",
+    "linkage": "data/linkage/{source}/{wave}.parquet",
+}
+#: Where the ingest job of a source with one file writes (``ingest_questionnaire_file``); its
+#: ``interim`` and ``missing`` are also where the waves of a source are combined.
+SOURCE_FILES = {
+    "interim": "data/interim/{source}.parquet",
+    "missing": "data/interim/missing/{source}.parquet",
+    "exclusions": "data/interim/exclusions/ingest_{source}.csv",
+    "quality": "data/interim/data_quality/ingest_{source}.csv",
+    "linkage": "data/linkage/{source}.parquet",
+}
+
+
 def wave_outputs(source: str, wave: str | None) -> WaveOutputs:
-    stage = stage_name(source, wave)
+    """The outputs of the ingest job of ``source`` and ``wave`` (None: a source with one file)."""
     if wave is None:
-        return WaveOutputs(f"data/interim/{source}.parquet", f"data/interim/missing/{source}.parquet",
-                           f"data/interim/exclusions/{stage}.csv", f"data/interim/data_quality/{stage}.csv",
-                           f"data/linkage/{source}.parquet")
-    return WaveOutputs(f"data/interim/{source}/{wave}.parquet", f"data/interim/missing/{source}/{wave}.parquet",
-                       f"data/interim/exclusions/{stage}.csv", f"data/interim/data_quality/{stage}.csv",
-                       f"data/linkage/{source}/{wave}.parquet")
+        return WaveOutputs(**{kind: pattern.format(source=source) for kind, pattern in SOURCE_FILES.items()})
+    return WaveOutputs(**{kind: pattern.format(source=source, wave=wave) for kind, pattern in WAVE_FILES.items()})
 
 
 def load_source_codebook(path: str | Path, *, source: str, fmt: str) -> Codebook:
@@ -417,83 +434,8 @@ def write_text(text: str, path: str | Path) -> None:
     atomic_write(path, text.encode("utf-8"))
 
 
-#: The sources the trainee hand-over is made from (with the employees' first wave only).
-HANDOVER_SOURCES = ("employees", "invitations", "schedule", "supervisors_study")
-
-
-def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key: bytes | None = None,
-                       progress: Callable[[str], None] = log.info, handover_only: bool = False) -> dict[str, pd.DataFrame]:
-    """Run the questionnaire part in-process: ingest every source and wave, combine, link, hand over.
-
-    Every input is read and checked before anything is written; returns the main tables.
-    ``handover_only`` runs only what the trainee hand-over (``data/processed/trainees.parquet``)
-    needs: the ingest of :data:`HANDOVER_SOURCES` (the employees' first wave only) and the
-    stage ``trainees``, with the same functions and outputs as the full part (the chain
-    validation's replications, whose synthetic studies hold only these questionnaire files).
-    """
-    from mentorwijs.pseudonymise import load_key
-
-    root = Path(root)
-    sources = config["sources"]
-    ingest = config.get("ingest", {}) or {}
-    options = CleaningOptions.from_mapping(ingest)
-    if key is None:
-        pseudo = config.get("pseudonymise", {}) or {}
-        key = load_key(synthetic=bool(config["study"]["synthetic"]), key_file=pseudo.get("key_file"), repo_root=root,
-                       env_var=pseudo.get("key_env", "MENTORWIJS_KEY"))
-    if handover_only:
-        first_wave = sorted(sources["employees"]["waves"], key=wave_sort_key)[0]
-        sources = {s: spec for s, spec in sources.items() if s in HANDOVER_SOURCES}
-        sources["employees"] = {**sources["employees"], "waves": {first_wave: sources["employees"]["waves"][first_wave]}}
-    codebooks = {s: load_source_codebook(root / spec["codebook"], source=s, fmt=spec["format"]) for s, spec in sources.items()}
-    results: dict[tuple[str, str | None], WaveTables] = {}
-    for job in source_jobs(sources):  # 1. check and clean everything in memory
-        results[(job.source, job.wave)] = ingest_wave(root / job.file, source=job.source, fmt=job.format,
-                                                     codebook=codebooks[job.source], wave=job.wave, key=key,
-                                                     separator=job.separator, options=options)
-        for line in summarise(results[(job.source, job.wave)], source=job.source, wave=job.wave, file=job.file):
-            progress(line)
-    for (source, wave), tables in results.items():  # 2. write
-        write_wave_outputs(tables, wave_outputs(source, wave), root)
-    fragments = [root / wave_outputs(s, w).quality for s, w in results]
-    for source, spec in sorted(sources.items()):
-        if "waves" in spec:
-            waves = sorted(spec["waves"], key=wave_sort_key)
-            combine_stage([root / wave_outputs(source, w).interim for w in waves],
-                          [root / wave_outputs(source, w).missing for w in waves], codebooks[source],
-                          root / f"data/interim/{source}.parquet", root / f"data/interim/missing/{source}.parquet")
-    if handover_only:
-        return {"trainees": _handover(config, root, sources)}
-    wave_sources = {s: root / f"data/interim/{s}.parquet" for s, spec in sources.items() if "waves" in spec}
-    configured = {s: sorted(spec["waves"], key=wave_sort_key) for s, spec in sources.items() if "waves" in spec}
-    reliability_stage(wave_sources, codebooks, root / "reports/tables/reliability.csv", configured)
-    quality_stage(sorted(fragments), root / "reports/tables/data_quality.csv")
-    long = supervisors_long_stage(
-        root / "data/interim/supervisors.parquet", root / "data/interim/supervisors_study.parquet",
-        root / "data/interim/invitations.parquet", root / "data/interim/schedule.parquet", codebooks["supervisors"],
-        out=root / "data/processed/supervisors_long.parquet",
-        exclusions=root / "data/interim/exclusions/supervisors_long.csv",
-        flow=root / "data/interim/flow/supervisors_long.csv", waves=configured["supervisors"])
-    return {"supervisors_long": long, "trainees": _handover(config, root, sources)}
-
-
-def _handover(config: Mapping[str, Any], root: Path, sources: Mapping[str, Any]) -> pd.DataFrame:
-    """The stage ``trainees`` on the ingested sources under ``root``: the hand-over to the register part."""
-    ingest = config.get("ingest", {}) or {}
-    first = sorted(sources["employees"]["waves"], key=wave_sort_key)[0]
-    handover = ingest.get("handover", {}) or {}
-    return trainees_stage(
-        root / wave_outputs("employees", first).interim, root / wave_outputs("employees", first).linkage,
-        root / "data/interim/supervisors_study.parquet", root / "data/interim/invitations.parquet",
-        root / "data/interim/schedule.parquet", wave=first,
-        supervisor_covariates=handover.get("supervisor_covariates", list(HANDOVER_COVARIATES)),
-        cbs_identifiers=ingest.get("cbs_identifiers", list(CBS_IDENTIFIERS)),
-        out=root / "data/processed/trainees.parquet", identifiers_out=root / "data/linkage/cbs_identifiers.csv",
-        exclusions=root / "data/interim/exclusions/trainees.csv", flow=root / "data/interim/flow/trainees.csv")
-
-
 __all__ = [
-    "CheckReport", "HANDOVER_SOURCES", "Job", "WaveOutputs", "check_file", "check_wave_file", "write_text", "combine_stage", "ingest_wave", "load_source_codebook",
-    "quality_stage", "reliability_stage", "run_questionnaires", "source_jobs", "stage_name", "summarise",
+    "CheckReport", "Job", "WaveOutputs", "check_file", "check_wave_file", "write_text", "combine_stage", "ingest_wave", "load_source_codebook",
+    "quality_stage", "reliability_stage", "source_jobs", "stage_name", "summarise",
     "supervisors_long_stage", "trainees_stage", "wave_outputs", "write_wave_outputs", "Problem",
 ]

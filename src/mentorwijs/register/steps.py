@@ -1,10 +1,12 @@
 """The register part's steps: files in, files out.
 
 Each step reads its inputs, calls the pure functions of :mod:`mentorwijs.register` and
-:mod:`mentorwijs.matching`, and writes its outputs (whole or not at all). The Snakemake rules
-(``workflow/rules/register.smk``) and ``mentorwijs run --part register`` call the same step
-functions with the same values; :func:`register_plan` lists the steps in order with their
-arguments taken from the configuration.
+:mod:`mentorwijs.matching`, and writes its outputs (whole or not at all). The steps are declared
+once, in :data:`REGISTER_STEPS` (name = Snakemake rule, named inputs and outputs, function,
+settings from the configuration): the rules of ``workflow/rules/register.smk``, ``effects.smk``
+and ``export.smk`` take their ``input:``, ``output:`` and ``params:`` from it, and
+:func:`register_plan` (``mentorwijs run --part register``) lists the same steps in order with
+their arguments. The limits of ``register.checks`` have their defaults in :class:`RegisterChecks`.
 
 Steps and outputs (paths relative to the repository root, see :data:`PATHS`):
 
@@ -40,8 +42,10 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from mentorwijs.errors import InputError
+from mentorwijs.handover import SUPERVISORS_LONG_FLOW, TRAINEES, TRAINEES_FLOW
 from mentorwijs.flow import Exclusions, write_exclusions, write_exclusions_table, write_flow, write_flow_fragment
 from mentorwijs.tables import read_parquet, write_csv_table, write_parquet
+from mentorwijs.workflow import PlannedStep, StepSpec, plan_of, run_plan
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +80,6 @@ PATHS: dict[str, str] = {
     "flow": "data/processed/results/flow.csv",
     "exclusions": "data/processed/results/exclusions.csv",
 }
-TRAINEES = "data/processed/trainees.parquet"
-FLOW_FOLDER = "data/interim/flow"
 #: Where the result tables go (one CSV per register table) and where the export writes.
 RESULTS_FOLDER = "data/processed/results"
 EXPORT_FOLDER = "export"
@@ -140,7 +142,7 @@ def persons_step(*, key_file: PathLike, persons_file: PathLike, education_file: 
                  migration_file: PathLike, trainees_file: PathLike, out_persons: PathLike, out_migrations: PathLike,
                  out_exclusions: PathLike, out_flow: PathLike, study_number: str, variables: Mapping, codes: Mapping,
                  unknown_birth_month: int, max_bad_share: float, synthetic: bool,
-                 warn_excluded_share: float = 0.1) -> None:
+                 warn_excluded_share: float) -> None:
     """Register persons with pseudonyms and fixed characteristics; link the trainees."""
     from mentorwijs.register import persons as P
     from mentorwijs.register.extracts import read_extract
@@ -188,7 +190,7 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
                  out_person_months: PathLike, out_employer_months: PathLike, out_employers: PathLike,
                  out_businesses: PathLike, out_exclusions: PathLike, variables: Mapping, codes: Mapping,
                  window: Mapping[str, str], max_bad_share: float, synthetic: bool,
-                 min_month_share: float = 0.5, warn_excluded_share: float = 0.1) -> None:
+                 min_month_share: float, warn_excluded_share: float) -> None:
     """Income statements -> person x month and employer x month tables.
 
     The payroll files are streamed (:func:`mentorwijs.register.payroll.stream_month_tables`):
@@ -247,7 +249,7 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
 
 def benefits_step(*, socioeconomic_file: PathLike, persons: PathLike, out_benefits: PathLike, out_exclusions: PathLike,
                   variables: Mapping, codes: Mapping, window: Mapping[str, str], max_bad_share: float,
-                  warn_excluded_share: float = 0.1) -> None:
+                  warn_excluded_share: float) -> None:
     """SECM spells -> monthly benefit flags."""
     from mentorwijs.register.extracts import read_extract
     from mentorwijs.register.socioeconomic import benefit_months, socioeconomic_columns
@@ -267,7 +269,7 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
                     municipality_regions_file: PathLike, trainees_file: PathLike, out_candidates: PathLike,
                     out_exclusions: PathLike, out_flow: PathLike, variables: Mapping, codes: Mapping,
                     pairs: Mapping[str, Sequence[str]], anchors: Mapping, candidates: Mapping, window: Mapping[str, str],
-                    max_bad_share: float, warn_excluded_share: float = 0.1) -> None:
+                    max_bad_share: float, warn_excluded_share: float) -> None:
     """Eligible trainees and candidates, stacked per cohort, with their covariates."""
     from mentorwijs.register import residence as R
     from mentorwijs.register.candidates import Anchors, EligibilityRule, RegionLookup, build_candidates
@@ -425,8 +427,10 @@ def panel_step(*, matched: PathLike, trainees_file: PathLike, persons: PathLike,
 
 
 def flow_step(*, fragments: Sequence[PathLike], out_flow: PathLike) -> None:
-    """Gather every flow fragment into the flow table."""
-    write_flow(fragments, out_flow)
+    """Gather every flow fragment into the flow table: every ``*.csv`` in the folder of the first
+    declared fragment (the register's own; the questionnaire part's lie beside them, and a part
+    may add fragments the declaration does not list)."""
+    write_flow(sorted(Path(fragments[0]).parent.glob("*.csv")), out_flow)
 
 
 def exclusions_step(*, fragments: Sequence[PathLike], out_exclusions: PathLike) -> None:
@@ -443,115 +447,6 @@ def export_step(*, results: PathLike, out_export: PathLike, disclosure: Mapping,
     log.info("exported %d tables; output-check log: %s", len(tables), ", ".join(f"{n} {a}" for a, n in counts.items()))
 
 
-#: Step function per rule name (``workflow/rules/register.smk``).
-STEPS: dict[str, Callable[..., None]] = {
-    "register_persons": persons_step,
-    "register_payroll": payroll_step,
-    "register_benefits": benefits_step,
-    "register_candidates": candidates_step,
-    "register_matching": matching_step,
-    "register_panel": panel_step,
-    "register_flow": flow_step,
-    "register_exclusions": exclusions_step,
-}
-
-
-# --------------------------------------------------------------------------------------
-# the plan: the same steps with arguments from the configuration
-
-
-@dataclass
-class Step:
-    name: str
-    function: Callable[..., None]
-    arguments: dict[str, Any]
-
-
-def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."), out_root: PathLike | None = None) -> list[Step]:
-    """The register part's steps in order, with inputs under ``root`` and outputs under ``out_root``.
-
-    Paths are built with :mod:`pathlib` from the configuration's forward-slash paths, so the
-    plan is the same on Windows.
-    """
-    from mentorwijs.contracts import REGISTER_TABLES
-    from mentorwijs.errors import ConfigError
-
-    root = root if isinstance(root, PurePath) else Path(root)
-    out_root = root if out_root is None else (out_root if isinstance(out_root, PurePath) else Path(out_root))
-    reg = config["register"]
-    files = reg["files"]
-    for section in ("candidates", "matching", "effects", "disclosure"):
-        if section not in config:
-            raise ConfigError(f"config.yaml has no {section!r} section",
-                              hint="the register part needs candidates, matching, effects and disclosure")
-    variables = reg.get("variables", {})
-    codes = reg.get("codes", {})
-    checks = reg.get("checks", {})
-    max_bad = float(checks.get("max_bad_share", 0.01))
-    min_month_share = float(checks.get("min_month_share", 0.5))
-    warn_share = float(checks.get("warn_excluded_share", 0.1))
-    synthetic = bool(config["study"]["synthetic"])
-    cand = config["candidates"]
-
-    def inp(relative: str) -> PurePath:
-        return root / PurePath(relative)
-
-    def out(name: str) -> PurePath:
-        return out_root / PurePath(PATHS[name])
-
-    trainees = inp(TRAINEES)
-    return [
-        Step("register_persons", persons_step, dict(
-            key_file=inp(reg["key"]["path"]), persons_file=inp(files["persons"]), education_file=inp(files["education"]),
-            deaths_file=inp(files["deaths"]), migration_file=inp(files["migration"]), trainees_file=trainees,
-            out_persons=out("persons"), out_migrations=out("migrations"), out_exclusions=out("exclusions_linkage"),
-            out_flow=out("flow_linkage"), study_number=reg["key"]["study_number"], variables=variables, codes=codes,
-            unknown_birth_month=int(cand.get("unknown_birth_month", 7)), max_bad_share=max_bad, synthetic=synthetic,
-            warn_excluded_share=warn_share)),
-        Step("register_payroll", payroll_step, dict(
-            payroll_files=[inp(p) for p in files["payroll"]], businesses_file=inp(files["businesses"]),
-            persons=out("persons"), out_person_months=out("person_months"), out_employer_months=out("employer_months"),
-            out_employers=out("employers"), out_businesses=out("businesses"), out_exclusions=out("exclusions_payroll"),
-            variables=variables, codes=codes, window=reg["window"], max_bad_share=max_bad, synthetic=synthetic,
-            min_month_share=min_month_share, warn_excluded_share=warn_share)),
-        Step("register_benefits", benefits_step, dict(
-            socioeconomic_file=inp(files["socioeconomic"]), persons=out("persons"), out_benefits=out("benefits"),
-            out_exclusions=out("exclusions_benefits"), variables=variables, codes=codes, window=reg["window"],
-            max_bad_share=max_bad, warn_excluded_share=warn_share)),
-        Step("register_candidates", candidates_step, dict(
-            persons=out("persons"), person_months=out("person_months"), employer_months=out("employer_months"),
-            employers=out("employers"), businesses=out("businesses"), benefits=out("benefits"),
-            residence_file=inp(files["residence"]), addresses_file=inp(files["addresses"]),
-            municipality_regions_file=inp(files["municipality_regions"]), trainees_file=trainees,
-            out_candidates=out("candidates"), out_exclusions=out("exclusions_candidates"), out_flow=out("flow_candidates"),
-            variables=variables, codes=codes, pairs=config["regions"]["pairs"], anchors=config["anchors"],
-            candidates=cand, window=reg["window"], max_bad_share=max_bad, warn_excluded_share=warn_share)),
-        Step("register_matching", matching_step, dict(
-            candidates=out("candidates"), trainees_file=trainees, persons=out("persons"),
-            person_months=out("person_months"), migrations=out("migrations"), out_pairs=out("pairs"),
-            out_matched=out("matched"), out_balance=out("balance"), out_overlap=out("ps_overlap"),
-            out_model=out("ps_model"), out_exclusions=out("exclusions_matching"), out_flow=out("flow_matching"),
-            out_modifier_pairs=out("modifier_pairs"), matching=config["matching"],
-            modifiers=[dict(m) if not isinstance(m, str) else m for m in config["effects"].get("modifiers") or []],
-            window=reg["window"], anchors=config["anchors"])),
-        Step("register_panel", panel_step, dict(
-            matched=out("matched"), modifier_pairs=out("modifier_pairs"), candidate_table=out("candidates"),
-            trainees_file=trainees, persons=out("persons"), person_months=out("person_months"),
-            employer_months=out("employer_months"), migrations=out("migrations"), out_panel=out("panel"),
-            out_survival=out("survival"), window=reg["window"], anchors=config["anchors"], candidates=cand)),
-        Step("register_flow", flow_step, dict(fragments=None, out_flow=out("flow"))),
-        Step("register_exclusions", exclusions_step, dict(fragments=[out(name) for name in REGISTER_EXCLUSIONS],
-                                                          out_exclusions=out("exclusions"))),
-        Step("effects", effects_plan_step, dict(
-            panel=out("panel"), survival=out("survival"), pairs=out("pairs"), matched=out("matched"),
-            modifier_pairs=out("modifier_pairs"),
-            out_folder=out_root / PurePath(RESULTS_FOLDER), config=config)),
-        Step("export", export_step, dict(results=out_root / PurePath(RESULTS_FOLDER),
-                                         out_export=out_root / PurePath(EXPORT_FOLDER),
-                                         disclosure=config["disclosure"], tables=list(REGISTER_TABLES))),
-    ]
-
-
 def effects_plan_step(*, config: Mapping[str, Any], **paths: Any) -> None:
     """The rule ``effects`` as a step of the plan, with its settings from ``config``.
 
@@ -564,13 +459,6 @@ def effects_plan_step(*, config: Mapping[str, Any], **paths: Any) -> None:
     effects_step(**paths, settings=EffectSettings.from_config(config))
 
 
-def effect_settings_of(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The plain settings of the effects step from the configuration (as the rule ``effects`` passes them)."""
-    from mentorwijs.effects.settings import EffectSettings
-
-    return EffectSettings.from_config(config).as_params()
-
-
 def _release_memory() -> None:
     """Give memory of a finished step back (Arrow keeps freed buffers in its pool otherwise)."""
     import gc
@@ -579,6 +467,202 @@ def _release_memory() -> None:
 
     gc.collect()
     pa.default_memory_pool().release_unused()
+
+
+# --------------------------------------------------------------------------------------
+# the declaration: each step once, read by workflow/rules/register.smk, effects.smk, export.smk
+# and by the plan of ``mentorwijs run --part register``
+
+
+@dataclass(frozen=True)
+class RegisterChecks:
+    """``register.checks``: the limits of the register extracts' checks, with their defaults
+    (the steps, the rules' params and ``mentorwijs check-register`` all take them from here)."""
+
+    #: More than this share of a date or number column unusable stops the run.
+    max_bad_share: float = 0.01
+    #: More than this share of an extract's rows excluded gives a warning.
+    warn_excluded_share: float = 0.1
+    #: A payroll month with fewer persons paid than this share of the median month stops the run.
+    min_month_share: float = 0.5
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "RegisterChecks":
+        """From the whole configuration (its ``register.checks`` section, which may be absent)."""
+        checks = config["register"].get("checks") or {}
+        return cls(**{name: float(checks.get(name, getattr(cls, name)))
+                      for name in ("max_bad_share", "warn_excluded_share", "min_month_share")})
+
+
+def _register_file(kind: str) -> Callable[[Mapping[str, Any]], Any]:
+    """The register extract ``register.files.<kind>`` (a path, or a list for the payroll years)."""
+    return lambda config: config["register"]["files"][kind]
+
+
+def _extract_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    reg = config["register"]
+    return {"variables": reg.get("variables", {}), "codes": reg.get("codes", {})}
+
+
+def _persons_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    checks = RegisterChecks.from_config(config)
+    return {"study_number": config["register"]["key"]["study_number"], **_extract_settings(config),
+            "unknown_birth_month": int(config["candidates"].get("unknown_birth_month", 7)),
+            "max_bad_share": checks.max_bad_share, "warn_excluded_share": checks.warn_excluded_share,
+            "synthetic": bool(config["study"]["synthetic"])}
+
+
+def _payroll_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    checks = RegisterChecks.from_config(config)
+    return {**_extract_settings(config), "window": config["register"]["window"], "max_bad_share": checks.max_bad_share,
+            "warn_excluded_share": checks.warn_excluded_share, "min_month_share": checks.min_month_share,
+            "synthetic": bool(config["study"]["synthetic"])}
+
+
+def _benefits_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    checks = RegisterChecks.from_config(config)
+    return {**_extract_settings(config), "window": config["register"]["window"], "max_bad_share": checks.max_bad_share,
+            "warn_excluded_share": checks.warn_excluded_share}
+
+
+def _candidates_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    checks = RegisterChecks.from_config(config)
+    return {**_extract_settings(config), "pairs": config["regions"]["pairs"], "anchors": config["anchors"],
+            "candidates": config["candidates"], "window": config["register"]["window"],
+            "max_bad_share": checks.max_bad_share, "warn_excluded_share": checks.warn_excluded_share}
+
+
+def _matching_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    modifiers = [dict(m) if not isinstance(m, str) else m for m in config["effects"].get("modifiers") or []]
+    return {"matching": config["matching"], "modifiers": modifiers, "window": config["register"]["window"],
+            "anchors": config["anchors"]}
+
+
+def _panel_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {"window": config["register"]["window"], "anchors": config["anchors"], "candidates": config["candidates"]}
+
+
+def _result(name: str) -> str:
+    return f"{RESULTS_FOLDER}/{name}.csv"
+
+
+def _effect_outputs() -> list[str]:
+    from mentorwijs.contracts import EFFECT_TABLES
+
+    return [_result(name) for name in EFFECT_TABLES]
+
+
+def _export_tables() -> list[str]:
+    """The register tables of :mod:`mentorwijs.contracts` (each a kind of the disclosure registry), sorted."""
+    from mentorwijs.contracts import REGISTER_TABLES
+
+    return sorted(REGISTER_TABLES)
+
+
+def _effects_arguments(files: dict[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    """The plan's call of the rule ``effects`` (files as paths): the matched tables, the results folder
+    and the configuration (:func:`effects_plan_step` derives the settings as the rule's params do)."""
+    paths = {name: files[name] for name in ("panel", "survival", "pairs", "matched", "modifier_pairs")}
+    return {**paths, "out_folder": files["tables"][0].parent, "config": config}
+
+
+def _export_arguments(files: dict[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`export_step` from the rule ``export``'s files (paths): the folders and the table names."""
+    return {"results": files["tables"][0].parent, "out_export": files["readme"].parent,
+            "disclosure": config["disclosure"], "tables": [p.stem for p in files["tables"]]}
+
+
+#: The register part's steps in order; each is the Snakemake rule of the same name.
+REGISTER_STEPS: tuple[StepSpec, ...] = (
+    StepSpec("register_persons", persons_step, {
+        "key_file": lambda config: config["register"]["key"]["path"], "persons_file": _register_file("persons"),
+        "education_file": _register_file("education"), "deaths_file": _register_file("deaths"),
+        "migration_file": _register_file("migration"), "trainees_file": TRAINEES,
+    }, {
+        "out_persons": PATHS["persons"], "out_migrations": PATHS["migrations"],
+        "out_exclusions": PATHS["exclusions_linkage"], "out_flow": PATHS["flow_linkage"],
+    }, _persons_settings),
+    StepSpec("register_payroll", payroll_step, {
+        "payroll_files": _register_file("payroll"), "businesses_file": _register_file("businesses"),
+        "persons": PATHS["persons"],
+    }, {
+        "out_person_months": PATHS["person_months"], "out_employer_months": PATHS["employer_months"],
+        "out_employers": PATHS["employers"], "out_businesses": PATHS["businesses"],
+        "out_exclusions": PATHS["exclusions_payroll"],
+    }, _payroll_settings),
+    StepSpec("register_benefits", benefits_step, {
+        "socioeconomic_file": _register_file("socioeconomic"), "persons": PATHS["persons"],
+    }, {"out_benefits": PATHS["benefits"], "out_exclusions": PATHS["exclusions_benefits"]}, _benefits_settings),
+    StepSpec("register_candidates", candidates_step, {
+        "persons": PATHS["persons"], "person_months": PATHS["person_months"],
+        "employer_months": PATHS["employer_months"], "employers": PATHS["employers"],
+        "businesses": PATHS["businesses"], "benefits": PATHS["benefits"],
+        "residence_file": _register_file("residence"), "addresses_file": _register_file("addresses"),
+        "municipality_regions_file": _register_file("municipality_regions"), "trainees_file": TRAINEES,
+    }, {
+        "out_candidates": PATHS["candidates"], "out_exclusions": PATHS["exclusions_candidates"],
+        "out_flow": PATHS["flow_candidates"],
+    }, _candidates_settings),
+    StepSpec("register_matching", matching_step, {
+        "candidates": PATHS["candidates"], "trainees_file": TRAINEES, "persons": PATHS["persons"],
+        "person_months": PATHS["person_months"], "migrations": PATHS["migrations"],
+    }, {
+        "out_pairs": PATHS["pairs"], "out_modifier_pairs": PATHS["modifier_pairs"], "out_matched": PATHS["matched"],
+        "out_balance": PATHS["balance"], "out_overlap": PATHS["ps_overlap"], "out_model": PATHS["ps_model"],
+        "out_exclusions": PATHS["exclusions_matching"], "out_flow": PATHS["flow_matching"],
+    }, _matching_settings),
+    StepSpec("register_panel", panel_step, {
+        "matched": PATHS["matched"], "modifier_pairs": PATHS["modifier_pairs"], "candidate_table": PATHS["candidates"],
+        "trainees_file": TRAINEES, "persons": PATHS["persons"], "person_months": PATHS["person_months"],
+        "employer_months": PATHS["employer_months"], "migrations": PATHS["migrations"],
+    }, {"out_panel": PATHS["panel"], "out_survival": PATHS["survival"]}, _panel_settings),
+    # the register's own fragments first: the step gathers every fragment in the folder of the first
+    StepSpec("register_flow", flow_step, {
+        "fragments": (PATHS["flow_linkage"], PATHS["flow_candidates"], PATHS["flow_matching"],
+                      SUPERVISORS_LONG_FLOW, TRAINEES_FLOW),
+    }, {"out_flow": PATHS["flow"]}),
+    StepSpec("register_exclusions", exclusions_step, {
+        "fragments": tuple(PATHS[name] for name in REGISTER_EXCLUSIONS),
+    }, {"out_exclusions": PATHS["exclusions"]}),
+    # the rule `effects` (effects.smk; its params are the effect settings, see effects_plan_step)
+    StepSpec("effects", effects_plan_step, {
+        "panel": PATHS["panel"], "survival": PATHS["survival"], "pairs": PATHS["pairs"], "matched": PATHS["matched"],
+        "modifier_pairs": PATHS["modifier_pairs"],
+    }, {"tables": _effect_outputs}, call=_effects_arguments),
+    # the rule `export` (export.smk): what may leave the CBS environment
+    StepSpec("export", export_step, {
+        "tables": lambda config: [_result(name) for name in _export_tables()],
+    }, {
+        "exported": lambda: [f"{EXPORT_FOLDER}/tables/{name}.csv" for name in _export_tables()],
+        "check_log": f"{EXPORT_FOLDER}/output_check_log.csv", "readme": f"{EXPORT_FOLDER}/README.md",
+        "checksums": f"{EXPORT_FOLDER}/SHA256SUMS",
+    }, lambda config: {"disclosure": config["disclosure"]}, call=_export_arguments),
+)
+#: The declared steps by rule name.
+STEPS: dict[str, StepSpec] = {step.name: step for step in REGISTER_STEPS}
+
+
+def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."),
+                  out_root: PathLike | None = None) -> list[PlannedStep]:
+    """The register part's steps (:data:`REGISTER_STEPS`) in order, with inputs under ``root``
+    and outputs under ``out_root`` (default ``root``).
+
+    Paths are built with :mod:`pathlib` from the declaration's forward-slash paths, so the
+    plan is the same on Windows.
+    """
+    from mentorwijs.errors import ConfigError
+
+    root = root if isinstance(root, PurePath) else Path(root)
+    out_root = root if out_root is None else (out_root if isinstance(out_root, PurePath) else Path(out_root))
+    for section in ("candidates", "matching", "effects", "disclosure"):
+        if section not in config:
+            raise ConfigError(f"config.yaml has no {section!r} section",
+                              hint="the register part needs candidates, matching, effects and disclosure")
+    return plan_of(REGISTER_STEPS, config, root=root, out_root=out_root)
+
+
+#: A planned step (name, function, keyword arguments).
+Step = PlannedStep
 
 
 def run_register(config: Mapping[str, Any], *, root: PathLike = Path("."), out_root: PathLike | None = None,
@@ -592,36 +676,8 @@ def run_register(config: Mapping[str, Any], *, root: PathLike = Path("."), out_r
     """
     out_base = Path(out_root) if out_root is not None else Path(root)
     folder = Path(log_folder) if log_folder is not None else out_base / "logs" / "register"
-    folder.mkdir(parents=True, exist_ok=True)
-    seconds: dict[str, float] = {}
-    package_logger = logging.getLogger("mentorwijs")
     plan = register_plan(config, root=root, out_root=out_root)
     unknown = sorted(set(skip) - {step.name for step in plan})
     if unknown:
         raise ValueError(f"no register step named {unknown[0]!r}")
-    for step in plan:
-        if step.name in skip:
-            continue
-        arguments = dict(step.arguments)
-        if step.name == "register_flow":
-            arguments["fragments"] = sorted((out_base / FLOW_FOLDER).glob("*.csv"))
-        handler = logging.FileHandler(folder / f"{step.name}.log", mode="w", encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-        previous_level = package_logger.level
-        package_logger.addHandler(handler)
-        package_logger.setLevel(logging.INFO)
-        progress(f"{step.name} ...")
-        started = time.perf_counter()
-        try:
-            step.function(**arguments)
-        except InputError as exc:
-            log.error("%s", exc.line)  # the step's log ends with the one ERROR line the command prints
-            raise
-        finally:
-            package_logger.removeHandler(handler)
-            package_logger.setLevel(previous_level)
-            handler.close()
-            _release_memory()
-        seconds[step.name] = time.perf_counter() - started
-        progress(f"{step.name} done in {seconds[step.name]:.1f} s")
-    return seconds
+    return run_plan(plan, folder, progress=progress, skip=skip, after_step=_release_memory)

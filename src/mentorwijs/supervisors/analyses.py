@@ -102,13 +102,9 @@ def write_tables(tables: Mapping[str, pd.DataFrame], paths: Mapping[str, str | P
         write_csv_table(tables[name], path)
 
 
-#: The parquet inputs of the supervisors' part (contract files of the questionnaire part).
-INPUTS = {
-    "supervisors_long": "data/processed/supervisors_long.parquet",
-    "supervisors": "data/interim/supervisors.parquet",
-    "schedule": "data/interim/schedule.parquet",
-    "employees": "data/interim/employees.parquet",
-}
+#: The names of the parquet inputs of the supervisors' part (contract files of the questionnaire
+#: part; their paths: the step ``supervisor_analyses`` of mentorwijs.ingest.steps.QUESTIONNAIRE_STEPS).
+INPUTS = ("supervisors_long", "supervisors", "schedule", "employees")
 
 
 #: The keys of the ``supervisors`` config section that :func:`supervisor_analyses_files` uses.
