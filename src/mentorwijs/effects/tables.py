@@ -427,10 +427,11 @@ def write_effect_tables(tables: Mapping[str, pd.DataFrame], paths: Mapping[str, 
 def effects_step(*, panel: str | PurePath, survival: str | PurePath, pairs: str | PurePath, matched: str | PurePath,
                  out_folder: str | PurePath, modifier_pairs: str | PurePath | None = None, **settings: Any) -> dict[str, Path]:
     """Read the matched analysis tables, compute every effect table, write ``<out_folder>/<table>.csv``."""
-    from mentorwijs.tables import read_parquet
+    from mentorwijs.files import read_checked
 
-    tables = effect_tables(read_parquet(panel), read_parquet(survival), read_parquet(pairs), read_parquet(matched),
-                           modifier_pairs=read_parquet(modifier_pairs) if modifier_pairs is not None else None,
+    tables = effect_tables(read_checked("panel", panel), read_checked("survival", survival), read_checked("pairs", pairs),
+                           read_checked("matched", matched),
+                           modifier_pairs=read_checked("modifier_pairs", modifier_pairs) if modifier_pairs is not None else None,
                            **settings)
     paths = {name: Path(out_folder) / f"{name}.csv" for name in TABLES}
     write_effect_tables(tables, paths)
