@@ -160,3 +160,13 @@ def test_error_hints_point_only_to_documents_inside_the_repository():
     for file, hint in hints:
         for doc in re.findall(r"docs/[A-Za-z0-9_./-]+\.md", hint):
             assert (ROOT / doc).is_file(), (file, doc)
+
+
+def test_the_consumers_column_lists_are_columns_of_the_contracts():
+    from mentorwijs.effects.did import PANEL_COLUMNS
+    from mentorwijs.effects.survival import SURVIVAL_COLUMNS
+    from mentorwijs.matching import MATCHING_INPUT
+
+    assert set(PANEL_COLUMNS) <= set(FILES["panel"].column_names)
+    assert set(SURVIVAL_COLUMNS) <= set(FILES["survival"].column_names)
+    assert set(MATCHING_INPUT) <= set(FILES["candidates"].column_names)

@@ -303,10 +303,14 @@ def _kind_breach(series: pd.Series, col: FileColumn) -> Breach | None:
     return None
 
 
+_NA = object()  # stands for a missing text value: compares unequal to every text
+
+
 def _plain(series: pd.Series) -> np.ndarray:
-    """The column as a NumPy array that compares elementwise (text: objects with "" for missing)."""
+    """The column as a NumPy array that compares elementwise (text: objects, :data:`_NA` for missing;
+    numbers: float64 with NaN)."""
     if _is_text(series.dtype) or pd.api.types.is_object_dtype(series.dtype):
-        return series.to_numpy(dtype=object, na_value="")
+        return series.to_numpy(dtype=object, na_value=_NA)
     return series.to_numpy(dtype="float64", na_value=np.nan)
 
 
@@ -318,70 +322,101 @@ def _run_starts(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
 
 
-def _first_bad_text(series: pd.Series, bad_value) -> int | None:
-    """The first row whose (present) text value ``bad_value(value)`` flags, checking each distinct
-    value of each run once."""
-    values = _plain(series)
+def _text_breach(values: np.ndarray, col: FileColumn) -> Breach | None:
+    """Missing values, months and allowed values of a text column, checked on the first row of
+    each run of equal values (each distinct value of a run once)."""
     starts = _run_starts(values)
     heads = values[starts]
-    distinct = pd.unique(heads)
-    bad = {v for v in distinct if v != "" and bad_value(v)}
+    missing = np.fromiter((v is _NA for v in heads), dtype=bool, count=len(heads))
+    if not col.nullable and missing.any():
+        return Breach(f"column {col.name!r} is missing a value (it may not be missing)", col.name, int(starts[_first(missing)]))
+    if col.kind != "month" and not col.values:
+        return None
+    if col.kind == "month":
+        def is_bad(v) -> bool:
+            return not (isinstance(v, str) and _MONTH.fullmatch(v))
+        what = "a month YYYY-MM"
+    else:
+        def is_bad(v) -> bool:
+            return v not in col.values
+        what = "one of " + ", ".join(col.values)
+    bad = {v for v in pd.unique(heads[~missing]) if is_bad(v)}
     if not bad:
         return None
-    run = _first(np.fromiter((v in bad for v in heads), dtype=bool, count=len(heads)))
-    return int(starts[run])
+    row = int(starts[_first(np.fromiter((v in bad for v in heads), dtype=bool, count=len(heads)) & ~missing)])
+    return Breach(f"column {col.name!r} has {str(values[row])!r}, expected {what}", col.name, row)
 
 
-def _value_breach(series: pd.Series, col: FileColumn) -> Breach | None:
-    present = series.notna().to_numpy()
-    if not col.nullable and not present.all():
-        return Breach(f"column {col.name!r} is missing a value (it may not be missing)", col.name, _first(~present))
-    if col.kind == "month" or col.values:
-        if col.kind == "month":
-            row = _first_bad_text(series, lambda v: not (isinstance(v, str) and _MONTH.fullmatch(v)))
-            what = "a month YYYY-MM"
-        else:
-            row = _first_bad_text(series, lambda v: v not in col.values)
-            what = "one of " + ", ".join(col.values)
-        if row is not None:
-            return Breach(f"column {col.name!r} has {str(series.iloc[row])!r}, expected {what}", col.name, row)
+def _numeric_breach(series: pd.Series, col: FileColumn) -> Breach | None:
+    """Missing values, 0/1 and the range of a numeric column: the minimum and maximum first, the
+    offending row only when they show one."""
+    if not col.nullable and series.hasnans:
+        return Breach(f"column {col.name!r} is missing a value (it may not be missing)", col.name,
+                      _first(series.isna().to_numpy()))
+    low = 0 if col.kind == "indicator" else col.low
+    high = 1 if col.kind == "indicator" else col.high
+    if low is None and high is None:
+        return None
+    smallest, largest = series.min(skipna=True), series.max(skipna=True)
+    if pd.isna(smallest):  # every value missing (or no rows)
+        return None
+    integral = col.kind != "indicator" or pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
+    if integral and not (low is not None and smallest < low) and not (high is not None and largest > high):
+        return None
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
     if col.kind == "indicator":
-        values = series.to_numpy(dtype="float64", na_value=np.nan)
-        bad = present & (values != 0) & (values != 1)
-        if bad.any():
-            row = _first(bad)
-            return Breach(f"column {col.name!r} has {values[row]:g}, expected 0 or 1", col.name, row)
-    if col.low is not None or col.high is not None:
-        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        bad = ~np.isnan(values) & (values != 0) & (values != 1)
+        expected = "expected 0 or 1"
+    else:
         bad = np.zeros(len(values), dtype=bool)
-        if col.low is not None:
-            bad |= values < col.low
-        if col.high is not None:
-            bad |= values > col.high
-        if bad.any():
-            row = _first(bad)
-            return Breach(f"column {col.name!r} has {values[row]:g}, outside {col.rule()}", col.name, row)
-    return None
+        if low is not None:
+            bad |= values < low
+        if high is not None:
+            bad |= values > high
+        expected = f"outside {col.rule()}"
+    if not bad.any():
+        return None
+    row = _first(bad)
+    return Breach(f"column {col.name!r} has {values[row]:g}, {expected}", col.name, row)
 
 
-def _strictly_increasing(frame: pd.DataFrame, key: Sequence[str]) -> bool:
-    """Rows sorted strictly by ``key`` (then the key is unique): adjacent comparisons only, the
-    fast path for the files the producers write in key order."""
-    later = np.zeros(max(len(frame) - 1, 0), dtype=bool)
-    tied = np.ones(max(len(frame) - 1, 0), dtype=bool)
-    for column in key:
-        values = _plain(frame[column])
-        try:
-            with np.errstate(invalid="ignore"):
-                later |= tied & (values[1:] > values[:-1])
-                tied &= values[1:] == values[:-1]
-        except TypeError:  # values that do not compare (mixed types): the slow path decides
-            return False
+def _value_breach(series: pd.Series, col: FileColumn, plain: np.ndarray | None = None) -> Breach | None:
+    if col.kind in ("text", "month"):
+        return _text_breach(_plain(series) if plain is None else plain, col)
+    if col.kind == "date":
+        if not col.nullable and series.hasnans:
+            return Breach(f"column {col.name!r} is missing a value (it may not be missing)", col.name,
+                          _first(series.isna().to_numpy()))
+        return None
+    return _numeric_breach(series, col)
+
+
+def _strictly_increasing(frame: pd.DataFrame, key: Sequence[str], plain: dict[str, np.ndarray] | None = None) -> bool:
+    """Rows sorted strictly by ``key`` (then the key is unique): the fast path for the files the
+    producers write in key order. The first key column is compared once per run of equal values
+    (a unit's months), the others by adjacent rows within a run."""
+    values = [plain[c] if plain is not None and c in plain else _plain(frame[c]) for c in key]
+    if len(frame) < 2:
+        return True
+    starts = _run_starts(values[0])
+    heads = values[0][starts]
+    try:
+        with np.errstate(invalid="ignore"):
+            if not (heads[1:] > heads[:-1]).all():
+                return False
+            later = np.zeros(len(frame) - 1, dtype=bool)
+            later[starts[1:] - 1] = True  # a new run of the first column: later than the row before
+            tied = ~later
+            for column in values[1:]:
+                later |= tied & (column[1:] > column[:-1])
+                tied &= column[1:] == column[:-1]
+    except TypeError:  # values that do not compare (mixed types, a missing text): the slow path decides
+        return False
     return bool(later.all())
 
 
-def _key_breach(frame: pd.DataFrame, key: Sequence[str]) -> Breach | None:
-    if _strictly_increasing(frame, key):
+def _key_breach(frame: pd.DataFrame, key: Sequence[str], plain: dict[str, np.ndarray] | None = None) -> Breach | None:
+    if _strictly_increasing(frame, key, plain):
         return None
     if len(key) == 1:
         dup = frame[key[0]].duplicated(keep=False).to_numpy()
@@ -406,12 +441,17 @@ def breaches(frame: pd.DataFrame, contract: FileContract, columns: Sequence[str]
     if missing:
         return [Breach(f"lacks column(s) {', '.join(missing)}", missing[0], None)]
     found = []
+    plain: dict[str, np.ndarray] = {}  # text columns converted once, for the value and the key checks
     for col in (c for c in wanted if c.name in frame.columns):
-        breach = _kind_breach(frame[col.name], col) or _value_breach(frame[col.name], col)
+        breach = _kind_breach(frame[col.name], col)
+        if breach is None:
+            if col.kind in ("text", "month"):
+                plain[col.name] = _plain(frame[col.name])
+            breach = _value_breach(frame[col.name], col, plain.get(col.name))
         if breach is not None:
             found.append(breach)
     if not found and all(k in frame.columns for k in contract.key) and (columns is None or set(contract.key) <= set(columns)):
-        breach = _key_breach(frame, contract.key)
+        breach = _key_breach(frame, contract.key, plain)
         if breach is not None:
             found.append(breach)
     return found

@@ -51,7 +51,7 @@ import pandas as pd
 
 from mentorwijs.contracts import column_names
 from mentorwijs.errors import ConfigError, InputError
-from mentorwijs.files import check_read, check_written
+from mentorwijs.files import check_read, check_written, file_contract
 
 log = logging.getLogger(__name__)
 
@@ -813,7 +813,7 @@ def _balance_table(data: pd.DataFrame, spec: MatchingSpec, X: np.ndarray, treate
 # effect modifiers: re-matching within each level
 
 
-MODIFIER_PAIR_COLUMNS = ("modifier", "level", "treated_unit", "control_unit", "weight")
+MODIFIER_PAIR_COLUMNS = file_contract("modifier_pairs").column_names  # docs/files.md#modifier_pairs
 
 
 def modifier_pairs(result: MatchResult, spec: MatchingSpec, modifiers: Sequence[tuple[str, pd.Series, bool]]) -> pd.DataFrame:
