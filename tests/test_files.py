@@ -170,3 +170,14 @@ def test_the_consumers_column_lists_are_columns_of_the_contracts():
     assert set(PANEL_COLUMNS) <= set(FILES["panel"].column_names)
     assert set(SURVIVAL_COLUMNS) <= set(FILES["survival"].column_names)
     assert set(MATCHING_INPUT) <= set(FILES["candidates"].column_names)
+
+
+def test_a_file_read_from_disk_is_named_with_its_own_path(tmp_path):
+    from mentorwijs.files import read_checked
+    from mentorwijs.tables import write_parquet
+
+    path = tmp_path / "panel.parquet"
+    write_parquet(_panel().assign(weight=[1.0, 1.0, 1.0, -0.5, -0.5, -0.5]), path)
+    error = pytest.raises(InputError, read_checked, "panel", path).value
+    assert (error.file, error.column, error.row) == (path, "weight", 4)
+    assert "-0.5" in error.problem and "outside >= 0" in error.problem

@@ -71,6 +71,8 @@ class FileColumn:
         """The allowed values in words (for the docs)."""
         if self.values:
             return ", ".join(f"`{v}`" for v in self.values)
+        if self.kind == "indicator":
+            return "0, 1"
         if self.low is not None and self.high is not None:
             return f"{self.low:g} to {self.high:g}"
         if self.low is not None:
@@ -229,7 +231,6 @@ def _register_files() -> list[FileContract]:
                   "observed)", nullable=True),
              _col("job_held", "indicator", "the baseline job is still held (missing when not observed)", nullable=True),
              _MAIN),
-            "the matching covariates carried over from the matched table and the supervisor covariates `sup_*`",
         ),
         FileContract(
             "survival", "data/processed/survival.parquet",
