@@ -72,7 +72,7 @@ def test_handover_duplicated_person_names_the_second_row():
     frame.loc[2, "person"] = "p1"
     error = _read_error(frame)
     assert (error.column, error.row) == ("person", 3)
-    assert "2 rows share a person" in error.problem
+    assert "more than one row for person=p1 (2 rows share a person" in error.problem
 
 
 def test_handover_cohort_out_of_range_names_row_and_value():
@@ -105,7 +105,7 @@ def test_panel_indicator_out_of_range_and_duplicate_unit_month_are_named():
     twice = _panel()
     twice.loc[5, "month"] = 0
     error = _read_error(twice, "panel")
-    assert (error.column, error.row) == ("unit", 6) and "share a unit + month" in error.problem
+    assert (error.column, error.row) == ("unit", 6) and "more than one row for unit=b:2019-09, month=0" in error.problem
 
 
 def test_negative_survival_time_is_out_of_range():

@@ -420,17 +420,20 @@ def _key_breach(frame: pd.DataFrame, key: Sequence[str], plain: dict[str, np.nda
     if _strictly_increasing(frame, key, plain):
         return None
     if len(key) == 1:
-        dup = frame[key[0]].duplicated(keep=False).to_numpy()
+        codes = pd.Series(frame[key[0]].to_numpy())
     else:
-        codes = [pd.factorize(frame[k], use_na_sentinel=True)[0].astype(np.int64) for k in key]
-        combined = codes[0]
-        for c in codes[1:]:  # one integer per key (the factor codes are dense, so the product fits)
+        factors = [pd.factorize(frame[k], use_na_sentinel=True)[0].astype(np.int64) for k in key]
+        combined = factors[0]
+        for c in factors[1:]:  # one integer per key (the factor codes are dense, so the product fits)
             combined = combined * (int(c.max(initial=0)) + 2) + (c + 1)
-        dup = pd.Series(combined).duplicated(keep=False).to_numpy()
-    if dup.any():
-        rows = np.flatnonzero(dup)
-        return Breach(f"{len(rows)} rows share a {' + '.join(key)}: every {' + '.join(key)} must appear once",
-                      key[-1] if len(key) == 1 else key[0], int(rows[1]))
+        codes = pd.Series(combined)
+    later = codes.duplicated(keep="first").to_numpy()
+    if later.any():
+        position = _first(later)
+        n_rows = int(codes.duplicated(keep=False).sum())
+        values = ", ".join(f"{k}={frame[k].iloc[position]!s}" for k in key)
+        return Breach(f"more than one row for {values} ({n_rows} rows share a {' + '.join(key)}; each must appear once)",
+                      key[0], position)
     return None
 
 

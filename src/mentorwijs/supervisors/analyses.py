@@ -113,6 +113,8 @@ INPUTS = {
 
 
 #: The keys of the ``supervisors`` config section that :func:`supervisor_analyses_files` uses.
+#: The columns of data/processed/supervisors_long.parquet that the analyses rely on (docs/files.md).
+LONG_COLUMNS = ("supervisor", "training_group", "wave")
 SETTINGS = ("constructs", "reference_wave", "primary_wave", "optimizers", "employees_guided_cutoff",
             "baseline_covariates", "employees_followup_wave")
 
@@ -124,7 +126,7 @@ def supervisor_analyses_files(
     section's values (``settings``) and write every table; used by the Snakemake rule and by
     ``mentorwijs run --part questionnaires``."""
     frames = {name: read_parquet(inputs[name]) for name in INPUTS}
-    check_read(frames["supervisors_long"], "supervisors_long", file=inputs["supervisors_long"])
+    check_read(frames["supervisors_long"], "supervisors_long", file=inputs["supervisors_long"], columns=LONG_COLUMNS)
     tables = supervisor_analyses(
         frames["supervisors_long"],
         frames["supervisors"],
