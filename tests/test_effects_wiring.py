@@ -63,6 +63,8 @@ def matched_study(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     before = [panel.groupby("unit")["employed_1h"].shift(k) for k in (1, 2)]
     panel["employed_3m"] = ((employed == 1) & (before[0] == 1) & (before[1] == 1)).astype("Int64").where(before[1].notna())
     panel["employed_12h"] = (employed * (rng.random(len(panel)) < 0.8)).astype("int64")
+    panel["hours"] = np.where(employed == 1, 80.0, 0.0)  # not used by the effects; part of the panel's contract
+    panel["job_held"] = employed
     survival = study.survival.drop(columns="temporary_contract")
     survival["time_work"], survival["event_work"] = survival["time_job"], survival["event_job"]
     matched = study.survival[["unit", "person", "cohort", "treated", "weight"]].copy()
@@ -167,6 +169,8 @@ def test_every_table_passes_the_disclosure_check_and_reaches_the_documents(study
     processed = tmp_path / "data" / "processed"
     for name, frame in (("panel", panel), ("survival", survival), ("pairs", pairs), ("matched", matched),
                         ("modifier_pairs", modifier_pairs_of(study))):
+        if "cohort" in frame.columns:  # the files carry the cohort as its calendar month (docs/files.md)
+            frame = frame.assign(cohort=[f"2020-{c + 1:02d}" for c in frame["cohort"]])
         write_parquet(frame, processed / f"{name}.parquet")
     results = processed / "results"
     effects_step(panel=processed / "panel.parquet", survival=processed / "survival.parquet",

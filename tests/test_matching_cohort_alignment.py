@@ -20,7 +20,8 @@ import pytest
 
 from mentorwijs.matching import CovariateSpec, MatchingSpec, match_candidates
 
-COHORT_MONTH = {"A": 10, "B": 20}
+A, B = "2019-10", "2020-08"  # cohorts A and B: calendar months 10 and 20 of the window (from 2019-01)
+COHORT_MONTH = {A: 10, B: 20}
 SHOCK = range(13, 17)
 
 
@@ -28,10 +29,10 @@ def _units(seed: int = 2) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(40):  # trainees, cohort A
-        rows.append({"person": f"t{i}", "cohort": "A", "treated": 1, "age": rng.normal(42, 8), "tie_order": i})
+        rows.append({"person": f"t{i}", "cohort": A, "treated": 1, "age": rng.normal(42, 8), "tie_order": i})
     for j in range(300):  # controls, stacked in both cohorts
         age = rng.normal(40, 9)
-        for cohort in ("A", "B"):
+        for cohort in (A, B):
             rows.append({"person": f"c{j}", "cohort": cohort, "treated": 0, "age": age, "tie_order": 1000 + j})
     frame = pd.DataFrame(rows)
     frame["unit"] = frame["person"] + ":" + frame["cohort"]
@@ -62,14 +63,14 @@ def _spec(exact):
 def test_exact_matching_on_cohort_removes_the_calendar_shock():
     result = match_candidates(_units(), _spec(("region_pair", "cohort")))
     controls = result.matched[result.matched["treated"] == 0]
-    assert set(controls["cohort"]) == {"A"}
+    assert set(controls["cohort"]) == {A}
     assert _did(result.matched) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_ignoring_cohort_biases_the_estimate_by_the_shock():
     result = match_candidates(_units(), _spec(("region_pair",)))
     controls = result.matched[result.matched["treated"] == 0]
-    share_b = controls.loc[controls["cohort"] == "B", "weight"].sum() / controls["weight"].sum()
+    share_b = controls.loc[controls["cohort"] == B, "weight"].sum() / controls["weight"].sum()
     assert 0.3 < share_b < 0.7  # ages do not tell the cohorts apart: both are used
     did = _did(result.matched)
     assert did == pytest.approx(-0.35 * share_b, abs=1e-12)

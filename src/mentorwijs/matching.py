@@ -51,6 +51,7 @@ import pandas as pd
 
 from mentorwijs.contracts import column_names
 from mentorwijs.errors import ConfigError, InputError
+from mentorwijs.files import check_read, check_written, file_contract
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ FLOW_ORDER = {"excluded_off_common_support": 170, "excluded_no_control_in_calipe
               "matched_control_persons": 130, "matched_control_units": 140}
 
 MATCHED = "matched"
+#: The candidate table's columns that matching relies on (besides ``matching.exact`` and the covariates).
+MATCHING_INPUT = ("unit", "person", "cohort", "treated", "tie_order")
 OFF_SUPPORT = "off_support"
 NO_CONTROL = "no_control_in_caliper"
 
@@ -713,8 +716,8 @@ def match_candidates(candidates: pd.DataFrame, spec: MatchingSpec, *, outcome: p
     :func:`coarsened_matching` says along ``spec.coarsen``. ``outcome`` (by unit; the control
     units' outcome for :func:`prognostic_score`) adds the prognostic score to the balance table.
     """
-    required = ["unit", "person", "cohort", "treated", "tie_order", *spec.exact]
-    missing = [c for c in required if c not in candidates.columns]
+    check_read(candidates, "candidates", columns=MATCHING_INPUT)
+    missing = [c for c in spec.exact if c not in candidates.columns]
     if missing:
         raise InputError(f"the candidate table lacks column(s) {', '.join(missing)}",
                          hint="matching.exact names columns of data/processed/candidates.parquet")
@@ -772,7 +775,7 @@ def match_candidates(candidates: pd.DataFrame, spec: MatchingSpec, *, outcome: p
     ]
     log.info("matching: caliper %.4f on the logit; %d of %d trainees matched (%d after coarsening) to %d control units (%d persons)",
              caliper, n_matched, len(trainee_pos), n_coarsened, len(controls), controls["person"].nunique())
-    result = MatchResult(pairs=pairs_out, matched=matched, balance=balance, overlap=overlap, model=fit,
+    result = MatchResult(pairs=check_written(pairs_out, "pairs"), matched=check_written(matched, "matched"), balance=balance, overlap=overlap, model=fit,
                          status=status_table.sort_values("unit", kind="mergesort").reset_index(drop=True),
                          caliper=caliper, flow=flow, data=data, is_matched=is_matched)
     return result
@@ -811,7 +814,7 @@ def _balance_table(data: pd.DataFrame, spec: MatchingSpec, X: np.ndarray, treate
 # effect modifiers: re-matching within each level
 
 
-MODIFIER_PAIR_COLUMNS = ("modifier", "level", "treated_unit", "control_unit", "weight")
+MODIFIER_PAIR_COLUMNS = file_contract("modifier_pairs").column_names  # docs/files.md#modifier_pairs
 
 
 def modifier_pairs(result: MatchResult, spec: MatchingSpec, modifiers: Sequence[tuple[str, pd.Series, bool]]) -> pd.DataFrame:
@@ -877,4 +880,4 @@ def modifier_pairs(result: MatchResult, spec: MatchingSpec, modifiers: Sequence[
     for c in ("modifier", "level", "treated_unit", "control_unit"):
         out[c] = out[c].astype("string")
     out["weight"] = out["weight"].astype(float)
-    return out[list(MODIFIER_PAIR_COLUMNS)]
+    return check_written(out[list(MODIFIER_PAIR_COLUMNS)], "modifier_pairs")

@@ -1,6 +1,6 @@
 """Employment effects of the training: difference-in-differences, survival, modifiers, sensitivity.
 
-Everything operates on the data contracts of design.md: the matched ``panel`` (units x months),
+Everything operates on the files of docs/files.md: the matched ``panel`` (units x months),
 the ``survival`` table (one row per matched unit) and the matching ``pairs``. Units are persons
 in a cohort; standard errors are always clustered on ``person`` unless a sensitivity analysis
 names another cluster column.

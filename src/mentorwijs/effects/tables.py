@@ -392,14 +392,16 @@ def effects_step(*, panel: str | PurePath, survival: str | PurePath, pairs: str 
                  modifier_pairs: str | PurePath | None = None) -> dict[str, Path]:
     """Read the matched analysis tables, compute every effect table, write ``<out_folder>/<table>.csv``.
 
+    The tables are checked against their declarations (:mod:`mentorwijs.files`) as they are read.
     ``settings``: an :class:`EffectSettings`, or its plain values (:meth:`EffectSettings.as_params`,
     as a Snakemake rule's ``params`` carry them)."""
-    from mentorwijs.tables import read_parquet
+    from mentorwijs.files import read_checked
 
     if not isinstance(settings, EffectSettings):
         settings = EffectSettings.from_params(settings)
-    tables = effect_tables(read_parquet(panel), read_parquet(survival), read_parquet(pairs), read_parquet(matched),
-                           modifier_pairs=read_parquet(modifier_pairs) if modifier_pairs is not None else None,
+    tables = effect_tables(read_checked("panel", panel), read_checked("survival", survival), read_checked("pairs", pairs),
+                           read_checked("matched", matched),
+                           modifier_pairs=read_checked("modifier_pairs", modifier_pairs) if modifier_pairs is not None else None,
                            settings=settings)
     paths = {name: Path(out_folder) / f"{name}.csv" for name in TABLES}
     write_effect_tables(tables, paths)

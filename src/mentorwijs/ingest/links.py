@@ -19,6 +19,7 @@ from typing import Sequence
 import pandas as pd
 
 from mentorwijs.errors import InputError
+from mentorwijs.files import file_contract
 from mentorwijs.ingest.build import EXCLUSION_COLUMNS, natural_key, wave_sort_key
 
 FLOW_COLUMNS = ["population", "order", "step", "n"]
@@ -107,8 +108,10 @@ def link_trainees(employees: pd.DataFrame, study: pd.DataFrame, invitations: pd.
     """trainees (the hand-over to the register part), its exclusions and the employees' flow.
 
     One row per employee who consented to register linkage and whose supervisor resolves to a
-    training group in the schedule: ``person, training_group, region, cohort, first_meeting,
-    last_meeting, mode, supervisor`` and ``sup_<covariate>`` for each supervisor covariate.
+    training group in the schedule: the columns of the hand-over's contract
+    (:data:`mentorwijs.files.FILES` ``trainees``: ``person, training_group, region, cohort,
+    first_meeting, last_meeting, mode, supervisor``) and ``sup_<covariate>`` for each supervisor
+    covariate.
     """
     table = employees.rename(columns={"supervisor_ref": "supervisor"})[["person", "consent", "supervisor"]].copy()
     groups = supervisor_groups(study, invitations)
@@ -138,8 +141,7 @@ def link_trainees(employees: pd.DataFrame, study: pd.DataFrame, invitations: pd.
                          hint="check ingest.handover.supervisor_covariates in config.yaml against the study export's codebook")
     covariates = covariates.rename(columns={c: f"sup_{c}" for c in supervisor_covariates})
     kept = kept.merge(covariates, on="supervisor", how="left")
-    columns = ["person", "training_group", "region", "cohort", "first_meeting", "last_meeting", "mode", "supervisor"] + [
-        f"sup_{c}" for c in supervisor_covariates]
+    columns = [*file_contract("trainees").column_names, *(f"sup_{c}" for c in supervisor_covariates)]
     kept = kept[columns].sort_values("person", kind="mergesort").reset_index(drop=True)
     n_refused = int(refused.sum())
     unlinked = int(len(table) - n_refused - len(kept))

@@ -35,6 +35,7 @@ import pandas as pd
 from mentorwijs.codebook import Codebook, load_codebook
 from mentorwijs.contracts import column_names
 from mentorwijs.errors import ConfigError, InputError
+from mentorwijs.files import check_written
 from mentorwijs.ingest.build import (
     WaveTables,
     build_wave,
@@ -46,7 +47,7 @@ from mentorwijs.ingest.clean import CleaningOptions, parse_wave
 from mentorwijs.ingest.links import cbs_identifier_file, link_supervisors_long, link_trainees
 from mentorwijs.ingest.output import read_csv_table, write_csv_table, write_parquet
 from mentorwijs.tables import read_parquet
-from mentorwijs.ingest.quality import QUALITY_COLUMNS, validate_output
+from mentorwijs.ingest.quality import QUALITY_COLUMNS
 from mentorwijs.ingest.readers import read_raw
 from mentorwijs.ingest.scales import reliability
 from mentorwijs.ingest.values import Problem
@@ -296,7 +297,7 @@ def supervisors_long_stage(survey: str | Path, study: str | Path, invitations: s
     table, excluded, flow_rows = link_supervisors_long(
         read_parquet(survey), read_parquet(study), read_parquet(invitations), read_parquet(schedule),
         scale_items=scale_items, scales=list(codebook.scales), waves=waves)
-    validate_output(table, ["supervisor", "wave"], {}, what="supervisors_long")
+    check_written(table, "supervisors_long")
     write_parquet(table, out)
     write_csv_table(excluded, exclusions)
     write_csv_table(flow_rows, flow)
@@ -311,7 +312,7 @@ def trainees_stage(employees: str | Path, linkage: str | Path, study: str | Path
     table, excluded, flow_rows = link_trainees(
         read_parquet(employees), read_parquet(study), read_parquet(invitations), read_parquet(schedule),
         supervisor_covariates=supervisor_covariates, wave=wave)
-    validate_output(table, ["person"], {}, what="trainees")
+    check_written(table, "trainees")
     ids = cbs_identifier_file(table, read_parquet(linkage), cbs_identifiers)
     write_csv_table(ids, identifiers_out, private=True)  # identifiers for CBS: owner only
     write_parquet(table, out)

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from mentorwijs.errors import ConfigError, InputError
+from mentorwijs.files import check_written
 from mentorwijs.register.calendar import first_day, last_day, month_code, month_label
 from mentorwijs.register.payroll import CONTRACT_FIXED
 from mentorwijs.register.persons import REGISTER
@@ -562,7 +563,7 @@ def build_candidates(
     for name in ("sex", "education", "migration_background", "sector", "employer_size", "employer"):
         table[name] = table[name].astype("string")
     table["training_group"] = table["training_group"].astype("string")
-    return CandidateResult(candidates=table, flow=flow, removed=removed)
+    return CandidateResult(candidates=check_written(table, "candidates"), flow=flow, removed=removed)
 
 
 class RegionLookup:

@@ -34,6 +34,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from mentorwijs.files import check_read, check_written
 from mentorwijs.register.calendar import month_code, month_length
 from mentorwijs.register.candidates import Anchors, EligibilityRule
 
@@ -287,6 +288,9 @@ def analysis_units(matched: pd.DataFrame, modifier_pairs: pd.DataFrame, candidat
     ``pscore`` missing; their row of the candidate table), sorted by unit."""
     from mentorwijs.errors import InputError
 
+    check_read(matched, "matched")
+    check_read(modifier_pairs, "modifier_pairs")
+    check_read(candidates, "candidates")
     units = matched.copy()
     units[MAIN_SAMPLE] = np.int8(1)
     wanted = pd.Index(pd.concat([modifier_pairs["treated_unit"], modifier_pairs["control_unit"]]).dropna().astype(str).unique())
@@ -315,6 +319,7 @@ def matched_panel_and_survival(matched: pd.DataFrame, trainees: pd.DataFrame, pe
                                *, window: tuple[int, int], anchors: Anchors, rule: EligibilityRule,
                                extra_columns: Mapping | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Panel and survival tables of the matched units (rows sorted by unit, then month)."""
+    check_read(matched, "matched")
     units = matched.sort_values("unit", kind="mergesort").reset_index(drop=True)
     histories = Histories(units, persons, person_months, employer_months, migrations, window=window, anchors=anchors, rule=rule)
     panel = event_time_panel(units, histories)
@@ -326,4 +331,4 @@ def matched_panel_and_survival(matched: pd.DataFrame, trainees: pd.DataFrame, pe
         values = values.reindex(units["person"].astype(str).to_numpy()).reset_index(drop=True)
         extra = pd.concat([extra, values], axis=1)
     survival = survival_table(units, histories, extra=extra)
-    return panel, survival
+    return check_written(panel, "panel"), check_written(survival, "survival")

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mentorwijs.errors import InputError
+from mentorwijs.files import check_read
 from mentorwijs.flow import Exclusions
 from mentorwijs.pseudonymise import pseudonymise
 from mentorwijs.register.calendar import month_of_day
@@ -40,8 +41,6 @@ REGISTER, TRAINEE, KEY_ONLY = 0, 1, 2
 NOT_IN_KEY = "not found in the register: study number not in the linkage key"
 NOT_R = "not found in the register: RINPERSOONS other than R"
 NOT_IN_PERSONS = "not found in the register: not in the person file"
-
-TRAINEE_COLUMNS = ["person", "training_group", "region", "cohort", "first_meeting", "last_meeting"]
 
 
 def rin_keys(person_type: pa.ChunkedArray | pa.Array, person: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
@@ -282,19 +281,9 @@ def migration_events(persons: pd.DataFrame, raw: pa.Table, *, variables, codes, 
 
 
 def check_trainees(trainees: pd.DataFrame, *, file: str | Path) -> pd.DataFrame:
-    """The trainee hand-over, checked: required columns, one row per person, months as YYYY-MM."""
-    missing = [c for c in TRAINEE_COLUMNS if c not in trainees.columns]
-    if missing:
-        raise InputError(f"the trainee table lacks column(s) {', '.join(missing)}", file=file,
-                         hint="trainees.parquet is written by the questionnaire part; see docs/canonical-names.md")
-    dup = trainees["person"].duplicated(keep=False)
-    if dup.any():
-        raise InputError(f"{dup.sum()} rows share a person: every trainee must appear once", file=file,
-                         row=int(np.flatnonzero(dup.to_numpy())[1]) + 1, column="person")
-    bad = ~trainees["cohort"].astype(str).str.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])")
-    if bad.any():
-        raise InputError("cohort must be a month YYYY-MM", file=file, row=int(np.flatnonzero(bad.to_numpy())[0]) + 1, column="cohort")
-    return trainees
+    """The trainee hand-over, checked against its contract (:data:`mentorwijs.files.FILES`
+    ``trainees``): the columns with their types, one row per person, months as YYYY-MM."""
+    return check_read(trainees, "trainees", file=file)
 
 
 def key_link_problem(n_rows: int, n_study_numbers: int, n_linked: int, *, study_number: str) -> tuple[str, str, str] | None:

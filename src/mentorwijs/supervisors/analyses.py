@@ -20,6 +20,7 @@ from mentorwijs.supervisors.employees import employees_baseline
 from mentorwijs.supervisors.mixed import DEFAULT_OPTIMIZERS
 from mentorwijs.supervisors.models import supervisor_effects, supervisor_sensitivity
 from mentorwijs.supervisors.process import process_table
+from mentorwijs.files import check_read
 from mentorwijs.tables import format_number, read_parquet, write_csv_table
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,8 @@ INPUTS = ("supervisors_long", "supervisors", "schedule", "employees")
 
 
 #: The keys of the ``supervisors`` config section that :func:`supervisor_analyses_files` uses.
+#: The columns of data/processed/supervisors_long.parquet that the analyses rely on (docs/files.md).
+LONG_COLUMNS = ("supervisor", "training_group", "wave")
 SETTINGS = ("constructs", "reference_wave", "primary_wave", "optimizers", "employees_guided_cutoff",
             "baseline_covariates", "employees_followup_wave")
 
@@ -119,6 +122,7 @@ def supervisor_analyses_files(
     section's values (``settings``) and write every table; used by the Snakemake rule and by
     ``mentorwijs run --part questionnaires``."""
     frames = {name: read_parquet(inputs[name]) for name in INPUTS}
+    check_read(frames["supervisors_long"], "supervisors_long", file=inputs["supervisors_long"], columns=LONG_COLUMNS)
     tables = supervisor_analyses(
         frames["supervisors_long"],
         frames["supervisors"],
