@@ -30,6 +30,7 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
+from mentorwijs.files import FILES
 from mentorwijs.handover import SUPERVISORS_LONG_FLOW, TRAINEES, TRAINEES_FLOW
 from mentorwijs.ingest.build import WaveTables, wave_sort_key
 from mentorwijs.ingest.clean import CleaningOptions
@@ -60,7 +61,7 @@ CHECK_FILE = "logs/questionnaires/checks/{source}.txt"
 #: The tables the part gathers under reports/tables/.
 RELIABILITY = "reports/tables/reliability.csv"
 DATA_QUALITY = "reports/tables/data_quality.csv"
-SUPERVISORS_LONG = "data/processed/supervisors_long.parquet"
+SUPERVISORS_LONG = FILES["supervisors_long"].path
 CBS_IDENTIFIER_FILE = "data/linkage/cbs_identifiers.csv"
 #: The supervisors' and employees' tables (rule supervisor_analyses; mentorwijs.supervisors.TABLES).
 SUPERVISOR_TABLE_NAMES = ("supervisor_effects", "supervisor_means", "supervisor_sensitivity", "attrition", "process",

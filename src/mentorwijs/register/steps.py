@@ -42,6 +42,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from mentorwijs.errors import InputError
+from mentorwijs.files import FILES
 from mentorwijs.handover import SUPERVISORS_LONG_FLOW, TRAINEES, TRAINEES_FLOW
 from mentorwijs.flow import Exclusions, write_exclusions, write_exclusions_table, write_flow, write_flow_fragment
 from mentorwijs.tables import read_parquet, write_csv_table, write_parquet
@@ -68,12 +69,12 @@ PATHS: dict[str, str] = {
     "flow_linkage": "data/interim/flow/register_linkage.csv",
     "flow_candidates": "data/interim/flow/register_candidates.csv",
     "flow_matching": "data/interim/flow/register_matching.csv",
-    "candidates": "data/processed/candidates.parquet",
-    "pairs": "data/processed/pairs.parquet",
-    "modifier_pairs": "data/processed/modifier_pairs.parquet",
-    "matched": "data/processed/matched.parquet",
-    "panel": "data/processed/panel.parquet",
-    "survival": "data/processed/survival.parquet",
+    "candidates": FILES["candidates"].path,
+    "pairs": FILES["pairs"].path,
+    "modifier_pairs": FILES["modifier_pairs"].path,
+    "matched": FILES["matched"].path,
+    "panel": FILES["panel"].path,
+    "survival": FILES["survival"].path,
     "balance": "data/processed/results/balance.csv",
     "ps_overlap": "data/processed/results/ps_overlap.csv",
     "ps_model": "data/processed/results/ps_model.csv",
