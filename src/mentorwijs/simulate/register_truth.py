@@ -31,6 +31,9 @@ from mentorwijs.simulate.employment import (
 from mentorwijs.simulate.payroll import (
     FOUR_WEEKLY, FOUR_WEEKLY_GRID, MINIMUM_WAGE, YOUTH_RATES, Statements, apportion, expand_job_months, hours_in_month, month_weeks, pay_statements,
 )
+from mentorwijs.simulate import calibration
+from mentorwijs.simulate import population
+from mentorwijs.simulate import register_files as rf
 from mentorwijs.simulate.places import MERGERS
 from mentorwijs.simulate.population import AOW_AGE
 
@@ -281,39 +284,35 @@ def build_truth(
 
 
 def _parameters(p: ModelParameters, targets, effect, anchors, pairs, pool_scale) -> dict[str, Any]:
-    from mentorwijs.simulate import register as reg
-    from mentorwijs.simulate import register_files as rf
-    from mentorwijs.simulate import population as pop
-
     return {
         "targets": dict(targets), "effect": dict(effect), "anchors": dict(anchors), "regions_pairs": {k: list(v) for k, v in pairs.items()},
         "employment_model": p.as_dict(),
         "effect_model": {
             "shape": "log hazard ratio of leaving the main job held at the end of the training = log_hr_i * shape(month); shape 0 up to month 0, linear to 1 at peak_month, linear to 0 at fade_month, 0 after",
             "log_hr_i": "log_hr_peak * g_i / mean(g over eligible trainees), g_i = exp(sum of modifier coefficient * value)",
-            "modifiers": dict(reg.MODIFIERS),
+            "modifiers": dict(calibration.MODIFIERS),
         },
         "selection": {
             "method": "weighted resampling of model histories per trainee (own sex, birth date and region; drawn from the population model), weights exp(score) * supervisor agreement among valid histories; score and agreement are functions of the matching variables at the reference month, defined as the pipeline measures them",
-            "score": dict(reg.SELECTION), "supervisor_disagreement_weight": dict(reg.SUPERVISOR_AGREEMENT),
+            "score": dict(calibration.SELECTION), "supervisor_disagreement_weight": dict(calibration.SUPERVISOR_AGREEMENT),
             "score_variables": "sheltered and temporary: the main job (most paid hours in the reference month) and its statement with the most hours; welfare_benefit / disability_benefit: SECM 21-22 / 24 as main income in a month of the covariate window; relative_wage: wages / paid hours over the covariate window, all jobs, divided by the adult hourly minimum wage of the reference month",
             "agreement_variables": "sheltered job with a sheltered workplace; employer size group with the organisation's size; a job in public administration, education or health (SBI 84-88) or a sheltered job with a public or semi-public organisation (sector 2 or 3)",
             "valid": "alive and resident, aged 18 up to the state pension age, a target-group marker in the marker window ending at the reference month, at least 1 paid hour in the reference month, the main job in a sector of the trainee's occupation",
-            "candidates_per_trainee": reg.CANDIDATES_PER_TRAINEE,
-            "off_support": f"out of work from month {reg.OFF_SUPPORT_MONTHS[0]}, a sheltered job on a fixed-term contract from month {reg.OFF_SUPPORT_MONTHS[1]}, wage factor {reg.OFF_SUPPORT_WAGE_FACTOR} of the minimum wage",
+            "candidates_per_trainee": calibration.CANDIDATES_PER_TRAINEE,
+            "off_support": f"out of work from month {calibration.OFF_SUPPORT_MONTHS[0]}, a sheltered job on a fixed-term contract from month {calibration.OFF_SUPPORT_MONTHS[1]}, wage factor {calibration.OFF_SUPPORT_WAGE_FACTOR} of the minimum wage",
         },
         "calibration": {
-            "exit_hazard_factors_temporary_permanent_sheltered": list(reg.EXIT_CALIBRATION), "second_job_start_at_1_12": reg.SECOND_JOB_START,
-            "job_changes_per_employed_person_month": reg.SECOND_JOB_TRANSITIONS, "four_weekly_sector_share_factor": pop.FOUR_WEEKLY_CALIBRATION,
+            "exit_hazard_factors_temporary_permanent_sheltered": list(calibration.EXIT_CALIBRATION), "second_job_start_at_1_12": calibration.SECOND_JOB_START,
+            "job_changes_per_employed_person_month": calibration.SECOND_JOB_TRANSITIONS, "four_weekly_sector_share_factor": population.FOUR_WEEKLY_CALIBRATION,
         },
         "population": {
-            "route_shares_born_before_1997": {str(k): v for k, v in pop.KIND_SHARES_WSW_POSSIBLE.items()},
-            "route_shares_born_1997_or_later": {str(k): v for k, v in pop.KIND_SHARES_YOUNG.items()},
+            "route_shares_born_before_1997": {str(k): v for k, v in population.KIND_SHARES_WSW_POSSIBLE.items()},
+            "route_shares_born_1997_or_later": {str(k): v for k, v in population.KIND_SHARES_YOUNG.items()},
             "routes": {"0": "regular (no target group)", "1": "sheltered WSW", "2": "banenafspraak", "3": "disability benefit", "4": "social assistance"},
-            "young_share": pop.YOUNG_SHARE, "wage_dispensation_share_banenafspraak": pop.WAGE_DISPENSATION_SHARE, "origins": dict(pop.ORIGINS),
-            "first_generation_share_of_foreign_origin": pop.FIRST_GENERATION_SHARE,
+            "young_share": population.YOUNG_SHARE, "wage_dispensation_share_banenafspraak": population.WAGE_DISPENSATION_SHARE, "origins": dict(population.ORIGINS),
+            "first_generation_share_of_foreign_origin": population.FIRST_GENERATION_SHARE,
         },
-        "pool": {"base_per_control_region": reg.BASE_POOL_PER_REGION, "pool_scale": pool_scale, "failing_shares": dict(reg.FAILING_SHARES), "non_r_share": reg.NON_R_SHARE},
+        "pool": {"base_per_control_region": calibration.BASE_POOL_PER_REGION, "pool_scale": pool_scale, "failing_shares": dict(calibration.FAILING_SHARES), "non_r_share": calibration.NON_R_SHARE},
         "defect_rates": {"correction": rf.CORRECTION_SHARE, "renumber": rf.RENUMBER_SHARE, "december_2016_statements": rf.DECEMBER_2016_SHARE,
                          "unknown_birth_month": rf.UNKNOWN_BIRTH_MONTH_SHARE, "education_known": list(rf.EDUCATION_KNOWN), "education_dashes": rf.EDUCATION_DASHES},
         "state_pension_age": {str(k): {"years": v[0], "months": v[1]} for k, v in AOW_AGE.items()},
@@ -323,7 +322,7 @@ def _parameters(p: ModelParameters, targets, effect, anchors, pairs, pool_scale)
         "municipal_mergers": [{"year": y, "code": c, "name": nm, "from": list(o)} for y, c, nm, o in MERGERS],
         "open_end_date": rf.OPEN_END,
         "defect_row": "line number in a csv file (header = line 1); 1-based case number in a sav file",
-        "calendar": {"burn_in_from": "2012-01", "payroll_from": "2016-12", "last_month": "2022-12", "window": list(reg.WINDOW)},
+        "calendar": {"burn_in_from": "2012-01", "payroll_from": "2016-12", "last_month": "2022-12", "window": list(calibration.WINDOW)},
     }
 
 
@@ -361,8 +360,6 @@ def _pool_exit_rates(jobs: Jobs, rows_mask: np.ndarray, cal: Calendar, p: ModelP
 
 def _realism(tr, written, role, jobs, st, position, files, cal, p, targets, pairs, ri, region_names, n_pool, pool_scale, anchors) -> dict[str, Any]:
     """Achieved realism figures next to their targets (see the definitions written with them)."""
-    from mentorwijs.simulate import register as reg
-
     window_first, window_last = day_number("2017-01-01"), day_number("2022-12-31")
     is_r = files.rinpersoons == "R"
     in_window = (st.end >= window_first) & (st.start <= window_last)
@@ -415,7 +412,7 @@ def _realism(tr, written, role, jobs, st, position, files, cal, p, targets, pair
         "employment_rate_pool_by_year": {str(2017 + k): float((hours[pool_rows][:, 12 * k : 12 * k + 12] >= 1).mean()) for k in range(6)},
         "education_known_share": float((edu["OPLNIVSOI2021AGG4HBMETNIRWO"] != "----").sum() / max(int(is_r.sum()), 1)),
         "pool": {
-            "base_per_control_region": reg.BASE_POOL_PER_REGION, "pool_scale": pool_scale, "pool_per_control_region": sizes,
+            "base_per_control_region": calibration.BASE_POOL_PER_REGION, "pool_scale": pool_scale, "pool_per_control_region": sizes,
             "persons_by_role": {str(r): int(c) for r, c in zip(roles, counts)}, "persons_R": int(is_r.sum()), "persons_non_R": int((~is_r).sum()),
             "payroll_rows": int(files.counts["payroll_rows"]),
         },
