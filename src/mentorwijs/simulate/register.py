@@ -74,6 +74,7 @@ from mentorwijs.simulate import register_truth
 from mentorwijs.simulate.register_files import FILES, build_tables, payroll_file, write_tables
 from mentorwijs.simulate.population import EmployerRegister, draw_employers, draw_people
 from mentorwijs.simulate.socioeconomic import CODES, MonthlyPosition, monthly_position
+from mentorwijs.simulate.world import Population, TraineeHistories, World
 
 # --- defaults (the config.yaml values; callers normally pass the config's own) --------------
 DEFAULT_TARGETS: dict[str, Any] = {
@@ -501,7 +502,11 @@ def simulate_register(
     expected = register_truth.expected_outcomes(replicate_rng, chosen, tr_hist, employers, cal, p, effect, anchors)
     progress("register: payroll, benefits and socio-economic position")
     n_absent = int((~has_history).sum())
-    sim = _assemble((pool_files_rng, trainee_files_rng), study, tr_hist, chosen, y0_jobs, y1_jobs, pool, roles, pool_jobs, employers, cal, p, pairs, ri, region_names, anchors, effect, targets, pool_scale, n_absent, expected)
+    world = World(calendar=cal, params=p, employers=employers, pairs=pairs, region_index=ri, region_names=region_names,
+                  anchors=anchors, effect=effect, targets=targets, pool_scale=pool_scale)
+    trainees = TraineeHistories(frame=tr_hist, people=chosen, untrained_jobs=y0_jobs, trained_jobs=y1_jobs,
+                                n_absent=n_absent, expected=expected)
+    sim = _assemble((pool_files_rng, trainee_files_rng), study, world, trainees, pool, roles, pool_jobs)
     sim.internals.update({"g": g, "g_norm": norm, "selection": {k: v for k, v in x.items() if k in ("rounds", "candidates")}})
     return sim
 
@@ -553,26 +558,22 @@ def _check_common_past(y0: Jobs, y1: Jobs, month0: np.ndarray, cal: Calendar) ->
             raise RuntimeError("the potential histories differ before the end of the training")
 
 
-def _assemble(
-    rngs, study, tr, chosen, y0_jobs, y1_jobs, pool, roles, pool_jobs, employers, cal, p, pairs, ri, region_names, anchors, effect, targets, pool_scale, n_absent, expected,
-) -> RegisterSimulation:
+def _assemble(rngs, study, world: World, trainees: TraineeHistories, pool: People, roles: np.ndarray,
+              pool_jobs: Jobs) -> RegisterSimulation:
     """The written population (pool, then trainees under training), its statements, positions, files and truth."""
+    tr, employers, cal = trainees.frame, world.employers, world.calendar
     n_pool = len(pool)
-    written = People.concat([pool, chosen])
+    written = People.concat([pool, trainees.people])
+    y1_jobs = trainees.trained_jobs
     shifted = dataclasses.replace(y1_jobs)
     shifted.row = y1_jobs.row + n_pool
     all_jobs = Jobs(**{f.name: np.concatenate([getattr(pool_jobs, f.name), getattr(shifted, f.name)]) for f in dataclasses.fields(Jobs)})
     role = np.concatenate([roles, np.where(tr["register_status"] == "found", "trainee", "trainee_non_r").astype(object)])
-    statements = pay_statements(all_jobs, employers.units.four_weekly[all_jobs.employer], written, cal, p)
-    position = monthly_position(written, all_jobs, cal, p.lkv_from)
-    files = build_tables(
-        rngs, study, tr, written, role, all_jobs, statements, position, employers, cal, p, pairs, ri, region_names, n_pool
-    )
-    truth, potential = register_truth.build_truth(
-        tr=tr, chosen=chosen, y0_jobs=y0_jobs, y1_jobs=y1_jobs, written=written, role=role, jobs=all_jobs, statements=statements,
-        position=position, files=files, employers=employers, cal=cal, p=p, pairs=pairs, ri=ri, region_names=region_names,
-        anchors=anchors, effect=effect, targets=targets, pool_scale=pool_scale, n_pool=n_pool, n_absent=n_absent, expected=expected,
-    )
+    statements = pay_statements(all_jobs, employers.units.four_weekly[all_jobs.employer], written, cal, world.params)
+    position = monthly_position(written, all_jobs, cal, world.params.lkv_from)
+    population = Population(people=written, role=role, jobs=all_jobs, statements=statements, position=position, n_pool=n_pool)
+    files = build_tables(rngs, study, tr, population, world)
+    truth, potential = register_truth.build_truth(world, trainees, population, files)
     return RegisterSimulation(tables=files.tables, truth=truth, trainees=tr, potential=potential, internals={"files": files, "written": written, "role": role, "jobs": all_jobs, "statements": statements, "position": position, "calendar": cal, "employers": employers})
 
 

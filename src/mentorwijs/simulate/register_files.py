@@ -31,12 +31,13 @@ import pandas as pd
 
 from mentorwijs.simulate import writers
 from mentorwijs.simulate.employment import (
-    NEVER, NOT_APPLICABLE, Calendar, Jobs, ModelParameters, People, counter_uniform, day_number, month_of_day, yyyymmdd,
+    NEVER, NOT_APPLICABLE, People, counter_uniform, day_number, month_of_day, yyyymmdd,
 )
-from mentorwijs.simulate.payroll import FOUR_WEEKLY, Statements
+from mentorwijs.simulate.payroll import FOUR_WEEKLY
 from mentorwijs.simulate.places import MUNICIPALITIES, YEARS, code_in_year, region_table
-from mentorwijs.simulate.population import EDUCATION_CODES, EmployerRegister
-from mentorwijs.simulate.socioeconomic import FLAGS, MonthlyPosition, secm_spells
+from mentorwijs.simulate.population import EDUCATION_CODES
+from mentorwijs.simulate.socioeconomic import FLAGS, secm_spells
+from mentorwijs.simulate.world import Population, World
 
 CORRECTION_SHARE = 0.003
 RENUMBER_SHARE = 0.03
@@ -119,11 +120,14 @@ def unique_ids(rngs: tuple[np.random.Generator, np.random.Generator], trainee: n
     return out
 
 
-def build_tables(
-    rngs: tuple[np.random.Generator, np.random.Generator], study: Any, tr: pd.DataFrame, written: People, role: np.ndarray, jobs: Jobs, st: Statements,
-    position: MonthlyPosition, employers: EmployerRegister, cal: Calendar, p: ModelParameters, pairs: Mapping[str, list[str]],
-    ri: Mapping[str, int], region_names: tuple[str, ...], n_pool: int,
-) -> RegisterFiles:
+def build_tables(rngs: tuple[np.random.Generator, np.random.Generator], study: Any, tr: pd.DataFrame,
+                 population: Population, world: World) -> RegisterFiles:
+    """The register files of ``population`` (pool first, then the trainees ``tr``) with their
+    planted defects. ``rngs``: the pool's and the trainees' streams (the trainees' records do not
+    depend on the pool)."""
+    written, role, jobs, st = population.people, population.role, population.jobs, population.statements
+    position, n_pool = population.position, population.n_pool
+    employers, cal, region_names = world.employers, world.calendar, world.region_names
     n = len(written)
     rng = rngs[0]  # the pool's stream: only for choices about pool members
     trainee = np.arange(n) >= n_pool
@@ -154,7 +158,7 @@ def build_tables(
     tables[FILES["key"]] = key.sort_values("studienummer", kind="stable").reset_index(drop=True)
 
     # --- payroll -----------------------------------------------------------------------------
-    payroll, payroll_defects = _payroll(rngs, written, role, rins, rin_int, jobs, st, employers, cal, p, n_pool)
+    payroll, payroll_defects = _payroll(rngs, population, world, rins, rin_int)
     defects += payroll_defects
     pc = payroll.columns
     non_r_idx = np.flatnonzero(non_r[pc["row"]])
@@ -322,11 +326,12 @@ class Payroll:
         return self.table(year).to_pandas()
 
 
-def _payroll(
-    rngs: tuple[np.random.Generator, np.random.Generator], written: People, role: np.ndarray, rins: np.ndarray, rin_int: np.ndarray,
-    jobs: Jobs, st: Statements, employers: EmployerRegister, cal: Calendar, p: ModelParameters, n_pool: int,
-) -> tuple[Payroll, list[dict[str, Any]]]:
-    """The statements as written: window trimming choices, IKVIDs, renumbering, corrections, codes."""
+def _payroll(rngs: tuple[np.random.Generator, np.random.Generator], population: Population, world: World,
+             rins: np.ndarray, rin_int: np.ndarray) -> tuple[Payroll, list[dict[str, Any]]]:
+    """The statements as written: window trimming choices, IKVIDs, renumbering, corrections, codes.
+    ``rins``, ``rin_int``: each person's RINPERSOONS letter and RINPERSOON number."""
+    written, jobs, st, n_pool = population.people, population.jobs, population.statements, population.n_pool
+    employers = world.employers
     defects: list[dict[str, Any]] = []
     window_first = day_number("2017-01-01")
     window_last = day_number("2022-12-31")

@@ -36,6 +36,7 @@ from mentorwijs.simulate import population
 from mentorwijs.simulate import register_files as rf
 from mentorwijs.simulate.places import MERGERS
 from mentorwijs.simulate.population import AOW_AGE
+from mentorwijs.simulate.world import Population, TraineeHistories, World
 
 OUTCOMES = ("employed_1h", "employed_12h", "employed_3m")
 MODIFIER_LEVELS = {
@@ -174,14 +175,18 @@ def expected_outcomes(
     return out
 
 
-def build_truth(
-    *, tr: pd.DataFrame, chosen: People, y0_jobs: Jobs, y1_jobs: Jobs, written: People, role: np.ndarray, jobs: Jobs, statements: Statements,
-    position: Any, files: Any, employers: Any, cal: Calendar, p: ModelParameters, pairs: Mapping[str, list[str]], ri: Mapping[str, int],
-    region_names: tuple[str, ...], anchors: Mapping[str, Any], effect: Mapping[str, Any], targets: Mapping[str, Any], pool_scale: float,
-    n_pool: int, n_absent: int, expected: Mapping[str, Any],
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def build_truth(world: World, trainees: TraineeHistories, population: Population, files: Any,
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The register's truth fragment (see the module docstring) and the trainees' potential
-    statements, hours and outcomes behind it."""
+    statements, hours and outcomes behind it; ``files``: the register files as written
+    (:class:`~mentorwijs.simulate.register_files.RegisterFiles`)."""
+    tr, chosen, expected = trainees.frame, trainees.people, trainees.expected
+    y0_jobs, y1_jobs, n_absent = trainees.untrained_jobs, trainees.trained_jobs, trainees.n_absent
+    written, role, jobs, statements = population.people, population.role, population.jobs, population.statements
+    position, n_pool = population.position, population.n_pool
+    employers, cal, p, pairs = world.employers, world.calendar, world.params, world.pairs
+    ri, region_names, anchors = world.region_index, world.region_names, world.anchors
+    effect, targets, pool_scale = world.effect, world.targets, world.pool_scale
     n = len(tr)
     followup = int(anchors["followup_months"])
     first_rel = int(anchors["panel_first_month"])
