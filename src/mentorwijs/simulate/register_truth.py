@@ -180,13 +180,38 @@ def build_truth(world: World, trainees: TraineeHistories, population: Population
     """The register's truth fragment (see the module docstring) and the trainees' potential
     statements, hours and outcomes behind it; ``files``: the register files as written
     (:class:`~mentorwijs.simulate.register_files.RegisterFiles`)."""
-    tr, chosen, expected = trainees.frame, trainees.people, trainees.expected
-    y0_jobs, y1_jobs, n_absent = trainees.untrained_jobs, trainees.trained_jobs, trainees.n_absent
-    written, role, jobs, statements = population.people, population.role, population.jobs, population.statements
-    position, n_pool = population.position, population.n_pool
-    employers, cal, p, pairs = world.employers, world.calendar, world.params, world.pairs
-    ri, region_names, anchors = world.region_index, world.region_names, world.anchors
-    effect, targets, pool_scale = world.effect, world.targets, world.pool_scale
+    tr = trainees.frame
+    potential = _potential(world, trainees)
+    matched = np.flatnonzero(tr["matched_set"].to_numpy())
+    eligible = np.flatnonzero(tr["eligible"].to_numpy())
+    followup = int(world.anchors["followup_months"])
+    effects = _effects(potential, trainees.expected, matched, eligible, followup)
+    survival = _survival_truth(potential, matched, eligible, world.anchors)
+    subgroups = _subgroups(potential, tr, matched, followup)
+    realism = _realism(tr, population, files, world)
+    flow = _flow(tr, population, files, world, trainees.n_absent)
+    parameters = _parameters(world)
+    truth = {
+        "parameters": {"register": parameters},
+        "effects": effects,
+        "survival": survival,
+        "subgroups": subgroups,
+        "realism": realism,
+        "flow": {"register": flow},
+        "defects": sorted(files.defects, key=lambda d: (d["file"], d["row"] if d["row"] is not None else 0, d["kind"], d["record"])),
+    }
+    return truth, potential
+
+
+def _potential(world: World, trainees: TraineeHistories) -> dict[str, Any]:
+    """The trainees' potential pay statements without and with the training (``statements0``,
+    ``statements1``), their hours per month relative to month 0 from ``first_relative_month``
+    (all jobs; ``baseline_*``: only the employer of the main job at the reference month), the
+    outcomes per month (``outcomes0``, ``outcomes1``, over ``months``), the month of censoring
+    relative to month 0 (death, emigration, state pension) and the baseline employer."""
+    tr, chosen = trainees.frame, trainees.people
+    y0_jobs, y1_jobs = trainees.untrained_jobs, trainees.trained_jobs
+    employers, cal, p, anchors = world.employers, world.calendar, world.params, world.anchors
     n = len(tr)
     followup = int(anchors["followup_months"])
     first_rel = int(anchors["panel_first_month"])
@@ -216,9 +241,15 @@ def build_truth(world: World, trainees: TraineeHistories, population: Population
     leave_abs = np.where(chosen.leave < NEVER, month_of_day(np.minimum(chosen.leave, 10**5)), 10**6)
     aow_abs = month_of_day(chosen.aow)
     censor = np.minimum(leave_abs, aow_abs) - month0_abs
+    return {"statements0": st0, "statements1": st1, "hours0": h0, "hours1": h1, "baseline_hours0": b0, "baseline_hours1": b1,
+                 "first_relative_month": lo, "outcomes0": y0, "outcomes1": y1, "months": months, "censor": censor, "baseline_employer": baseline}
 
-    matched = np.flatnonzero(tr["matched_set"].to_numpy())
-    eligible = np.flatnonzero(tr["eligible"].to_numpy())
+
+def _effects(potential: Mapping[str, Any], expected: Mapping[str, Any], matched: np.ndarray, eligible: np.ndarray,
+             followup: int) -> dict[str, Any]:
+    """Per outcome and population (matched, eligible): the realised ATT per month and pooled over
+    months 1..followup, and the expected ATT over replicate futures, with their definitions."""
+    y0, y1, months = potential["outcomes0"], potential["outcomes1"], potential["months"]
     effects = {"matched": _att(y1, y0, matched, months, followup), "eligible": _att(y1, y0, eligible, months, followup)}
     effects = {name: {pop: effects[pop][name] for pop in effects} for name in OUTCOMES}
     post = (months >= 1) & (months <= followup)
@@ -242,6 +273,15 @@ def build_truth(world: World, trainees: TraineeHistories, population: Population
         "matched": "trainees found in the register with paid work at baseline and on common support (the trainees the default matching keeps)",
         "eligible": "trainees found in the register with paid work at baseline (including the one planted off common support)",
     }
+    return effects
+
+
+def _survival_truth(potential: Mapping[str, Any], matched: np.ndarray, eligible: np.ndarray,
+                    anchors: Mapping[str, Any]) -> dict[str, Any]:
+    """The true survival curves of the baseline job and of paid work, per population."""
+    h0, h1, b0, b1 = potential["hours0"], potential["hours1"], potential["baseline_hours0"], potential["baseline_hours1"]
+    censor, lo = potential["censor"], potential["first_relative_month"]
+    followup, gap = int(anchors["followup_months"]), int(anchors["job_gap_months"])
     survival: dict[str, Any] = {}
     for kind, pay1, pay0 in (("job", b1, b0), ("work", h1, h0)):
         g = gap if kind == "job" else 1
@@ -254,7 +294,12 @@ def build_truth(world: World, trainees: TraineeHistories, population: Population
         "work": "first month from -2 without paid work (>= 1 hour)",
         "time_zero": "events in months -2..0 are at time 0; censoring at death, emigration or state pension age (an event in or after that month is censored there), and at the end of follow-up",
     }
+    return survival
 
+
+def _subgroups(potential: Mapping[str, Any], tr: pd.DataFrame, matched: np.ndarray, followup: int) -> dict[str, Any]:
+    """The pooled ATT on employed_1h among the matched trainees per level of each effect modifier."""
+    y0, y1, months = potential["outcomes0"], potential["outcomes1"], potential["months"]
     subgroups: dict[str, Any] = {}
     e1 = y1["employed_1h"] - y0["employed_1h"]
     post_cols = (months >= 1) & (months <= followup)
@@ -270,25 +315,13 @@ def build_truth(world: World, trainees: TraineeHistories, population: Population
             }
         subgroups[name] = levels
     subgroups["definition"] = "pooled ATT on employed_1h over months 1..followup among the matched trainees, per level of each modifier (supervisor modifiers from the supervisors' questionnaire, the others from the register at the reference month)"
-
-    realism = _realism(tr, written, role, jobs, statements, position, files, cal, p, targets, pairs, ri, region_names, n_pool, pool_scale, anchors)
-    flow = _flow(tr, written, role, jobs, statements, position, files, cal, pairs, ri, anchors, n_pool, n_absent)
-    parameters = _parameters(p, targets, effect, anchors, pairs, pool_scale)
-    truth = {
-        "parameters": {"register": parameters},
-        "effects": effects,
-        "survival": survival,
-        "subgroups": subgroups,
-        "realism": realism,
-        "flow": {"register": flow},
-        "defects": sorted(files.defects, key=lambda d: (d["file"], d["row"] if d["row"] is not None else 0, d["kind"], d["record"])),
-    }
-    potential = {"statements0": st0, "statements1": st1, "hours0": h0, "hours1": h1, "baseline_hours0": b0, "baseline_hours1": b1,
-                 "first_relative_month": lo, "outcomes0": y0, "outcomes1": y1, "months": months, "censor": censor, "baseline_employer": baseline}
-    return truth, potential
+    return subgroups
 
 
-def _parameters(p: ModelParameters, targets, effect, anchors, pairs, pool_scale) -> dict[str, Any]:
+def _parameters(world: World) -> dict[str, Any]:
+    """The generator's parameters as truth.json records them."""
+    p, targets, effect, anchors = world.params, world.targets, world.effect, world.anchors
+    pairs, pool_scale = world.pairs, world.pool_scale
     return {
         "targets": dict(targets), "effect": dict(effect), "anchors": dict(anchors), "regions_pairs": {k: list(v) for k, v in pairs.items()},
         "employment_model": p.as_dict(),
@@ -363,8 +396,11 @@ def _pool_exit_rates(jobs: Jobs, rows_mask: np.ndarray, cal: Calendar, p: ModelP
     return out
 
 
-def _realism(tr, written, role, jobs, st, position, files, cal, p, targets, pairs, ri, region_names, n_pool, pool_scale, anchors) -> dict[str, Any]:
+def _realism(tr: pd.DataFrame, population: Population, files: Any, world: World) -> dict[str, Any]:
     """Achieved realism figures next to their targets (see the definitions written with them)."""
+    written, role, jobs, st, position = population.people, population.role, population.jobs, population.statements, population.position
+    cal, p, targets, pairs = world.calendar, world.params, world.targets, world.pairs
+    ri, pool_scale = world.region_index, world.pool_scale
     window_first, window_last = day_number("2017-01-01"), day_number("2022-12-31")
     is_r = files.rinpersoons == "R"
     in_window = (st.end >= window_first) & (st.start <= window_last)
@@ -424,8 +460,12 @@ def _realism(tr, written, role, jobs, st, position, files, cal, p, targets, pair
     }
 
 
-def _flow(tr, written, role, jobs, st, position, files, cal, pairs, ri, anchors, n_pool, n_absent) -> dict[str, Any]:
-    """The register side of the flow, by the definitions of the module docstring and study.md."""
+def _flow(tr: pd.DataFrame, population: Population, files: Any, world: World, n_absent: int) -> dict[str, Any]:
+    """The register side of the flow, by the definitions of the module docstring and study.md;
+    ``n_absent``: trainees without any register history."""
+    written, role, st = population.people, population.role, population.statements
+    position, n_pool = population.position, population.n_pool
+    cal, pairs, ri, anchors = world.calendar, world.pairs, world.region_index, world.anchors
     status = tr["register_status"].to_numpy()
     key = files.tables["cbs/koppeltabel.csv"]
     found = status == "found"
