@@ -451,6 +451,111 @@ class CandidateResult:
     removed: dict[tuple[str, str], int]  # (source, reason) -> units removed (sequential)
 
 
+BASE_COLUMNS = ["pid", "region", "region_pair", "cohort", "cohort_month", "reference"]
+
+
+def _cohorts(t_units: pd.DataFrame) -> pd.DataFrame:
+    """The distinct cohorts of the trainee units (region pair, cohort, its month, its reference
+    month), in region pair and cohort month order."""
+    return (t_units[["region_pair", "cohort", "cohort_month", "reference"]]
+            .drop_duplicates().sort_values(["region_pair", "cohort_month"], kind="mergesort").reset_index(drop=True))
+
+
+def _control_base(cohorts: pd.DataFrame, register_pids: np.ndarray, regions_at: "RegionLookup",
+                  control_pair: Mapping) -> pd.DataFrame:
+    """Control candidate units: every register person living, on the last day of a cohort's
+    reference month, in a control region of the cohort's region pair (one row per person and
+    cohort)."""
+    region_cache: dict[int, pd.Series] = {}
+    base_parts = []
+    for row in cohorts.itertuples(index=False):
+        day = int(last_day(np.array([row.reference]))[0])
+        if day not in region_cache:
+            region_cache[day] = regions_at(day)
+        regions = region_cache[day]
+        regions = regions[regions.index.isin(register_pids)]
+        in_pair = regions[regions.map(control_pair).to_numpy(dtype=object) == row.region_pair]
+        base_parts.append(pd.DataFrame({
+            "pid": in_pair.index.to_numpy(np.int32), "region": in_pair.to_numpy(dtype=object),
+            "region_pair": row.region_pair, "cohort": row.cohort, "cohort_month": row.cohort_month, "reference": row.reference,
+        }))
+    return pd.concat(base_parts, ignore_index=True) if base_parts else pd.DataFrame(columns=BASE_COLUMNS)
+
+
+def _eligible_trainees(t_units: pd.DataFrame, persons: pd.DataFrame, arrays: MonthArrays, *, rule: EligibilityRule,
+                       anchors: Anchors, flow: list, removed: dict) -> pd.DataFrame:
+    """The trainee units that meet the configured criteria, checked in a fixed order (paid work,
+    age, marker); the units each criterion removes go to the flow and to ``removed``."""
+    t_ok = eligibility(t_units, persons, arrays, rule=rule, anchors=anchors)
+    keep = np.ones(len(t_units), dtype=bool)
+    for criterion in ("paid_work", "age", "marker"):
+        if criterion in rule.trainee_criteria:
+            fails = keep & ~t_ok[criterion].to_numpy()
+            flow.append(("employees", FLOW_ORDER[criterion], FLOW_STEP[criterion], int(fails.sum())))
+            removed[("trainees", CRITERION_TEXT[criterion])] = int(fails.sum())
+            keep &= ~fails
+    t_units = t_units[keep]
+    flow.append(("employees", FLOW_ORDER["eligible"], "eligible", int(len(t_units))))
+    return t_units
+
+
+def _eligible_controls(base: pd.DataFrame, t_units: pd.DataFrame, persons: pd.DataFrame, arrays: MonthArrays, *,
+                       rule: EligibilityRule, anchors: Anchors, flow: list, removed: dict) -> pd.DataFrame:
+    """The control candidate units in a cohort with an eligible trainee that meet every criterion
+    (age, paid work, marker, removed in that order); the log gets how many fail each one alone."""
+    live = pd.MultiIndex.from_frame(t_units[["region_pair", "cohort"]].astype(str)).unique()
+    in_live = pd.MultiIndex.from_frame(base[["region_pair", "cohort"]].astype(str)).isin(live)
+    removed[("candidates", "in a cohort without an eligible trainee")] = int((~in_live).sum())
+    base = base[in_live].reset_index(drop=True)
+    c_ok = eligibility(base, persons, arrays, rule=rule, anchors=anchors)
+    keep = np.ones(len(base), dtype=bool)
+    marginal = {}
+    for criterion in ("age", "paid_work", "marker"):
+        fails = ~c_ok[criterion].to_numpy()
+        marginal[criterion] = int(fails.sum())
+        removed[("candidates", CRITERION_TEXT[criterion])] = int((keep & fails).sum())
+        keep &= ~fails
+    log.info("candidate units before the age, paid-work and marker checks: %d; failing each alone: %s", len(base),
+             ", ".join(f"{k} {v}" for k, v in marginal.items()))
+    controls = base[keep].reset_index(drop=True)
+    flow.append(("controls", FLOW_ORDER["candidate_units"], "candidate_units", int(len(controls))))
+    flow.append(("controls", FLOW_ORDER["candidate_persons"], "candidate_persons", int(controls["pid"].nunique())))
+    return controls
+
+
+def _stack_units(t_units: pd.DataFrame, controls: pd.DataFrame) -> pd.DataFrame:
+    """Trainee units (``treated`` 1) above control units (``treated`` 0, no training group)."""
+    t_units = t_units.assign(treated=np.int8(1))
+    # a control has no training group: missing, in the trainees' column type (concatenating an
+    # all-missing object column with it is deprecated in pandas and would change the type later)
+    controls = controls.assign(treated=np.int8(0),
+                               training_group=pd.Series(pd.NA, index=controls.index, dtype=t_units["training_group"].dtype))
+    columns = [*BASE_COLUMNS, "treated", "training_group"]
+    return pd.concat([t_units[columns], controls[columns]], ignore_index=True)
+
+
+def _candidate_table(units: pd.DataFrame, covariates: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
+    """One row per unit (``person:cohort``), sorted by unit, with its covariates; text columns as
+    pandas strings."""
+    person = persons["person"].to_numpy(dtype=object)[units["pid"].to_numpy()]
+    table = pd.DataFrame({
+        "unit": [f"{p}:{c}" for p, c in zip(person, units["cohort"])],
+        "person": person,
+        "cohort": units["cohort"].astype(str).to_numpy(),
+        "region_pair": units["region_pair"].astype(str).to_numpy(),
+        "region": units["region"].astype(str).to_numpy(),
+        "treated": units["treated"].to_numpy(np.int8),
+        "training_group": units["training_group"].astype("string").to_numpy(),
+        "tie_order": units["pid"].to_numpy(np.int64),
+    })
+    table = pd.concat([table, covariates.reset_index(drop=True)], axis=1)
+    table = table.sort_values("unit", kind="mergesort").reset_index(drop=True)
+    for name in ("sex", "education", "migration_background", "sector", "employer_size", "employer"):
+        table[name] = table[name].astype("string")
+    table["training_group"] = table["training_group"].astype("string")
+    return table
+
+
 def build_candidates(
     *,
     trainees: pd.DataFrame,
@@ -479,90 +584,23 @@ def build_candidates(
     flow: list[tuple[str, int, str, int]] = []
     removed: dict[tuple[str, str], int] = {}
 
-    # trainees: the configured criteria in a fixed order
-    t_pids = t_units["pid"].to_numpy(np.int32)
-    register_pids = persons.loc[persons["group"].to_numpy() == REGISTER, "pid"].to_numpy(np.int32)
-
     # control candidates: residence at each cohort's reference month
-    cohorts = (t_units[["region_pair", "cohort", "cohort_month", "reference"]]
-               .drop_duplicates().sort_values(["region_pair", "cohort_month"], kind="mergesort").reset_index(drop=True))
-    region_cache: dict[int, pd.Series] = {}
-    base_parts = []
-    for row in cohorts.itertuples(index=False):
-        day = int(last_day(np.array([row.reference]))[0])
-        if day not in region_cache:
-            region_cache[day] = regions_at(day)
-        regions = region_cache[day]
-        regions = regions[regions.index.isin(register_pids)]
-        in_pair = regions[regions.map(control_pair).to_numpy(dtype=object) == row.region_pair]
-        base_parts.append(pd.DataFrame({
-            "pid": in_pair.index.to_numpy(np.int32), "region": in_pair.to_numpy(dtype=object),
-            "region_pair": row.region_pair, "cohort": row.cohort, "cohort_month": row.cohort_month, "reference": row.reference,
-        }))
-    base = pd.concat(base_parts, ignore_index=True) if base_parts else pd.DataFrame(
-        columns=["pid", "region", "region_pair", "cohort", "cohort_month", "reference"])
-    n_possible = len(register_pids) * len(cohorts)
-    removed[("candidates", CRITERION_TEXT["region"])] = n_possible - len(base)
+    register_pids = persons.loc[persons["group"].to_numpy() == REGISTER, "pid"].to_numpy(np.int32)
+    cohorts = _cohorts(t_units)
+    base = _control_base(cohorts, register_pids, regions_at, control_pair)
+    removed[("candidates", CRITERION_TEXT["region"])] = len(register_pids) * len(cohorts) - len(base)
 
     references = np.r_[t_units["reference"].to_numpy(np.int64), base["reference"].to_numpy(np.int64)]
-    arrays = MonthArrays(np.union1d(t_pids, base["pid"].to_numpy(np.int32)), person_months, benefits, window,
-                         last_needed=int(references.max()) if len(references) else None)
-
-    t_ok = eligibility(t_units, persons, arrays, rule=rule, anchors=anchors)
-    keep = np.ones(len(t_units), dtype=bool)
-    for criterion in ("paid_work", "age", "marker"):
-        if criterion in rule.trainee_criteria:
-            fails = keep & ~t_ok[criterion].to_numpy()
-            flow.append(("employees", FLOW_ORDER[criterion], FLOW_STEP[criterion], int(fails.sum())))
-            removed[("trainees", CRITERION_TEXT[criterion])] = int(fails.sum())
-            keep &= ~fails
-    t_units = t_units[keep]
-    flow.append(("employees", FLOW_ORDER["eligible"], "eligible", int(len(t_units))))
-
+    arrays = MonthArrays(np.union1d(t_units["pid"].to_numpy(np.int32), base["pid"].to_numpy(np.int32)), person_months,
+                         benefits, window, last_needed=int(references.max()) if len(references) else None)
+    t_units = _eligible_trainees(t_units, persons, arrays, rule=rule, anchors=anchors, flow=flow, removed=removed)
     # only cohorts with an eligible trainee need candidates
-    live = pd.MultiIndex.from_frame(t_units[["region_pair", "cohort"]].astype(str)).unique()
-    in_live = pd.MultiIndex.from_frame(base[["region_pair", "cohort"]].astype(str)).isin(live)
-    removed[("candidates", "in a cohort without an eligible trainee")] = int((~in_live).sum())
-    base = base[in_live].reset_index(drop=True)
-    c_ok = eligibility(base, persons, arrays, rule=rule, anchors=anchors)
-    keep = np.ones(len(base), dtype=bool)
-    marginal = {}
-    for criterion in ("age", "paid_work", "marker"):
-        fails = ~c_ok[criterion].to_numpy()
-        marginal[criterion] = int(fails.sum())
-        removed[("candidates", CRITERION_TEXT[criterion])] = int((keep & fails).sum())
-        keep &= ~fails
-    log.info("candidate units before the age, paid-work and marker checks: %d; failing each alone: %s", len(base),
-             ", ".join(f"{k} {v}" for k, v in marginal.items()))
-    controls = base[keep].reset_index(drop=True)
-    flow.append(("controls", FLOW_ORDER["candidate_units"], "candidate_units", int(len(controls))))
-    flow.append(("controls", FLOW_ORDER["candidate_persons"], "candidate_persons", int(controls["pid"].nunique())))
+    controls = _eligible_controls(base, t_units, persons, arrays, rule=rule, anchors=anchors, flow=flow, removed=removed)
 
-    t_units = t_units.assign(treated=np.int8(1))
-    # a control has no training group: missing, in the trainees' column type (concatenating an
-    # all-missing object column with it is deprecated in pandas and would change the type later)
-    controls = controls.assign(treated=np.int8(0),
-                               training_group=pd.Series(pd.NA, index=controls.index, dtype=t_units["training_group"].dtype))
-    columns = ["pid", "region", "region_pair", "cohort", "cohort_month", "reference", "treated", "training_group"]
-    units = pd.concat([t_units[columns], controls[columns]], ignore_index=True)
+    units = _stack_units(t_units, controls)
     covariates = unit_covariates(units, persons, arrays, employer_months=employer_months, businesses=businesses,
                                  employers=employers, anchors=anchors)
-    person = persons["person"].to_numpy(dtype=object)[units["pid"].to_numpy()]
-    table = pd.DataFrame({
-        "unit": [f"{p}:{c}" for p, c in zip(person, units["cohort"])],
-        "person": person,
-        "cohort": units["cohort"].astype(str).to_numpy(),
-        "region_pair": units["region_pair"].astype(str).to_numpy(),
-        "region": units["region"].astype(str).to_numpy(),
-        "treated": units["treated"].to_numpy(np.int8),
-        "training_group": units["training_group"].astype("string").to_numpy(),
-        "tie_order": units["pid"].to_numpy(np.int64),
-    })
-    table = pd.concat([table, covariates.reset_index(drop=True)], axis=1)
-    table = table.sort_values("unit", kind="mergesort").reset_index(drop=True)
-    for name in ("sex", "education", "migration_background", "sector", "employer_size", "employer"):
-        table[name] = table[name].astype("string")
-    table["training_group"] = table["training_group"].astype("string")
+    table = _candidate_table(units, covariates, persons)
     return CandidateResult(candidates=check_written(table, "candidates"), flow=flow, removed=removed)
 
 

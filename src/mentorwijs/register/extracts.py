@@ -245,12 +245,7 @@ def iter_extract(path: str | Path, columns: Sequence[str], *, kind: str, block_b
             hint="check the path under register in config.yaml (relative to the repository root), or bring the file into data/raw/",
         )
     if path.suffix.lower() == ".sav":
-        table = _read_sav(path, columns, kind)
-        if table.num_rows == 0:
-            raise InputError(f"the {kind} extract has no data rows (only the header)", file=path,
-                             hint="the export or copy is incomplete: ask CBS for the complete extract, or copy it again")
-        for offset in range(0, table.num_rows, sav_rows):
-            yield offset, table.slice(offset, sav_rows)
+        yield from _iter_sav(path, columns, kind, sav_rows)
         return
     header, encoding = _sniff(path, kind)
     if not header.strip():
@@ -275,13 +270,7 @@ def iter_extract(path: str | Path, columns: Sequence[str], *, kind: str, block_b
                     except StopIteration:
                         break
                     result = pa.table([batch.column(f"c{position[c]}") for c in columns], names=list(columns))
-                    for name in wanted:
-                        if not _may_hold_nul(result[name]):
-                            continue
-                        nul = pc.fill_null(pc.match_substring(result[name], "\x00"), False).to_numpy(zero_copy_only=False)
-                        if nul.any():
-                            nul_rows[name] += int(nul.sum())
-                            nul_first.setdefault(name, offset + int(np.flatnonzero(nul)[0]))
+                    _count_nul(result, wanted, offset, nul_rows, nul_first)
                     if result.num_rows:
                         yield offset, result
                     offset += result.num_rows
@@ -305,8 +294,34 @@ def iter_extract(path: str | Path, columns: Sequence[str], *, kind: str, block_b
                              "stopped or crashed leaves them", file=path, row=nul_first[name] + 2, column=name,
                              hint="copy the file again from the delivery, and compare its size with the original")
     if offset == 0:
-        raise InputError(f"the {kind} extract has no data rows (only the header)", file=path,
-                         hint="the export or copy is incomplete: ask CBS for the complete extract, or copy it again")
+        raise _no_data_rows(path, kind)
+
+
+def _no_data_rows(path: Path, kind: str) -> InputError:
+    """The error for an extract with a header and no data row."""
+    return InputError(f"the {kind} extract has no data rows (only the header)", file=path,
+                      hint="the export or copy is incomplete: ask CBS for the complete extract, or copy it again")
+
+
+def _iter_sav(path: Path, columns: Sequence[str], kind: str, sav_rows: int):
+    """A ``.sav`` extract read whole, handed over in slices of ``sav_rows`` rows."""
+    table = _read_sav(path, columns, kind)
+    if table.num_rows == 0:
+        raise _no_data_rows(path, kind)
+    for offset in range(0, table.num_rows, sav_rows):
+        yield offset, table.slice(offset, sav_rows)
+
+
+def _count_nul(result: pa.Table, wanted: Sequence[str], offset: int, nul_rows: dict, nul_first: dict) -> None:
+    """Add one batch's rows with NUL bytes to ``nul_rows`` per column, and keep the index of the
+    first such row of the file in ``nul_first`` (``offset``: the batch's first row index)."""
+    for name in wanted:
+        if not _may_hold_nul(result[name]):
+            continue
+        nul = pc.fill_null(pc.match_substring(result[name], "\x00"), False).to_numpy(zero_copy_only=False)
+        if nul.any():
+            nul_rows[name] += int(nul.sum())
+            nul_first.setdefault(name, offset + int(np.flatnonzero(nul)[0]))
 
 
 def _may_hold_nul(column: pa.ChunkedArray) -> bool:

@@ -26,7 +26,11 @@ as int16, flags as int8, employers as int32 codes in the order of their ``SBEID`
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -627,6 +631,202 @@ class MonthTables:
     n_employer_months: int
 
 
+@dataclass(frozen=True)
+class _Stream:
+    """What phase 1 of :func:`stream_month_tables` shares between its worker threads: the persons'
+    index, the delivery's names and codes, the spill folder, the columns read, the size of a read
+    block in bytes (None: :data:`~mentorwijs.register.extracts.STREAM_BLOCK_BYTES`), the seconds
+    between progress lines and the event that tells the other threads to stop after an error."""
+
+    index: PersonIndex
+    variables: Mapping
+    codes: Mapping
+    spill: _Spill
+    columns: list
+    block_bytes: int | None
+    progress_seconds: float
+    stop: threading.Event
+
+
+def _parse_file(i: int, path, s: _Stream) -> _FileResult:
+    """Phase 1 for file ``i`` (in a worker thread): parse it batch by batch into the spill, keeping
+    its distinct employers; a file that is not UTF-8 after its first rows is read again."""
+    from mentorwijs.register.extracts import RESTART, STREAM_BLOCK_BYTES, iter_extract
+
+    started = last_log = time.perf_counter()
+    out = _FileSpill(s.spill, i)
+    parser = StatementParser(s.index, variables=s.variables, codes=s.codes, file=path)
+    uniques: list[pa.Array] = []
+    n_rows = 0
+    try:
+        for item in iter_extract(path, s.columns, kind="payroll", block_bytes=s.block_bytes or STREAM_BLOCK_BYTES):
+            if s.stop.is_set():
+                break
+            if item is RESTART:
+                log.info("payroll: %s: not UTF-8 after its first rows; read again as Windows-1252", Path(path).name)
+                out.forget()
+                parser = StatementParser(s.index, variables=s.variables, codes=s.codes, file=path)
+                uniques, n_rows = [], 0
+                continue
+            offset, raw = item
+            batch = parser.add(raw, offset)
+            n_rows = offset + raw.num_rows
+            del raw
+            if len(batch["pid"]):
+                uniques.append(batch["sbeid"].unique())
+                out.write(batch)
+            now = time.perf_counter()
+            if now - last_log >= s.progress_seconds:
+                last_log = now
+                log.info("payroll: %s: %d rows read (%.0f rows/s)", Path(path).name, n_rows, n_rows / (now - started))
+    except InputError as exc:
+        out.close()
+        return _FileResult(parser, out, n_rows, None, time.perf_counter() - started, exc)
+    out.close()
+    employers = pa.concat_arrays(uniques).unique() if uniques else None
+    return _FileResult(parser, out, n_rows, employers, time.perf_counter() - started, None)
+
+
+def _finish_file(path, result: _FileResult, *, max_bad_share: float, exclusions: Exclusions, after_file) -> None:
+    """A parsed file's checks (too many unusable values stop the run), exclusions and log line;
+    its rows in the spill then count."""
+    if result.error is not None:
+        raise result.error
+    before = dict(exclusions.rows)
+    result.parser.finish(max_bad_share=max_bad_share, exclusions=exclusions)
+    if after_file is not None:
+        after_file(path, result.n_rows, before)
+    result.spill.commit()
+    log.info("payroll: %s: %d rows read in %.1f s (%.0f rows/s)", Path(path).name, result.n_rows,
+             result.seconds, result.n_rows / result.seconds if result.seconds > 0 else float("nan"))
+
+
+def _parse_files(files: Sequence, s: _Stream, *, workers: int, max_bad_share: float, exclusions: Exclusions,
+                 after_file) -> list[pa.Array]:
+    """Phase 1: the files parsed side by side (``workers`` threads), their checks and exclusions
+    taken in file order; the distinct employers (``SBEID``) of each file."""
+    employer_sets: list[pa.Array] = []
+    with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
+        futures = [pool.submit(_parse_file, i, path, s) for i, path in enumerate(files)]
+        try:
+            for path, future in zip(files, futures):
+                result = future.result()
+                _finish_file(path, result, max_bad_share=max_bad_share, exclusions=exclusions, after_file=after_file)
+                if result.employers is not None:
+                    employer_sets.append(result.employers)
+        except BaseException:
+            s.stop.set()
+            for future in futures:
+                future.cancel()
+            raise
+    return employer_sets
+
+
+def _group_parts(part_rows: Mapping[int, int], rows_per_chunk: int) -> list[list[int]]:
+    """Consecutive parts in groups of at most ``rows_per_chunk`` statements (a part larger than that
+    is a group of its own)."""
+    chunks: list[list[int]] = [[]]
+    size = 0
+    for part, n in part_rows.items():
+        if chunks[-1] and size + n > rows_per_chunk:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(part)
+        size += n
+    return chunks
+
+
+@dataclass
+class _Piece:
+    """One group's pieces of the month tables, its exclusion counts, its persons paid per window
+    month, its statements after combining and its correction rows (negative hours)."""
+
+    person_months: pd.DataFrame
+    employer_months: pd.DataFrame
+    counts: Exclusions
+    coverage: pd.DataFrame
+    n_statements: int
+    n_corrections: int
+
+
+def _reduce_chunk(parts: list[int], spill: _Spill, employers: np.ndarray, window: tuple[int, int]) -> _Piece:
+    """Phase 2 for one group of parts (in a worker thread): statements combined, apportioned to
+    months, then job x month, person x month and employer x month."""
+    from mentorwijs.register.calendar import month_coverage
+
+    frame = spill.read(parts)
+    counts = Exclusions()
+    n_corrections = int((frame["hours"].to_numpy() < 0).sum())
+    payroll = combine_statements([frame], exclusions=counts, employers=employers, quiet=True)
+    del frame
+    n_statements = len(payroll.statements)
+    pieces = apportion(payroll.statements, window=window, exclusions=counts)
+    del payroll
+    cover = month_coverage(pieces["month"].to_numpy(np.int64), pieces["pid"].to_numpy(np.int64), window)
+    jobs = job_months(pieces, window=window)
+    del pieces
+    return _Piece(person_months(jobs, window=window), employer_months(jobs, window=window), counts, cover,
+                  n_statements, n_corrections)
+
+
+@dataclass
+class _Totals:
+    """The sums over the groups of phase 2 (exclusion counts, persons paid per month, statements,
+    correction rows, person-months, employer-months) and the pieces kept."""
+
+    counts: Exclusions = field(default_factory=Exclusions)
+    coverage: pd.DataFrame | None = None
+    n_statements: int = 0
+    n_corrections: int = 0
+    n_pm: int = 0
+    n_em: int = 0
+    pm: list = field(default_factory=list)
+    em: list = field(default_factory=list)
+
+    def add(self, piece: _Piece, on_chunk) -> None:
+        """Count one group and keep its pieces (or hand them to ``on_chunk``)."""
+        self.counts.extend(piece.counts)
+        cover = piece.coverage
+        self.coverage = cover if self.coverage is None else self.coverage.assign(
+            persons=self.coverage["persons"].to_numpy() + cover["persons"].to_numpy())
+        self.n_statements += piece.n_statements
+        self.n_corrections += piece.n_corrections
+        self.n_pm += len(piece.person_months)
+        self.n_em += len(piece.employer_months)
+        if on_chunk is None:
+            self.pm.append(piece.person_months)
+            self.em.append(piece.employer_months)
+        else:
+            on_chunk(piece.person_months, piece.employer_months)
+
+
+def _reduce_chunks(chunks: list[list[int]], spill: _Spill, employers: np.ndarray, *, window: tuple[int, int],
+                   workers: int, on_chunk) -> _Totals:
+    """Phase 2: the groups reduced side by side, taken in ``pid`` order (at most ``workers`` ahead)."""
+    totals = _Totals()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
+        pending: deque = deque()
+        next_chunk = 0
+        try:
+            for k, parts in enumerate(chunks):
+                while next_chunk < len(chunks) and len(pending) < max(1, int(workers)):
+                    pending.append(pool.submit(_reduce_chunk, chunks[next_chunk], spill, employers, window))
+                    next_chunk += 1
+                piece = pending.popleft().result()
+                totals.add(piece, on_chunk)
+                if len(chunks) > 1:
+                    log.info("payroll: persons %d..%d: %d person-months (group %d of %d, %.1f s)",
+                             parts[0] * spill.persons_per_part, (parts[-1] + 1) * spill.persons_per_part - 1,
+                             len(piece.person_months), k + 1, len(chunks), time.perf_counter() - started)
+                del piece
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    return totals
+
+
 def stream_month_tables(
     files: Sequence[str | Path],
     persons: pd.DataFrame,
@@ -663,150 +863,25 @@ def stream_month_tables(
     they are returned. The log gets rows read per file with the rate, every
     ``progress_seconds`` and at the end of the file.
     """
-    import threading
-    import time
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
-
-    from mentorwijs.register.calendar import month_coverage
-    from mentorwijs.register.extracts import RESTART, STREAM_BLOCK_BYTES, iter_extract
-
-    columns = payroll_columns(variables)
-    index = PersonIndex(persons)
     # at most MAX_PARTS parts: each thread keeps a file open per part while it parses a file
     persons_per_part = max(int(persons_per_part), -(-len(persons) // MAX_PARTS))
     spill = _Spill(Path(folder), persons_per_part)
-    stop = threading.Event()
-
-    def parse_file(i: int, path) -> _FileResult:
-        """Phase 1 for one file (in a worker thread): parse it batch by batch into the spill."""
-        started = last_log = time.perf_counter()
-        out = _FileSpill(spill, i)
-        parser = StatementParser(index, variables=variables, codes=codes, file=path)
-        uniques: list[pa.Array] = []
-        n_rows = 0
-        try:
-            for item in iter_extract(path, columns, kind="payroll", block_bytes=block_bytes or STREAM_BLOCK_BYTES):
-                if stop.is_set():
-                    break
-                if item is RESTART:
-                    log.info("payroll: %s: not UTF-8 after its first rows; read again as Windows-1252", Path(path).name)
-                    out.forget()
-                    parser = StatementParser(index, variables=variables, codes=codes, file=path)
-                    uniques, n_rows = [], 0
-                    continue
-                offset, raw = item
-                batch = parser.add(raw, offset)
-                n_rows = offset + raw.num_rows
-                del raw
-                if len(batch["pid"]):
-                    uniques.append(batch["sbeid"].unique())
-                    out.write(batch)
-                now = time.perf_counter()
-                if now - last_log >= progress_seconds:
-                    last_log = now
-                    log.info("payroll: %s: %d rows read (%.0f rows/s)", Path(path).name, n_rows, n_rows / (now - started))
-        except InputError as exc:
-            out.close()
-            return _FileResult(parser, out, n_rows, None, time.perf_counter() - started, exc)
-        out.close()
-        employers = pa.concat_arrays(uniques).unique() if uniques else None
-        return _FileResult(parser, out, n_rows, employers, time.perf_counter() - started, None)
-
-    # phase 1: the files parsed side by side (``workers``), their checks and exclusions in file order
-    employer_sets: list[pa.Array] = []
-    with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
-        futures = [pool.submit(parse_file, i, path) for i, path in enumerate(files)]
-        try:
-            for path, future in zip(files, futures):
-                result = future.result()
-                if result.error is not None:
-                    raise result.error
-                before = dict(exclusions.rows)
-                result.parser.finish(max_bad_share=max_bad_share, exclusions=exclusions)
-                if after_file is not None:
-                    after_file(path, result.n_rows, before)
-                result.spill.commit()
-                log.info("payroll: %s: %d rows read in %.1f s (%.0f rows/s)", Path(path).name, result.n_rows,
-                         result.seconds, result.n_rows / result.seconds if result.seconds > 0 else float("nan"))
-                if result.employers is not None:
-                    employer_sets.append(result.employers)
-        except BaseException:
-            stop.set()
-            for future in futures:
-                future.cancel()
-            raise
+    stream = _Stream(PersonIndex(persons), variables, codes, spill, payroll_columns(variables), block_bytes,
+                     progress_seconds, threading.Event())
+    employer_sets = _parse_files(files, stream, workers=workers, max_bad_share=max_bad_share, exclusions=exclusions,
+                                 after_file=after_file)
     part_rows = spill.part_rows()
     if not part_rows:
         raise InputError("the payroll extracts hold no usable income statement",
                          hint="check register.files.payroll in config.yaml and the files it names")
     distinct = pa.concat_arrays(employer_sets).unique()
     employers = np.asarray(distinct.take(pc.sort_indices(distinct)).to_pylist(), dtype=object)
-
-    chunks: list[list[int]] = [[]]
-    size = 0
-    for part, n in part_rows.items():
-        if chunks[-1] and size + n > rows_per_chunk:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(part)
-        size += n
-
-    def reduce_chunk(parts: list[int]):
-        """Phase 2 for one group of parts (in a worker thread): its pieces of the month tables."""
-        frame = spill.read(parts)
-        counts = Exclusions()
-        n_corrections = int((frame["hours"].to_numpy() < 0).sum())
-        payroll = combine_statements([frame], exclusions=counts, employers=employers, quiet=True)
-        del frame
-        n_statements = len(payroll.statements)
-        pieces = apportion(payroll.statements, window=window, exclusions=counts)
-        del payroll
-        cover = month_coverage(pieces["month"].to_numpy(np.int64), pieces["pid"].to_numpy(np.int64), window)
-        jobs = job_months(pieces, window=window)
-        del pieces
-        return (person_months(jobs, window=window), employer_months(jobs, window=window), counts, cover,
-                n_statements, n_corrections)
-
-    # phase 2: groups reduced side by side, taken in pid order (at most ``workers`` ahead)
-    counts = Exclusions()
-    pm, em = [], []
-    coverage = None
-    n_statements = n_corrections = n_pm = n_em = 0
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
-        pending = deque()
-        next_chunk = 0
-        try:
-            for k, parts in enumerate(chunks):
-                while next_chunk < len(chunks) and len(pending) < max(1, int(workers)):
-                    pending.append(pool.submit(reduce_chunk, chunks[next_chunk]))
-                    next_chunk += 1
-                piece_pm, piece_em, chunk_counts, cover, n_s, n_c = pending.popleft().result()
-                counts.extend(chunk_counts)
-                coverage = cover if coverage is None else coverage.assign(
-                    persons=coverage["persons"].to_numpy() + cover["persons"].to_numpy())
-                n_statements += n_s
-                n_corrections += n_c
-                n_pm += len(piece_pm)
-                n_em += len(piece_em)
-                if on_chunk is None:
-                    pm.append(piece_pm)
-                    em.append(piece_em)
-                else:
-                    on_chunk(piece_pm, piece_em)
-                if len(chunks) > 1:
-                    log.info("payroll: persons %d..%d: %d person-months (group %d of %d, %.1f s)",
-                             parts[0] * persons_per_part, (parts[-1] + 1) * persons_per_part - 1, len(piece_pm), k + 1,
-                             len(chunks), time.perf_counter() - started)
-                del piece_pm, piece_em
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
-    if n_corrections:
-        log.info("%d correction rows (negative hours) netted within job and pay period", n_corrections)
+    totals = _reduce_chunks(_group_parts(part_rows, rows_per_chunk), spill, employers, window=window,
+                            workers=workers, on_chunk=on_chunk)
+    if totals.n_corrections:
+        log.info("%d correction rows (negative hours) netted within job and pay period", totals.n_corrections)
     for reason in MONTH_REASONS:
-        exclusions.add(SOURCE, reason, counts.rows.get((SOURCE, reason), 0))
-    return MonthTables(person_months=pm, employer_months=em, employers=employers, n_statements=n_statements,
-                       coverage=coverage, n_person_months=n_pm, n_employer_months=n_em)
+        exclusions.add(SOURCE, reason, totals.counts.rows.get((SOURCE, reason), 0))
+    return MonthTables(person_months=totals.pm, employer_months=totals.em, employers=employers,
+                       n_statements=totals.n_statements, coverage=totals.coverage, n_person_months=totals.n_pm,
+                       n_employer_months=totals.n_em)

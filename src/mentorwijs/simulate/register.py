@@ -59,6 +59,11 @@ import numpy as np
 import pandas as pd
 
 from mentorwijs.errors import InputError
+from mentorwijs.simulate.calibration import (  # noqa: F401 (re-exported: the simulator's calibration)
+    WINDOW, BASE_POOL_PER_REGION, FAILING_SHARES, NON_R_SHARE, CANDIDATES_PER_TRAINEE, MAX_ROUNDS,
+    SELECTION, OFF_SUPPORT_MONTHS, OFF_SUPPORT_WAGE_FACTOR, OFF_SUPPORT_EMPLOYER, SUPERVISOR_AGREEMENT,
+    MODIFIERS, EXIT_CALIBRATION, SECOND_JOB_START, SECOND_JOB_TRANSITIONS,
+)
 from mentorwijs.simulate.employment import (
     AGRICULTURE, BANEN, LANDSCAPING, OCCUPATION_SECTORS, REGULAR, SERVICES, SHELTERED_SECTORS, TEMPORARY, Calendar, Jobs,
     ModelParameters, People, Treatment, absolute_month, day_number, simulate_jobs,
@@ -69,6 +74,7 @@ from mentorwijs.simulate import register_truth
 from mentorwijs.simulate.register_files import FILES, build_tables, payroll_file, write_tables
 from mentorwijs.simulate.population import EmployerRegister, draw_employers, draw_people
 from mentorwijs.simulate.socioeconomic import CODES, MonthlyPosition, monthly_position
+from mentorwijs.simulate.world import Population, TraineeHistories, World
 
 # --- defaults (the config.yaml values; callers normally pass the config's own) --------------
 DEFAULT_TARGETS: dict[str, Any] = {
@@ -90,41 +96,6 @@ DEFAULT_ANCHORS: dict[str, Any] = {
 }
 #: the register files, relative to the synthetic study's folder (config.yaml ``register``)
 REGISTER_FILES: dict[str, Any] = {"payroll": {year: payroll_file(year) for year in YEARS}, **FILES}
-WINDOW = ("2017-01", "2022-12")
-
-# --- the pool --------------------------------------------------------------------------------
-#: target-group people per control region at pool_scale 1. With it the default matching
-#: (config.yaml, k = 31, seed 3) finds 1,528 distinct controls for 73 trainees (published 1,526).
-#: The count grows slowly with the pool and moves by about 5 % between draws of nearly the same
-#: size (x 1.15: 1,400; x 1.25: 1,431 at k = 27), so k, not the pool, was set to reach it
-BASE_POOL_PER_REGION = 3712
-#: people failing one eligibility criterion, as shares of the pool
-FAILING_SHARES = {"no_marker": 0.04, "over_pension_age": 0.03, "outside_regions": 0.05, "mover": 0.03}
-NON_R_SHARE = 0.005
-# --- selection into training and effect modification ----------------------------------------
-#: histories drawn per trainee and round; a trainee without a valid one gets another round.
-#: Valid histories with a sheltered (WSW) job are rare in the population model (the route closed
-#: to newcomers in 2015), so the draw needs enough of them for the supervisors of sheltered
-#: workplaces (30 %) to find their employees in sheltered jobs
-CANDIDATES_PER_TRAINEE = 100
-MAX_ROUNDS = 60
-#: log weight of a history per unit of each matching variable (:func:`selection_weight`);
-#: relative_wage is the hourly wage over the covariate window / the adult minimum wage
-SELECTION = {"sheltered": 2.0, "temporary": 1.0, "welfare_benefit": 0.2, "disability_benefit": 0.2, "relative_wage": -3.0}
-#: the planted off-support trainee: out of work from month -20, then a sheltered job on a
-#: fixed-term contract from month -4 paid this share of the minimum wage (no candidate holds such a
-#: job, and it has worked 2 of the 12 covariate months)
-OFF_SUPPORT_MONTHS = (-20, -4)
-OFF_SUPPORT_WAGE_FACTOR = 0.1
-#: its employer unit is the register's only one in its SBI section, with size class 00 (a payroll
-#: entity without working persons): no candidate shares the category
-OFF_SUPPORT_EMPLOYER = {"sbi": "35110", "gksbs": "00"}
-#: weight of a history whose job does not agree with the supervisor's organisation (:func:`selection_weight`)
-SUPERVISOR_AGREEMENT = {"sheltered": 0.02, "org_size": 0.5, "sector": 0.5}
-MODIFIERS = {
-    "temporary_contract": 0.4, "welfare_benefit": 0.3, "disability_benefit": -0.3, "sup_small_caseload": 0.3,
-    "sup_government": -0.4, "sup_sheltered": -0.5, "sup_org_size": -0.2,
-}
 
 
 def _merge(defaults: Mapping[str, Any], given: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -135,15 +106,6 @@ def _merge(defaults: Mapping[str, Any], given: Mapping[str, Any] | None) -> dict
         else:
             out[key] = copy.deepcopy(value)
     return out
-
-
-#: calibration of the base exit hazards (temporary, permanent, sheltered) and of second jobs:
-#: the realised rates in the pool (main jobs outside agriculture and the 2020 shock) meet the targets
-EXIT_CALIBRATION = (0.855, 1.0, 1.0)
-#: second-job starts per month at jobs_per_person_month 1.12; job changes within a month add
-#: about SECOND_JOB_TRANSITIONS jobs per employed person-month by themselves
-SECOND_JOB_START = 0.011
-SECOND_JOB_TRANSITIONS = 0.03
 
 
 def model_parameters(targets: Mapping[str, Any]) -> ModelParameters:
@@ -540,7 +502,11 @@ def simulate_register(
     expected = register_truth.expected_outcomes(replicate_rng, chosen, tr_hist, employers, cal, p, effect, anchors)
     progress("register: payroll, benefits and socio-economic position")
     n_absent = int((~has_history).sum())
-    sim = _assemble((pool_files_rng, trainee_files_rng), study, tr_hist, chosen, y0_jobs, y1_jobs, pool, roles, pool_jobs, employers, cal, p, pairs, ri, region_names, anchors, effect, targets, pool_scale, n_absent, expected)
+    world = World(calendar=cal, params=p, employers=employers, pairs=pairs, region_index=ri, region_names=region_names,
+                  anchors=anchors, effect=effect, targets=targets, pool_scale=pool_scale)
+    trainees = TraineeHistories(frame=tr_hist, people=chosen, untrained_jobs=y0_jobs, trained_jobs=y1_jobs,
+                                n_absent=n_absent, expected=expected)
+    sim = _assemble((pool_files_rng, trainee_files_rng), study, world, trainees, pool, roles, pool_jobs)
     sim.internals.update({"g": g, "g_norm": norm, "selection": {k: v for k, v in x.items() if k in ("rounds", "candidates")}})
     return sim
 
@@ -592,26 +558,22 @@ def _check_common_past(y0: Jobs, y1: Jobs, month0: np.ndarray, cal: Calendar) ->
             raise RuntimeError("the potential histories differ before the end of the training")
 
 
-def _assemble(
-    rngs, study, tr, chosen, y0_jobs, y1_jobs, pool, roles, pool_jobs, employers, cal, p, pairs, ri, region_names, anchors, effect, targets, pool_scale, n_absent, expected,
-) -> RegisterSimulation:
+def _assemble(rngs, study, world: World, trainees: TraineeHistories, pool: People, roles: np.ndarray,
+              pool_jobs: Jobs) -> RegisterSimulation:
     """The written population (pool, then trainees under training), its statements, positions, files and truth."""
+    tr, employers, cal = trainees.frame, world.employers, world.calendar
     n_pool = len(pool)
-    written = People.concat([pool, chosen])
+    written = People.concat([pool, trainees.people])
+    y1_jobs = trainees.trained_jobs
     shifted = dataclasses.replace(y1_jobs)
     shifted.row = y1_jobs.row + n_pool
     all_jobs = Jobs(**{f.name: np.concatenate([getattr(pool_jobs, f.name), getattr(shifted, f.name)]) for f in dataclasses.fields(Jobs)})
     role = np.concatenate([roles, np.where(tr["register_status"] == "found", "trainee", "trainee_non_r").astype(object)])
-    statements = pay_statements(all_jobs, employers.units.four_weekly[all_jobs.employer], written, cal, p)
-    position = monthly_position(written, all_jobs, cal, p.lkv_from)
-    files = build_tables(
-        rngs, study, tr, written, role, all_jobs, statements, position, employers, cal, p, pairs, ri, region_names, n_pool
-    )
-    truth, potential = register_truth.build_truth(
-        tr=tr, chosen=chosen, y0_jobs=y0_jobs, y1_jobs=y1_jobs, written=written, role=role, jobs=all_jobs, statements=statements,
-        position=position, files=files, employers=employers, cal=cal, p=p, pairs=pairs, ri=ri, region_names=region_names,
-        anchors=anchors, effect=effect, targets=targets, pool_scale=pool_scale, n_pool=n_pool, n_absent=n_absent, expected=expected,
-    )
+    statements = pay_statements(all_jobs, employers.units.four_weekly[all_jobs.employer], written, cal, world.params)
+    position = monthly_position(written, all_jobs, cal, world.params.lkv_from)
+    population = Population(people=written, role=role, jobs=all_jobs, statements=statements, position=position, n_pool=n_pool)
+    files = build_tables(rngs, study, tr, population, world)
+    truth, potential = register_truth.build_truth(world, trainees, population, files)
     return RegisterSimulation(tables=files.tables, truth=truth, trainees=tr, potential=potential, internals={"files": files, "written": written, "role": role, "jobs": all_jobs, "statements": statements, "position": position, "calendar": cal, "employers": employers})
 
 

@@ -31,12 +31,13 @@ import pandas as pd
 
 from mentorwijs.simulate import writers
 from mentorwijs.simulate.employment import (
-    NEVER, NOT_APPLICABLE, Calendar, Jobs, ModelParameters, People, counter_uniform, day_number, month_of_day, yyyymmdd,
+    NEVER, NOT_APPLICABLE, Calendar, Jobs, People, counter_uniform, day_number, month_of_day, yyyymmdd,
 )
-from mentorwijs.simulate.payroll import FOUR_WEEKLY, Statements
+from mentorwijs.simulate.payroll import FOUR_WEEKLY
 from mentorwijs.simulate.places import MUNICIPALITIES, YEARS, code_in_year, region_table
 from mentorwijs.simulate.population import EDUCATION_CODES, EmployerRegister
 from mentorwijs.simulate.socioeconomic import FLAGS, MonthlyPosition, secm_spells
+from mentorwijs.simulate.world import Population, World
 
 CORRECTION_SHARE = 0.003
 RENUMBER_SHARE = 0.03
@@ -119,11 +120,14 @@ def unique_ids(rngs: tuple[np.random.Generator, np.random.Generator], trainee: n
     return out
 
 
-def build_tables(
-    rngs: tuple[np.random.Generator, np.random.Generator], study: Any, tr: pd.DataFrame, written: People, role: np.ndarray, jobs: Jobs, st: Statements,
-    position: MonthlyPosition, employers: EmployerRegister, cal: Calendar, p: ModelParameters, pairs: Mapping[str, list[str]],
-    ri: Mapping[str, int], region_names: tuple[str, ...], n_pool: int,
-) -> RegisterFiles:
+def build_tables(rngs: tuple[np.random.Generator, np.random.Generator], study: Any, tr: pd.DataFrame,
+                 population: Population, world: World) -> RegisterFiles:
+    """The register files of ``population`` (pool first, then the trainees ``tr``) with their
+    planted defects. ``rngs``: the pool's and the trainees' streams (the trainees' records do not
+    depend on the pool)."""
+    written, role, jobs, st = population.people, population.role, population.jobs, population.statements
+    position, n_pool = population.position, population.n_pool
+    employers, cal, region_names = world.employers, world.calendar, world.region_names
     n = len(written)
     rng = rngs[0]  # the pool's stream: only for choices about pool members
     trainee = np.arange(n) >= n_pool
@@ -154,7 +158,7 @@ def build_tables(
     tables[FILES["key"]] = key.sort_values("studienummer", kind="stable").reset_index(drop=True)
 
     # --- payroll -----------------------------------------------------------------------------
-    payroll, payroll_defects = _payroll(rngs, written, role, rins, rin_int, jobs, st, employers, cal, p, n_pool)
+    payroll, payroll_defects = _payroll(rngs, population, world, rins, rin_int)
     defects += payroll_defects
     pc = payroll.columns
     non_r_idx = np.flatnonzero(non_r[pc["row"]])
@@ -168,8 +172,35 @@ def build_tables(
         defects.append({"file": FILES["persons"], "kind": "rin_collision", "row": None, "column": "RINPERSOON", "record": f"{rins[i]} {rin[i]}",
                         "detail": f"RINPERSOONS {rins[i]} and R share RINPERSOON {rin[i]}: only the pair identifies a person"})
 
-    # --- persons -----------------------------------------------------------------------------
+    # --- persons, socio-economic position, education ------------------------------------------
     r_rows = np.flatnonzero(is_r)
+    tables[FILES["persons"]], person_defects = _person_file(written, role, rin, r_rows)
+    defects += person_defects
+    tables[FILES["socioeconomic"]] = _secm_file(position, written, cal, rin, r_rows)
+    tables[FILES["education"]] = _education_file(written, rin, r_rows)
+
+    # --- residence, address objects, municipalities --------------------------------------------
+    residence, addresses = _residence(rngs, written, r_rows, rin, region_names, n_pool)
+    tables[FILES["residence"]] = residence.drop(columns=["row", "start", "end", "region"])
+    tables[FILES["addresses"]] = addresses
+    tables[FILES["municipality_regions"]] = region_table(region_names)
+
+    # --- deaths and migration -------------------------------------------------------------------
+    tables[FILES["deaths"]], tables[FILES["migration"]], event_defects = _deaths_and_migration(written, rin, r_rows, cal)
+    defects += event_defects
+
+    # --- business register ----------------------------------------------------------------------
+    tables[FILES["businesses"]] = _business_file(jobs, employers, pc)
+
+    counts = {"persons_R": int(is_r.sum()), "persons_non_R": int(non_r.sum()), "payroll_rows": int(len(payroll))}
+    tables = RegisterTables(tables, payroll)
+    return RegisterFiles(tables=tables, rinpersoons=rins, rinpersoon=rin, defects=defects, payroll=payroll, residence=residence, counts=counts)
+
+
+def _person_file(written: People, role: np.ndarray, rin: np.ndarray, r_rows: np.ndarray) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The person file (GBAPERSOON) of the persons with RINPERSOONS R (``r_rows``), sorted by
+    RINPERSOON, with birth months and years made unknown for a share of the pool; and those defects."""
+    defects: list[dict[str, Any]] = []
     births = written.birth[r_rows].astype("datetime64[D]")
     year = births.astype("datetime64[Y]").astype(int) + 1970
     month = births.astype("datetime64[M]").astype(int) % 12 + 1
@@ -191,9 +222,11 @@ def build_tables(
         defects.append({"file": FILES["persons"], "kind": "unknown_value", "row": int(pos) + 1,
                         "column": "GBAGEBOORTEJAAR" if persons.at[pos, "GBAGEBOORTEJAAR"] == "----" else "GBAGEBOORTEMAAND",
                         "record": f"R {persons.at[pos, 'RINPERSOON']}", "detail": "birth year and month unknown" if persons.at[pos, "GBAGEBOORTEJAAR"] == "----" else "birth month unknown"})
-    tables[FILES["persons"]] = persons.drop(columns="row")
+    return persons.drop(columns="row"), defects
 
-    # --- socio-economic position ---------------------------------------------------------------
+
+def _secm_file(position: MonthlyPosition, written: People, cal: Calendar, rin: np.ndarray, r_rows: np.ndarray) -> pd.DataFrame:
+    """The SECM spells (socio-economic position and benefit flags) of the persons ``r_rows``."""
     spells = secm_spells(position, written, cal, r_rows)
     secm = pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[spells["row"].to_numpy()], "AANVSECM": yyyymmdd(spells["start"].to_numpy()),
                          "EINDSECM": yyyymmdd(spells["end"].to_numpy()), "SECM": spells["SECM"].to_numpy()})
@@ -201,9 +234,11 @@ def build_tables(
         secm[name] = spells[name].to_numpy()
     secm["_start"] = spells["start"].to_numpy()
     secm = secm.sort_values(["RINPERSOON", "_start"], kind="stable").drop(columns="_start").reset_index(drop=True)
-    tables[FILES["socioeconomic"]] = secm
+    return secm
 
-    # --- education -----------------------------------------------------------------------------
+
+def _education_file(written: People, rin: np.ndarray, r_rows: np.ndarray) -> pd.DataFrame:
+    """The highest education (HOOGSTEOPL): known for a share by age, ``----`` for a few, absent otherwise."""
     age_2020 = (day_number("2020-01-01") - written.birth[r_rows]) / 365.25
     p_known = np.where(age_2020 < 35, EDUCATION_KNOWN[0], EDUCATION_KNOWN[1])
     known = counter_uniform(written.key[r_rows], 701) < p_known
@@ -212,19 +247,17 @@ def build_tables(
     edu_rows = known | dashes
     education = pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[r_rows[edu_rows]],
                               "OPLNIVSOI2021AGG4HBMETNIRWO": np.where(known[edu_rows], level[edu_rows], "----")})
-    tables[FILES["education"]] = education.sort_values("RINPERSOON", kind="stable").reset_index(drop=True)
+    return education.sort_values("RINPERSOON", kind="stable").reset_index(drop=True)
 
-    # --- residence, address objects, municipalities --------------------------------------------
-    residence, addresses = _residence(rngs, written, r_rows, rin, region_names, n_pool)
-    tables[FILES["residence"]] = residence.drop(columns=["row", "start", "end", "region"])
-    tables[FILES["addresses"]] = addresses
-    tables[FILES["municipality_regions"]] = region_table(region_names)
 
-    # --- deaths and migration -------------------------------------------------------------------
+def _deaths_and_migration(written: People, rin: np.ndarray, r_rows: np.ndarray, cal: Calendar,
+                          ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
+    """Deaths and migrations (emigration E, immigration I) up to the calendar's last day, with
+    the defects that list them."""
+    defects: list[dict[str, Any]] = []
     dead = r_rows[(written.leave_kind[r_rows] == 1) & (written.leave[r_rows] <= cal.end_day)]
     deaths = pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[dead], "GBADatumOverlijden": yyyymmdd(written.leave[dead])})
     deaths = deaths.sort_values("RINPERSOON", kind="stable").reset_index(drop=True)
-    tables[FILES["deaths"]] = deaths
     for pos, (r, d) in enumerate(zip(deaths["RINPERSOON"], deaths["GBADatumOverlijden"])):
         defects.append({"file": FILES["deaths"], "kind": "death", "row": pos + 2, "column": "GBADatumOverlijden", "record": f"R {r}", "detail": d})
     emigrated = r_rows[(written.leave_kind[r_rows] == 2) & (written.leave[r_rows] <= cal.end_day)]
@@ -233,12 +266,14 @@ def build_tables(
         pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[emigrated], "GBADATUMVESTIGING": yyyymmdd(written.leave[emigrated]), "GBAVESTIGINGSTYPE": "E"}),
         pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[arrived], "GBADATUMVESTIGING": yyyymmdd(written.arrive[arrived]), "GBAVESTIGINGSTYPE": "I"}),
     ]).sort_values(["RINPERSOON", "GBADATUMVESTIGING", "GBAVESTIGINGSTYPE"], kind="stable").reset_index(drop=True)
-    tables[FILES["migration"]] = migration
     for pos in np.flatnonzero((migration["GBAVESTIGINGSTYPE"] == "E").to_numpy()):
         defects.append({"file": FILES["migration"], "kind": "emigration", "row": int(pos) + 2, "column": "GBADATUMVESTIGING",
                         "record": f"R {migration.at[pos, 'RINPERSOON']}", "detail": migration.at[pos, "GBADATUMVESTIGING"]})
+    return deaths, migration, defects
 
-    # --- business register ----------------------------------------------------------------------
+
+def _business_file(jobs: Jobs, employers: EmployerRegister, pc: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """The business register (BETAB): every employer with a written statement, one row per year."""
     used = np.unique(jobs.employer[np.unique(pc["job"])])
     betab = pd.DataFrame({
         "SBEID": np.repeat(np.char.add("E", np.char.zfill(employers.sbeid[used].astype(str), 9)).astype(object), len(YEARS)),
@@ -246,11 +281,7 @@ def build_tables(
         "SBI2008": np.repeat(employers.sbi[used], len(YEARS)),
         "GKSBS": employers.gksbs[used].reshape(-1),
     })
-    tables[FILES["businesses"]] = betab.sort_values(["SBEID", "JAAR"], kind="stable").reset_index(drop=True)
-
-    counts = {"persons_R": int(is_r.sum()), "persons_non_R": int(non_r.sum()), "payroll_rows": int(len(payroll))}
-    tables = RegisterTables(tables, payroll)
-    return RegisterFiles(tables=tables, rinpersoons=rins, rinpersoon=rin, defects=defects, payroll=payroll, residence=residence, counts=counts)
+    return betab.sort_values(["SBEID", "JAAR"], kind="stable").reset_index(drop=True)
 
 
 RINS_CODES = ("A", "R", "S")  # sorted, so that codes sort like the letters
@@ -322,11 +353,12 @@ class Payroll:
         return self.table(year).to_pandas()
 
 
-def _payroll(
-    rngs: tuple[np.random.Generator, np.random.Generator], written: People, role: np.ndarray, rins: np.ndarray, rin_int: np.ndarray,
-    jobs: Jobs, st: Statements, employers: EmployerRegister, cal: Calendar, p: ModelParameters, n_pool: int,
-) -> tuple[Payroll, list[dict[str, Any]]]:
-    """The statements as written: window trimming choices, IKVIDs, renumbering, corrections, codes."""
+def _payroll(rngs: tuple[np.random.Generator, np.random.Generator], population: Population, world: World,
+             rins: np.ndarray, rin_int: np.ndarray) -> tuple[Payroll, list[dict[str, Any]]]:
+    """The statements as written: window trimming choices, IKVIDs, renumbering, corrections, codes.
+    ``rins``, ``rin_int``: each person's RINPERSOONS letter and RINPERSOON number."""
+    written, jobs, st, n_pool = population.people, population.jobs, population.statements, population.n_pool
+    employers = world.employers
     defects: list[dict[str, Any]] = []
     window_first = day_number("2017-01-01")
     window_last = day_number("2022-12-31")

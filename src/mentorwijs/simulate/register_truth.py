@@ -31,8 +31,12 @@ from mentorwijs.simulate.employment import (
 from mentorwijs.simulate.payroll import (
     FOUR_WEEKLY, FOUR_WEEKLY_GRID, MINIMUM_WAGE, YOUTH_RATES, Statements, apportion, expand_job_months, hours_in_month, month_weeks, pay_statements,
 )
+from mentorwijs.simulate import calibration
+from mentorwijs.simulate import population
+from mentorwijs.simulate import register_files as rf
 from mentorwijs.simulate.places import MERGERS
 from mentorwijs.simulate.population import AOW_AGE
+from mentorwijs.simulate.world import Population, TraineeHistories, World
 
 OUTCOMES = ("employed_1h", "employed_12h", "employed_3m")
 MODIFIER_LEVELS = {
@@ -171,14 +175,43 @@ def expected_outcomes(
     return out
 
 
-def build_truth(
-    *, tr: pd.DataFrame, chosen: People, y0_jobs: Jobs, y1_jobs: Jobs, written: People, role: np.ndarray, jobs: Jobs, statements: Statements,
-    position: Any, files: Any, employers: Any, cal: Calendar, p: ModelParameters, pairs: Mapping[str, list[str]], ri: Mapping[str, int],
-    region_names: tuple[str, ...], anchors: Mapping[str, Any], effect: Mapping[str, Any], targets: Mapping[str, Any], pool_scale: float,
-    n_pool: int, n_absent: int, expected: Mapping[str, Any],
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def build_truth(world: World, trainees: TraineeHistories, population: Population, files: Any,
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The register's truth fragment (see the module docstring) and the trainees' potential
-    statements, hours and outcomes behind it."""
+    statements, hours and outcomes behind it; ``files``: the register files as written
+    (:class:`~mentorwijs.simulate.register_files.RegisterFiles`)."""
+    tr = trainees.frame
+    potential = _potential(world, trainees)
+    matched = np.flatnonzero(tr["matched_set"].to_numpy())
+    eligible = np.flatnonzero(tr["eligible"].to_numpy())
+    followup = int(world.anchors["followup_months"])
+    effects = _effects(potential, trainees.expected, matched, eligible, followup)
+    survival = _survival_truth(potential, matched, eligible, world.anchors)
+    subgroups = _subgroups(potential, tr, matched, followup)
+    realism = _realism(tr, population, files, world)
+    flow = _flow(tr, population, files, world, trainees.n_absent)
+    parameters = _parameters(world)
+    truth = {
+        "parameters": {"register": parameters},
+        "effects": effects,
+        "survival": survival,
+        "subgroups": subgroups,
+        "realism": realism,
+        "flow": {"register": flow},
+        "defects": sorted(files.defects, key=lambda d: (d["file"], d["row"] if d["row"] is not None else 0, d["kind"], d["record"])),
+    }
+    return truth, potential
+
+
+def _potential(world: World, trainees: TraineeHistories) -> dict[str, Any]:
+    """The trainees' potential pay statements without and with the training (``statements0``,
+    ``statements1``), their hours per month relative to month 0 from ``first_relative_month``
+    (all jobs; ``baseline_*``: only the employer of the main job at the reference month), the
+    outcomes per month (``outcomes0``, ``outcomes1``, over ``months``), the month of censoring
+    relative to month 0 (death, emigration, state pension) and the baseline employer."""
+    tr, chosen = trainees.frame, trainees.people
+    y0_jobs, y1_jobs = trainees.untrained_jobs, trainees.trained_jobs
+    employers, cal, p, anchors = world.employers, world.calendar, world.params, world.anchors
     n = len(tr)
     followup = int(anchors["followup_months"])
     first_rel = int(anchors["panel_first_month"])
@@ -208,9 +241,15 @@ def build_truth(
     leave_abs = np.where(chosen.leave < NEVER, month_of_day(np.minimum(chosen.leave, 10**5)), 10**6)
     aow_abs = month_of_day(chosen.aow)
     censor = np.minimum(leave_abs, aow_abs) - month0_abs
+    return {"statements0": st0, "statements1": st1, "hours0": h0, "hours1": h1, "baseline_hours0": b0, "baseline_hours1": b1,
+                 "first_relative_month": lo, "outcomes0": y0, "outcomes1": y1, "months": months, "censor": censor, "baseline_employer": baseline}
 
-    matched = np.flatnonzero(tr["matched_set"].to_numpy())
-    eligible = np.flatnonzero(tr["eligible"].to_numpy())
+
+def _effects(potential: Mapping[str, Any], expected: Mapping[str, Any], matched: np.ndarray, eligible: np.ndarray,
+             followup: int) -> dict[str, Any]:
+    """Per outcome and population (matched, eligible): the realised ATT per month and pooled over
+    months 1..followup, and the expected ATT over replicate futures, with their definitions."""
+    y0, y1, months = potential["outcomes0"], potential["outcomes1"], potential["months"]
     effects = {"matched": _att(y1, y0, matched, months, followup), "eligible": _att(y1, y0, eligible, months, followup)}
     effects = {name: {pop: effects[pop][name] for pop in effects} for name in OUTCOMES}
     post = (months >= 1) & (months <= followup)
@@ -234,6 +273,15 @@ def build_truth(
         "matched": "trainees found in the register with paid work at baseline and on common support (the trainees the default matching keeps)",
         "eligible": "trainees found in the register with paid work at baseline (including the one planted off common support)",
     }
+    return effects
+
+
+def _survival_truth(potential: Mapping[str, Any], matched: np.ndarray, eligible: np.ndarray,
+                    anchors: Mapping[str, Any]) -> dict[str, Any]:
+    """The true survival curves of the baseline job and of paid work, per population."""
+    h0, h1, b0, b1 = potential["hours0"], potential["hours1"], potential["baseline_hours0"], potential["baseline_hours1"]
+    censor, lo = potential["censor"], potential["first_relative_month"]
+    followup, gap = int(anchors["followup_months"]), int(anchors["job_gap_months"])
     survival: dict[str, Any] = {}
     for kind, pay1, pay0 in (("job", b1, b0), ("work", h1, h0)):
         g = gap if kind == "job" else 1
@@ -246,7 +294,12 @@ def build_truth(
         "work": "first month from -2 without paid work (>= 1 hour)",
         "time_zero": "events in months -2..0 are at time 0; censoring at death, emigration or state pension age (an event in or after that month is censored there), and at the end of follow-up",
     }
+    return survival
 
+
+def _subgroups(potential: Mapping[str, Any], tr: pd.DataFrame, matched: np.ndarray, followup: int) -> dict[str, Any]:
+    """The pooled ATT on employed_1h among the matched trainees per level of each effect modifier."""
+    y0, y1, months = potential["outcomes0"], potential["outcomes1"], potential["months"]
     subgroups: dict[str, Any] = {}
     e1 = y1["employed_1h"] - y0["employed_1h"]
     post_cols = (months >= 1) & (months <= followup)
@@ -262,58 +315,42 @@ def build_truth(
             }
         subgroups[name] = levels
     subgroups["definition"] = "pooled ATT on employed_1h over months 1..followup among the matched trainees, per level of each modifier (supervisor modifiers from the supervisors' questionnaire, the others from the register at the reference month)"
-
-    realism = _realism(tr, written, role, jobs, statements, position, files, cal, p, targets, pairs, ri, region_names, n_pool, pool_scale, anchors)
-    flow = _flow(tr, written, role, jobs, statements, position, files, cal, pairs, ri, anchors, n_pool, n_absent)
-    parameters = _parameters(p, targets, effect, anchors, pairs, pool_scale)
-    truth = {
-        "parameters": {"register": parameters},
-        "effects": effects,
-        "survival": survival,
-        "subgroups": subgroups,
-        "realism": realism,
-        "flow": {"register": flow},
-        "defects": sorted(files.defects, key=lambda d: (d["file"], d["row"] if d["row"] is not None else 0, d["kind"], d["record"])),
-    }
-    potential = {"statements0": st0, "statements1": st1, "hours0": h0, "hours1": h1, "baseline_hours0": b0, "baseline_hours1": b1,
-                 "first_relative_month": lo, "outcomes0": y0, "outcomes1": y1, "months": months, "censor": censor, "baseline_employer": baseline}
-    return truth, potential
+    return subgroups
 
 
-def _parameters(p: ModelParameters, targets, effect, anchors, pairs, pool_scale) -> dict[str, Any]:
-    from mentorwijs.simulate import register as reg
-    from mentorwijs.simulate import register_files as rf
-    from mentorwijs.simulate import population as pop
-
+def _parameters(world: World) -> dict[str, Any]:
+    """The generator's parameters as truth.json records them."""
+    p, targets, effect, anchors = world.params, world.targets, world.effect, world.anchors
+    pairs, pool_scale = world.pairs, world.pool_scale
     return {
         "targets": dict(targets), "effect": dict(effect), "anchors": dict(anchors), "regions_pairs": {k: list(v) for k, v in pairs.items()},
         "employment_model": p.as_dict(),
         "effect_model": {
             "shape": "log hazard ratio of leaving the main job held at the end of the training = log_hr_i * shape(month); shape 0 up to month 0, linear to 1 at peak_month, linear to 0 at fade_month, 0 after",
             "log_hr_i": "log_hr_peak * g_i / mean(g over eligible trainees), g_i = exp(sum of modifier coefficient * value)",
-            "modifiers": dict(reg.MODIFIERS),
+            "modifiers": dict(calibration.MODIFIERS),
         },
         "selection": {
             "method": "weighted resampling of model histories per trainee (own sex, birth date and region; drawn from the population model), weights exp(score) * supervisor agreement among valid histories; score and agreement are functions of the matching variables at the reference month, defined as the pipeline measures them",
-            "score": dict(reg.SELECTION), "supervisor_disagreement_weight": dict(reg.SUPERVISOR_AGREEMENT),
+            "score": dict(calibration.SELECTION), "supervisor_disagreement_weight": dict(calibration.SUPERVISOR_AGREEMENT),
             "score_variables": "sheltered and temporary: the main job (most paid hours in the reference month) and its statement with the most hours; welfare_benefit / disability_benefit: SECM 21-22 / 24 as main income in a month of the covariate window; relative_wage: wages / paid hours over the covariate window, all jobs, divided by the adult hourly minimum wage of the reference month",
             "agreement_variables": "sheltered job with a sheltered workplace; employer size group with the organisation's size; a job in public administration, education or health (SBI 84-88) or a sheltered job with a public or semi-public organisation (sector 2 or 3)",
             "valid": "alive and resident, aged 18 up to the state pension age, a target-group marker in the marker window ending at the reference month, at least 1 paid hour in the reference month, the main job in a sector of the trainee's occupation",
-            "candidates_per_trainee": reg.CANDIDATES_PER_TRAINEE,
-            "off_support": f"out of work from month {reg.OFF_SUPPORT_MONTHS[0]}, a sheltered job on a fixed-term contract from month {reg.OFF_SUPPORT_MONTHS[1]}, wage factor {reg.OFF_SUPPORT_WAGE_FACTOR} of the minimum wage",
+            "candidates_per_trainee": calibration.CANDIDATES_PER_TRAINEE,
+            "off_support": f"out of work from month {calibration.OFF_SUPPORT_MONTHS[0]}, a sheltered job on a fixed-term contract from month {calibration.OFF_SUPPORT_MONTHS[1]}, wage factor {calibration.OFF_SUPPORT_WAGE_FACTOR} of the minimum wage",
         },
         "calibration": {
-            "exit_hazard_factors_temporary_permanent_sheltered": list(reg.EXIT_CALIBRATION), "second_job_start_at_1_12": reg.SECOND_JOB_START,
-            "job_changes_per_employed_person_month": reg.SECOND_JOB_TRANSITIONS, "four_weekly_sector_share_factor": pop.FOUR_WEEKLY_CALIBRATION,
+            "exit_hazard_factors_temporary_permanent_sheltered": list(calibration.EXIT_CALIBRATION), "second_job_start_at_1_12": calibration.SECOND_JOB_START,
+            "job_changes_per_employed_person_month": calibration.SECOND_JOB_TRANSITIONS, "four_weekly_sector_share_factor": population.FOUR_WEEKLY_CALIBRATION,
         },
         "population": {
-            "route_shares_born_before_1997": {str(k): v for k, v in pop.KIND_SHARES_WSW_POSSIBLE.items()},
-            "route_shares_born_1997_or_later": {str(k): v for k, v in pop.KIND_SHARES_YOUNG.items()},
+            "route_shares_born_before_1997": {str(k): v for k, v in population.KIND_SHARES_WSW_POSSIBLE.items()},
+            "route_shares_born_1997_or_later": {str(k): v for k, v in population.KIND_SHARES_YOUNG.items()},
             "routes": {"0": "regular (no target group)", "1": "sheltered WSW", "2": "banenafspraak", "3": "disability benefit", "4": "social assistance"},
-            "young_share": pop.YOUNG_SHARE, "wage_dispensation_share_banenafspraak": pop.WAGE_DISPENSATION_SHARE, "origins": dict(pop.ORIGINS),
-            "first_generation_share_of_foreign_origin": pop.FIRST_GENERATION_SHARE,
+            "young_share": population.YOUNG_SHARE, "wage_dispensation_share_banenafspraak": population.WAGE_DISPENSATION_SHARE, "origins": dict(population.ORIGINS),
+            "first_generation_share_of_foreign_origin": population.FIRST_GENERATION_SHARE,
         },
-        "pool": {"base_per_control_region": reg.BASE_POOL_PER_REGION, "pool_scale": pool_scale, "failing_shares": dict(reg.FAILING_SHARES), "non_r_share": reg.NON_R_SHARE},
+        "pool": {"base_per_control_region": calibration.BASE_POOL_PER_REGION, "pool_scale": pool_scale, "failing_shares": dict(calibration.FAILING_SHARES), "non_r_share": calibration.NON_R_SHARE},
         "defect_rates": {"correction": rf.CORRECTION_SHARE, "renumber": rf.RENUMBER_SHARE, "december_2016_statements": rf.DECEMBER_2016_SHARE,
                          "unknown_birth_month": rf.UNKNOWN_BIRTH_MONTH_SHARE, "education_known": list(rf.EDUCATION_KNOWN), "education_dashes": rf.EDUCATION_DASHES},
         "state_pension_age": {str(k): {"years": v[0], "months": v[1]} for k, v in AOW_AGE.items()},
@@ -323,7 +360,7 @@ def _parameters(p: ModelParameters, targets, effect, anchors, pairs, pool_scale)
         "municipal_mergers": [{"year": y, "code": c, "name": nm, "from": list(o)} for y, c, nm, o in MERGERS],
         "open_end_date": rf.OPEN_END,
         "defect_row": "line number in a csv file (header = line 1); 1-based case number in a sav file",
-        "calendar": {"burn_in_from": "2012-01", "payroll_from": "2016-12", "last_month": "2022-12", "window": list(reg.WINDOW)},
+        "calendar": {"burn_in_from": "2012-01", "payroll_from": "2016-12", "last_month": "2022-12", "window": list(calibration.WINDOW)},
     }
 
 
@@ -359,10 +396,11 @@ def _pool_exit_rates(jobs: Jobs, rows_mask: np.ndarray, cal: Calendar, p: ModelP
     return out
 
 
-def _realism(tr, written, role, jobs, st, position, files, cal, p, targets, pairs, ri, region_names, n_pool, pool_scale, anchors) -> dict[str, Any]:
+def _realism(tr: pd.DataFrame, population: Population, files: Any, world: World) -> dict[str, Any]:
     """Achieved realism figures next to their targets (see the definitions written with them)."""
-    from mentorwijs.simulate import register as reg
-
+    written, role, jobs, st, position = population.people, population.role, population.jobs, population.statements, population.position
+    cal, p, targets, pairs = world.calendar, world.params, world.targets, world.pairs
+    ri, pool_scale = world.region_index, world.pool_scale
     window_first, window_last = day_number("2017-01-01"), day_number("2022-12-31")
     is_r = files.rinpersoons == "R"
     in_window = (st.end >= window_first) & (st.start <= window_last)
@@ -415,15 +453,19 @@ def _realism(tr, written, role, jobs, st, position, files, cal, p, targets, pair
         "employment_rate_pool_by_year": {str(2017 + k): float((hours[pool_rows][:, 12 * k : 12 * k + 12] >= 1).mean()) for k in range(6)},
         "education_known_share": float((edu["OPLNIVSOI2021AGG4HBMETNIRWO"] != "----").sum() / max(int(is_r.sum()), 1)),
         "pool": {
-            "base_per_control_region": reg.BASE_POOL_PER_REGION, "pool_scale": pool_scale, "pool_per_control_region": sizes,
+            "base_per_control_region": calibration.BASE_POOL_PER_REGION, "pool_scale": pool_scale, "pool_per_control_region": sizes,
             "persons_by_role": {str(r): int(c) for r, c in zip(roles, counts)}, "persons_R": int(is_r.sum()), "persons_non_R": int((~is_r).sum()),
             "payroll_rows": int(files.counts["payroll_rows"]),
         },
     }
 
 
-def _flow(tr, written, role, jobs, st, position, files, cal, pairs, ri, anchors, n_pool, n_absent) -> dict[str, Any]:
-    """The register side of the flow, by the definitions of the module docstring and study.md."""
+def _flow(tr: pd.DataFrame, population: Population, files: Any, world: World, n_absent: int) -> dict[str, Any]:
+    """The register side of the flow, by the definitions of the module docstring and study.md;
+    ``n_absent``: trainees without any register history."""
+    written, role, st = population.people, population.role, population.statements
+    position, n_pool = population.position, population.n_pool
+    cal, pairs, ri, anchors = world.calendar, world.pairs, world.region_index, world.anchors
     status = tr["register_status"].to_numpy()
     key = files.tables["cbs/koppeltabel.csv"]
     found = status == "found"
