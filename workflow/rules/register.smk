@@ -17,7 +17,7 @@ register_panel, register_flow, register_exclusions, then effects and export): ea
 named inputs, outputs, function and settings. Every rule here takes its input:, output: and
 params: from that declaration and calls the step through workflow/scripts/register_step.py;
 `mentorwijs run --part register` plans the same declared steps without Snakemake. Thresholds of
-register.checks have their defaults in mentorwijs.register.steps.RegisterChecks.
+register.checks have their defaults in mentorwijs.register.check.RegisterChecks.
 """
 
 from mentorwijs.register.steps import STEPS as REGISTER_STEPS

@@ -34,6 +34,7 @@ import pandas as pd
 
 from mentorwijs.errors import ConfigError, InputError
 from mentorwijs.files import check_written
+from mentorwijs.handover import TRAINEES
 from mentorwijs.register.calendar import first_day, last_day, month_code, month_label
 from mentorwijs.register.payroll import CONTRACT_FIXED
 from mentorwijs.register.persons import REGISTER
@@ -246,7 +247,7 @@ def _month_of_date(values: pd.Series) -> np.ndarray:
 
 
 def trainee_units(trainees: pd.DataFrame, found: pd.DataFrame, *, pairs: Mapping[str, Sequence[str]], anchors: Anchors,
-                  window: tuple[int, int], file: str = "data/processed/trainees.parquet") -> pd.DataFrame:
+                  window: tuple[int, int], file: str = TRAINEES) -> pd.DataFrame:
     """Found trainees as units: ``person, pid, training_group, region, region_pair, cohort, cohort_month, reference``.
 
     Checks the time anchors: the reference month must lie before every group's first
@@ -571,7 +572,7 @@ def build_candidates(
     anchors: Anchors,
     rule: EligibilityRule,
     window: tuple[int, int],
-    trainees_file: str = "data/processed/trainees.parquet",
+    trainees_file: str = TRAINEES,
 ) -> CandidateResult:
     """Eligible trainees and control candidates, stacked per cohort, with their covariates.
 

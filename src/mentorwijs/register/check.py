@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -76,8 +76,28 @@ def _person_types(table, column: str, file) -> dict:
                 f"RINPERSOONS mix: {mix}")
 
 
+@dataclass(frozen=True)
+class RegisterChecks:
+    """``register.checks``: the limits of the register extracts' checks, with their defaults
+    (the register steps, the rules' params and ``mentorwijs check-register`` all take them from here)."""
+
+    #: More than this share of a date or number column unusable stops the run.
+    max_bad_share: float = 0.01
+    #: More than this share of an extract's rows excluded gives a warning.
+    warn_excluded_share: float = 0.1
+    #: A payroll month with fewer persons paid than this share of the median month stops the run.
+    min_month_share: float = 0.5
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "RegisterChecks":
+        """From the whole configuration (its ``register.checks`` section, which may be absent)."""
+        checks = config["register"].get("checks") or {}
+        return cls(**{name: float(checks.get(name, getattr(cls, name)))
+                      for name in ("max_bad_share", "warn_excluded_share", "min_month_share")})
+
+
 #: Default of ``register.checks.warn_excluded_share``: a warning above this share of a file's rows excluded.
-WARN_EXCLUDED_SHARE = 0.1
+WARN_EXCLUDED_SHARE = RegisterChecks.warn_excluded_share
 
 
 def excluded_by_reason(exclusions, before: Mapping | None = None) -> list[tuple[int, str]]:
@@ -505,8 +525,8 @@ def check_register(
     window: tuple[int, int],
     variables: Mapping,
     codes: Mapping,
-    max_bad_share: float = 0.01,
-    min_month_share: float = 0.5,
+    max_bad_share: float = RegisterChecks.max_bad_share,
+    min_month_share: float = RegisterChecks.min_month_share,
     warn_excluded_share: float = WARN_EXCLUDED_SHARE,
     trainees_file: str | PurePath | None = None,
     pseudonym_key: Callable[[], bytes] | None = None,

@@ -6,7 +6,7 @@ once, in :data:`REGISTER_STEPS` (name = Snakemake rule, named inputs and outputs
 settings from the configuration): the rules of ``workflow/rules/register.smk``, ``effects.smk``
 and ``export.smk`` take their ``input:``, ``output:`` and ``params:`` from it, and
 :func:`register_plan` (``mentorwijs run --part register``) lists the same steps in order with
-their arguments. The limits of ``register.checks`` have their defaults in :class:`RegisterChecks`.
+their arguments. The limits of ``register.checks`` have their defaults in :class:`~mentorwijs.register.check.RegisterChecks`.
 
 Steps and outputs (paths relative to the repository root, see :data:`PATHS`):
 
@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any, Callable, Mapping, Sequence
 
@@ -43,6 +42,7 @@ import pandas as pd
 
 from mentorwijs.errors import InputError
 from mentorwijs.files import FILES
+from mentorwijs.register.check import RegisterChecks
 from mentorwijs.handover import SUPERVISORS_LONG_FLOW, TRAINEES, TRAINEES_FLOW
 from mentorwijs.flow import Exclusions, write_exclusions, write_exclusions_table, write_flow, write_flow_fragment
 from mentorwijs.tables import read_parquet, write_csv_table, write_parquet
@@ -473,26 +473,6 @@ def _release_memory() -> None:
 # --------------------------------------------------------------------------------------
 # the declaration: each step once, read by workflow/rules/register.smk, effects.smk, export.smk
 # and by the plan of ``mentorwijs run --part register``
-
-
-@dataclass(frozen=True)
-class RegisterChecks:
-    """``register.checks``: the limits of the register extracts' checks, with their defaults
-    (the steps, the rules' params and ``mentorwijs check-register`` all take them from here)."""
-
-    #: More than this share of a date or number column unusable stops the run.
-    max_bad_share: float = 0.01
-    #: More than this share of an extract's rows excluded gives a warning.
-    warn_excluded_share: float = 0.1
-    #: A payroll month with fewer persons paid than this share of the median month stops the run.
-    min_month_share: float = 0.5
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "RegisterChecks":
-        """From the whole configuration (its ``register.checks`` section, which may be absent)."""
-        checks = config["register"].get("checks") or {}
-        return cls(**{name: float(checks.get(name, getattr(cls, name)))
-                      for name in ("max_bad_share", "warn_excluded_share", "min_month_share")})
 
 
 def _register_file(kind: str) -> Callable[[Mapping[str, Any]], Any]:
