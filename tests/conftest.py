@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-#: ../shared/ beside the repository, or the folder MENTORWIJS_SHARED names (a git worktree
-#: elsewhere).
-SHARED = Path(os.environ.get("MENTORWIJS_SHARED", ROOT.parent / "shared"))
-FIXTURES = ROOT / "tests" / "fixtures"
-REFERENCE = ROOT / "tests" / "reference"
+from support.paths import FIXTURES, REFERENCE, ROOT, SHARED
+
+__all__ = ["FIXTURES", "REFERENCE", "ROOT", "SHARED", "shared_file"]
 
 
 def shared_file(*parts: str) -> Path:
@@ -35,7 +31,7 @@ def synthetic_run(tmp_path_factory):
     It runs in a time zone, locale and hash seed other than those of the committed output digests
     (tests/fixtures/default_outputs.sha256), so their comparison shows the outputs do not depend
     on them."""
-    from synthetic_run import run_snakemake, workflow_copy
+    from support.synthetic_run import run_snakemake, workflow_copy
 
     root = workflow_copy(tmp_path_factory.mktemp("synthetic") / "run")
     result = run_snakemake(root, "all", env={"TZ": "Asia/Tokyo", "LC_ALL": "C", "PYTHONHASHSEED": "2"})

@@ -35,7 +35,7 @@ import pandas as pd
 import pytest
 
 from mentorwijs.codebook import load_codebook
-from synthetic_study import (config_of, make_repository, raw_folder, run_questionnaire_part, run_register_part,
+from support.synthetic_study import (config_of, make_repository, raw_folder, run_questionnaire_part, run_register_part,
                              simulate_study)
 
 pytestmark = pytest.mark.slow

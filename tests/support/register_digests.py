@@ -1,6 +1,6 @@
 """SHA-256 of every file the register part writes, on the built-in synthetic study at a scale.
 
-    PYTHONPATH=<src> python tests/register_digests.py --scale 1 --out digests.json
+    PYTHONPATH=<src> python tests/support/register_digests.py --scale 1 --out digests.json
 
 Lays out the shipped config in a temporary folder, simulates the study, runs the questionnaire
 part (for the trainee hand-over) and the register part with the package on PYTHONPATH, and
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def register_digests(folder: Path, *, scale: float) -> dict[str, str]:
