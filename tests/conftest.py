@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 from support.paths import FIXTURES, REFERENCE, ROOT, SHARED
+#: session fixtures of the register fixture study, defined here once: a test module that imported
+#: them would get a copy of its own and run the register part again
+from support.register_fixture import all_units_panel, register_run
 
-__all__ = ["FIXTURES", "REFERENCE", "ROOT", "SHARED", "shared_file"]
+__all__ = ["FIXTURES", "REFERENCE", "ROOT", "SHARED", "all_units_panel", "register_run", "shared_file"]
 
 
 def shared_file(*parts: str) -> Path:
@@ -27,14 +30,38 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def synthetic_run(tmp_path_factory):
     """The whole workflow (`snakemake all`) run once on the synthetic study in a temporary copy of
-    the repository; tests read its outputs and never change them (copy the folder to change it).
+    the repository, once per session also across xdist workers (support.shared.built_once); tests
+    read its outputs and never change them (copy the folder to change it).
     It runs in a time zone, locale and hash seed other than those of the committed output digests
     (tests/fixtures/default_outputs.sha256), so their comparison shows the outputs do not depend
     on them."""
+    from support.shared import built_once
     from support.synthetic_run import run_snakemake, workflow_copy
 
-    root = workflow_copy(tmp_path_factory.mktemp("synthetic") / "run")
-    result = run_snakemake(root, "all", env={"TZ": "Asia/Tokyo", "LC_ALL": "C", "PYTHONHASHSEED": "2"})
-    if result.returncode != 0:
-        pytest.fail(f"snakemake all failed on the synthetic study:\n{result.stderr[-4000:]}")
-    return root
+    def build(folder: Path) -> None:
+        root = workflow_copy(folder / "run")
+        result = run_snakemake(root, "all", env={"TZ": "Asia/Tokyo", "LC_ALL": "C", "PYTHONHASHSEED": "2"})
+        if result.returncode != 0:
+            pytest.fail(f"snakemake all failed on the synthetic study:\n{result.stderr[-4000:]}")
+
+    return built_once(tmp_path_factory, "synthetic", build) / "run"
+
+
+#: fixture scopes whose value a worker keeps for more than one test
+_SHARED_SCOPES = {"module", "class", "package"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under `--dist loadgroup` (`make test`), the tests of a module that share a module-scoped
+    fixture go to one worker, so the fixture is built once; the module's other tests, and the
+    modules without such fixtures, are spread over the workers test by test. Session fixtures that
+    run a whole workflow are shared across workers by support.shared.built_once."""
+    if not config.pluginmanager.hasplugin("xdist") or getattr(config.option, "dist", "no") != "loadgroup":
+        return
+    for item in items:
+        definitions = getattr(item, "_fixtureinfo", None)
+        if definitions is None:
+            continue
+        if any(defs[-1].scope in _SHARED_SCOPES for defs in definitions.name2fixturedefs.values() if defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
