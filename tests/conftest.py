@@ -47,6 +47,23 @@ def synthetic_run(tmp_path_factory):
     return built_once(tmp_path_factory, "synthetic", build) / "run"
 
 
+
+@pytest.fixture(scope="session")
+def scale8_study(tmp_path_factory):
+    """The shipped synthetic study at eight times its size (pool scale 1), simulated and run through
+    the questionnaire and the register part in-process, once per session across workers: the
+    truth-recovery tests read its estimates and test_register_stream its output digests. Read-only."""
+    from support.shared import built_once
+    from support.synthetic_study import make_repository, run_questionnaire_part, run_register_part, simulate_study
+
+    def build(folder: Path) -> None:
+        make_repository(folder, scale=8, pool_scale=1)
+        simulate_study(folder)
+        run_questionnaire_part(folder)
+        run_register_part(folder)
+
+    return built_once(tmp_path_factory, "scale8_study", build)
+
 #: fixture scopes whose value a worker keeps for more than one test
 _SHARED_SCOPES = {"module", "class", "package"}
 

@@ -29,7 +29,7 @@ def register_digests(folder: Path, *, scale: float) -> dict[str, str]:
     from mentorwijs.config import load_config
     from mentorwijs.ingest import run_questionnaires
     from mentorwijs.pseudonymise import DEMO_KEY
-    from mentorwijs.register.steps import PATHS, run_register
+    from mentorwijs.register.steps import run_register
     from mentorwijs.simulate import simulate
 
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
@@ -48,6 +48,13 @@ def register_digests(folder: Path, *, scale: float) -> dict[str, str]:
         run_register(config, root=folder)
     finally:
         os.environ.update(saved)
+    return digests_of(folder)
+
+
+def digests_of(folder: Path) -> dict[str, str]:
+    """SHA-256 of the register part's outputs in `folder` (its steps' files, results and export)."""
+    from mentorwijs.register.steps import PATHS
+
     files = {path: folder / path for path in PATHS.values()}
     for sub in ("data/processed/results", "export"):
         files.update({p.relative_to(folder).as_posix(): p for p in sorted((folder / sub).rglob("*")) if p.is_file()})
