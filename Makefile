@@ -34,9 +34,9 @@ report: $(STAMP)
 	$(BIN)/python -m mentorwijs doctor --part report
 	$(BIN)/snakemake --cores $(CORES) all
 
-# --dist loadgroup: tests sharing a module-scoped fixture stay on one worker (tests/conftest.py)
+# --dist loadfile: the tests of one file run on one worker, so a module-scoped fixture is built once
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 validate: $(STAMP)
 	$(BIN)/python -m mentorwijs validate --config config.yaml

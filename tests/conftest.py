@@ -63,22 +63,3 @@ def scale8_study(tmp_path_factory):
         run_register_part(folder)
 
     return built_once(tmp_path_factory, "scale8_study", build)
-
-#: fixture scopes whose value a worker keeps for more than one test
-_SHARED_SCOPES = {"module", "class", "package"}
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Under `--dist loadgroup` (`make test`), the tests of a module that share a module-scoped
-    fixture go to one worker, so the fixture is built once; the module's other tests, and the
-    modules without such fixtures, are spread over the workers test by test. Session fixtures that
-    run a whole workflow are shared across workers by support.shared.built_once."""
-    if not config.pluginmanager.hasplugin("xdist") or getattr(config.option, "dist", "no") != "loadgroup":
-        return
-    for item in items:
-        definitions = getattr(item, "_fixtureinfo", None)
-        if definitions is None:
-            continue
-        if any(defs[-1].scope in _SHARED_SCOPES for defs in definitions.name2fixturedefs.values() if defs):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
