@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from support.paths import FIXTURES, REFERENCE, ROOT, SHARED
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # each xdist worker (make test: two, one per core) and the workflows it starts use one BLAS
+    # thread; OpenBLAS would otherwise start a thread per core in every worker, twice the cores
+    for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
+
+from support.paths import FIXTURES, REFERENCE, ROOT, SHARED  # noqa: E402
 #: session fixtures of the register fixture study, defined here once: a test module that imported
 #: them would get a copy of its own and run the register part again
-from support.register_fixture import all_units_panel, register_run
+from support.register_fixture import all_units_panel, register_run  # noqa: E402
 
 __all__ = ["FIXTURES", "REFERENCE", "ROOT", "SHARED", "all_units_panel", "register_run", "shared_file"]
 
