@@ -9,6 +9,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= all
 PYTEST_ARGS ?=
+# parallel test workers (pytest-xdist); 0 runs the tests in this process, one after another
+TEST_WORKERS ?= 2
 
 .PHONY: report test validate validate-chain power benchmark envs lock clean-outputs help
 
@@ -32,8 +34,9 @@ report: $(STAMP)
 	$(BIN)/python -m mentorwijs doctor --part report
 	$(BIN)/snakemake --cores $(CORES) all
 
+# --dist loadfile: the tests of one file run on one worker, so a module-scoped fixture is built once
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 validate: $(STAMP)
 	$(BIN)/python -m mentorwijs validate --config config.yaml

@@ -7,12 +7,18 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-#: ../shared/ beside the repository, or the folder MENTORWIJS_SHARED names (a git worktree
-#: elsewhere).
-SHARED = Path(os.environ.get("MENTORWIJS_SHARED", ROOT.parent / "shared"))
-FIXTURES = ROOT / "tests" / "fixtures"
-REFERENCE = ROOT / "tests" / "reference"
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # each xdist worker (make test: two, one per core) and the workflows it starts use one BLAS
+    # thread; OpenBLAS would otherwise start a thread per core in every worker, twice the cores
+    for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
+
+from support.paths import FIXTURES, REFERENCE, ROOT, SHARED  # noqa: E402
+#: session fixtures of the register fixture study, defined here once: a test module that imported
+#: them would get a copy of its own and run the register part again
+from support.register_fixture import all_units_panel, register_run  # noqa: E402
+
+__all__ = ["FIXTURES", "REFERENCE", "ROOT", "SHARED", "all_units_panel", "register_run", "shared_file"]
 
 
 def shared_file(*parts: str) -> Path:
@@ -31,14 +37,36 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def synthetic_run(tmp_path_factory):
     """The whole workflow (`snakemake all`) run once on the synthetic study in a temporary copy of
-    the repository; tests read its outputs and never change them (copy the folder to change it).
+    the repository, once per session also across xdist workers (support.shared.built_once); tests
+    read its outputs and never change them (copy the folder to change it).
     It runs in a time zone, locale and hash seed other than those of the committed output digests
     (tests/fixtures/default_outputs.sha256), so their comparison shows the outputs do not depend
     on them."""
-    from synthetic_run import run_snakemake, workflow_copy
+    from support.shared import built_once
+    from support.synthetic_run import run_snakemake, workflow_copy
 
-    root = workflow_copy(tmp_path_factory.mktemp("synthetic") / "run")
-    result = run_snakemake(root, "all", env={"TZ": "Asia/Tokyo", "LC_ALL": "C", "PYTHONHASHSEED": "2"})
-    if result.returncode != 0:
-        pytest.fail(f"snakemake all failed on the synthetic study:\n{result.stderr[-4000:]}")
-    return root
+    def build(folder: Path) -> None:
+        root = workflow_copy(folder / "run")
+        result = run_snakemake(root, "all", env={"TZ": "Asia/Tokyo", "LC_ALL": "C", "PYTHONHASHSEED": "2"})
+        if result.returncode != 0:
+            pytest.fail(f"snakemake all failed on the synthetic study:\n{result.stderr[-4000:]}")
+
+    return built_once(tmp_path_factory, "synthetic", build) / "run"
+
+
+
+@pytest.fixture(scope="session")
+def scale8_study(tmp_path_factory):
+    """The shipped synthetic study at eight times its size (pool scale 1), simulated and run through
+    the questionnaire and the register part in-process, once per session across workers: the
+    truth-recovery tests read its estimates and test_register_stream its output digests. Read-only."""
+    from support.shared import built_once
+    from support.synthetic_study import make_repository, run_questionnaire_part, run_register_part, simulate_study
+
+    def build(folder: Path) -> None:
+        make_repository(folder, scale=8, pool_scale=1)
+        simulate_study(folder)
+        run_questionnaire_part(folder)
+        run_register_part(folder)
+
+    return built_once(tmp_path_factory, "scale8_study", build)

@@ -25,7 +25,7 @@ import pytest
 from conftest import REFERENCE, ROOT
 from mentorwijs.chain import clopper_pearson, estimator_rows, replication_config, summarise
 from mentorwijs.errors import InputError
-from synthetic_study import config_of, make_repository
+from support.synthetic_study import config_of, make_repository
 
 CODEBOOKS = ROOT / "data" / "codebooks"
 

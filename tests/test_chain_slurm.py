@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from synthetic_study import make_repository
+from support.synthetic_study import make_repository
 
 pytestmark = pytest.mark.slurm
 

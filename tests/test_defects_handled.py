@@ -34,7 +34,7 @@ import pytest
 
 from mentorwijs.codebook import Codebook, Item, load_codebook
 from mentorwijs.pseudonymise import DEMO_KEY, pseudonym
-from synthetic_study import config_of, truth_of
+from support.synthetic_study import config_of, truth_of
 
 OUTPUT_FOLDERS = ("data/interim", "data/processed", "export", "reports")
 CASTOR_MISSING = re.compile(r"^##USER_MISSING_(\d+)##$")
@@ -745,7 +745,7 @@ def output_cells(path: Path) -> tuple[set[str], str]:
     if path.suffix == ".png":  # pixels only; the figures' text is checked in their SVG twins
         return set(), ""
     if path.suffix == ".pdf":  # the document's text streams, inflated
-        from pdfbytes import inflate
+        from support.pdfbytes import inflate
 
         text = inflate(path.read_bytes()).decode("latin-1")
         return set(re.findall(r"[\w.@+-]+", text)), text

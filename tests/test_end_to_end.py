@@ -20,9 +20,9 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from notebook_runner import run_notebook
-from pdfbytes import page_count
-from synthetic_run import run_snakemake
+from support.notebook_runner import run_notebook
+from support.pdfbytes import page_count
+from support.synthetic_run import run_snakemake
 
 sys.path.insert(0, str(ROOT / "tools"))
 import output_digests  # noqa: E402
@@ -191,7 +191,7 @@ def test_nothing_personal_reaches_interim_processed_export_or_reports(synthetic_
     tokens |= {v for v in employees["geboortedatum"] if v}
     assert len(tokens) > 300
     pattern = re.compile("|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True)).encode("utf-8"))
-    from pdfbytes import inflate
+    from support.pdfbytes import inflate
 
     for folder in ("data/interim", "data/processed", "export", "reports"):
         for path in sorted((synthetic_run / folder).rglob("*")):

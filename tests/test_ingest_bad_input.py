@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from fixture_study import KEY_HEX, make_study, set_wave
+from support.fixture_study import KEY_HEX, make_study, set_wave
 from mentorwijs.cli import main
 from mentorwijs.config import load_config
 from mentorwijs.errors import InputError

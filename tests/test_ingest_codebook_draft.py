@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from conftest import shared_file
-from fixture_study import STUDY
+from support.fixture_study import STUDY
 from mentorwijs.cli import main
 from mentorwijs.codebook import parse_codebook
 from mentorwijs.ingest.bootstrap import draft_codebook

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import shared_file
-from fixture_study import STUDY
+from support.fixture_study import STUDY
 from mentorwijs.codebook import load_codebook, parse_codebook
 from mentorwijs.errors import InputError
 from mentorwijs.ingest.clean import CleaningOptions, parse_wave

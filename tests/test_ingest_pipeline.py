@@ -1,6 +1,6 @@
 """The questionnaire part end to end (in-process) on the hand-made fixture study.
 
-Expected numbers are counted by hand from the raw fixture files (tests/fixture_study.py), scale
+Expected numbers are counted by hand from the raw fixture files (tests/support/fixture_study.py), scale
 scores are worked out by hand from the rows named in each test.
 """
 
@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from fixture_study import (EMPLOYEE_FLOW, KEPT_ROWS, KEY_HEX, RAW_ROWS, SENT_TO_CBS, STUDY, SUPERVISOR_FLOW,
+from support.fixture_study import (EMPLOYEE_FLOW, KEPT_ROWS, KEY_HEX, RAW_ROWS, SENT_TO_CBS, STUDY, SUPERVISOR_FLOW,
                            make_study, set_wave)
 from mentorwijs.config import load_config
 from mentorwijs.tables import write_parquet

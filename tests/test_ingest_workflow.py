@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fixture_study import KEY_HEX, STUDY, make_study, set_wave, snakemake
+from support.fixture_study import KEY_HEX, STUDY, make_study, set_wave, snakemake
 from mentorwijs.config import load_config
 from mentorwijs.ingest import run_questionnaires
 from mentorwijs.supervisors import TABLES as SUPERVISOR_TABLES

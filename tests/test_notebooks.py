@@ -22,7 +22,7 @@ import yaml
 
 from conftest import ROOT
 from mentorwijs.contracts import REGISTER_TABLES, TABLE_NAMES
-from notebook_runner import NotebookError, clear_outputs, run_notebook
+from support.notebook_runner import NotebookError, clear_outputs, run_notebook
 
 NOTEBOOKS = ROOT / "notebooks"
 NOTEBOOK_NAMES = ("employment_effects.ipynb", "supervisors.ipynb")

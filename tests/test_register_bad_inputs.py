@@ -16,7 +16,7 @@ from mentorwijs.flow import Exclusions
 from mentorwijs.register.payroll import combine_statements
 from mentorwijs.register.steps import PATHS
 from mentorwijs.simulate.writers import write_csv, write_sav
-from register_fixture import (FILES, HERE, KEY, payroll_rows, read_fixture, run_steps, write_config_file,
+from support.register_fixture import (FILES, HERE, KEY, payroll_rows, read_fixture, run_steps, write_config_file,
                               write_register_fixture)
 
 
@@ -376,7 +376,7 @@ VARIANTS = {
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_a_legitimate_variation_of_a_csv_export_is_read_as_the_plain_file(variant, tmp_path):
-    from register_fixture import PAYROLL_COLUMNS
+    from support.register_fixture import PAYROLL_COLUMNS
 
     text = _payroll_text(tmp_path)
     _same_as_delivered(P2019, PAYROLL_COLUMNS, VARIANTS[variant](text), tmp_path)

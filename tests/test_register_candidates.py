@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from mentorwijs.register.steps import PATHS
-from register_fixture import person_of, register_run, trainee_of, unit_of  # noqa: F401
+from support.register_fixture import person_of, trainee_of, unit_of
 
 COHORT_10 = ["201", "202", "203", "204", "205", "206", "207", "209", "214"]
 COHORT_12 = ["201", "202", "203", "204", "205", "206", "207", "214"]

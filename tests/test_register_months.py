@@ -12,7 +12,6 @@ import pytest
 from mentorwijs.pseudonymise import DEMO_KEY, pseudonym
 from mentorwijs.register.calendar import days_from_civil, month_code, yyyymmdd_to_days
 from mentorwijs.register.steps import PATHS
-from register_fixture import register_run  # noqa: F401  (pytest fixture)
 
 WINDOW = [(2019, m) for m in range(1, 13)] + [(2020, m) for m in range(1, 7)]
 

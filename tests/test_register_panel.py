@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from register_fixture import all_units_panel, person_of, register_run, unit_of  # noqa: F401
+from support.register_fixture import person_of, unit_of
 
 MONTHS = list(range(-6, 7))
 

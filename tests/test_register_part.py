@@ -21,8 +21,7 @@ from mentorwijs.flow import gather_exclusions, gather_flow, write_flow_fragment
 from mentorwijs.register.check import check_register
 from mentorwijs.register.steps import PATHS, register_plan, run_register, window_of
 from mentorwijs.register import spec
-from register_fixture import (FILES, KEY, payroll_rows, register_run, write_config_file,  # noqa: F401
-                              write_register_fixture)
+from support.register_fixture import FILES, KEY, payroll_rows, write_config_file, write_register_fixture
 
 OUTPUTS = [p for p in PATHS.values()]
 

@@ -1,7 +1,7 @@
 """The payroll step streamed: the same bytes as the code before it, however the files are cut.
 
 The reference digests (``tests/fixtures/register/digests_scale{1,8}.json``) were computed with
-``tests/register_digests.py`` on the code of main before the payroll step streamed (commit
+``tests/support/register_digests.py`` on the code of main before the payroll step streamed (commit
 98234ff, the payroll files read whole); these tests recompute them with the present code. The
 other tests compare a run in tiny pieces (batches of a few kB, two persons per part, groups of
 fifty statements, one thread) with a run at the default sizes (two threads), and the errors of a streamed file with those
@@ -27,8 +27,8 @@ from mentorwijs.register import spec
 from mentorwijs.register.extracts import read_extract
 from mentorwijs.register.steps import PATHS, register_plan
 from mentorwijs.tables import write_parquet, write_parquet_pieces
-from register_digests import register_digests
-from register_fixture import RAW, payroll_rows, run_steps, write_register_fixture
+from support.register_digests import digests_of, register_digests
+from support.register_fixture import RAW, payroll_rows, run_steps, write_register_fixture
 
 PAYROLL_OUTPUTS = ("person_months", "employer_months", "employers", "businesses", "exclusions_payroll")
 TINY = {"persons_per_part": 2, "rows_per_chunk": 50, "block_bytes": 4096, "workers": 1}
@@ -47,8 +47,10 @@ def test_the_register_part_writes_the_bytes_of_the_code_before_streaming_on_the_
 
 
 @pytest.mark.slow
-def test_the_register_part_writes_the_bytes_of_the_code_before_streaming_at_scale_8(tmp_path):
-    assert register_digests(tmp_path, scale=8) == _expected(8)
+def test_the_register_part_writes_the_bytes_of_the_code_before_streaming_at_scale_8(scale8_study):
+    """The session's scale-8 study (conftest.scale8_study: the shipped config at scale 8, the
+    same steps register_digests runs), shared with the truth-recovery tests."""
+    assert digests_of(scale8_study) == _expected(8)
 
 
 def test_tiny_batches_parts_and_groups_give_the_bytes_of_the_default_sizes(tmp_path, monkeypatch):

@@ -22,7 +22,7 @@ from mentorwijs.figures import draw_figures
 from mentorwijs.findings import NO_CLEAR_EFFECT
 from mentorwijs.messages import load_messages
 from mentorwijs.report import ReportSettings, render_pdf, report_context, write_factsheet, write_report
-from pdfbytes import inflate, page_count
+from support.pdfbytes import inflate, page_count
 
 TABLES = FIXTURES / "tables"
 SCENARIOS = ("default", "null", "harmful")

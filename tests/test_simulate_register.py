@@ -490,18 +490,24 @@ def digests(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_same_seed_same_bytes_whatever_the_folder_and_time_zone(tmp_path):
-    a, b = tmp_path / "one", tmp_path / "deeper" / "two"
+@pytest.fixture(scope="module")
+def small_pool_run(tmp_path_factory) -> Path:
+    """The script's study at pool scale 0.05 (UTC, hash seed 1), read by the two tests below."""
+    folder = tmp_path_factory.mktemp("script") / "one"
+    run_script(folder, 0.05, "UTC", "1")
+    return folder
+
+
+def test_same_seed_same_bytes_whatever_the_folder_and_time_zone(small_pool_run, tmp_path):
+    a, b = small_pool_run, tmp_path / "deeper" / "two"
     b.parent.mkdir()
-    run_script(a, 0.05, "UTC", "1")
     run_script(b, 0.05, "Asia/Tokyo", "99")
     assert digests(a) == digests(b)
     assert len(digests(a)) == len(expected_files()) + 1
 
 
-def test_pool_scale_changes_only_the_pool(tmp_path):
-    small, large = tmp_path / "small", tmp_path / "large"
-    run_script(small, 0.05, "UTC", "0")
+def test_pool_scale_changes_only_the_pool(small_pool_run, tmp_path):
+    small, large = small_pool_run, tmp_path / "large"
     run_script(large, 0.1, "UTC", "0")
     assert (small / "cbs/koppeltabel.csv").read_bytes() == (large / "cbs/koppeltabel.csv").read_bytes()
     key = read_text_csv(small / "cbs/koppeltabel.csv")

@@ -35,7 +35,7 @@ import pandas as pd
 import pytest
 
 from mentorwijs.codebook import load_codebook
-from synthetic_study import (config_of, make_repository, raw_folder, run_questionnaire_part, run_register_part,
+from support.synthetic_study import (config_of, make_repository, raw_folder, run_questionnaire_part, run_register_part,
                              simulate_study)
 
 pytestmark = pytest.mark.slow
@@ -56,12 +56,12 @@ QUESTIONNAIRE_RAW = ("castor", "qualtrics", "study")
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory) -> Path:
-    root = make_repository(tmp_path_factory.mktemp("truth_study"), scale=SCALE, pool_scale=POOL_SCALE)
-    simulate_study(root)
-    run_questionnaire_part(root)
-    run_register_part(root)
-    return root
+def study(scale8_study) -> Path:
+    """The study at SCALE and POOL_SCALE through both parts: conftest.scale8_study, built once per
+    session and shared with test_register_stream."""
+    synthetic = config_of(scale8_study)["synthetic"]
+    assert (synthetic["scale"], synthetic["pool_scale"]) == (SCALE, POOL_SCALE)
+    return scale8_study
 
 
 @pytest.fixture(scope="module")

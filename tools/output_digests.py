@@ -5,7 +5,7 @@
     python tools/output_digests.py RUN_FOLDER --check tests/fixtures/default_outputs.sha256
 
 RUN_FOLDER is a folder where ``snakemake all`` ran on the default (synthetic) study, e.g. a
-copy made as tests/synthetic_run.py makes one. Every file under it counts as an output except
+copy made as tests/support/synthetic_run.py makes one. Every file under it counts as an output except
 what the run reads (Snakefile, config.yaml, workflow/, data/codebooks/) and what is not a
 result (logs/, .snakemake/, __pycache__). The list is one line per file, ``<sha256>  <path>``
 (the format of ``sha256sum``), sorted by path, after a header of ``#`` lines naming the

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from conftest import ROOT
+from support.paths import ROOT
 from mentorwijs.config import load_config
 from mentorwijs.pseudonymise import DEMO_KEY
 

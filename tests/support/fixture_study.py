@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import FIXTURES, ROOT
+from support.paths import FIXTURES, ROOT
 
 STUDY = FIXTURES / "study"
 KEY_HEX = "5e" * 32  # a test key (not the demo key)

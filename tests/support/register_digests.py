@@ -1,6 +1,6 @@
 """SHA-256 of every file the register part writes, on the built-in synthetic study at a scale.
 
-    PYTHONPATH=<src> python tests/register_digests.py --scale 1 --out digests.json
+    PYTHONPATH=<src> python tests/support/register_digests.py --scale 1 --out digests.json
 
 Lays out the shipped config in a temporary folder, simulates the study, runs the questionnaire
 part (for the trainee hand-over) and the register part with the package on PYTHONPATH, and
@@ -22,14 +22,14 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def register_digests(folder: Path, *, scale: float) -> dict[str, str]:
     from mentorwijs.config import load_config
     from mentorwijs.ingest import run_questionnaires
     from mentorwijs.pseudonymise import DEMO_KEY
-    from mentorwijs.register.steps import PATHS, run_register
+    from mentorwijs.register.steps import run_register
     from mentorwijs.simulate import simulate
 
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
@@ -48,6 +48,13 @@ def register_digests(folder: Path, *, scale: float) -> dict[str, str]:
         run_register(config, root=folder)
     finally:
         os.environ.update(saved)
+    return digests_of(folder)
+
+
+def digests_of(folder: Path) -> dict[str, str]:
+    """SHA-256 of the register part's outputs in `folder` (its steps' files, results and export)."""
+    from mentorwijs.register.steps import PATHS
+
     files = {path: folder / path for path in PATHS.values()}
     for sub in ("data/processed/results", "export"):
         files.update({p.relative_to(folder).as_posix(): p for p in sorted((folder / sub).rglob("*")) if p.is_file()})

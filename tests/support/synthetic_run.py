@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT
+from support.paths import ROOT
 
 #: What a run needs from the repository (everything else it writes itself).
 WORKFLOW_FILES = ("Snakefile", "config.yaml")

@@ -13,9 +13,9 @@ A failing cell raises :class:`NotebookError` naming the notebook, the cell's num
 and the error. The notebook file itself is never modified (the committed notebooks carry no
 outputs). From the command line (no Jupyter installation needed)::
 
-    python tests/notebook_runner.py notebooks/employment_effects.ipynb --root .
-    python tests/notebook_runner.py notebooks/supervisors.ipynb --root . --output /tmp/supervisors.ipynb
-    python tests/notebook_runner.py notebooks/supervisors.ipynb --clear    # before committing an edit
+    python tests/support/notebook_runner.py notebooks/employment_effects.ipynb --root .
+    python tests/support/notebook_runner.py notebooks/supervisors.ipynb --root . --output /tmp/supervisors.ipynb
+    python tests/support/notebook_runner.py notebooks/supervisors.ipynb --clear    # before committing an edit
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from nbclient.exceptions import CellExecutionError
 from traitlets import default
 from traitlets.config import Config
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]
 #: Terminal colour codes in IPython tracebacks.
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 

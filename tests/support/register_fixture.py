@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import FIXTURES, ROOT
+from support.paths import FIXTURES, ROOT
 from mentorwijs.config import load_config
 from mentorwijs.pseudonymise import DEMO_KEY, pseudonym, pseudonymise
 from mentorwijs.simulate.writers import write_csv, write_sav
