@@ -37,7 +37,7 @@ CONFIG_FILES = [ROOT / "config.yaml", ROOT / "tests" / "fixtures" / "study" / "c
 
 def _config(path):
     """A configuration the tests use: config.yaml, or the fixture study's sections in its place
-    (as tests/fixture_study.py builds it)."""
+    (as tests/support/fixture_study.py builds it)."""
     config = yaml.safe_load(CONFIG_FILES[0].read_text(encoding="utf-8"))
     config.update(yaml.safe_load(path.read_text(encoding="utf-8")))
     return config

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from synthetic_run import run_snakemake, workflow_copy
+from support.synthetic_run import run_snakemake, workflow_copy
 
 from mentorwijs.ingest.steps import QUESTIONNAIRE_STEPS, files_of
 from mentorwijs.register.steps import PATHS, REGISTER_STEPS, register_plan
