@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 
 from conftest import ROOT
 from mentorwijs.aggregates import TABLE_SPECS
@@ -74,9 +75,15 @@ def test_no_other_module_keeps_its_own_column_lists():
 
 
 def test_the_export_rule_and_the_report_rules_list_the_contract_tables():
-    export = (ROOT / "workflow" / "rules" / "export.smk").read_text(encoding="utf-8")
-    listed = re.findall(r'^\s+"(\w+)",$', export.split("EXPORT_TABLES = [")[1].split("]")[0], flags=re.M)
-    assert sorted(listed) == sorted(REGISTER_TABLES)
-    supervisors = (ROOT / "workflow" / "rules" / "supervisors.smk").read_text(encoding="utf-8")
-    outputs = set(re.findall(r'^\s+(\w+)="reports/tables/(\w+)\.csv"', supervisors, flags=re.M))
-    assert {a for a, b in outputs if a == b} == set(QUESTIONNAIRE_TABLES) - {"reliability", "data_quality"}
+    """The rules read their files from the step declarations (tests/test_workflow_steps.py checks
+    the rules against them): the export takes every register table, the supervisors' analyses
+    write every questionnaire table but the two the ingest writes."""
+    from mentorwijs.ingest.steps import QUESTIONNAIRE_STEPS
+    from mentorwijs.register.steps import STEPS
+
+    exported = [PurePosixPath(p).stem for p in STEPS["export"].inputs({})["tables"]]
+    assert sorted(exported) == sorted(REGISTER_TABLES)
+    analyses = next(step for step in QUESTIONNAIRE_STEPS if step.name == "supervisor_analyses")
+    outputs = {name: PurePosixPath(path) for name, path in analyses.outputs().items()}
+    assert {name for name, path in outputs.items() if path.parent.as_posix() == "reports/tables" and path.stem == name} \
+        == set(QUESTIONNAIRE_TABLES) - {"reliability", "data_quality"}

@@ -1,6 +1,6 @@
 """The export boundary of the register part: what may leave the CBS environment.
 
-input:  data/processed/results/<name>.csv for every name in EXPORT_TABLES (the register part's
+input:  data/processed/results/<name>.csv for every register table of mentorwijs.contracts (the register part's
         result tables: matching, flow, exclusions and the rule `effects`)
 output: export/tables/<name>.csv (disclosure-checked: suppressed cells written as the marker),
         export/output_check_log.csv (table, rule, cell, n, action: for the CBS output checkers),
