@@ -1,7 +1,8 @@
-"""The rules of part 3 on fixture tables: identical bytes across runs, no-op reruns, language override.
+"""The rules of part 3 on fixture tables: a clean run's files, no-op reruns, language override.
 
-Two clean runs of `snakemake` in different folders, time zones, locales and hash seeds must
-write byte-identical files under reports/. The runs go in parallel (about 25 s on 2 cores).
+One clean run of `snakemake` in a deep folder and another time zone, locale and hash seed
+(about 15 s); that the report files' bytes do not depend on these is shown on the default study
+by the committed digest list (tests/test_end_to_end.py).
 """
 
 from __future__ import annotations
@@ -58,35 +59,29 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
+def report_run(tmp_path_factory):
+    """One clean run in a deep folder, a time zone, locale and hash seed other than the digest
+    list's; a second run would repeat what tests/test_end_to_end.py shows on the default study:
+    every report file has the committed bytes whatever the folder and environment."""
     if not SNAKEMAKE.is_file():
         pytest.skip("snakemake is not installed next to this Python")
-    base = tmp_path_factory.mktemp("workflow")
-    first = _workdir(base / "one")
-    second = _workdir(base / "deeper" / "path" / "two")
-    runs = [
-        _snakemake(first, _env("UTC", "C.UTF-8", "0"), wait=False),
-        _snakemake(second, _env("Pacific/Auckland", "C", "4242"), wait=False),
-    ]
-    results = [(p.wait(timeout=600), p.stdout.read()) for p in runs]
-    for code, out in results:
-        assert code == 0, out[-3000:]
-    return first, second
+    first = _workdir(tmp_path_factory.mktemp("workflow") / "deeper" / "path" / "one")
+    code, out = _snakemake(first, _env("Pacific/Auckland", "C", "4242"))
+    assert code == 0, out[-3000:]
+    return first
 
 
-def test_two_clean_runs_write_identical_reports(two_runs):
-    first, second = two_runs
-    one, two = _files(first / "reports"), _files(second / "reports")
-    assert sorted(one) == sorted(two)
+def test_a_clean_run_writes_every_report_file(report_run):
+    first = report_run
+    one = _files(first / "reports")
     expected = {"report.html", "report.pdf", "factsheet.html", "factsheet.pdf", "provenance.json", "figures/figures.json",
                 "figures/flow.svg", "figures/km.png"}
     assert expected <= set(one)
-    different = [name for name in one if one[name] != two[name]]
-    assert different == []
+    assert all(len(one[name]) > 0 for name in expected)
 
 
-def test_nothing_under_reports_names_a_local_path_or_time(two_runs):
-    first, _ = two_runs
+def test_nothing_under_reports_names_a_local_path_or_time(report_run):
+    first = report_run
     for name, data in _files(first / "reports").items():
         if name.startswith("tables/"):
             continue
@@ -96,8 +91,8 @@ def test_nothing_under_reports_names_a_local_path_or_time(two_runs):
     assert '"reports/tables/flow.csv"' in provenance and '"config_hash"' in provenance
 
 
-def test_logs_and_run_summary_are_under_logs(two_runs):
-    first, _ = two_runs
+def test_logs_and_run_summary_are_under_logs(report_run):
+    first = report_run
     import json
 
     summary = json.loads((first / "logs" / "run_summary.json").read_text(encoding="utf-8"))
@@ -106,8 +101,8 @@ def test_logs_and_run_summary_are_under_logs(two_runs):
     assert all(r["status"] == "ok" for r in summary["rules"])
 
 
-def test_a_rerun_schedules_nothing_and_a_language_override_redraws(two_runs):
-    first, _ = two_runs
+def test_a_rerun_schedules_nothing_and_a_language_override_redraws(report_run):
+    first = report_run
     env = _env("UTC", "C.UTF-8", "0")
     code, out = _snakemake(first, env, "--dry-run")
     assert code == 0 and "Nothing to be done" in out, out[-2000:]
@@ -118,8 +113,8 @@ def test_a_rerun_schedules_nothing_and_a_language_override_redraws(two_runs):
         assert table.get(rule) == "1", (rule, out[-1500:])
 
 
-def test_workflow_report_with_captions_goes_under_logs(two_runs):
-    first, _ = two_runs
+def test_workflow_report_with_captions_goes_under_logs(report_run):
+    first = report_run
     before = _files(first / "reports")
     code, out = _snakemake(first, _env("UTC", "C.UTF-8", "0"), "--report", "logs/workflow-report.html")
     assert code == 0, out[-2000:]
