@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    # each xdist worker (make test: two, one per core) and the workflows it starts use one BLAS
-    # thread; OpenBLAS would otherwise start a thread per core in every worker, twice the cores
-    for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(_name, "1")
+from mentorwijs.system import single_threaded_numerics  # imports no numpy
+
+# Numerical libraries on one thread in this process, in the xdist workers it starts and in the
+# workflows the tests run: the results then do not depend on the machine's core count (see
+# single_threaded_numerics), and two workers on two cores do not start a BLAS thread per core each.
+single_threaded_numerics()
 
 from support.paths import FIXTURES, REFERENCE, ROOT, SHARED  # noqa: E402
 #: session fixtures of the register fixture study, defined here once: a test module that imported
@@ -19,6 +19,15 @@ from support.paths import FIXTURES, REFERENCE, ROOT, SHARED  # noqa: E402
 from support.register_fixture import all_units_panel, register_run  # noqa: E402
 
 __all__ = ["FIXTURES", "REFERENCE", "ROOT", "SHARED", "all_units_panel", "register_run", "shared_file"]
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """pandas' SettingWithCopyWarning is an error in every test (a chained assignment that may
+    write to a copy). Set here, not as an ini filter, which pytest applies (importing pandas)
+    before this file can set the thread variables above."""
+    mark = pytest.mark.filterwarnings("error::pandas.errors.SettingWithCopyWarning")
+    for item in items:
+        item.add_marker(mark, append=False)
 
 
 def shared_file(*parts: str) -> Path:

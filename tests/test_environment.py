@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import importlib.util
 import re
 import sys
@@ -50,3 +52,21 @@ def test_pandas_is_below_3_as_verified():
     # outputs are verified with pandas 2; lifelines 0.30 (test extra) does not support pandas 3
     versions = [v for (name, _), v in _pins("requirements.lock").items() if name == "pandas"]
     assert versions and all(int(v.split(".")[0]) < 3 for v in versions)
+
+
+def test_mentorwijs_commands_run_the_numerical_libraries_on_one_thread_as_snakemake_does():
+    """With two OpenBLAS threads the propensity scores differ in their last bits, and so do the
+    bytes of matched, pairs and survival (mentorwijs.system.single_threaded_numerics); the
+    command pins one thread before numpy loads, as Snakemake does for its script jobs."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys\n"
+            "from mentorwijs import cli\n"
+            "assert 'numpy' not in sys.modules\n"
+            "cli.main(['doctor', '--part', 'register'])\n"
+            "print([os.environ.get(n) for n in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')])\n")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "['1', '1', '1']"
