@@ -29,7 +29,7 @@ from mentorwijs.register import spec
 from mentorwijs.register.extracts import read_extract
 from mentorwijs.register.steps import PATHS, register_plan
 from mentorwijs.tables import write_parquet, write_parquet_pieces
-from support.register_digests import digests_of, register_digests
+from support.register_digests import digests_of
 from support.register_fixture import RAW, payroll_rows, run_steps, write_register_fixture
 
 PAYROLL_OUTPUTS = ("person_months", "employer_months", "employers", "businesses", "exclusions_payroll")
@@ -44,8 +44,10 @@ def _expected(scale: int) -> dict[str, str]:
     return json.loads((FIXTURES / "register" / f"digests_scale{scale}.json").read_text(encoding="utf-8"))
 
 
-def test_the_register_part_writes_the_bytes_of_the_code_before_streaming_on_the_default_study(tmp_path):
-    assert register_digests(tmp_path, scale=1) == _expected(1)
+def test_the_register_part_writes_the_bytes_of_the_code_before_streaming_on_the_default_study(synthetic_run):
+    """Through the Snakemake rules: the session's `snakemake all` on the default study (the scale-8
+    test below goes through `run_register`, without Snakemake)."""
+    assert digests_of(synthetic_run) == _expected(1)
 
 
 @pytest.mark.slow
