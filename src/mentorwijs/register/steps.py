@@ -642,9 +642,6 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."),
     return plan_of(REGISTER_STEPS, config, root=root, out_root=out_root)
 
 
-#: A planned step (name, function, keyword arguments).
-Step = PlannedStep
-
 
 def run_register(config: Mapping[str, Any], *, root: PathLike = Path("."), out_root: PathLike | None = None,
                  log_folder: PathLike | None = None, progress: Callable[[str], None] = lambda message: None,
