@@ -12,6 +12,12 @@ Targets, one per place the study runs in (README.md, docs/register.md):
 Run `snakemake --cores all` for everything, or name a target. Every rule logs to logs/.
 """
 
+from mentorwijs.system import reproducible_numerics
+
+# every rule's job: one numerical thread and, on x86-64 with AVX2, the same kernels on every
+# processor, so the outputs' bytes do not depend on the machine (mentorwijs.system)
+reproducible_numerics()
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")

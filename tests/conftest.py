@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from mentorwijs.system import single_threaded_numerics  # imports no numpy
+from mentorwijs.system import reproducible_numerics  # imports no numpy
 
-# Numerical libraries on one thread in this process, in the xdist workers it starts and in the
-# workflows the tests run: the results then do not depend on the machine's core count (see
-# single_threaded_numerics), and two workers on two cores do not start a BLAS thread per core each.
-single_threaded_numerics()
+# Numerical libraries on one thread, with the same kernels on every x86-64 processor with AVX2, in
+# this process, in the xdist workers it starts and in the workflows the tests run: the results then
+# do not depend on the machine (see reproducible_numerics), and two workers on two cores do not
+# start a BLAS thread per core each.
+reproducible_numerics()
 
 from support.paths import FIXTURES, REFERENCE, ROOT, SHARED  # noqa: E402
 #: session fixtures of the register fixture study, defined here once: a test module that imported

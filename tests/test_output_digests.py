@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 from conftest import ROOT
@@ -10,9 +11,31 @@ sys.path.insert(0, str(ROOT / "tools"))
 import output_digests as od  # noqa: E402
 
 
-def test_a_written_list_reads_back_with_its_pdf_libraries():
+def test_a_written_list_reads_back_with_its_pdf_libraries_and_numerics():
     table = {"data/processed/panel.parquet": "a" * 64, "reports/report.pdf": "b" * 64}
-    assert od.parse(od.render(table, "pango 1.50.12, fonttools-subset")) == (table, "pango 1.50.12, fonttools-subset")
+    made_with = od.Environment("pango 1.50.12, fonttools-subset", "x86_64, openblas kernels Haswell, numpy without X")
+    assert od.parse(od.render(table, made_with)) == (table, made_with)
+
+
+def _run(folder, files, numerics):
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    (folder / "reports").mkdir(exist_ok=True)
+    (folder / "reports" / "provenance.json").write_text(json.dumps({"numerics": numerics}))
+    return folder
+
+
+def test_a_run_with_other_numerical_kernels_is_compared_by_its_files_only(tmp_path):
+    run = _run(tmp_path, {"data/processed/pairs.parquet": "other bits"}, "aarch64, openblas kernels per processor")
+    expected = od.digests(run) | {"data/processed/pairs.parquet": "0" * 64}
+    made_with = od.Environment(od.pdf_libraries(), "x86_64, openblas kernels Haswell")
+    problems, notes = od.check(expected, made_with, run)
+    assert problems == [] and "only the list of files" in notes[0]
+    problems, _ = od.check(expected | {"reports/extra.csv": "1" * 64}, made_with, run)
+    assert problems == ["missing  reports/extra.csv"]
+    same = od.Environment(od.pdf_libraries(), "aarch64, openblas kernels per processor")
+    assert od.check(expected, same, run) == (["differs  data/processed/pairs.parquet"], [])
 
 
 def test_comparison_names_changed_missing_and_new_files_and_skips_only_pdfs_when_asked():
@@ -32,8 +55,8 @@ def test_inputs_logs_and_engine_state_are_not_outputs(tmp_path):
 
 
 def test_the_committed_list_covers_every_part_of_the_workflow():
-    table, libraries = od.parse((ROOT / "tests" / "fixtures" / "default_outputs.sha256").read_text(encoding="utf-8"))
-    assert libraries.startswith("pango ")
+    table, made_with = od.parse((ROOT / "tests" / "fixtures" / "default_outputs.sha256").read_text(encoding="utf-8"))
+    assert made_with.pdf.startswith("pango ") and made_with.numerics.startswith("x86_64, openblas kernels Haswell")
     for prefix in ("data/raw/synthetic/", "data/processed/results/", "export/tables/", "reports/tables/",
                    "reports/figures/", "reports/report.pdf", "reports/factsheet.pdf"):
         assert any(path.startswith(prefix) for path in table), prefix

@@ -7,6 +7,7 @@ import json
 
 from conftest import ROOT
 from mentorwijs.config import config_hash, load_config
+from mentorwijs.system import numerics_setting
 from mentorwijs.provenance import dumps, file_hashes, git_state, log_status, provenance_record, run_summary
 
 
@@ -21,6 +22,7 @@ def test_record_holds_config_hash_inputs_commit_seed_and_versions(tmp_path, monk
     record = provenance_record(config, inputs, seed=config["study"]["seed"], commit="0" * 40, versions={"python": "3.11.9"})
     assert record["config_hash"] == config_hash(config) and record["config"] == config
     assert record["seed"] == config["study"]["seed"] and record["commit"] == "0" * 40
+    assert record["numerics"] == numerics_setting() and "openblas kernels" in record["numerics"]
     text = dumps(record)
     assert str(tmp_path) not in text and text.endswith("\n")
     assert dumps(json.loads(text)) == text  # canonical form

@@ -2,9 +2,10 @@
 
 The reference digests (``tests/fixtures/register/digests_scale{1,8}.json``) were computed with
 ``tests/support/register_digests.py`` on the code of main before the payroll step streamed (commit
-98234ff, the payroll files read whole), with the numerical libraries on one thread as every test
-process runs them (mentorwijs.system.single_threaded_numerics: with two threads the propensity
-scores differ in their last bits); these tests recompute them with the present code. The
+98234ff, the payroll files read whole), with the numerical libraries set as every test process
+sets them (mentorwijs.system.reproducible_numerics: one thread and OpenBLAS's Haswell kernels;
+with two threads, or another processor's kernels, the propensity scores differ in their last
+bits); these tests recompute them with the present code. The
 other tests compare a run in tiny pieces (batches of a few kB, two persons per part, groups of
 fifty statements, one thread) with a run at the default sizes (two threads), and the errors of a streamed file with those
 of the same file read whole.

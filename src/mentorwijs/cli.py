@@ -545,9 +545,9 @@ def _add_doctor_command(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from mentorwijs.system import single_threaded_numerics
+    from mentorwijs.system import reproducible_numerics
 
-    single_threaded_numerics()  # before numpy loads: the same bytes as the Snakemake rules
+    reproducible_numerics()  # before numpy loads: the same bytes as the Snakemake rules
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func

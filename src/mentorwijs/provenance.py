@@ -90,8 +90,15 @@ def git_state(directory: str | Path = ".") -> tuple[str | None, bool]:
 
 
 def provenance_record(config: Mapping[str, Any], inputs: Mapping[str, str], *, seed: int | None,
-                      commit: str | None, dirty: bool = False, versions: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The provenance of a run as a JSON-ready mapping (no time, no absolute path)."""
+                      commit: str | None, dirty: bool = False, versions: Mapping[str, str] | None = None,
+                      numerics: str | None = None) -> dict[str, Any]:
+    """The provenance of a run as a JSON-ready mapping (no time, no absolute path).
+
+    ``numerics`` is the numerical libraries' setting (default: this process's,
+    :func:`mentorwijs.system.numerics_setting`): machine, OpenBLAS kernels, numpy's dispatch.
+    """
+    from mentorwijs.system import numerics_setting
+
     return {
         "config": json.loads(json.dumps(config, sort_keys=True)),
         "config_hash": config_hash(config),
@@ -100,6 +107,7 @@ def provenance_record(config: Mapping[str, Any], inputs: Mapping[str, str], *, s
         "seed": seed,
         "inputs": dict(sorted(inputs.items())),
         "versions": dict(versions if versions is not None else package_versions()),
+        "numerics": numerics if numerics is not None else numerics_setting(),
     }
 
 
