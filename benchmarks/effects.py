@@ -33,7 +33,8 @@ def modifier_pairs(pairs: pd.DataFrame, units: pd.DataFrame, names: list[str]) -
     out = []
     for name in names:
         level = units.set_index("unit")[name].astype(str)
-        p = pairs.assign(level=pairs["trainee_unit"].map(level).to_numpy(), other=pairs["control_unit"].map(level).to_numpy())
+        p = pairs.assign(level=pairs["trainee_unit"].map(level).to_numpy(),
+                         other=pairs["control_unit"].map(level).to_numpy())
         p = p[p["level"] == p["other"]]
         k = p.groupby("trainee_unit")["control_unit"].transform("size")
         out.append(pd.DataFrame({"modifier": name, "level": p["level"], "treated_unit": p["trainee_unit"],
@@ -99,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     adjusted = surv[["unit", "age", "temporary_contract", "sector", "education", "employer_size", "months_worked",
                      "wage_hourly", "sheltered", "benefit_a", "benefit_b"]]
     n_tr = int((surv["treated"] == 1).sum())
-    print(f"size: {n_tr} trainees, {len(surv) - n_tr} control units, {surv.loc[surv['treated'] == 0, 'person'].nunique()} "
+    print(f"size: {n_tr} trainees, {len(surv) - n_tr} control units, "
+          f"{surv.loc[surv['treated'] == 0, 'person'].nunique()} "
           f"control persons, {len(panel)} person-months", flush=True)
 
     rss_after_generate = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -82,8 +82,8 @@ def _number_text(values: np.ndarray) -> pa.Array:
     return pc.cast(pa.array(values), pa.string())
 
 
-def _payroll_pieces(rng, *, holders, start, end, employer, hours, four_weekly, sheltered, benefit, contract, first, last,
-                    rin_text: pa.Array, employer_text: pa.Array):
+def _payroll_pieces(rng, *, holders, start, end, employer, hours, four_weekly, sheltered, benefit, contract, first,
+                    last, rin_text: pa.Array, employer_text: pa.Array):
     """Payroll rows of consecutive jobs, a piece of at most PIECE_ROWS rows at a time: (year of each row, table)."""
     k = len(holders)
     anchor = (np.datetime64("2017-12-25") - EPOCH).astype(np.int64)
@@ -140,8 +140,10 @@ def _payroll_pieces(rng, *, holders, start, end, employer, hours, four_weekly, s
             "RINPERSOON": rin_text.take(pa.array(holders[job])), "IKVID": _number_text(job),
             "SBEID": employer_text.take(pa.array(employer[job])),
             "SDATUMAANVANGIKO": _ymd_text(p_start), "SDATUMEINDEIKO": _ymd_text(p_end),
-            "SDATUMAANVANGIKVORG": _ymd_text(_month_first_day(start[job])), "SBASISUREN": _number_text(p_hours.round(2)),
-            "SLNINGLD": _number_text((p_hours * 15.5).round(2)), "SCONTRACTSOORT": codes["contract"].take(pa.array(contract[job])),
+            "SDATUMAANVANGIKVORG": _ymd_text(_month_first_day(start[job])),
+            "SBASISUREN": _number_text(p_hours.round(2)),
+            "SLNINGLD": _number_text((p_hours * 15.5).round(2)),
+            "SCONTRACTSOORT": codes["contract"].take(pa.array(contract[job])),
             "SSOORTBAAN": codes["job_type"].take(pa.array(sheltered[job].astype(np.int8))),
             "SCAOSECTOR": pa.array(np.full(n, "1000", dtype=object), pa.string()),
             "SIndAvrLkvDgBafSb": codes["flag"].take(pa.array(benefit[job].astype(np.int8))),
@@ -167,8 +169,10 @@ def generate(root: Path, n_persons: int, seed: int = 1, months: int = 36) -> dic
     # persons
     year = rng.integers(1958, 2000, n)
     persons = pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin, "GBAGESLACHT": rng.choice(["1", "2"], n),
-                            "GBAGEBOORTEJAAR": year.astype(str), "GBAGEBOORTEMAAND": np.char.zfill(rng.integers(1, 13, n).astype(str), 2),
-                            "GBAHERKOMSTGROEPERING": "6030", "GBAGENERATIE": rng.choice(["0", "1", "2"], n, p=[0.7, 0.2, 0.1])})
+                            "GBAGEBOORTEJAAR": year.astype(str),
+                            "GBAGEBOORTEMAAND": np.char.zfill(rng.integers(1, 13, n).astype(str), 2),
+                            "GBAHERKOMSTGROEPERING": "6030",
+                            "GBAGENERATIE": rng.choice(["0", "1", "2"], n, p=[0.7, 0.2, 0.1])})
     write_sav(persons, cbs / "GBAPERSOON2022TABV1.sav")
     del persons
 
@@ -187,7 +191,8 @@ def generate(root: Path, n_persons: int, seed: int = 1, months: int = 36) -> dic
                          "GBADATUMEINDEADRESHOUDING": "", "SOORTOBJECTNUMMER": "V", "RINOBJECTNUMMER": objects}),
            cbs / "GBAADRESOBJECT2022BUSV1.csv")
     rows = [(y, m, "x", r) for r in regions for m in municipalities[r] for y in years]
-    _write(pd.DataFrame(rows, columns=["jaar", "gemeente", "gemeentenaam", "arbeidsmarktregio"]), cbs / "gemeente_arbeidsmarktregio.csv")
+    _write(pd.DataFrame(rows, columns=["jaar", "gemeente", "gemeentenaam", "arbeidsmarktregio"]),
+           cbs / "gemeente_arbeidsmarktregio.csv")
 
     # jobs: a main job for 95%, a second job for 15%, a next job for 30%; monthly or four-weekly payers
     n_employers = max(n // 20, 50)
@@ -204,16 +209,17 @@ def generate(root: Path, n_persons: int, seed: int = 1, months: int = 36) -> dic
     sheltered = rng.random(k) < 0.08
     benefit = rng.random(k) < 0.25
     contract = (rng.random(k) < 0.6).astype(np.int8)  # 0 = B (fixed term), 1 = O (open-ended)
-    employer_text = pa.array(np.char.add("E", np.char.zfill(np.arange(n_employers).astype(str), 9)).tolist(), pa.string())
+    employer_text = pa.array(np.char.add("E", np.char.zfill(np.arange(n_employers).astype(str), 9)).tolist(),
+                             pa.string())
     rin_text = pa.array(rin.tolist(), pa.string())
 
     files, writers, payroll_rows = [], {}, 0
     options = pcsv.WriteOptions(quoting_style="needed")
     try:
-        for row_year, table in _payroll_pieces(rng, holders=holders, start=start, end=end, employer=employer, hours=hours,
-                                               four_weekly=four_weekly, sheltered=sheltered, benefit=benefit,
-                                               contract=contract, first=FIRST, last=last, rin_text=rin_text,
-                                               employer_text=employer_text):
+        for row_year, table in _payroll_pieces(rng, holders=holders, start=start, end=end, employer=employer,
+                                               hours=hours, four_weekly=four_weekly, sheltered=sheltered,
+                                               benefit=benefit, contract=contract, first=FIRST, last=last,
+                                               rin_text=rin_text, employer_text=employer_text):
             payroll_rows += table.num_rows
             file_year = np.clip(row_year, years[0], years[-1])
             for y in years:
@@ -232,9 +238,9 @@ def generate(root: Path, n_persons: int, seed: int = 1, months: int = 36) -> dic
     s_idx = np.flatnonzero(rng.random(n) < 0.30)
     s_start = _month_first_day(rng.integers(FIRST - 12, last, len(s_idx)))
     s_end = s_start + rng.integers(60, 900, len(s_idx))
-    secm = pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[s_idx], "AANVSECM": _ymd(s_start), "EINDSECM": _ymd(s_end),
-                         "SECM": rng.choice([21.0, 22.0, 24.0, 11.0], len(s_idx)), "XKOPPELWERKNEMERSECM": 0.0,
-                         "XKOPPELBIJSTANDSECM": rng.choice([0.0, 1.0], len(s_idx)),
+    secm = pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[s_idx], "AANVSECM": _ymd(s_start),
+                         "EINDSECM": _ymd(s_end), "SECM": rng.choice([21.0, 22.0, 24.0, 11.0], len(s_idx)),
+                         "XKOPPELWERKNEMERSECM": 0.0, "XKOPPELBIJSTANDSECM": rng.choice([0.0, 1.0], len(s_idx)),
                          "XKOPPELZIEKTEAOSECM": rng.choice([0.0, 1.0], len(s_idx)), "XKOPPELWERKLUITKSECM": 0.0})
     write_sav(secm, cbs / "SECMBUS2022V1.sav")
     del secm
@@ -252,19 +258,23 @@ def generate(root: Path, n_persons: int, seed: int = 1, months: int = 36) -> dic
                          "GBADATUMVESTIGING": _ymd(_month_first_day(rng.integers(FIRST, last, len(g_idx))) + 14),
                          "GBAVESTIGINGSTYPE": "E"}), cbs / "GBAMIGRATIE2022BUSV1.csv")
     emp = np.repeat(np.arange(n_employers), len(years))
-    _write(pd.DataFrame({"SBEID": np.char.add("E", np.char.zfill(emp.astype(str), 9)), "JAAR": np.tile(years, n_employers),
-                         "SBI2008": np.repeat(rng.choice(["01130", "25110", "47111", "81210", "86101"], n_employers), len(years)),
+    _write(pd.DataFrame({"SBEID": np.char.add("E", np.char.zfill(emp.astype(str), 9)),
+                         "JAAR": np.tile(years, n_employers),
+                         "SBI2008": np.repeat(rng.choice(["01130", "25110", "47111", "81210", "86101"], n_employers),
+                                              len(years)),
                          "GKSBS": np.repeat(rng.choice(["30", "50", "60", "82", "93"], n_employers), len(years))}),
            cbs / "BETAB2022V1.csv")
 
     # trainees and the key
     study = np.array([f"MW{i:05d}" for i in range(1, n_trainees + 1)])
-    _write(pd.DataFrame({"studienummer": study, "RINPERSOONS": "R", "RINPERSOON": rin[trainee]}), cbs / "koppeltabel.csv")
+    _write(pd.DataFrame({"studienummer": study, "RINPERSOONS": "R", "RINPERSOON": rin[trainee]}),
+           cbs / "koppeltabel.csv")
     cohort = rng.choice(COHORTS, n_trainees)
     month0 = pd.to_datetime(pd.Series(cohort) + "-15")
     trainees = pd.DataFrame({
         "person": pseudonymise(study, DEMO_KEY, "study").astype(str).to_numpy(),
-        "training_group": [f"G{(list(PAIRS).index(r) * 4 + COHORTS.index(c)) + 1:02d}" for r, c in zip(region[trainee], cohort)],
+        "training_group": [f"G{(list(PAIRS).index(r) * 4 + COHORTS.index(c)) + 1:02d}"
+                           for r, c in zip(region[trainee], cohort)],
         "region": region[trainee].astype(str), "cohort": cohort,
         "first_meeting": (month0 - pd.Timedelta(days=35)).dt.date, "last_meeting": month0.dt.date,
         "mode": "on_site", "supervisor": "s", "sup_n_employees_guided": 5, "sup_sector": 1, "sup_org_size": 2,
@@ -284,7 +294,8 @@ def generate(root: Path, n_persons: int, seed: int = 1, months: int = 36) -> dic
     }
     config["register"]["window"] = {"first": "2018-01", "last": f"{last // 12}-{last % 12 + 1:02d}"}
     config["regions"]["pairs"] = PAIRS
-    config["anchors"].update(panel_first_month=-12, followup_months=12, covariate_window_months=12, marker_window_months=12)
+    config["anchors"].update(panel_first_month=-12, followup_months=12, covariate_window_months=12,
+                             marker_window_months=12)
     return {"config": config, "payroll_rows": payroll_rows, "persons": n}
 
 
@@ -335,23 +346,27 @@ def measure(n_persons: int, months: int = 36, compare: Path | None = None) -> di
         report = _run_part(root, ROOT / "src")
         flow = pd.read_csv(root / "data" / "processed" / "results" / "flow.csv")
         size_mb = sum(p.stat().st_size for p in (root / RAW).iterdir()) / 1e6
-    report.update(persons=n_persons, months=months, payroll_rows=generated["payroll_rows"], generate_seconds=gen_seconds,
-                  raw_mb=size_mb, flow=flow, other=other)
+    report.update(persons=n_persons, months=months, payroll_rows=generated["payroll_rows"],
+                  generate_seconds=gen_seconds, raw_mb=size_mb, flow=flow, other=other)
     return report
 
 
 def _print(r: dict, label: str) -> None:
-    print(f"   {label}register part: {r['total']:.1f} s ({r['total_cpu']:.1f} s CPU), peak memory {r['peak_bytes'] / 2**30:.2f} GB")
+    print(f"   {label}register part: {r['total']:.1f} s ({r['total_cpu']:.1f} s CPU), peak memory "
+          f"{r['peak_bytes'] / 2**30:.2f} GB")
     for step, s in r["seconds"].items():
         print(f"   {step:22s} {s:6.1f} s  ({r['cpu'][step]:5.1f} s CPU)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--persons", type=int, action="append", help="persons in the extract (repeatable); default 2000, 20000, 100000")
+    parser.add_argument("--persons", type=int, action="append",
+                        help="persons in the extract (repeatable); default 2000, 20000, 100000")
     parser.add_argument("--months", type=int, action="append",
-                        help="months from 2018-01 (repeatable, one per --persons in order; default 36, the last one repeats)")
-    parser.add_argument("--compare-src", type=Path, help="also run the part with the package under this src folder, on the same extract")
+                        help="months from 2018-01 (repeatable, one per --persons in order; "
+                             "default 36, the last one repeats)")
+    parser.add_argument("--compare-src", type=Path,
+                        help="also run the part with the package under this src folder, on the same extract")
     parser.add_argument("--compare-max-persons", type=int, default=200_000,
                         help="run --compare-src only for sizes up to this many persons (default 200000)")
     args = parser.parse_args()
@@ -368,7 +383,8 @@ def main() -> None:
         _print(r, "")
         f = r["flow"].set_index(["population", "step"])["n"]
         print(f"   matched {f[('employees', 'matched')]} of {f[('employees', 'eligible')]} trainees; "
-              f"{f[('controls', 'candidate_units')]:,} candidate units; {f[('controls', 'matched_control_persons')]:,} matched control persons",
+              f"{f[('controls', 'candidate_units')]:,} candidate units; "
+              f"{f[('controls', 'matched_control_persons')]:,} matched control persons",
               flush=True)
 
 

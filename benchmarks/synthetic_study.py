@@ -1,6 +1,6 @@
 """Time, size and peak memory of the synthetic study and of the register part run on it.
 
-    python benchmarks/synthetic_study.py                      # simulate at scale 1 and 10; register part at pool scale 5
+    python benchmarks/synthetic_study.py                    # simulate at scale 1 and 10; register part at pool scale 5
     python benchmarks/synthetic_study.py --scales 1 --pool-scales 5 10
 
 For each setting the script writes the synthetic study into a temporary copy of the repository
@@ -73,11 +73,13 @@ def simulate(dest: Path, scale: float, pool_scale: float) -> None:
 def register_part(dest: Path, pool_scale: float) -> None:
     config = dest / "config.yaml"
     text = config.read_text(encoding="utf-8")
-    config.write_text(re.sub(r"^  pool_scale: .*$", f"  pool_scale: {pool_scale:g}", text, flags=re.M), encoding="utf-8")
+    config.write_text(re.sub(r"^  pool_scale: .*$", f"  pool_scale: {pool_scale:g}", text, flags=re.M),
+                      encoding="utf-8")
     _child(["run", "--part", "questionnaires", "--config", "config.yaml"], dest)
     import pyreadstat
 
-    persons = pyreadstat.read_sav(str(dest / "data/raw/synthetic/cbs/GBAPERSOON2022TABV1.sav"), metadataonly=True)[1].number_rows
+    persons = pyreadstat.read_sav(str(dest / "data/raw/synthetic/cbs/GBAPERSOON2022TABV1.sav"),
+                                  metadataonly=True)[1].number_rows
     seconds, peak, log = _child(["run", "--part", "register", "--config", "config.yaml"], dest)
     steps = re.findall(r"(\w+) done in ([0-9.]+) s", log)
     detail = ", ".join(f"{name} {float(s):.1f}" for name, s in steps)
@@ -87,8 +89,10 @@ def register_part(dest: Path, pool_scale: float) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scales", type=float, nargs="*", default=[1, 10], help="simulate at these scales (pool scale 1)")
-    parser.add_argument("--pool-scales", type=float, nargs="*", default=[5], help="simulate and run the register part at these pool scales")
+    parser.add_argument("--scales", type=float, nargs="*", default=[1, 10],
+                        help="simulate at these scales (pool scale 1)")
+    parser.add_argument("--pool-scales", type=float, nargs="*", default=[5],
+                        help="simulate and run the register part at these pool scales")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mentorwijs-bench-") as tmp:
         for scale in args.scales:

@@ -184,15 +184,18 @@ def _results(folder: Path, *, with_method: bool) -> Path:
     pd.DataFrame({"outcome": "job", "model": ["primary", "primary", "adjusted", "cloglog"],
                   "term": ["treated", "robust score test", "treated", "treated"], "coef": [-0.5, np.nan, -0.4, -0.6],
                   "se": [0.2, np.nan, 0.2, 0.25], "ci_low": [math.exp(-0.9), np.nan, math.exp(-0.8), math.exp(-1.1)],
-                  "ci_high": [math.exp(-0.1), np.nan, math.exp(0.0), math.exp(-0.1)]}).to_csv(folder / "survival.csv", index=False)
+                  "ci_high": [math.exp(-0.1), np.nan, math.exp(0.0), math.exp(-0.1)]}).to_csv(folder / "survival.csv",
+                                                                                              index=False)
     pd.DataFrame({"outcome": "employed_1h", "modifier": "temporary_contract", "level": ["0", "1"],
-                  "reference_level": "0", "estimate": [0.1, 0.3], "se": 0.05, "ci_low": [0.0, 0.2], "ci_high": [0.2, 0.4],
-                  "interaction": [np.nan, 0.2], "interaction_se": [np.nan, 0.07], "interaction_ci_low": [np.nan, 0.06],
-                  "interaction_ci_high": [np.nan, 0.34], "df_resid": 30}).to_csv(folder / "modifiers.csv", index=False)
+                  "reference_level": "0", "estimate": [0.1, 0.3], "se": 0.05, "ci_low": [0.0, 0.2],
+                  "ci_high": [0.2, 0.4], "interaction": [np.nan, 0.2], "interaction_se": [np.nan, 0.07],
+                  "interaction_ci_low": [np.nan, 0.06], "interaction_ci_high": [np.nan, 0.34],
+                  "df_resid": 30}).to_csv(folder / "modifiers.csv", index=False)
     return folder
 
 
-CONFIG = {"effects": {"rmst_horizon": 12, "modifiers": [{"name": "temporary_contract", "column": "temporary_contract"}]},
+CONFIG = {"effects": {"rmst_horizon": 12,
+                      "modifiers": [{"name": "temporary_contract", "column": "temporary_contract"}]},
           "anchors": {"reference_month": 0}}
 
 
@@ -224,7 +227,8 @@ def test_rows_compare_each_estimate_with_its_truth(tmp_path):
     pre = _one(rows, estimator="did_month", month=-1)
     assert (pre["truth"], pre["covers"], pre["rejects"]) == (0, 1, 0)
     assert sorted(rows.loc[rows["estimator"] == "did_month", "month"]) == [-1, 1, 2]  # not the reference month
-    # the band spans months 1..2: it covers the expected curve (0.2 in [-0.1, 0.5], 0.4 in [0.2, 0.8]) and excludes 0 in month 2
+    # the band spans months 1..2: it covers the expected curve (0.2 in [-0.1, 0.5], 0.4 in [0.2, 0.8])
+    # and excludes 0 in month 2
     band = _one(rows, estimator="did_band")
     assert (band["term"], band["covers"], band["rejects"]) == ("months 1..2", 1, 1)
     rmst = _one(rows, estimator="rmst_difference")
@@ -256,7 +260,8 @@ def test_under_the_null_every_truth_is_zero(tmp_path):
 
 def test_clopper_pearson_limits_are_rs_binom_test_intervals():
     reference = pd.read_csv(REFERENCE / "clopper_pearson_R_output.csv")
-    reference = reference[reference["quantity"].isin(["low", "high"])].astype({"successes": int, "n": int, "value": float})
+    reference = (reference[reference["quantity"].isin(["low", "high"])]
+                 .astype({"successes": int, "n": int, "value": float}))
     assert len(reference) == 12
     for (successes, n), part in reference.groupby(["successes", "n"]):
         low, high = clopper_pearson(successes, n)

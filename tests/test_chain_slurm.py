@@ -81,7 +81,8 @@ def _validate(root: Path, *extra: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "mentorwijs", "validate", "--chain", "--config", str(root / "config.yaml"),
                "--replications", str(REPLICATIONS), "--seed", str(SEED), "--scale", SCALE, "--scenarios", SCENARIO,
                *extra]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    env = dict(os.environ,
+               PYTHONPATH=os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]))
     return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=TIMEOUT, env=env)
 
 

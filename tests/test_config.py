@@ -33,7 +33,8 @@ def test_every_schema_object_is_closed_and_every_key_described():
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     for path, node in _walk(schema):
         if "properties" in node:
-            assert node.get("additionalProperties") is False or "$ref" in json.dumps(node.get("additionalProperties")), path
+            assert (node.get("additionalProperties") is False
+                    or "$ref" in json.dumps(node.get("additionalProperties"))), path
             for key, prop in node["properties"].items():
                 assert prop.get("description"), f"{path}.properties.{key} has no description"
 

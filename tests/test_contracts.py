@@ -85,5 +85,6 @@ def test_the_export_rule_and_the_report_rules_list_the_contract_tables():
     assert sorted(exported) == sorted(REGISTER_TABLES)
     analyses = next(step for step in QUESTIONNAIRE_STEPS if step.name == "supervisor_analyses")
     outputs = {name: PurePosixPath(path) for name, path in analyses.outputs().items()}
-    assert {name for name, path in outputs.items() if path.parent.as_posix() == "reports/tables" and path.stem == name} \
-        == set(QUESTIONNAIRE_TABLES) - {"reliability", "data_quality"}
+    assert ({name for name, path in outputs.items()
+             if path.parent.as_posix() == "reports/tables" and path.stem == name}
+            == set(QUESTIONNAIRE_TABLES) - {"reliability", "data_quality"})

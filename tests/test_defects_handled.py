@@ -70,7 +70,8 @@ class Run:
         return self._cache[key]
 
     def codebook(self, source: str) -> Codebook:
-        return self.cached(f"codebook:{source}", lambda: load_codebook(self.root / self.config["sources"][source]["codebook"]))
+        return self.cached(f"codebook:{source}",
+                           lambda: load_codebook(self.root / self.config["sources"][source]["codebook"]))
 
     def item(self, source: str, wave: str, raw_column: str) -> Item:
         found = [i for i in self.codebook(source).items_in_wave(wave) if i.raw_name(wave) == raw_column]
@@ -90,7 +91,8 @@ class Run:
         return self.cached(f"exclusions:{stage}", read)
 
     def missing(self, source: str) -> pd.DataFrame:
-        return self.cached(f"missing:{source}", lambda: pd.read_parquet(self.root / f"data/interim/missing/{source}.parquet"))
+        return self.cached(f"missing:{source}",
+                           lambda: pd.read_parquet(self.root / f"data/interim/missing/{source}.parquet"))
 
     def interim(self, source: str) -> pd.DataFrame:
         return self.cached(f"interim:{source}", lambda: pd.read_parquet(self.root / f"data/interim/{source}.parquet"))
@@ -106,7 +108,8 @@ class Run:
         return self.cached(f"processed:{name}", lambda: pd.read_parquet(self.root / f"data/processed/{name}.parquet"))
 
     def register(self, name: str) -> pd.DataFrame:
-        return self.cached(f"register:{name}", lambda: pd.read_parquet(self.root / f"data/interim/register/{name}.parquet"))
+        return self.cached(f"register:{name}",
+                           lambda: pd.read_parquet(self.root / f"data/interim/register/{name}.parquet"))
 
     def register_exclusions(self, stage: str) -> dict[str, int]:
         table = pd.read_csv(self.root / f"data/interim/exclusions/{stage}.csv")
@@ -114,7 +117,8 @@ class Run:
 
     @cached_property
     def window(self) -> tuple[int, int]:
-        return month_code(self.config["register"]["window"]["first"]), month_code(self.config["register"]["window"]["last"])
+        return (month_code(self.config["register"]["window"]["first"]),
+                month_code(self.config["register"]["window"]["last"]))
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +296,8 @@ def scales_with_too_few_items(run: Run, defects: list[dict]) -> None:
         answered = int(row[items].notna().sum())
         assert answered < book.scales[scale].min_items and pd.isna(row[scale]), d
         missing = run.missing(source)
-        reasons = missing[(missing["wave"] == wave) & (missing["record"] == row[book.id_name]) & missing["item"].isin(items)]
+        reasons = missing[(missing["wave"] == wave) & (missing["record"] == row[book.id_name])
+                          & missing["item"].isin(items)]
         assert sorted(reasons["reason"]) == ["no answer"] * (len(items) - answered)
 
 
@@ -428,8 +433,8 @@ def raw_payroll(run: Run, kind: str, number: str) -> pd.DataFrame:
     return payroll.iloc[rows_of.get((kind, number), [])]
 
 
-PAYROLL_TEXT = ["RINPERSOONS", "RINPERSOON", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SDATUMAANVANGIKVORG",
-                "SBASISUREN", "SCONTRACTSOORT", "STIJDVAKTYPE"]
+PAYROLL_TEXT = ["RINPERSOONS", "RINPERSOON", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO",
+                "SDATUMAANVANGIKVORG", "SBASISUREN", "SCONTRACTSOORT", "STIJDVAKTYPE"]
 
 
 def monthly_hours_by_hand(rows: pd.DataFrame, window: tuple[int, int], *, net: bool = True) -> dict[int, float]:
@@ -469,7 +474,8 @@ def _check_hours_by_hand(run: Run, rins: list[str]) -> int:
         got = got[got > 0]
         expected = {m: h for m, h in expected.items() if h > 0}
         assert sorted(got.index) == sorted(expected), rin
-        assert np.allclose(got.loc[sorted(expected)].to_numpy(), [expected[m] for m in sorted(expected)], atol=0.006), rin
+        assert np.allclose(got.loc[sorted(expected)].to_numpy(), [expected[m] for m in sorted(expected)],
+                           atol=0.006), rin
         compared += len(expected)
     return compared
 
@@ -543,8 +549,10 @@ def lower_case_contract_codes(run: Run, defects: list[dict]) -> None:
             continue
         job = d["record"].split("IKVID")[1].strip()
         rows = raw_payroll(run, kind, number)
-        first = (rows["SDATUMAANVANGIKO"].str[:4].astype(int) * 12 + rows["SDATUMAANVANGIKO"].str[4:6].astype(int) - 1).to_numpy()
-        last = (rows["SDATUMEINDEIKO"].str[:4].astype(int) * 12 + rows["SDATUMEINDEIKO"].str[4:6].astype(int) - 1).to_numpy()
+        first = (rows["SDATUMAANVANGIKO"].str[:4].astype(int) * 12
+                 + rows["SDATUMAANVANGIKO"].str[4:6].astype(int) - 1).to_numpy()
+        last = (rows["SDATUMEINDEIKO"].str[:4].astype(int) * 12
+                + rows["SDATUMEINDEIKO"].str[4:6].astype(int) - 1).to_numpy()
         own = (rows["IKVID"] == job).to_numpy()
         lower = own & rows["SCONTRACTSOORT"].str.islower().to_numpy()
         assert lower.any()
@@ -577,10 +585,12 @@ def _observed_by_hand(run: Run) -> Callable[[str, int], bool]:
     """Alive and living in the country in a calendar month, from the raw death and migration files."""
     files = run.config["register"]["files"]
     deaths = pd.read_csv(run.root / files["deaths"], dtype=str)
-    death = {r + n: month_code(d) for r, n, d in zip(deaths["RINPERSOONS"], deaths["RINPERSOON"], deaths["GBADatumOverlijden"])}
+    death = {r + n: month_code(d)
+             for r, n, d in zip(deaths["RINPERSOONS"], deaths["RINPERSOON"], deaths["GBADatumOverlijden"])}
     moves = pd.read_csv(run.root / files["migration"], dtype=str).sort_values("GBADATUMVESTIGING")
     events: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for r, n, day, kind in zip(moves["RINPERSOONS"], moves["RINPERSOON"], moves["GBADATUMVESTIGING"], moves["GBAVESTIGINGSTYPE"]):
+    for r, n, day, kind in zip(moves["RINPERSOONS"], moves["RINPERSOON"], moves["GBADATUMVESTIGING"],
+                               moves["GBAVESTIGINGSTYPE"]):
         events[r + n].append((month_code(day), kind))
 
     def observed(rin: str, month: int) -> bool:
@@ -611,7 +621,8 @@ def _check_unobserved_months(run: Run, defects: list[dict]) -> None:
     assert set(unobserved.index) >= set(panel[panel["observed"] == 0].index)
     survival = run.processed("survival").set_index("unit")
     followup = run.config["anchors"]["followup_months"]
-    gone = panel[(panel["observed"] == 0) & (panel["month"] >= 1) & (panel["month"] <= followup)].groupby("unit")["month"].min()
+    gone = (panel[(panel["observed"] == 0) & (panel["month"] >= 1) & (panel["month"] <= followup)]
+            .groupby("unit")["month"].min())
     for unit, first_gone in gone.items():
         for outcome in ("job", "work"):
             time, event = survival.loc[unit, f"time_{outcome}"], survival.loc[unit, f"event_{outcome}"]
@@ -666,7 +677,8 @@ def renumbered_jobs(run: Run, defects: list[dict]) -> None:
         rin = "".join(_rin(d["record"]))
         employer = re.search(r"SBEID (\S+)\)", d["detail"]).group(1)
         month = month_code(re.search(r"from (\d{8})", d["detail"]).group(1))
-        for unit in units[(units["rin"] == rin) & (units["employer"] == pseudonym(employer, DEMO_KEY, "employer"))].itertuples():
+        for unit in units[(units["rin"] == rin)
+                          & (units["employer"] == pseudonym(employer, DEMO_KEY, "employer"))].itertuples():
             t = month - month_code(unit.cohort)
             if not (reference < t <= run.config["anchors"]["followup_months"]):
                 continue

@@ -212,16 +212,17 @@ def test_indicator_covariate_with_few_or_all_or_no_trainees_is_suppressed():
 
 def _did_row(month: int, n_treated: int = 73, df: float = 1598, satterthwaite: float = 61.4) -> dict:
     return {"outcome": "employed_1h", "method": "matched", "month": month, "estimate": 0.05, "se": 0.03,
-            "df": satterthwaite, "ci_low": -0.01, "ci_high": 0.11, "p": 0.1, "se_cr1": 0.0297, "band_low": -0.03, "band_high": 0.13, "band_critical": 2.67, "band_excludes_zero": 0,
+            "df": satterthwaite, "ci_low": -0.01, "ci_high": 0.11, "p": 0.1, "se_cr1": 0.0297, "band_low": -0.03,
+            "band_high": 0.13, "band_critical": 2.67, "band_excludes_zero": 0,
             "bonferroni_low": -0.04, "bonferroni_high": 0.14, "bonferroni_excludes_zero": 0, "n_treated": n_treated,
             "n_control": 1526, "clusters_treated": n_treated, "clusters_control": 1480, "n_clusters": n_treated + 1480,
             "df_resid": df, "converged": 1, "warnings": ""}
 
 
 #: The cells of a monthly effect, suppressed together (the figure of did_by_month's contract).
-DID_CELLS = ("estimate, se, df, ci_low, ci_high, p, se_cr1, band_low, band_high, band_critical, band_excludes_zero, bonferroni_low, "
-             "bonferroni_high, bonferroni_excludes_zero, n_treated, n_control, clusters_treated, clusters_control, "
-             "n_clusters, df_resid")
+DID_CELLS = ("estimate, se, df, ci_low, ci_high, p, se_cr1, band_low, band_high, band_critical, band_excludes_zero, "
+             "bonferroni_low, bonferroni_high, bonferroni_excludes_zero, n_treated, n_control, clusters_treated, "
+             "clusters_control, n_clusters, df_resid")
 
 
 def test_effect_of_a_month_with_few_trainees_is_suppressed_with_a_neighbour():
@@ -264,9 +265,11 @@ def test_subgroup_with_fewer_than_ten_trainees_cannot_be_recovered_from_the_tota
     # 73 trainees in total are published elsewhere: 73 - n(level 0) would give n(level 1)
     assert (tc0.estimate, tc0.n_treated) == (M, M)
     assert shown[("sector_government", "1")].n_treated == "23"
-    assert ("secondary", "outcome=employed_1h; method=matched; modifier=temporary_contract; level=0: estimate, se, df, ci_low, "
+    assert ("secondary",
+            "outcome=employed_1h; method=matched; modifier=temporary_contract; level=0: estimate, se, df, ci_low, "
             "ci_high, p, se_cr1, interaction, interaction_se, interaction_df, interaction_ci_low, interaction_ci_high, "
-            "interaction_p, detectable_interaction, n_treated, n_control, n_clusters, df_resid", "", "suppressed") in rows(log)
+            "interaction_p, detectable_interaction, n_treated, n_control, n_clusters, df_resid", "",
+            "suppressed") in rows(log)
     bounds = solve_hidden({"0": 67, "1": 6}, {"0", "1"}, [["0", "1"]])
     assert bounds["1"][1] >= 10
 
@@ -304,7 +307,8 @@ def test_dominated_figure_is_suppressed_and_the_check_column_never_exported():
     shown = checked.set_index("outcome")
     assert shown.loc["employed_12h", "estimate"] == M  # largest unit carries 61% of the weight
     assert shown.loc["employed_1h", "estimate"] == "0.052"
-    assert ("dominance", "outcome=employed_12h; method=matched: estimate, se, df, ci_low, ci_high, p, se_cr1, n_treated, "
+    assert ("dominance",
+            "outcome=employed_12h; method=matched: estimate, se, df, ci_low, ci_high, p, se_cr1, n_treated, "
             "n_control, n_clusters, "
             "df_resid", "", "suppressed") in rows(log)
     _, no_column = check_table(fixture("did_pooled").drop(columns="dominance_share"), "did_pooled", POLICY)
@@ -344,7 +348,8 @@ def test_kaplan_meier_steps_carry_ten_events_and_the_curve_is_cut_below_ten_at_r
 def test_histogram_bins_below_ten_are_merged_and_a_small_group_suppressed():
     table = pd.concat(
         [fixture("ps_overlap"),
-         pd.DataFrame({"sample": "eligible", "group": ["other"] * 2, "bin_low": [0, 0.1], "bin_high": [0.1, 0.2], "n": [2, 3]})]
+         pd.DataFrame({"sample": "eligible", "group": ["other"] * 2, "bin_low": [0, 0.1], "bin_high": [0.1, 0.2],
+                       "n": [2, 3]})]
     )
     checked, log = check_table(table, "ps_overlap", POLICY)
     got = {g: list(zip(d["bin_low"], d["bin_high"], d["n"])) for g, d in checked.groupby("group", sort=False)}
@@ -356,7 +361,8 @@ def test_histogram_bins_below_ten_are_merged_and_a_small_group_suppressed():
     assert got["other"] == [("0", "0.2", M)]
     assert ("histogram_min_bin", "sample=eligible; group=treated; bin_low=0.7; bin_high=1 (from 3 bins)", "15",
             "merged") in rows(log)
-    assert ("histogram_min_bin", "sample=eligible; group=other; bin_low=0; bin_high=0.2: n", M, "suppressed") in rows(log)
+    assert ("histogram_min_bin", "sample=eligible; group=other; bin_low=0; bin_high=0.2: n", M,
+            "suppressed") in rows(log)
 
 
 # --- what may never leave -------------------------------------------------------------------------
@@ -390,7 +396,8 @@ def test_identifier_values_are_refused(value):
 
 
 def test_microdata_is_refused():
-    panel = pd.DataFrame({"outcome": "employed_1h", "month": [1, 1, 2], "employed_1h": [1, 0, 1], "weight": [1, 0.5, 1]})
+    panel = pd.DataFrame({"outcome": "employed_1h", "month": [1, 1, 2], "employed_1h": [1, 0, 1],
+                          "weight": [1, 0.5, 1]})
     with pytest.raises(InputError, match="microdata"):
         check_table(panel, "trajectories", POLICY)
     repeated = pd.concat([fixture("placebo")] * 2)  # one row per person, no id column

@@ -93,8 +93,8 @@ def test_numbers_are_written_with_eight_significant_digits_and_flags_as_integers
     assert text[0] == ("outcome,method,month,estimate,se,df,ci_low,ci_high,p,se_cr1,band_low,band_high,band_critical,"
                        "band_excludes_zero,bonferroni_low,bonferroni_high,bonferroni_excludes_zero,n_treated,n_control,"
                        "clusters_treated,clusters_control,n_clusters,df_resid,converged,warnings")
-    assert text[1] == ("employed_1h,matched,1,0.012345679,0.03,71.3,-0.046,0.071,0.68,0.0297,-0.08,0.1,2.9,0,-0.081,0.1,0,"
-                       "73,1526,73,1480,1599,1598,1,")
+    assert text[1] == ("employed_1h,matched,1,0.012345679,0.03,71.3,-0.046,0.071,0.68,0.0297,-0.08,0.1,2.9,0,"
+                       "-0.081,0.1,0,73,1526,73,1480,1599,1598,1,")
     # employed_3m month 3 has 8 residual df: suppressed with month 2; its free text stays
     assert text[7] == f"employed_3m,matched,3,{','.join([M] * 20)},0,singular design in a cohort"
     assert text[6] == f"employed_3m,matched,2,{','.join([M] * 20)},1,"

@@ -34,11 +34,14 @@ def test_the_params_are_the_config_values_the_rule_passed_before():
     effects, anchors = CONFIG["effects"], CONFIG["anchors"]
     before = {
         "outcomes": effects["outcomes"], "primary_outcome": effects["primary_outcome"],
-        "survival_outcomes": effects["survival_outcomes"], "primary_survival_outcome": effects["primary_survival_outcome"],
+        "survival_outcomes": effects["survival_outcomes"],
+        "primary_survival_outcome": effects["primary_survival_outcome"],
         "reference_month": anchors["reference_month"], "followup_months": anchors["followup_months"],
-        "placebo_reference_month": anchors["placebo_reference_month"], "placebo_post_months": anchors["placebo_post_months"],
+        "placebo_reference_month": anchors["placebo_reference_month"],
+        "placebo_post_months": anchors["placebo_post_months"],
         "rmst_horizon": effects["rmst_horizon"], "level": effects["level"], "band_draws": effects["band"]["draws"],
-        "band_seed": CONFIG["study"]["seed"] + effects["band"]["seed_offset"], "ph_split_month": effects["ph_split_month"],
+        "band_seed": CONFIG["study"]["seed"] + effects["band"]["seed_offset"],
+        "ph_split_month": effects["ph_split_month"],
         "adjusted_covariates": effects["adjusted_covariates"], "primary_method": effects["primary_method"],
         "modifiers": effects["modifiers"], "min_subgroup_trainees": effects["min_subgroup_trainees"],
         "sensitivity": effects["sensitivity"],

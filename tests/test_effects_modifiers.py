@@ -77,7 +77,8 @@ def test_subgroup_estimates_and_interaction(study):
         assert row["n_treated"] == len(tu)
     b = table.iloc[1]
     assert b["interaction"] == pytest.approx(b["estimate"] - table.iloc[0]["estimate"], rel=1e-12)
-    assert b["detectable_interaction"] == pytest.approx((stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * b["interaction_se"])
+    assert b["detectable_interaction"] == pytest.approx((stats.norm.ppf(0.975) + stats.norm.ppf(0.8))
+                                                        * b["interaction_se"])
 
     # the stacked, fully interacted regression (controls repeated per subgroup with their
     # subgroup weight, clustered on person) gives the interaction; its CR0 SE is close to the
@@ -159,7 +160,8 @@ def test_modifier_input_errors(study):
     with pytest.raises(InputError, match="no rows for modifier"):
         modifiers(panel, mp, ["other"], outcome="employed_1h", reference_month=-3)
     with pytest.raises(InputError, match="lacks"):
-        modifiers(panel[panel["unit"] != mp["control_unit"].iloc[0]], mp, [name], outcome="employed_1h", reference_month=-3)
+        modifiers(panel[panel["unit"] != mp["control_unit"].iloc[0]], mp, [name], outcome="employed_1h",
+                  reference_month=-3)
     with pytest.raises(InputError, match="no column"):
         modifiers(panel, mp.drop(columns="weight"), [name], outcome="employed_1h", reference_month=-3)
 

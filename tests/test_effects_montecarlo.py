@@ -29,7 +29,8 @@ def test_effect_shapes():
 def test_generated_study_follows_the_data_contracts_and_the_study_size():
     st = simulate_matched_study(Scenario(), np.random.default_rng(1))
     panel, surv, pairs = st.panel, st.survival, st.pairs
-    assert set(["unit", "person", "cohort", "treated", "weight", "month", "employed_1h", "observed"]) <= set(panel.columns)
+    assert (set(["unit", "person", "cohort", "treated", "weight", "month", "employed_1h", "observed"])
+            <= set(panel.columns))
     assert panel["month"].min() == -24 and panel["month"].max() == 12
     assert len(panel) == surv["unit"].nunique() * 37
     assert (surv["treated"] == 1).sum() == 73

@@ -32,16 +32,19 @@ def inputs():
     extra = pd.DataFrame({"unit": units, "pscore": rng.uniform(0.05, 0.6, len(units)),
                           "employer": rng.integers(0, 40, len(units))})
     panel = d[d["part"] == "panel"].merge(extra, on="unit")
-    panel[["month", "employed_1h", "employed_12h", "observed"]] = panel[["month", "employed_1h", "employed_12h", "observed"]].astype(int)
+    panel[["month", "employed_1h", "employed_12h", "observed"]] = (
+        panel[["month", "employed_1h", "employed_12h", "observed"]].astype(int))
     surv = d[d["part"] == "survival"].merge(extra, on="unit")
-    surv[["time_job", "event_job", "time_work", "event_work"]] = surv[["time_job", "event_job", "time_work", "event_work"]].astype(int)
+    surv[["time_job", "event_job", "time_work", "event_work"]] = (
+        surv[["time_job", "event_job", "time_work", "event_work"]].astype(int))
     return panel, surv
 
 
 def test_unweighted_equals_r_reference(inputs):
     panel, _ = inputs
     r = pd.read_csv(REFERENCE / "effects_R_output.csv", dtype=str, keep_default_na=False)
-    ref = r[(r["section"] == "did") & (r["model"] == "unweighted") & (r["term"] == "pooled") & (r["outcome"] == "employed_1h")]
+    ref = r[(r["section"] == "did") & (r["model"] == "unweighted") & (r["term"] == "pooled")
+            & (r["outcome"] == "employed_1h")]
     est = float(ref.loc[ref["quantity"] == "estimate", "value"].iloc[0])
     se = float(ref.loc[ref["quantity"] == "se", "value"].iloc[0])
     row = did_pooled(unweighted(panel), "employed_1h", -3, followup_months=6).iloc[0]
@@ -79,17 +82,20 @@ def test_sensitivity_table(inputs):
     assert prim.loc["pooled difference-in-differences", "estimate"] == pytest.approx(did["estimate"])
     hr = cox_models(surv, "job").iloc[0]
     assert prim.loc["hazard ratio (Cox)", "estimate"] == pytest.approx(hr["hr"])
-    assert prim.loc["RMST difference at 12 months", "estimate"] == pytest.approx(rmst(surv, "job", 12).iloc[0]["difference"])
+    assert (prim.loc["RMST difference at 12 months", "estimate"]
+            == pytest.approx(rmst(surv, "job", 12).iloc[0]["difference"]))
     persons, employers = surv["person"].nunique(), surv["employer"].nunique()
     assert (prim["n_clusters"] == persons).all() and (prim["df_resid"] == persons - 1).all()
     trainees = int((surv["treated"] == 1).sum())
-    assert prim.loc["hazard ratio (Cox)", "n_treated"] == prim.loc["RMST difference at 12 months", "n_treated"] == trainees
+    assert (prim.loc["hazard ratio (Cox)", "n_treated"] == prim.loc["RMST difference at 12 months", "n_treated"]
+            == trainees)
     assert prim.loc["pooled difference-in-differences", "n_treated"] == did["n_treated"]
     emp = table[table["analysis"] == "cluster=employer"].set_index("estimand")
     assert (emp["n_clusters"] == employers).all() and employers < persons
     assert emp.loc["pooled difference-in-differences", "estimate"] == pytest.approx(did["estimate"])
     other = did_pooled(panel, "employed_1h", -3, followup_months=6, cluster="employer").iloc[0]["se"]
-    assert emp.loc["pooled difference-in-differences", "se"] == pytest.approx(other) and other != pytest.approx(did["se"])
+    assert (emp.loc["pooled difference-in-differences", "se"] == pytest.approx(other)
+            and other != pytest.approx(did["se"]))
     assert table["converged"].isin([0, 1]).all() and table["warnings"].notna().all()
     assert (table.loc[table["analysis"] == "rematched", "estimate"].to_numpy()
             == pytest.approx(table.loc[table["analysis"] == "primary", "estimate"].to_numpy()))
@@ -118,10 +124,12 @@ def test_confounding_table(inputs):
     r = rmst(surv, "job", 12).iloc[0]
     sd = restricted_time_sd(surv, "job", 12)
     cox = cox_models(surv, "job").iloc[0]
-    table = confounding_table(pooled=pooled, rmst_row=r, rmst_sd=sd, cox_row=cox, control_event_share=0.4).set_index("estimand")
+    table = confounding_table(pooled=pooled, rmst_row=r, rmst_sd=sd, cox_row=cox,
+                              control_event_share=0.4).set_index("estimand")
     did_row = table.loc["pooled difference-in-differences"]
     assert did_row["bias_to_null_estimate"] == pooled["estimate"]
-    expected_ci = 0.0 if pooled["ci_low"] <= 0 <= pooled["ci_high"] else min(pooled["ci_low"], pooled["ci_high"], key=abs)
+    expected_ci = (0.0 if pooled["ci_low"] <= 0 <= pooled["ci_high"]
+                   else min(pooled["ci_low"], pooled["ci_high"], key=abs))
     assert did_row["bias_to_null_ci"] == expected_ci
     rm = table.loc["RMST difference at 12 months"]
     assert rm["approximate_rr"] == pytest.approx(np.exp(0.91 * r["difference"] / sd)) and rm["outcome_sd"] == sd

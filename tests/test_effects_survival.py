@@ -86,7 +86,8 @@ def test_kaplan_meier_robust_variance_equals_r_survfit(surv, r_out, outcome):
 def test_rmst_and_its_clustered_influence_variance_equal_r(surv, r_out, outcome):
     row = rmst(surv, outcome, 12).iloc[0]
     for group in ("treated", "control"):
-        assert row[f"rmst_{group}"] == pytest.approx(_num(r_out, section="rmst", outcome=outcome, group=group, quantity="rmst"), rel=REL)
+        assert row[f"rmst_{group}"] == pytest.approx(_num(r_out, section="rmst", outcome=outcome, group=group,
+                                                          quantity="rmst"), rel=REL)
         var = _num(r_out, section="rmst", outcome=outcome, group=group, quantity="variance")
         assert row[f"se_{group}"] == pytest.approx(np.sqrt(var), rel=REL)
     assert row["se"] == pytest.approx(np.hypot(row["se_treated"], row["se_control"]), rel=1e-12)
@@ -177,7 +178,8 @@ def test_cloglog_equals_r_glm_vcovcl(surv, r_out, outcome):
     se0 = _num(r_out, section="cloglog", outcome=outcome, quantity="se_hc0_cadjust")
     n = len(periods)
     k = periods["month"].nunique() + 1
-    assert row["small_sample_factor"] / ((n - 1) / (n - k)) == pytest.approx(surv["person"].nunique() / (surv["person"].nunique() - 1))
+    assert (row["small_sample_factor"] / ((n - 1) / (n - k))
+            == pytest.approx(surv["person"].nunique() / (surv["person"].nunique() - 1)))
     assert row["se"] / np.sqrt((n - 1) / (n - k)) == pytest.approx(se0, rel=1e-6)
     assert cloglog_model(surv, outcome).iloc[0]["hr"] == pytest.approx(row["hr"])
 
@@ -224,8 +226,8 @@ def test_freireich_kaplan_meier_greenwood_logrank_and_cox():
     km = km_estimate(six_mp["t"], six_mp["status"], np.ones(len(six_mp)), np.arange(len(six_mp)))
     times = [6, 7, 10, 13, 16, 22, 23]
     np.testing.assert_allclose(km.survival[times], [0.857, 0.807, 0.753, 0.690, 0.627, 0.538, 0.448], atol=5e-4)
-    np.testing.assert_allclose(np.sqrt(km.greenwood_var[times]), [0.0764, 0.0869, 0.0963, 0.1068, 0.1141, 0.1282, 0.1346],
-                               atol=5e-5)
+    np.testing.assert_allclose(np.sqrt(km.greenwood_var[times]),
+                               [0.0764, 0.0869, 0.0963, 0.1068, 0.1141, 0.1282, 0.1346], atol=5e-5)
     kp = km_estimate(placebo["t"], placebo["status"], np.ones(len(placebo)), np.arange(len(placebo)))
     np.testing.assert_allclose(kp.survival[[1, 2, 3, 4, 5, 8, 11, 12, 15, 17, 22]],
                                [0.9048, 0.8095, 0.7619, 0.6667, 0.5714, 0.3810, 0.2857, 0.1905, 0.1429, 0.0952, 0.0476],
@@ -296,7 +298,8 @@ def test_events_at_time_zero_stay_in(surv):
     km = kaplan_meier(surv, "job")
     first = km[km["time"] == 0]
     assert (first["survival"] < 1).all()
-    assert first.set_index("group")["n_risk"].to_dict() == surv.groupby("treated").size().rename({0: "control", 1: "treated"}).to_dict()
+    assert (first.set_index("group")["n_risk"].to_dict()
+            == surv.groupby("treated").size().rename({0: "control", 1: "treated"}).to_dict())
     assert cox_model(surv, "job").n == len(surv)
 
 

@@ -37,14 +37,16 @@ SCENARIO = Scenario(n_trainees=60, controls_per_trainee=12, pool_persons=2500, n
 EFFECTS = {
     "outcomes": ["employed_1h", "employed_12h", "employed_3m"], "primary_outcome": "employed_1h",
     "survival_outcomes": ["job", "work"], "primary_survival_outcome": "job", "rmst_horizon": 12, "level": 0.95,
-    "band": {"draws": 2000, "seed_offset": 1}, "ph_split_month": 6, "adjusted_covariates": ["age", "temporary_contract"],
-    "primary_method": "matched",
+    "band": {"draws": 2000, "seed_offset": 1}, "ph_split_month": 6,
+    "adjusted_covariates": ["age", "temporary_contract"], "primary_method": "matched",
     "modifiers": [{"name": "temporary_contract", "column": "temporary_contract"},
                   {"name": "older", "column": "age", "below": 40}],
     "min_subgroup_trainees": 10,
-    "sensitivity": ["primary", "unweighted", "odds_weights", "person_fe", "cohort_month_fe", "cluster=employer", "cloglog"],
+    "sensitivity": ["primary", "unweighted", "odds_weights", "person_fe", "cohort_month_fe", "cluster=employer",
+                    "cloglog"],
 }
-ANCHORS = {"reference_month": -3, "followup_months": 12, "placebo_reference_month": -24, "placebo_post_months": [-23, -15]}
+ANCHORS = {"reference_month": -3, "followup_months": 12, "placebo_reference_month": -24,
+           "placebo_post_months": [-23, -15]}
 
 
 def effect_settings(effects, anchors, seed, register=None) -> EffectSettings:
@@ -61,7 +63,8 @@ def matched_study(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     panel = study.panel.sort_values(["unit", "month"], kind="mergesort").reset_index(drop=True)
     employed = panel["employed_1h"]
     before = [panel.groupby("unit")["employed_1h"].shift(k) for k in (1, 2)]
-    panel["employed_3m"] = ((employed == 1) & (before[0] == 1) & (before[1] == 1)).astype("Int64").where(before[1].notna())
+    panel["employed_3m"] = (((employed == 1) & (before[0] == 1) & (before[1] == 1)).astype("Int64")
+                            .where(before[1].notna()))
     panel["employed_12h"] = (employed * (rng.random(len(panel)) < 0.8)).astype("int64")
     panel["hours"] = np.where(employed == 1, 80.0, 0.0)  # not used by the effects; part of the panel's contract
     panel["job_held"] = employed
@@ -93,7 +96,8 @@ def study():
 
 @pytest.fixture(scope="module")
 def tables(study):
-    return effect_tables(*study, modifier_pairs=modifier_pairs_of(study), settings=effect_settings(EFFECTS, ANCHORS, 20190501))
+    return effect_tables(*study, modifier_pairs=modifier_pairs_of(study),
+                         settings=effect_settings(EFFECTS, ANCHORS, 20190501))
 
 
 def test_every_effect_table_has_exactly_its_contract_columns(tables):
@@ -124,7 +128,8 @@ def test_the_numbers_are_those_of_the_panel(study, tables):
         assert (pooled["n_clusters"], pooled["df_resid"]) == (panel["person"].nunique(), panel["person"].nunique() - 1)
         assert 1 < pooled["df"] < pooled["n_clusters"]  # Satterthwaite df: fewer than G - 1
     pooled = tables["did_pooled"].query("method == 'matched'").set_index("outcome").loc["employed_1h"]
-    assert pooled["estimate"] == pytest.approx(did_pooled(panel, "employed_1h", -3, followup_months=12).iloc[0]["estimate"])
+    assert (pooled["estimate"]
+            == pytest.approx(did_pooled(panel, "employed_1h", -3, followup_months=12).iloc[0]["estimate"]))
     # the adjusted rows take the covariates per unit from the survival table (here joined from matched)
     adjusted = tables["did_pooled"].query("method == 'adjusted'").set_index("outcome").loc["employed_1h"]
     units = survival[["unit"]].merge(study[3][["unit", "age", "temporary_contract"]], on="unit")
@@ -142,7 +147,8 @@ def test_the_numbers_are_those_of_the_panel(study, tables):
             assert rows.loc[method, ["difference", "se", "rmst_control"]].astype(float).tolist() == pytest.approx(
                 [expected["difference"], expected["se"], expected["rmst_control"]], rel=1e-12), (outcome, method)
         assert rows.loc["adjusted", "difference"] != pytest.approx(rows.loc["matched", "difference"], rel=1e-6)
-        assert rows.loc["adjusted", ["n_treated", "n_control"]].tolist() == rows.loc["matched", ["n_treated", "n_control"]].tolist()
+        assert (rows.loc["adjusted", ["n_treated", "n_control"]].tolist()
+                == rows.loc["matched", ["n_treated", "n_control"]].tolist())
     # the survival tables count the survival table's units and events
     cox = tables["survival"].query("outcome == 'job' and model == 'primary' and term == 'treated'").iloc[0]
     assert (cox["n_treated"], cox["n_event"]) == (int(survival["treated"].sum()), int(survival["event_job"].sum()))
@@ -180,7 +186,8 @@ def test_every_table_passes_the_disclosure_check_and_reaches_the_documents(study
     for name in set(REGISTER_TABLES) - set(EFFECT_TABLES):  # the matching's and flow tables: committed fixtures
         shutil.copy(FIXTURES / "results" / f"{name}.csv", results / f"{name}.csv")
     exported = export_tables(results, tmp_path / "export", POLICY, kinds=list(REGISTER_TABLES))
-    assert sorted(exported.files) == sorted([f"tables/{n}.csv" for n in REGISTER_TABLES] + ["README.md", "output_check_log.csv", "SHA256SUMS"])
+    assert sorted(exported.files) == sorted([f"tables/{n}.csv" for n in REGISTER_TABLES]
+                                            + ["README.md", "output_check_log.csv", "SHA256SUMS"])
     for name in REGISTER_TABLES:
         shown = read_exported_table(tmp_path / "export" / "tables" / f"{name}.csv")
         assert list(shown.columns) == list(CONTRACTS[name].column_names), name  # no check-only column leaves
@@ -222,8 +229,8 @@ def test_the_primary_method_setting_is_checked_and_passed_on(study):
     with pytest.raises(InputError, match="unknown primary method"):
         effect_tables(*study, settings=effect_settings({**EFFECTS, "primary_method": "weighted"}, ANCHORS, 20190501))
     with pytest.raises(InputError, match="adjusted_covariates is empty"):
-        effect_tables(*study, settings=effect_settings({**EFFECTS, "primary_method": "adjusted", "adjusted_covariates": []},
-                                                       ANCHORS, 20190501))
+        effect_tables(*study, settings=effect_settings({**EFFECTS, "primary_method": "adjusted",
+                                                        "adjusted_covariates": []}, ANCHORS, 20190501))
 
 
 def test_the_adjusted_primary_method_reaches_the_e_values_of_the_did_and_the_rmst(study, tables):
@@ -235,9 +242,12 @@ def test_the_adjusted_primary_method_reaches_the_e_values_of_the_did_and_the_rms
         confounding = result["confounding"].set_index("estimand")
         pooled = result["did_pooled"].query("outcome == 'employed_1h' and method == @method").iloc[0]
         restricted = result["rmst"].query("outcome == 'job' and method == @method").iloc[0]
-        assert confounding.loc["pooled difference-in-differences", "estimate"] == pytest.approx(pooled["estimate"], rel=1e-12)
-        assert confounding.loc["RMST difference at 12 months", "estimate"] == pytest.approx(restricted["difference"], rel=1e-12)
-        assert confounding.loc["RMST difference at 12 months", "ci_low"] == pytest.approx(restricted["ci_low"], rel=1e-12)
+        assert (confounding.loc["pooled difference-in-differences", "estimate"]
+                == pytest.approx(pooled["estimate"], rel=1e-12))
+        assert (confounding.loc["RMST difference at 12 months", "estimate"]
+                == pytest.approx(restricted["difference"], rel=1e-12))
+        assert (confounding.loc["RMST difference at 12 months", "ci_low"]
+                == pytest.approx(restricted["ci_low"], rel=1e-12))
     # the two settings write the same estimates: only the choice differs
     pd.testing.assert_frame_equal(adjusted["rmst"], tables["rmst"])
 

@@ -93,7 +93,8 @@ def test_trajectories_are_the_table_shares_with_okabe_ito_group_colours(tables):
         rows = trajectories[(trajectories["outcome"] == "employed_1h") & (trajectories["group"] == group)]
         order = np.argsort(numeric(rows, "month").to_numpy(), kind="stable")
         np.testing.assert_array_equal(line.get_ydata(), numeric(rows, "share").to_numpy()[order])
-        assert line.get_color().upper() == GROUP_STYLE[group]["color"] == OKABE_ITO["blue" if group == "treated" else "vermillion"]
+        assert (line.get_color().upper() == GROUP_STYLE[group]["color"]
+                == OKABE_ITO["blue" if group == "treated" else "vermillion"])
     assert GROUP_STYLE["treated"]["linestyle"] != GROUP_STYLE["control"]["linestyle"]  # not colour alone
 
 
@@ -108,7 +109,8 @@ def test_factsheet_figure_is_the_monthly_difference_with_its_interval_from_month
     np.testing.assert_array_equal(line.get_xdata(), numeric(rows, "month").to_numpy())
     np.testing.assert_array_equal(line.get_ydata(), numeric(rows, "estimate").to_numpy())
     band = ax.collections[0].get_paths()[0].vertices[:, 1]
-    assert np.isclose(band.min(), numeric(rows, "ci_low").min()) and np.isclose(band.max(), numeric(rows, "ci_high").max())
+    assert (np.isclose(band.min(), numeric(rows, "ci_low").min())
+            and np.isclose(band.max(), numeric(rows, "ci_high").max()))
 
 
 def test_numbers_at_risk_are_printed_as_exported_including_suppressed(tables):
@@ -142,7 +144,8 @@ def test_saved_bytes_do_not_depend_on_run_or_user_settings(tables, tmp_path):
         return save_figure(fig, directory, "balance")
 
     files = draw(tmp_path / "a")
-    with matplotlib.rc_context({"font.family": "serif", "axes.formatter.use_locale": True, "svg.hashsalt": None, "lines.linewidth": 5}):
+    with matplotlib.rc_context({"font.family": "serif", "axes.formatter.use_locale": True, "svg.hashsalt": None,
+                                "lines.linewidth": 5}):
         draw(tmp_path / "b")
     for name in files.values():
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
@@ -154,12 +157,14 @@ def test_saved_bytes_do_not_depend_on_run_or_user_settings(tables, tmp_path):
 def test_manifest_records_language_alt_texts_and_skips_figures_of_missing_tables(tables, tmp_path):
     partial = read_aggregate_tables(FIXTURES / "tables" / "default", names=["flow", "did_by_month", "modifiers"])
     partial.missing = ("sensitivity",)
-    records = draw_figures(partial, tmp_path, load_messages("en"), synthetic=True, names=["flow", "factsheet", "sensitivity"])
+    records = draw_figures(partial, tmp_path, load_messages("en"), synthetic=True,
+                           names=["flow", "factsheet", "sensitivity"])
     assert [r.name for r in records] == ["flow", "factsheet"]
     manifest = json.loads((tmp_path / "figures.json").read_text(encoding="utf-8"))
     assert manifest["language"] == "en" and manifest["synthetic"] is True
     assert "month 12" in records[1].alt and "percentage points" in records[1].alt
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["factsheet.png", "factsheet.svg", "figures.json", "flow.png", "flow.svg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["factsheet.png", "factsheet.svg", "figures.json", "flow.png",
+                                                          "flow.svg"]
     with pytest.raises(InputError, match="drawn in 'en'"):
         read_manifest(tmp_path, "nl")
 
@@ -199,7 +204,8 @@ def test_text_outside_finds_a_title_cut_at_the_edge():
 
 def test_the_breakdown_of_a_flow_step_is_a_side_note_not_a_box_of_the_chain():
     flow = pd.DataFrame({"population": ["employees"] * 4, "order": [160, 170, 180, 182],
-                         "step": ["eligible", "excluded_off_common_support", "matched", "of_which_matched_after_coarsening"],
+                         "step": ["eligible", "excluded_off_common_support", "matched",
+                                  "of_which_matched_after_coarsening"],
                          "n": ["74", "1", "73", "9"]})
     flow = pd.concat([flow, pd.DataFrame({"population": ["employees"], "order": [184],
                                           "step": ["of_which_matched_in_full_exact_cell"], "n": ["64"]})])

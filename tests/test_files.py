@@ -35,7 +35,8 @@ def _panel() -> pd.DataFrame:
         "unit": pd.array(units, dtype="string"), "person": pd.array([u[0] for u in units], dtype="string"),
         "cohort": pd.array(["2019-09"] * 6, dtype="string"), "treated": np.array([1, 1, 1, 0, 0, 0], dtype=np.int8),
         "weight": np.ones(6), "month": np.array([-1, 0, 1] * 2, dtype=np.int16), "hours": [0.0, 12.5, np.nan] * 2,
-        "employed_1h": pd.array([0, 1, pd.NA] * 2, dtype="Int8"), "employed_12h": pd.array([0, 0, pd.NA] * 2, dtype="Int8"),
+        "employed_1h": pd.array([0, 1, pd.NA] * 2, dtype="Int8"),
+        "employed_12h": pd.array([0, 0, pd.NA] * 2, dtype="Int8"),
         "employed_3m": pd.array([pd.NA, pd.NA, pd.NA] * 2, dtype="Int8"),
         "job_held": pd.array([1, 1, pd.NA] * 2, dtype="Int8"), "observed": np.array([1, 1, 0] * 2, dtype=np.int8),
     })
@@ -93,7 +94,8 @@ def test_handover_missing_key_value_is_refused():
 def test_register_part_reads_the_handover_through_the_contract(tmp_path):
     from mentorwijs.register.persons import check_trainees
 
-    error = pytest.raises(InputError, check_trainees, _handover().drop(columns="cohort"), file=tmp_path / "t.parquet").value
+    error = pytest.raises(InputError, check_trainees, _handover().drop(columns="cohort"),
+                          file=tmp_path / "t.parquet").value
     assert error.column == "cohort" and error.file == tmp_path / "t.parquet"
 
 
@@ -125,7 +127,8 @@ def test_matching_reads_only_the_columns_it_relies_on():
     from mentorwijs.matching import CovariateSpec, MatchingSpec, match_candidates
 
     spec = MatchingSpec(covariates=(CovariateSpec("age", "numeric"),), exact=("cohort",), k=1, caliper_sd=0.2)
-    frame = pd.DataFrame({"unit": ["a:2019-09"], "person": ["a"], "cohort": ["2019-09"], "treated": np.int8([1]), "age": [40.0]})
+    frame = pd.DataFrame({"unit": ["a:2019-09"], "person": ["a"], "cohort": ["2019-09"], "treated": np.int8([1]),
+                          "age": [40.0]})
     error = pytest.raises(InputError, match_candidates, frame, spec).value
     assert error.column == "tie_order" and "lacks column(s) tie_order" in error.problem
 
@@ -144,7 +147,8 @@ def _hints() -> list[tuple[str, str]]:
     for path in sorted((ROOT / "src" / "mentorwijs").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.keyword) and node.arg == "hint":
-                parts = [n.value for n in ast.walk(node.value) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+                parts = [n.value for n in ast.walk(node.value)
+                         if isinstance(n, ast.Constant) and isinstance(n.value, str)]
                 found.append((path.relative_to(ROOT).as_posix(), "".join(parts)))
     return found
 

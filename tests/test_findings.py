@@ -59,8 +59,10 @@ def test_null_scenario_claims_no_effect(language):
     said = statements(key_findings(tables), m)
     assert all(s.verdict == NO_CLEAR_EFFECT for s in said)
     text = " ".join(s.text + " " + s.headline for s in said)
-    claims = {"nl": ["vaker betaald werk", "langer bij hun werkgever", "scoorden leidinggevenden hoger", "ondersteunt de hoofduitkomst"],
-              "en": ["more often in paid work", "months longer", "supervisors scored higher", "supports the main outcome"]}
+    claims = {"nl": ["vaker betaald werk", "langer bij hun werkgever", "scoorden leidinggevenden hoger",
+                     "ondersteunt de hoofduitkomst"],
+              "en": ["more often in paid work", "months longer", "supervisors scored higher",
+                     "supports the main outcome"]}
     for claim in claims[language]:
         assert claim not in text
     assert m.t("findings.support.agrees_no_clear_effect") in text
@@ -132,7 +134,8 @@ def test_a_supportive_result_never_upgrades_a_null_primary():
     m = load_messages("en")
     from mentorwijs.findings import KeyFindings
 
-    found = KeyFindings(employment_finding(_pooled(-0.02, 0.08)), retention_finding(_rmst(0.1, 0.9)), supervisor_findings(_supervisors(0.5)))
+    found = KeyFindings(employment_finding(_pooled(-0.02, 0.08)), retention_finding(_rmst(0.1, 0.9)),
+                        supervisor_findings(_supervisors(0.5)))
     work, retention, supervisors = statements(found, m)
     assert work.verdict == NO_CLEAR_EFFECT and retention.verdict == EFFECT
     assert retention.text.endswith(m.t("findings.support.differs_no_clear_effect"))
@@ -156,7 +159,8 @@ def test_supervisor_contrast_uses_holm_adjusted_p_and_names_the_ceiling():
     assert found.details["unchanged"] == ["intention", "behaviour"]
     from mentorwijs.findings import KeyFindings
 
-    text = statements(KeyFindings(employment_finding(_pooled(0.01, 0.1)), retention_finding(_rmst(0.1, 0.9)), found), load_messages("en"))[2].text
+    text = statements(KeyFindings(employment_finding(_pooled(0.01, 0.1)), retention_finding(_rmst(0.1, 0.9)), found),
+                      load_messages("en"))[2].text
     assert "knowledge (+0.40) and self-efficacy (+0.40)" in text
     assert "already high" in text and "4.1" in text
 

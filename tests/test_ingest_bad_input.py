@@ -97,20 +97,22 @@ CASES = [
      "supervisors", "T0", 1, ["open quote", "row 16"]),
     ("row-with-extra-field", lambda r: _edit(r, T0, ";Goed - maar kort dag", ";Goed; maar kort dag"), T0,
      "supervisors", "T0", 1, ["row 10", "fields", "header has 22"]),
-    ("labels-instead-of-codes", lambda r: (r / T1).write_text(_labels_for_codes((r / T1).read_text(encoding="utf-8-sig")),
-                                                              encoding="utf-8"), T1, "supervisors", "T1", 1, ["no cell of this column is a number", "kennis_1", "codes"]),
-    ("month-first-dates", lambda r: _edit(r, SCHEDULE, "02-09-2019;30-09-2019", "09-02-2019;09-30-2019", encoding="cp1252"),
+    ("labels-instead-of-codes",
+     lambda r: (r / T1).write_text(_labels_for_codes((r / T1).read_text(encoding="utf-8-sig")), encoding="utf-8"),
+     T1, "supervisors", "T1", 1, ["no cell of this column is a number", "kennis_1", "codes"]),
+    ("month-first-dates",
+     lambda r: _edit(r, SCHEDULE, "02-09-2019;30-09-2019", "09-02-2019;09-30-2019", encoding="cp1252"),
      SCHEDULE, "schedule", None, 1, ["month-first", "datum_laatste_bijeenkomst", "row 2"]),
     ("unknown-wave-option", lambda r: None, T1, "supervisors", "T7", 1, ["unknown wave 'T7'", "config.yaml"]),
     ("unknown-wave-in-config", lambda r: _config(r, lambda c: c["sources"]["employees"]["waves"].update(
         {"T5": "data/raw/fixture/qualtrics/werknemers_vervolg.csv"})),
      "data/raw/fixture/qualtrics/werknemers_vervolg.csv", "employees", "T5", 1, ["wave T5 is unknown to the codebook"]),
-    ("wave-file-not-in-file", lambda r: set_wave(r / "config.yaml", "supervisors", "T2", T1), T1, "supervisors", "T2", 1,
-     ["no survey of wave T2", "Mentorwijs T2", "Mentorwijs T1"]),
+    ("wave-file-not-in-file", lambda r: set_wave(r / "config.yaml", "supervisors", "T2", T1), T1, "supervisors", "T2",
+     1, ["no survey of wave T2", "Mentorwijs T2", "Mentorwijs T1"]),
     ("duplicate-header", lambda r: _edit(r, T0, ";kennis_2;", ";kennis_1;"), T0, "supervisors", "T0", 1,
      ["twice", "kennis_1"]),
-    ("format-mismatch", lambda r: _codebook(r, "supervisors", lambda c: c.update(format="qualtrics")), T0, "supervisors",
-     "T0", 1, ["format", "castor_survey", "qualtrics"]),
+    ("format-mismatch", lambda r: _codebook(r, "supervisors", lambda c: c.update(format="qualtrics")), T0,
+     "supervisors", "T0", 1, ["format", "castor_survey", "qualtrics"]),
     ("unknown-source", lambda r: None, T0, "leidinggevenden", None, 1, ["unknown source", "supervisors"]),
     ("file-not-named-in-config", lambda r: (r / "data/raw/fixture/castor/other.csv").write_bytes((r / T0).read_bytes()),
      "data/raw/fixture/castor/other.csv", "supervisors", None, 1, ["not named for any wave", "--wave"]),
@@ -126,19 +128,24 @@ CASES = [
     ("undeclared-column", lambda r: _add_column(r, T1, "kennis_9", "3"), T1, "supervisors", "T1", 0,
      ["warning: column 'kennis_9' is not declared in", "supervisors.yaml for wave T1: it is not read",
       "'raw: kennis_9'", "4 warning(s)"]),
-    ("optional-column-absent", lambda r: (_codebook(r, "supervisors", _optional("remark")), _drop_column(r, T1, "opmerking")),
-     T1, "supervisors", "T1", 0, ["warning: optional column 'opmerking' (item remark) is absent", "remark will be missing"]),
+    ("optional-column-absent",
+     lambda r: (_codebook(r, "supervisors", _optional("remark")), _drop_column(r, T1, "opmerking")),
+     T1, "supervisors", "T1", 0,
+     ["warning: optional column 'opmerking' (item remark) is absent", "remark will be missing"]),
     # a file from which no row survives the cleaning rules: an error naming the dominant reason
     ("every-id-fails-the-pattern", lambda r: _every_id(r, "uitnodigingen.csv", lambda i: "ID" + i), INVITATIONS,
      "invitations", None, 1, ["no row survives the cleaning rules", "all 12 rows are excluded",
                               "12 of them as 'id does not match the codebook's pattern'", "id.pattern"]),
     ("every-submission-incomplete", lambda r: _edit(r, T1, ";100;", ";60;", count=-1), T1, "supervisors", "T1", 1,
      ["no row survives", "'incomplete'", "ingest.keep_incomplete"]),
-    ("text-in-numeric-item", lambda r: None, T1, "supervisors", "T1", 0, ["'extra_uren' (extra_hours): not a number: 'veel'"]),
-    ("unknown-missing-code", lambda r: None, T1, "supervisors", "T1", 0, ["unknown missing code: '##USER_MISSING_91##'"]),
+    ("text-in-numeric-item", lambda r: None, T1, "supervisors", "T1", 0,
+     ["'extra_uren' (extra_hours): not a number: 'veel'"]),
+    ("unknown-missing-code", lambda r: None, T1, "supervisors", "T1", 0,
+     ["unknown missing code: '##USER_MISSING_91##'"]),
     ("impossible-date", lambda r: None, QT, "employees", "T0", 0, ["row 18", "impossible date: '2019-02-30'"]),
     ("out-of-range-answer", lambda r: None, T0, "supervisors", "T0", 0, ["row 6", "out of range [1, 5]: '7'"]),
-    ("stripped-leading-zeros", lambda r: None, T1, "supervisors", "T1", 0, ["row 10", "id repaired (leading zeros restored)"]),
+    ("stripped-leading-zeros", lambda r: None, T1, "supervisors", "T1", 0,
+     ["row 10", "id repaired (leading zeros restored)"]),
     ("id-not-matching-pattern", lambda r: _edit(r, T0, ";010004;", ";01OOO4;"), T0, "supervisors", "T0", 0,
      ["excluded 1: id does not match the codebook's pattern"]),
     ("qualtrics-preview-test-spam", lambda r: None, QT, "employees", "T0", 0,
@@ -184,7 +191,8 @@ def _labels_for_codes(text: str) -> str:
     out = [lines[0]]
     for line in lines[1:]:
         cells = line.split(";")
-        cells[9] = {"1": "helemaal oneens", "2": "oneens", "3": "neutraal", "4": "eens", "5": "helemaal eens"}.get(cells[9], cells[9])
+        cells[9] = {"1": "helemaal oneens", "2": "oneens", "3": "neutraal", "4": "eens",
+                    "5": "helemaal eens"}.get(cells[9], cells[9])
         out.append(";".join(cells))
     return "\n".join(out) + "\n"
 
@@ -203,7 +211,8 @@ def _codebook_copy(root: Path) -> None:
 
 
 @pytest.mark.parametrize("case, breaker, rel, source, wave, code, words", CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_a_clear_error_or_a_logged_warning(tmp_path, capsys, case, breaker, rel, source, wave, code, words):
+def test_bad_input_is_a_clear_error_or_a_logged_warning(tmp_path, capsys, case, breaker, rel, source, wave, code,
+                                                        words):
     root = make_study(tmp_path / "study")
     breaker(root)
     args = ["check", str(root / rel), "--source", source, "--config", str(root / "config.yaml")]
@@ -231,7 +240,8 @@ def test_an_error_is_one_message_without_traceback_from_the_command_line(tmp_pat
     root = make_study(tmp_path / "study")
     _truncate(root, T1, 12)
     result = subprocess.run([sys.executable, "-m", "mentorwijs", "check", T1, "--source", "supervisors"], cwd=root,
-                            capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
+                            capture_output=True, text=True,
+                            env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith(f"ERROR mentorwijs check: file {T1}, row 11:")
@@ -243,7 +253,8 @@ def test_pipeline_stops_on_an_erroneous_input_and_writes_nothing(tmp_path):
     _drop_column(root, T1, "kennis_2")
     with pytest.raises(InputError, match="kennis_2"):
         run_questionnaires(load_config(root / "config.yaml"), root, key=bytes.fromhex(KEY_HEX), progress=lambda s: None)
-    assert not (root / "data/interim").exists() and not (root / "reports").exists() and not (root / "data/processed").exists()
+    assert (not (root / "data/interim").exists() and not (root / "reports").exists()
+            and not (root / "data/processed").exists())
 
 
 def test_pipeline_logs_a_supervisor_reference_that_resolves_to_nobody(tmp_path):
@@ -286,7 +297,8 @@ def test_the_exclusion_listing_groups_by_reason_with_details_under_verbose(tmp_p
     assert "(progress 40%)" not in out and "row 14 kept" not in out
     assert main(args + ["--verbose"]) == 0
     out = capsys.readouterr().out
-    assert "  excluded 3: incomplete (progress 0% to 40%)\n      2: incomplete (progress 0%)\n      1: incomplete (progress 40%)\n" in out
+    assert ("  excluded 3: incomplete (progress 0% to 40%)\n      2: incomplete (progress 0%)\n"
+            "      1: incomplete (progress 40%)\n" in out)
     assert "      1: duplicate submission with conflicting answers: row 14 kept (latest complete)" in out
 
 
@@ -295,7 +307,8 @@ def test_a_column_declared_for_another_wave_only_is_a_warning_saying_how_to_read
     _add_column(root, T0, "extra_uren", "")  # declared from T1 on
     assert main(["check", str(root / T0), "--source", "supervisors", "--config", str(root / "config.yaml")]) == 0
     out = capsys.readouterr().out
-    assert "column 'extra_uren' is declared in" in out and "(item extra_hours) but not for wave T0: it is not read" in out
+    assert ("column 'extra_uren' is declared in" in out
+            and "(item extra_hours) but not for wave T0: it is not read" in out)
 
 
 def _first_ids_fail_the_pattern(root: Path, n: int) -> None:
@@ -312,17 +325,21 @@ def test_a_file_with_excluded_rows_at_the_configured_share_gets_no_warning(tmp_p
     root = make_study(tmp_path / "study")
     _first_ids_fail_the_pattern(root, 3)  # 3 of 12 = 25%, not more than 25%
     _config(root, lambda c: c["ingest"].update(warn_excluded_share=0.25))
-    assert main(["check", str(root / INVITATIONS), "--source", "invitations", "--config", str(root / "config.yaml")]) == 0
+    assert main(["check", str(root / INVITATIONS), "--source", "invitations", "--config",
+                 str(root / "config.yaml")]) == 0
     out = capsys.readouterr().out
     assert "12 rows, 9 kept, 3 excluded" in out
     assert "warn_excluded_share" not in out and "OK: no errors, 0 warning(s)" in out
 
 
-def test_a_file_with_excluded_rows_above_the_configured_share_warns_naming_file_share_count_and_reason(tmp_path, capsys):
+def test_a_file_with_excluded_rows_above_the_configured_share_warns_naming_file_share_count_and_reason(
+    tmp_path, capsys
+):
     root = make_study(tmp_path / "study")
     _first_ids_fail_the_pattern(root, 4)  # 4 of 12 = 33.3% > 25%
     _config(root, lambda c: c["ingest"].update(warn_excluded_share=0.25))
-    assert main(["check", str(root / INVITATIONS), "--source", "invitations", "--config", str(root / "config.yaml")]) == 0
+    assert main(["check", str(root / INVITATIONS), "--source", "invitations", "--config",
+                 str(root / "config.yaml")]) == 0
     out = capsys.readouterr().out
     warnings = [line for line in out.splitlines() if "warn_excluded_share" in line]
     assert len(warnings) == 1, out

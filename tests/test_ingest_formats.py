@@ -17,7 +17,8 @@ from mentorwijs.ingest.columns import castor_option_label, find_column, option_m
 from mentorwijs.ingest.readers import normalise_header, read_castor_excel, read_qualtrics, read_raw, read_spss
 from mentorwijs.ingest.values import missing_code, parse_date, parse_number, repair_id
 
-CASTOR_CODES = {-95: "measurement failed", -96: "not applicable", -97: "not asked", -98: "asked but unknown", -99: "not done"}
+CASTOR_CODES = {-95: "measurement failed", -96: "not applicable", -97: "not asked", -98: "asked but unknown",
+                -99: "not done"}
 
 
 # --- Castor ---------------------------------------------------------------------------------
@@ -35,7 +36,8 @@ def test_castor_checkbox_labels_become_the_headers_castor_writes():
         for code, label in enumerate(labels):
             matches = [c for c in columns if option_matches(c.split("#", 1)[1], label, code + 100)]
             assert len(matches) == 1, (label, matches)
-    assert castor_option_label("Suspend investigation/put research on hold") == "Suspend_investigationput_research_on_hold"
+    assert (castor_option_label("Suspend investigation/put research on hold")
+            == "Suspend_investigationput_research_on_hold")
     assert "sae_classification#Permanent_disability_or_incapacity_for_w0" in header  # cut to 40 + '0'
     assert option_matches("Permanent_disability_or_incapacity_for_w0", "Permanent disability or incapacity for work", 5)
     assert not option_matches("Other", "Others", 4) and not option_matches("Fatal", "Other", 7)
@@ -56,7 +58,8 @@ def test_castor_excel_with_old_header_names_a_field_label_header_and_a_test_site
             {"name": "height", "raw": "pat_height", "type": "number", "range": [100, 215]},
             {"name": "copies_provided", "raw": "4.4", "range": [0, 1]},
             {"name": "birth_date", "raw": "pat_birthdate", "type": "date"},
-            {"name": "action", "raw": "ae_action", "type": "checkbox", "required": False, "options": {0: "No action taken"}},
+            {"name": "action", "raw": "ae_action", "type": "checkbox", "required": False,
+             "options": {0: "No action taken"}},
         ],
     })
     data = parse_wave(table, codebook, "crf", None, CleaningOptions())
@@ -69,13 +72,17 @@ def test_castor_study_export_fixture_checkbox_truncated_label_and_user_missing_f
     table = read_raw(STUDY / "raw/castor/study_export.xlsx", "castor_study")
     codebook = load_codebook(STUDY / "codebooks/supervisors_study.yaml")
     data = parse_wave(table, codebook, "supervisors_study", "T0", CleaningOptions())
-    assert [c for c in data.values.columns if c.startswith("disability_types_")] == [f"disability_types_{k}" for k in range(1, 6)]
+    assert ([c for c in data.values.columns if c.startswith("disability_types_")]
+            == [f"disability_types_{k}" for k in range(1, 6)])
     rows = data.records.set_index("id")
     index = {ident: i for i, ident in enumerate(data.records["id"])}
     assert data.values.at[index["010001"], "disability_types_4"] == 1.0  # the column whose label was cut to 40 + '0'
-    assert (data.codes.at[index["020001"], "n_employees_guided"], data.reasons.at[index["020001"], "n_employees_guided"]) == (-98, "asked but unknown")
-    assert (data.codes.at[index["020003"], "n_employees_guided"], data.reasons.at[index["020003"], "n_employees_guided"]) == (-96, "not applicable")
-    assert (data.codes.at[index["010003"], "signup_date"], data.reasons.at[index["010003"], "signup_date"]) == (-97, "not asked")
+    assert (data.codes.at[index["020001"], "n_employees_guided"],
+            data.reasons.at[index["020001"], "n_employees_guided"]) == (-98, "asked but unknown")
+    assert (data.codes.at[index["020003"], "n_employees_guided"],
+            data.reasons.at[index["020003"], "n_employees_guided"]) == (-96, "not applicable")
+    assert (data.codes.at[index["010003"], "signup_date"],
+            data.reasons.at[index["010003"], "signup_date"]) == (-97, "not asked")
     assert data.values.at[index["010002"], "years_supervisor"] == 4.5  # the '3.2|Aantal jaren leidinggevende' column
     assert rows.loc["TES001", "exclusion"] == "test participant (site TES)"
 
@@ -255,7 +262,8 @@ def test_castor_survey_excel_export_gives_the_same_table_as_the_csv(tmp_path):
 
 def test_older_castor_header_names_in_csv_exports(tmp_path):
     """Older exports say Castor Record Id / Record Id / Institute Abbreviation: matched to the new names."""
-    survey = (STUDY / "raw/castor/T1.csv").read_text(encoding="utf-8-sig").replace("Castor Participant ID", "CASTOR RECORD ID", 1)
+    survey = ((STUDY / "raw/castor/T1.csv").read_text(encoding="utf-8-sig")
+              .replace("Castor Participant ID", "CASTOR RECORD ID", 1))
     (tmp_path / "T1.csv").write_text(survey, encoding="utf-8")
     codebook = load_codebook(STUDY / "codebooks/supervisors.yaml")
     data = parse_wave(read_raw(tmp_path / "T1.csv", "castor_survey"), codebook, "supervisors", "T1", CleaningOptions())

@@ -176,10 +176,12 @@ def test_identifier_files_are_owner_only_and_every_other_output_has_the_usual_mo
     usual = 0o666 & ~mask
     linkage = sorted(p for p in (study / "data/linkage").rglob("*") if p.is_file())
     assert "cbs_identifiers.csv" in {p.name for p in linkage} and len(linkage) >= 5
-    assert {p.relative_to(study).as_posix(): oct(p.stat().st_mode & 0o777) for p in linkage if p.stat().st_mode & 0o777 != 0o600} == {}
+    assert {p.relative_to(study).as_posix(): oct(p.stat().st_mode & 0o777) for p in linkage
+            if p.stat().st_mode & 0o777 != 0o600} == {}
     others = _output_files(study)
     assert any(p.parts[-2] == "processed" for p in others) and any(p.parts[-2] == "tables" for p in others)
-    assert {p.relative_to(study).as_posix(): oct(p.stat().st_mode & 0o777) for p in others if p.stat().st_mode & 0o777 != usual} == {}
+    assert {p.relative_to(study).as_posix(): oct(p.stat().st_mode & 0o777) for p in others
+            if p.stat().st_mode & 0o777 != usual} == {}
 
 
 def _without_pseudonyms(frame: pd.DataFrame) -> pd.DataFrame:
@@ -222,14 +224,15 @@ def test_scale_scores_are_means_of_reverse_coded_items(study):
     # 020004: the later submission (05-01-2020) is kept: intentie 5, 4, 1 -> (5 + 4 + 5) / 3
     assert long.loc[(s("020004"), "T0"), "intention"] == pytest.approx(14 / 3, abs=1e-12)
     row = long.loc[(s("010003"), "T1")]  # T1.csv: extra_uren 4.5, attended 5; G01 on site, last meeting 30-09-2019
-    assert (row["extra_hours"], row["meetings_attended"], row["mode"], row["cohort"]) == (4.5, 5.0, "on_site", "2019-09")
+    assert ((row["extra_hours"], row["meetings_attended"], row["mode"], row["cohort"])
+            == (4.5, 5.0, "on_site", "2019-09"))
 
 
 def test_supervisors_long_and_trainees_follow_the_data_contract(study):
     long = pd.read_parquet(study / "data/processed/supervisors_long.parquet")
     # design.md: supervisor, training_group, wave, knowledge, self_efficacy, intention, behaviour (codebook order)
-    assert list(long.columns[:8]) == ["supervisor", "training_group", "wave", "completed_on", "knowledge", "self_efficacy",
-                                      "intention", "behaviour"]
+    assert list(long.columns[:8]) == ["supervisor", "training_group", "wave", "completed_on", "knowledge",
+                                      "self_efficacy", "intention", "behaviour"]
     assert {"mode", "region", "cohort", "age", "sex", "n_employees_guided", "sector", "org_size",
             "sheltered_workplace", "disability_types_4"} <= set(long.columns)
     assert len(long) == 9 + 8 + 7 and not long.duplicated(["supervisor", "wave"]).any()
@@ -238,14 +241,19 @@ def test_supervisors_long_and_trainees_follow_the_data_contract(study):
                                       "mode", "supervisor", "sup_n_employees_guided", "sup_sector", "sup_org_size",
                                       "sup_sheltered_workplace"]
     row = trainees.set_index("person").loc[pseudonym("MW00001", KEY, "study")]
-    # MW00001 names supervisor 010001 (G01, Rivierenland, on site, 02-09..30-09-2019; 3 employees, sector 1, size 1, no SW)
-    assert (row["training_group"], row["region"], row["mode"], row["cohort"]) == ("G01", "Rivierenland", "on_site", "2019-09")
+    # MW00001 names supervisor 010001 (G01, Rivierenland, on site, 02-09..30-09-2019;
+    # 3 employees, sector 1, size 1, no SW)
+    assert ((row["training_group"], row["region"], row["mode"], row["cohort"])
+            == ("G01", "Rivierenland", "on_site", "2019-09"))
     assert (row["first_meeting"], row["last_meeting"]) == (pd.Timestamp("2019-09-02"), pd.Timestamp("2019-09-30"))
-    assert row[["sup_n_employees_guided", "sup_sector", "sup_org_size", "sup_sheltered_workplace"]].tolist() == [3, 1, 1, 0]
+    assert (row[["sup_n_employees_guided", "sup_sector", "sup_org_size", "sup_sheltered_workplace"]].tolist()
+            == [3, 1, 1, 0])
     # MW00002 gave supervisor id 10002 (leading zero stripped): repaired, so linked to 010002
-    assert trainees.set_index("person").loc[pseudonym("MW00002", KEY, "study"), "supervisor"] == pseudonym("010002", KEY, "supervisor")
+    assert (trainees.set_index("person").loc[pseudonym("MW00002", KEY, "study"), "supervisor"]
+            == pseudonym("010002", KEY, "supervisor"))
     refused = _csv(study / "data/interim/exclusions/trainees.csv")
-    assert refused.set_index("record").loc[pseudonym("MW00007", KEY, "study"), "reason"] == "supervisor reference resolves to nobody"
+    assert (refused.set_index("record").loc[pseudonym("MW00007", KEY, "study"), "reason"]
+            == "supervisor reference resolves to nobody")
 
 
 def test_user_missing_codes_are_kept_as_reasons_never_as_values(study):
@@ -267,8 +275,9 @@ def test_every_missing_value_has_exactly_one_reason(study):
         out = wave_outputs(source, wave)
         table = pd.read_parquet(study / out.interim)
         missing = pd.read_parquet(study / out.missing)
-        codebook = load_source_codebook(study / f"data/codebooks/{source}.yaml", source=source,
-                                        fmt=yaml.safe_load((study / "config.yaml").read_text())["sources"][source]["format"])
+        codebook = load_source_codebook(
+            study / f"data/codebooks/{source}.yaml", source=source,
+            fmt=yaml.safe_load((study / "config.yaml").read_text())["sources"][source]["format"])
         id_name = codebook.id_name
         items = [c for c in table.columns if c not in (id_name, "wave", "completed_on") and c not in codebook.scales]
         cells = table.melt(id_vars=[id_name], value_vars=items, var_name="item", value_name="value")
@@ -317,10 +326,12 @@ def test_renamed_and_reordered_items_give_identical_tables(study, tmp_path):
     data["items"].reverse()
     (tmp_path / "codebooks/supervisors.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     renamed = load_source_codebook(tmp_path / "codebooks/supervisors.yaml", source="supervisors", fmt="castor_survey")
-    tables = ingest_wave(tmp_path / "T1.csv", source="supervisors", fmt="castor_survey", codebook=renamed, wave="T1", key=KEY)
+    tables = ingest_wave(tmp_path / "T1.csv", source="supervisors", fmt="castor_survey", codebook=renamed, wave="T1",
+                         key=KEY)
     expected = pd.read_parquet(study / "data/interim/supervisors/T1.parquet")
     pd.testing.assert_frame_equal(tables.interim, expected)
-    pd.testing.assert_frame_equal(tables.missing, pd.read_parquet(study / "data/interim/missing/supervisors/T1.parquet"))
+    pd.testing.assert_frame_equal(tables.missing,
+                                  pd.read_parquet(study / "data/interim/missing/supervisors/T1.parquet"))
     rewritten = write_parquet(tables.interim, tmp_path / "renamed_T1.parquet")
     assert rewritten.read_bytes() == (study / "data/interim/supervisors/T1.parquet").read_bytes()
 
@@ -365,7 +376,8 @@ def test_the_run_writes_exactly_the_files_the_declared_steps_name(study):
         declared |= set(files_of("combine_questionnaire_waves", config, source=source)[1].values())
     for step in ("questionnaire_reliability", "questionnaire_data_quality", "supervisors_long", "trainees"):
         declared |= set(files_of(step, config)[1].values())
-    written = {p.relative_to(study).as_posix() for folder in ("data/interim", "data/processed", "data/linkage", "reports")
+    written = {p.relative_to(study).as_posix()
+               for folder in ("data/interim", "data/processed", "data/linkage", "reports")
                if (study / folder).exists() for p in (study / folder).rglob("*") if p.is_file()}
     assert written == declared
 

@@ -25,7 +25,8 @@ CODEBOOK = parse_codebook({
 
 
 def test_scale_score_is_the_mean_of_answered_reverse_coded_items_with_a_minimum():
-    table = pd.DataFrame({"a_1": [5, 4, np.nan, 2], "a_2": [3, np.nan, np.nan, 2], "a_3": [1, 2, 5, np.nan]}, dtype=float)
+    table = pd.DataFrame({"a_1": [5, 4, np.nan, 2], "a_2": [3, np.nan, np.nan, 2], "a_3": [1, 2, 5, np.nan]},
+                         dtype=float)
     scores = scale_scores(table, CODEBOOK, "T0")["a"]
     # (5 + 3 + (6 - 1)) / 3, (4 + (6 - 2)) / 2, one item only (< 2) -> missing, (2 + 2) / 2
     assert scores.iloc[0] == pytest.approx(13 / 3) and scores.iloc[1] == 4.0
@@ -70,5 +71,6 @@ def test_data_quality_lists_the_first_n_cases_per_check_with_the_count():
     table = quality_table(problems, stage="ingest_s_T0", source="s", wave="T0", first_n=3)
     assert list(table.columns) == ["stage", "source", "wave", "column", "check", "n_failed", "example", "row", "value"]
     first = table[table["column"] == "a_1"]
-    assert first["row"].tolist() == [3, 5, 7] and set(first["n_failed"]) == {5} and first["example"].tolist() == [1, 2, 3]
+    assert (first["row"].tolist() == [3, 5, 7] and set(first["n_failed"]) == {5}
+            and first["example"].tolist() == [1, 2, 3])
     assert table[table["column"] == "a_2"][["n_failed", "value"]].values.tolist() == [[1, "veel"]]

@@ -148,7 +148,8 @@ def test_a_castor_reexport_of_all_waves_reruns_ingest_but_keeps_old_tables_ident
     for name in ("data/interim/supervisors.parquet", "data/processed/supervisors_long.parquet",
                  "reports/tables/reliability.csv"):
         assert after[name][0] == before[name][0], name
-    for name in ("data/processed/trainees.parquet", "data/interim/employees/T0.parquet", "data/linkage/cbs_identifiers.csv"):
+    for name in ("data/processed/trainees.parquet", "data/interim/employees/T0.parquet",
+                 "data/linkage/cbs_identifiers.csv"):
         assert after[name] == before[name], name  # the hand-over to the register part is not touched
 
 

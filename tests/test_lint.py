@@ -39,4 +39,5 @@ def test_no_tracked_file_is_over_1_mb_apart_from_fonts_and_fixtures():
     large = [f"{name}: {(ROOT / name).stat().st_size:,} bytes" for name in tracked
              if (ROOT / name).is_file() and (ROOT / name).stat().st_size > LARGE_FILE_LIMIT
              and not name.startswith(LARGE_FILE_ALLOWED)]
-    assert large == [], "tracked files over 1 MB (keep data out of git; fonts and fixtures excepted):\n" + "\n".join(large)
+    assert large == [], ("tracked files over 1 MB (keep data out of git; fonts and fixtures excepted):\n"
+                         + "\n".join(large))

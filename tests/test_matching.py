@@ -137,7 +137,8 @@ def test_restricted_cubic_spline_by_hand_and_linear_beyond_the_knots():
     knots = [0.0, 1.0, 2.0]
     basis = restricted_cubic_spline(np.array([-1.0, 0.5, 1.5, 3.0, 4.0, 5.0]), knots)
     # term at x: [x^3_+ - (x-1)^3_+ * 2 + (x-2)^3_+ * 1] / 4
-    assert basis[:, 1] == pytest.approx([0.0, 0.125 / 4, (3.375 - 0.25) / 4, (27 - 16 + 1) / 4, (64 - 54 + 8) / 4, (125 - 128 + 27) / 4])
+    assert basis[:, 1] == pytest.approx([0.0, 0.125 / 4, (3.375 - 0.25) / 4, (27 - 16 + 1) / 4, (64 - 54 + 8) / 4,
+                                         (125 - 128 + 27) / 4])
     assert np.diff(basis[3:, 1], 2) == pytest.approx([0.0])  # linear beyond the last knot
     assert basis[:, 0].tolist() == [-1.0, 0.5, 1.5, 3.0, 4.0, 5.0]
 
@@ -336,7 +337,8 @@ def _cells_candidates():
 def _cells_spec(**kw):
     return MatchingSpec(covariates=(CovariateSpec("age", "numeric"), CovariateSpec("sheltered", "indicator"),
                                     CovariateSpec("temporary", "indicator"),
-                                    CovariateSpec("sex", "categorical", levels={"man": ("man", "unknown"), "woman": ("woman",)})),
+                                    CovariateSpec("sex", "categorical",
+                                                  levels={"man": ("man", "unknown"), "woman": ("woman",)})),
                         k=4, caliper_sd=0.5, **kw)
 
 
@@ -417,7 +419,8 @@ def test_modifier_rematching_uses_the_main_scores_and_caliper():
     first = result.status.loc[result.status["status"] == MATCHED, "unit"].iloc[0]
     level = pd.Series("rest", index=units)
     level[first] = "alone"
-    same_cohort = data.loc[(data["cohort"] == data.set_index("unit").loc[first, "cohort"]) & (data["treated"] == 0), "unit"]
+    same_cohort = data.loc[(data["cohort"] == data.set_index("unit").loc[first, "cohort"]) & (data["treated"] == 0),
+                           "unit"]
     far = (logit[same_cohort] - logit[first]).abs().idxmax()
     level[far] = "alone"
     out = modifier_pairs(result, spec, [("m", level, True)])

@@ -60,7 +60,8 @@ def test_disclosure_control_loads_only_numpy_and_pandas():
     code = ("import sys, mentorwijs.disclosure; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'weasyprint', 'jinja2', 'scipy', "
             "'statsmodels', 'snakemake', 'pandera', 'openpyxl'}))")
-    result = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+    result = subprocess.run([sys.executable, "-c", code],
+                            env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

@@ -70,7 +70,8 @@ def code_cells(name: str) -> list[str]:
 
 
 def string_constants(source: str) -> list[str]:
-    return [node.value for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    return [node.value for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)

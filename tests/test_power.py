@@ -54,9 +54,9 @@ def _rows(scale: float, n: int, rejections: dict[tuple[str, str, str], int]) -> 
             rejects = int(seed <= k)
             out.append({"scenario": "effect", "scale": scale, "seed": seed, "estimator": estimator, "method": method,
                         "outcome": outcome, "term": "months 1..12" if estimator == "did_pooled" else "horizon 12",
-                        "month": np.nan, "estimate": 0.05 + 0.01 * seed, "se": 0.03, "ci_low": 0.01 if rejects else -0.01,
-                        "ci_high": 0.1, "df": 60.0, "truth": 0.04, "truth_realised": 0.04, "covers": 1,
-                        "rejects": rejects, "truth_source": "x"})
+                        "month": np.nan, "estimate": 0.05 + 0.01 * seed, "se": 0.03,
+                        "ci_low": 0.01 if rejects else -0.01, "ci_high": 0.1, "df": 60.0, "truth": 0.04,
+                        "truth_realised": 0.04, "covers": 1, "rejects": rejects, "truth_source": "x"})
     return pd.DataFrame(out)
 
 
@@ -116,7 +116,9 @@ def repository(tmp_path):
     return root
 
 
-def test_power_runs_the_chain_workflow_at_each_size_and_writes_the_table_and_the_figure(repository, monkeypatch, capsys):
+def test_power_runs_the_chain_workflow_at_each_size_and_writes_the_table_and_the_figure(
+    repository, monkeypatch, capsys
+):
     ran = []
 
     def fake_run(command, root, what):  # the workflow's aggregate: the summary of the requested replications

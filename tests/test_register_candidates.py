@@ -35,7 +35,8 @@ def test_linkage_flow_and_not_found_reasons(register_run):
 
 
 def test_units_are_stacked_per_cohort_of_the_region_pair(candidates):
-    expected = {unit_of(person_of(p), "2019-10") for p in COHORT_10} | {unit_of(person_of(p), "2019-12") for p in COHORT_12}
+    expected = ({unit_of(person_of(p), "2019-10") for p in COHORT_10}
+                | {unit_of(person_of(p), "2019-12") for p in COHORT_12})
     expected |= {unit_of(trainee_of("MW00001"), "2019-10"), unit_of(trainee_of("MW00002"), "2019-12")}
     assert set(candidates.index) == expected
     assert list(candidates.index) == sorted(candidates.index)
@@ -102,7 +103,8 @@ def test_covariates_of_benefits_and_background(candidates):
     assert u["age"] == pytest.approx(44.0)
     assert (u["sector"], u["employer_size"], u["temporary_contract"], u["sheltered"]) == ("agriculture", "small", 1, 1)
     u = _unit(candidates, "201", "2019-10")
-    assert (u["government_sector"], u["sector"], u["employer_size"], u["wage_hourly"]) == (1, "public_education_health", "large", 20.0)
+    assert ((u["government_sector"], u["sector"], u["employer_size"], u["wage_hourly"])
+            == (1, "public_education_health", "large", 20.0))
 
 
 def test_covariates_of_a_new_job(candidates):

@@ -32,7 +32,8 @@ def _months(root, number):
 
 def _employer_code(root, sbeid):
     employers = _table(root, "employers")
-    return int(employers.loc[employers["employer_pseudonym"] == pseudonym(sbeid, DEMO_KEY, "employer"), "employer"].iloc[0])
+    return int(employers.loc[employers["employer_pseudonym"] == pseudonym(sbeid, DEMO_KEY, "employer"),
+                             "employer"].iloc[0])
 
 
 def test_calendar_arithmetic_matches_the_standard_library():
@@ -134,7 +135,8 @@ def test_person_file_characteristics(register_run):
     migrations = _table(root, "migrations")
     assert migrations.to_dict("records") == [{"pid": _pid(root, 207), "month": month_code("2019-11"), "emigration": 1}]
     excl = pd.read_csv(root / PATHS["exclusions_linkage"])
-    persons_excl = dict(zip(excl.loc[excl["source"] == "persons", "reason"], excl.loc[excl["source"] == "persons", "n"]))
+    persons_excl = dict(zip(excl.loc[excl["source"] == "persons", "reason"],
+                            excl.loc[excl["source"] == "persons", "n"]))
     assert persons_excl == {"RINPERSOONS other than R": 1, "duplicate row of a person (copy dropped)": 1}
 
 

@@ -115,10 +115,12 @@ def test_the_flow_table_is_complete(register_run):
 def test_gather_flow_merges_every_part_and_refuses_a_step_written_twice(tmp_path):
     write_flow_fragment([("employees", 10, "completed_questionnaire", 118), ("employees", 30, "sent_to_cbs", 86)],
                         tmp_path / "employees.csv")
-    write_flow_fragment([("employees", 120, "found_in_register", 78), ("controls", 130, "matched_control_persons", 1526)],
+    write_flow_fragment([("employees", 120, "found_in_register", 78),
+                         ("controls", 130, "matched_control_persons", 1526)],
                         tmp_path / "register.csv")
     flow = gather_flow(sorted(tmp_path.glob("*.csv")))
-    assert flow["step"].tolist() == ["matched_control_persons", "completed_questionnaire", "sent_to_cbs", "found_in_register"]
+    assert flow["step"].tolist() == ["matched_control_persons", "completed_questionnaire", "sent_to_cbs",
+                                     "found_in_register"]
     write_flow_fragment([("employees", 30, "sent", 86)], tmp_path / "other.csv")
     with pytest.raises(InputError, match="employees/30 is written by more than one fragment"):
         gather_flow(sorted(tmp_path.glob("*.csv")))
@@ -176,7 +178,8 @@ def test_reruns_are_byte_identical_and_the_key_changes_no_estimate(register_run,
         survival["rin"] = survival["person"].map(persons)
         keep = ["rin", "cohort", "treated", "weight", "pscore", "age", "wage_hourly"]
         return (matched[keep].sort_values(["rin", "cohort"]).reset_index(drop=True),
-                survival[["rin", "cohort", "time_job", "event_job", "time_work", "event_work"]].sort_values(["rin", "cohort"]).reset_index(drop=True))
+                (survival[["rin", "cohort", "time_job", "event_job", "time_work", "event_work"]]
+                 .sort_values(["rin", "cohort"]).reset_index(drop=True)))
 
     a, b = by_rin(root), by_rin(other)
     assert set(_read(root, "matched")["person"]).isdisjoint(set(_read(other, "matched")["person"]))
@@ -288,7 +291,8 @@ def test_the_plan_builds_windows_paths_with_pathlib():
     persons = plan[0].arguments["persons_file"]
     assert isinstance(persons, PureWindowsPath)
     assert str(persons) == r"C:\Users\onderzoeker\mentorwijs\data\raw\synthetic\cbs\GBAPERSOON2022TABV1.sav"
-    assert str(plan[4].arguments["out_balance"]) == r"C:\Users\onderzoeker\mentorwijs\data\processed\results\balance.csv"
+    assert (str(plan[4].arguments["out_balance"])
+            == r"C:\Users\onderzoeker\mentorwijs\data\processed\results\balance.csv")
     assert [step.name for step in plan][-2:] == ["effects", "export"]
     assert str(plan[-1].arguments["out_export"]) == r"C:\Users\onderzoeker\mentorwijs\export"
     for step in plan:

@@ -27,7 +27,8 @@ from support.pdfbytes import inflate, page_count
 TABLES = FIXTURES / "tables"
 SCENARIOS = ("default", "null", "harmful")
 ANCHORS = {"reference_month": -3, "covariate_window_months": 12, "marker_window_months": 24, "panel_first_month": -24,
-           "followup_months": 12, "placebo_reference_month": -24, "placebo_post_months": [-23, -15], "job_gap_months": 1}
+           "followup_months": 12, "placebo_reference_month": -24, "placebo_post_months": [-23, -15],
+           "job_gap_months": 1}
 PAIRS = {"Rivierenland": ["Noord-Oost Brabant"], "Helmond-De Peel": ["Noord-Limburg"]}
 PROVENANCE = {"config_hash": "ab" * 32, "commit": None, "dirty": False, "seed": 20190501,
               "versions": {"python": "3.11.9", "mentorwijs": "0.1.0", "weasyprint": "70.0"},
@@ -45,8 +46,8 @@ def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report-default-nl")
     tables = read_aggregate_tables(TABLES / "default")
     draw_figures(tables, out / "figures", load_messages("nl"), synthetic=True, reference_month=-3)
-    result = write_report(tables, out / "figures", _settings(), html_path=out / "report.html", pdf_path=out / "report.pdf",
-                          provenance=PROVENANCE)
+    result = write_report(tables, out / "figures", _settings(), html_path=out / "report.html",
+                          pdf_path=out / "report.pdf", provenance=PROVENANCE)
     return out, result
 
 
@@ -56,18 +57,20 @@ def report_en(tmp_path_factory):
     out = tmp_path_factory.mktemp("report-default-en")
     tables = read_aggregate_tables(TABLES / "default")
     draw_figures(tables, out / "figures", load_messages("en"), synthetic=True, reference_month=-3)
-    result = write_report(tables, out / "figures", _settings("en"), html_path=out / "report.html", pdf_path=out / "report.pdf",
-                          provenance=PROVENANCE)
+    result = write_report(tables, out / "figures", _settings("en"), html_path=out / "report.html",
+                          pdf_path=out / "report.pdf", provenance=PROVENANCE)
     return out, result
 
 
-@pytest.fixture(scope="module", params=[(s, lang) for s in SCENARIOS for lang in ("nl", "en")], ids=lambda p: f"{p[0]}-{p[1]}")
+@pytest.fixture(scope="module", params=[(s, lang) for s in SCENARIOS for lang in ("nl", "en")],
+                ids=lambda p: f"{p[0]}-{p[1]}")
 def factsheet(request, tmp_path_factory):
     scenario, language = request.param
     out = tmp_path_factory.mktemp(f"factsheet-{scenario}-{language}")
     tables = read_aggregate_tables(TABLES / scenario)
     draw_figures(tables, out / "figures", load_messages(language), synthetic=True, names=["factsheet"])
-    result = write_factsheet(tables, out / "figures", _settings(language), html_path=out / "factsheet.html", pdf_path=out / "factsheet.pdf")
+    result = write_factsheet(tables, out / "figures", _settings(language), html_path=out / "factsheet.html",
+                             pdf_path=out / "factsheet.pdf")
     return scenario, language, out, result
 
 
@@ -122,7 +125,8 @@ def test_report_speaks_dutch_with_decimal_commas_and_names_the_warnings(report):
     text = " ".join(result["page_texts"])
     assert "1.526" in text and "Kandidaten in de controleregio's" in text
     assert re.search(r"\d,\d", text) and not re.search(r"\b0\.\d\d\b", text)
-    assert "Placeboregio's" in text and "convergeerde niet in 100 iteraties" in text  # the non-converged sensitivity model
+    # the non-converged sensitivity model
+    assert "Placeboregio's" in text and "convergeerde niet in 100 iteraties" in text
     assert "Onderdrukte cellen" in text and "km.csv" in text  # suppressed cells counted per table
     assert "RINPERSOONS is niet R" in text and "onvolledig (voortgang 40%)" in text  # exclusions by reason, in Dutch
     assert "Maand 0 is de kalendermaand" in text and "maand \u22123" in text  # methods from the config
@@ -196,8 +200,9 @@ def test_factsheet_has_a_figure_with_alt_text_and_no_local_reference(factsheet):
 def test_factsheet_links_the_full_report_when_given_a_url(tmp_path):
     tables = read_aggregate_tables(TABLES / "default")
     draw_figures(tables, tmp_path / "figures", load_messages("en"), names=["factsheet"])
-    write_factsheet(tables, tmp_path / "figures", _settings("en", full_report="https://example.org/mentorwijs/report.pdf",
-                                                              contact="Research team, mentorwijs@example.org"),
+    write_factsheet(tables, tmp_path / "figures",
+                    _settings("en", full_report="https://example.org/mentorwijs/report.pdf",
+                              contact="Research team, mentorwijs@example.org"),
                     html_path=tmp_path / "factsheet.html")
     html = (tmp_path / "factsheet.html").read_text(encoding="utf-8")
     assert '<a href="https://example.org/mentorwijs/report.pdf">' in html and "Contact: Research team" in html
@@ -255,7 +260,8 @@ def _reader_text(path):
 def _canonical_names() -> set[str]:
     """Names of variables as the code and the tables write them: the backticked names of
     docs/canonical-names.md and the covariates, modifiers and outcomes of config.yaml."""
-    names = set(re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)", (ROOT / "docs" / "canonical-names.md").read_text(encoding="utf-8")))
+    names = set(re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)",
+                           (ROOT / "docs" / "canonical-names.md").read_text(encoding="utf-8")))
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     names |= {c["name"] for c in config["matching"]["covariates"]}
     names |= set(config["effects"]["adjusted_covariates"]) | {m["name"] for m in config["effects"]["modifiers"]}
@@ -276,7 +282,8 @@ def _assert_one_language(path, language):
     # Dutch text, and in an English one where a cell starts with them in lower case (a label
     # such as "Employer size" is English)
     found = sorted(n for n in names if re.search(rf"\b{re.escape(n)}\b", text)
-                   or (language == "nl" and re.search(rf"\b{re.escape(n.replace('_', ' '))}\b", text, flags=re.IGNORECASE))
+                   or (language == "nl"
+                       and re.search(rf"\b{re.escape(n.replace('_', ' '))}\b", text, flags=re.IGNORECASE))
                    or any(re.match(rf"{re.escape(n.replace('_', ' '))}\b", c) for c in cells))
     assert found == [], f"{path.name} ({language}) names variables by their code: {found}"
     raw = sorted({c for c in cells if re.fullmatch(r"[^:]+: -?\d+", c) or re.search(r"\b[a-z_]+=[a-z0-9_]+", c)})
@@ -292,8 +299,8 @@ def test_the_dutch_report_names_every_variable_and_category_in_dutch(report):
     text, cells = _reader_text(out / "report.html")
     # the characteristics of Table 12 and the terms of the Cox models, from the catalogue and codebook
     for label in ("Omvang organisatie: 50 tot 250 medewerkers", "Sector organisatie: overheid", "Jaren leidinggevende",
-                  "Kennis op T0", "Migratieachtergrond: tweede generatie", "Opleiding: laag", "Maanden gewerkt (laatste 12)",
-                  "Sector: zakelijke dienstverlening"):
+                  "Kennis op T0", "Migratieachtergrond: tweede generatie", "Opleiding: laag",
+                  "Maanden gewerkt (laatste 12)", "Sector: zakelijke dienstverlening"):
         assert label in cells, label
 
 
@@ -302,7 +309,8 @@ def test_the_english_report_names_every_variable_and_category_in_english(report_
     _assert_one_language(out / "report.html", "en")
     _, cells = _reader_text(out / "report.html")
     for label in ("Size of the organisation: 50 to 250 employees", "Sector of the organisation: government",
-                  "Years as a supervisor", "Knowledge at T0", "Migration background: second generation", "Education: low"):
+                  "Years as a supervisor", "Knowledge at T0", "Migration background: second generation",
+                  "Education: low"):
         assert label in cells, label
 
 
@@ -352,7 +360,8 @@ def test_no_word_of_the_factsheet_passes_the_right_margin(factsheet):
 
 
 def test_the_margin_check_finds_a_word_in_the_margin():
-    wide = "<html><body><table><tr><td style='white-space: nowrap'>" + "breed " * 60 + "einde</td></tr></table></body></html>"
+    wide = ("<html><body><table><tr><td style='white-space: nowrap'>" + "breed " * 60
+            + "einde</td></tr></table></body></html>")
     found = render_pdf(wide).beyond_margin
     assert found and found[0][0] == 1 and found[0][2] > 100 and "einde" in found[0][1]
     assert render_pdf("<html><body><p>" + "smal " * 200 + "</p></body></html>").beyond_margin == ()
@@ -428,7 +437,8 @@ def test_the_rmst_table_shows_the_primary_method_and_the_sensitivity_table_the_o
         # the matched DiD and RMST rows appear under their own name, the Cox row stays
         estimands = sorted(r[2] for r in sensitivity["rows"] if r[0] == "Primary analysis")
         assert estimands == (["Difference in months with the employer (12 months)", "Hazard ratio (Cox)",
-                              "Pooled difference (percentage points)"] if method == "matched" else ["Hazard ratio (Cox)"])
+                              "Pooled difference (percentage points)"] if method == "matched"
+                             else ["Hazard ratio (Cox)"])
 
 
 def test_modifier_table_of_the_report_shows_the_primary_methods_rows():

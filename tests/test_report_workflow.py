@@ -47,7 +47,8 @@ def _env(tz: str, lang: str, seed: str) -> dict[str, str]:
 
 def _snakemake(workdir: Path, env: dict[str, str], *args: str, wait: bool = True):
     command = [str(SNAKEMAKE), "--cores", "1", "--quiet", "rules", *args]
-    process = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
     if not wait:
         return process
     out, _ = process.communicate(timeout=600)
@@ -74,8 +75,8 @@ def report_run(tmp_path_factory):
 def test_a_clean_run_writes_every_report_file(report_run):
     first = report_run
     one = _files(first / "reports")
-    expected = {"report.html", "report.pdf", "factsheet.html", "factsheet.pdf", "provenance.json", "figures/figures.json",
-                "figures/flow.svg", "figures/km.png"}
+    expected = {"report.html", "report.pdf", "factsheet.html", "factsheet.pdf", "provenance.json",
+                "figures/figures.json", "figures/flow.svg", "figures/km.png"}
     assert expected <= set(one)
     assert all(len(one[name]) > 0 for name in expected)
 
@@ -97,7 +98,8 @@ def test_logs_and_run_summary_are_under_logs(report_run):
 
     summary = json.loads((first / "logs" / "run_summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "success" and summary["exit_code"] == 0
-    assert {r["rule"] for r in summary["rules"]} >= {"report/figures", "report/technical_report", "report/factsheet", "report/provenance"}
+    assert {r["rule"] for r in summary["rules"]} >= {"report/figures", "report/technical_report", "report/factsheet",
+                                                     "report/provenance"}
     assert all(r["status"] == "ok" for r in summary["rules"])
 
 

@@ -23,7 +23,8 @@ def test_schedule_has_19_groups_14_on_site_between_may_2019_and_january_2021(des
     assert groups["last_meeting"].max().isoformat() <= "2021-01-31"
     assert groups["n_enrolled"].between(5, 18).all() and groups["n_enrolled"].sum() == 164
     # five weekly meetings never span more than three calendar months: month -3 precedes every start
-    months = (groups["last_meeting"].map(lambda d: d.year * 12 + d.month) - groups["first_meeting"].map(lambda d: d.year * 12 + d.month))
+    months = (groups["last_meeting"].map(lambda d: d.year * 12 + d.month)
+              - groups["first_meeting"].map(lambda d: d.year * 12 + d.month))
     assert months.max() <= 2
 
 

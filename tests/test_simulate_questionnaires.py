@@ -41,7 +41,7 @@ from mentorwijs.simulate.questionnaires import write_questionnaires
 seeds = np.random.SeedSequence(int(sys.argv[2])).spawn(3)
 study = study_design(np.random.default_rng(seeds[0]), scale=1)
 write_questionnaires(study, Path(sys.argv[1]), np.random.default_rng(seeds[1]), codebooks=Path(sys.argv[3]), add_waves=())
-"""
+"""  # noqa: E501 (the script's text is the string's value: wrapping it would change the constant)
 
 
 def generate(out: Path, *, seed: int = SEED, scale: float = 1, add_waves: tuple[str, ...] = ()) -> dict:
@@ -60,7 +60,8 @@ def written(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def books():
-    return {name: load_codebook(CODEBOOKS / f"{name}.yaml") for name in ("schedule", "invitations", "supervisors_study", "supervisors", "employees")}
+    return {name: load_codebook(CODEBOOKS / f"{name}.yaml")
+            for name in ("schedule", "invitations", "supervisors_study", "supervisors", "employees")}
 
 
 # --- independent readers (plain pandas + the vendors' rules) -------------------------------
@@ -126,8 +127,10 @@ def pct(count: int, n: int) -> int:
 def test_same_bytes_in_another_folder_time_zone_and_hash_seed(written, tmp_path):
     out, _ = written
     other = tmp_path / "elsewhere" / "synthetic"
-    env = {**os.environ, "TZ": "Pacific/Chatham", "PYTHONHASHSEED": "4711", "LC_ALL": "C", "PYTHONPATH": str(ROOT / "src")}
-    subprocess.run([sys.executable, "-c", RUN, str(other), str(SEED), str(CODEBOOKS)], check=True, env=env, cwd=tmp_path)
+    env = {**os.environ, "TZ": "Pacific/Chatham", "PYTHONHASHSEED": "4711", "LC_ALL": "C",
+           "PYTHONPATH": str(ROOT / "src")}
+    subprocess.run([sys.executable, "-c", RUN, str(other), str(SEED), str(CODEBOOKS)], check=True, env=env,
+                   cwd=tmp_path)
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(other).as_posix() for p in other.rglob("*") if p.is_file())
     assert len(files) == 9
@@ -173,7 +176,8 @@ def test_process_evaluation_figures_from_the_raw_files(written, books):
     assert len(attended) == 94 and counts == {5: 69, 4: 17, 3: 7, 2: 0, 1: 1}
     assert [pct(counts[k], 94) for k in (5, 4, 3, 2, 1)] == [73, 18, 7, 0, 1]
     # the 95th completer's answer is a user-missing code, not an empty cell
-    unanswered = t1[book.item("meetings_attended").raw_name("T1")][numeric(t1, book.item("meetings_attended"), "T1").isna()]
+    unanswered = t1[book.item("meetings_attended").raw_name("T1")][
+        numeric(t1, book.item("meetings_attended"), "T1").isna()]
     assert len(unanswered) == 1 and unanswered.iloc[0] in {"-95", "-96", "-97", "-98", "-99"}
     published = {
         "satisfaction_general": (4.4, 0.6), "satisfaction_meetings": (4.4, 0.5), "satisfaction_trainers": (4.7, 0.9),
@@ -221,7 +225,8 @@ def test_employee_figures_from_the_qualtrics_export(written, books):
     demands = rows[raw["demands_physical"]].astype(int) + rows[raw["demands_mental"]].astype(int)
     assert (round(demands.mean(), 1), round(demands.std(ddof=1), 1)) == (6.0, 0.9)
     # identifiers only after consent; a refusal leaves them empty
-    assert (rows.loc[consent == 0, raw["bsn"]] == "").all() and (rows.loc[consent == 1, raw["bsn"]].str.len() == 9).all()
+    assert ((rows.loc[consent == 0, raw["bsn"]] == "").all()
+            and (rows.loc[consent == 1, raw["bsn"]].str.len() == 9).all())
     # the supervisor's Castor id: exactly one lost its leading zero
     refs = rows[raw["supervisor_ref"]]
     assert (refs.str.fullmatch(r"[0-9]{5}")).sum() == 1 and (refs.str.fullmatch(r"0[0-9]{5}")).sum() == 117
@@ -238,7 +243,8 @@ def test_follow_up_is_answered_by_part_of_the_consenting_employees(written, book
     for item in book.items_in_wave("T2"):
         values = follow[item.raw_name("T2")].astype(int)
         assert values.between(1, 5).all()
-        assert truth["employees"]["followup"][item.name]["counts"] == {str(k): int((values == k).sum()) for k in range(1, 6)}
+        assert (truth["employees"]["followup"][item.name]["counts"]
+                == {str(k): int((values == k).sum()) for k in range(1, 6)})
     assert truth["flow"]["questionnaires"]["employees_followup"] == 50
 
 
@@ -246,8 +252,8 @@ def test_follow_up_is_answered_by_part_of_the_consenting_employees(written, book
 def test_castor_survey_exports_follow_castor_conventions(written, books):
     out, _ = written
     book = books["supervisors"]
-    meta = ["Survey Instance Id", "Castor Participant ID", "Survey Creation Date", "Survey Sent Date", "Survey Progress",
-            "Survey Completed On", "Survey Parent", "Survey Package Name", "Survey Package Id"]
+    meta = ["Survey Instance Id", "Castor Participant ID", "Survey Creation Date", "Survey Sent Date",
+            "Survey Progress", "Survey Completed On", "Survey Parent", "Survey Package Name", "Survey Package Id"]
     for wave in WAVES:
         path = out / f"castor/Mentorwijs_{wave}_export.csv"
         text = path.read_bytes().decode("utf-8")
@@ -260,7 +266,8 @@ def test_castor_survey_exports_follow_castor_conventions(written, books):
         finished = frame["Survey Completed On"] != ""
         pd.to_datetime(frame.loc[finished, "Survey Completed On"], format="%d-%m-%Y %H:%M")
         assert (frame.loc[finished, "Survey Progress"] == "100").all()
-        assert (pd.to_numeric(frame["Survey Progress"]) < 100).sum() > 0 and frame["Castor Participant ID"].str.startswith("TES").any()
+        assert ((pd.to_numeric(frame["Survey Progress"]) < 100).sum() > 0
+                and frame["Castor Participant ID"].str.startswith("TES").any())
     assert book.wave_setting("T0", "package") != book.wave_setting("T1", "package")
 
 
@@ -292,7 +299,8 @@ def test_castor_study_export_is_laid_out_like_castors_excel_export(written, book
     # the variable-list and field-option sheets carry Castor's own headers
     genuine = load_workbook(shared_file("vendor-samples", "castor_crf_export_2018.xlsx"), read_only=True)
     for name in ("Study variable list", "Field options"):
-        assert [c.value for c in next(workbook[name].iter_rows(max_row=1))] == [c.value for c in next(genuine[name].iter_rows(max_row=1))]
+        assert ([c.value for c in next(workbook[name].iter_rows(max_row=1))]
+                == [c.value for c in next(genuine[name].iter_rows(max_row=1))])
 
 
 def test_qualtrics_exports_have_three_header_rows_and_the_metadata_columns(written, books):
@@ -310,7 +318,8 @@ def test_qualtrics_exports_have_three_header_rows_and_the_metadata_columns(writt
         data = read_qualtrics(out / "qualtrics" / name)
         pd.to_datetime(data["StartDate"], format="%Y-%m-%d %H:%M:%S")
         real = data[data["Status"] == "0"]
-        assert (real["IPAddress"] != "").all() and (real["LocationLatitude"] != "").all() and (real["RecipientEmail"] != "").any()
+        assert ((real["IPAddress"] != "").all() and (real["LocationLatitude"] != "").all()
+                and (real["RecipientEmail"] != "").any())
         assert set(data["Finished"]) == {"0", "1"}
 
 
@@ -344,11 +353,13 @@ def test_every_defect_in_truth_is_in_the_files_where_it_says(written, books):
     assert {
         "not_started", "partial", "duplicate_superseded", "test_participant", "semicolon_replaced", "out_of_range",
         "user_missing_numeric", "user_missing_text", "user_missing_date", "checkbox_truncated_header",
-        "unnamed_field_header", "status_preview", "status_test", "status_spam", "unfinished", "id_leading_zero_stripped",
+        "unnamed_field_header", "status_preview", "status_test", "status_spam", "unfinished",
+        "id_leading_zero_stripped",
     } <= kinds
     sheet = load_workbook(out / "castor/Mentorwijs_export.xlsx")["Study results"]
     study_header = [c.value or "" for c in sheet[1]]
-    ranges = {i.raw_name(w): i.range for b in books.values() for w in WAVES for i in b.items if i.raw_name(w) and i.range}
+    ranges = {i.raw_name(w): i.range for b in books.values() for w in WAVES for i in b.items
+              if i.raw_name(w) and i.range}
     for d in defects:
         path = out / d["file"]
         if path.suffix == ".xlsx":
@@ -386,7 +397,8 @@ def test_every_defect_in_truth_is_in_the_files_where_it_says(written, books):
         elif kind == "unfinished":
             assert row["Finished"] == "0" and int(row["Progress"]) < 100
         elif kind == "id_leading_zero_stripped":
-            assert re.fullmatch(r"[0-9]{5}", value) and ("0" + value) in set(read_dutch_csv(out / "study/uitnodigingen.csv").iloc[:, 0])
+            assert (re.fullmatch(r"[0-9]{5}", value)
+                    and ("0" + value) in set(read_dutch_csv(out / "study/uitnodigingen.csv").iloc[:, 0]))
         elif kind == "checkbox_truncated_header":
             assert len(value.split("#", 1)[1]) == 41 and value.endswith("0")
         elif kind == "unnamed_field_header":
@@ -451,7 +463,8 @@ def test_population_means_agree_with_a_large_draw_of_the_model(written):
                 score += 1 + (response[:, None] > np.array(item["thresholds"])[None, :]).sum(axis=1)
             score /= len(model["items"][construct])
             # 5 standard errors of the Monte Carlo mean
-            assert truth["supervisors"]["population_means"][construct][wave] == pytest.approx(score.mean(), abs=5 * score.std() / np.sqrt(draws))
+            assert (truth["supervisors"]["population_means"][construct][wave]
+                    == pytest.approx(score.mean(), abs=5 * score.std() / np.sqrt(draws)))
     population = truth["supervisors"]["population_change_from_T0"]
     assert population["knowledge"]["T1"] > 0.4 and population["self_efficacy"]["T1"] > 0.3  # improve
     assert abs(population["intention"]["T1"]) < 0.1 and abs(population["behaviour"]["T1"]) < 0.1  # do not

@@ -122,7 +122,8 @@ def expected_files() -> set[str]:
 def test_writes_exactly_the_files_config_names(out):
     written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert written == expected_files()
-    flat = {REGISTER_FILES["key"], *REGISTER_FILES["payroll"].values(), *(v for k, v in REGISTER_FILES.items() if k not in ("key", "payroll"))}
+    flat = {REGISTER_FILES["key"], *REGISTER_FILES["payroll"].values(),
+            *(v for k, v in REGISTER_FILES.items() if k not in ("key", "payroll"))}
     assert flat == expected_files()
 
 
@@ -136,14 +137,16 @@ DATE_COLUMNS = {
 COLUMNS = {
     "cbs/koppeltabel.csv": ["studienummer", "RINPERSOONS", "RINPERSOON"],
     "cbs/HOOGSTEOPL2021TABV1.csv": ["RINPERSOONS", "RINPERSOON", "OPLNIVSOI2021AGG4HBMETNIRWO"],
-    "cbs/GBAADRESOBJECT2022BUSV1.csv": ["RINPERSOONS", "RINPERSOON", "GBADATUMAANVANGADRESHOUDING", "GBADATUMEINDEADRESHOUDING", "SOORTOBJECTNUMMER", "RINOBJECTNUMMER"],
+    "cbs/GBAADRESOBJECT2022BUSV1.csv": ["RINPERSOONS", "RINPERSOON", "GBADATUMAANVANGADRESHOUDING",
+                                        "GBADATUMEINDEADRESHOUDING", "SOORTOBJECTNUMMER", "RINOBJECTNUMMER"],
     "cbs/VSLGWB2022TAB03V1.csv": ["SOORTOBJECTNUMMER", "RINOBJECTNUMMER", *[f"gem{y}" for y in YEARS]],
     "cbs/gemeente_arbeidsmarktregio.csv": ["jaar", "gemeente", "gemeentenaam", "arbeidsmarktregio"],
     "cbs/GBAOVERLIJDEN2022TABV1.csv": ["RINPERSOONS", "RINPERSOON", "GBADatumOverlijden"],
     "cbs/GBAMIGRATIE2022BUSV1.csv": ["RINPERSOONS", "RINPERSOON", "GBADATUMVESTIGING", "GBAVESTIGINGSTYPE"],
     "cbs/BETAB2022V1.csv": ["SBEID", "JAAR", "SBI2008", "GKSBS"],
-    **{rel: ["RINPERSOONS", "RINPERSOON", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SDATUMAANVANGIKVORG", "SBASISUREN",
-             "SLNINGLD", "SCONTRACTSOORT", "SSOORTBAAN", "SCAOSECTOR", "SIndAvrLkvDgBafSb", "STIJDVAKTYPE"] for rel in PAYROLL},
+    **{rel: ["RINPERSOONS", "RINPERSOON", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SDATUMAANVANGIKVORG",
+             "SBASISUREN", "SLNINGLD", "SCONTRACTSOORT", "SSOORTBAAN", "SCAOSECTOR", "SIndAvrLkvDgBafSb",
+             "STIJDVAKTYPE"] for rel in PAYROLL},
 }
 
 
@@ -158,7 +161,8 @@ def test_csv_files_read_as_text_with_the_documented_columns_and_dates(out):
             assert frame[column].str.fullmatch(r"\d{8}").all(), (rel, column)
             assert pd.to_datetime(frame[column], format="%Y%m%d", errors="coerce").notna().all(), (rel, column)
         if "RINPERSOON" in frame:
-            assert frame["RINPERSOON"].str.fullmatch(r"\d{9}").all() and frame["RINPERSOONS"].str.fullmatch(r"[A-Z]").all(), rel
+            assert (frame["RINPERSOON"].str.fullmatch(r"\d{9}").all()
+                    and frame["RINPERSOONS"].str.fullmatch(r"[A-Z]").all()), rel
     pay = read_text_csv(out / PAYROLL[2])
     assert pay["SBEID"].str.fullmatch(r"E\d{9}").all()
     assert set(pay["SCONTRACTSOORT"]) <= set("BONbon") and set(pay["STIJDVAKTYPE"]) == {"1", "5"}
@@ -174,15 +178,18 @@ def test_csv_files_read_as_text_with_the_documented_columns_and_dates(out):
 
 def test_sav_files_keep_text_and_user_missing_codes(out):
     persons, meta = pyreadstat.read_sav(str(out / "cbs/GBAPERSOON2022TABV1.sav"), user_missing=True)
-    assert list(persons.columns) == ["RINPERSOONS", "RINPERSOON", "GBAGESLACHT", "GBAGEBOORTEJAAR", "GBAGEBOORTEMAAND", "GBAHERKOMSTGROEPERING", "GBAGENERATIE"]
+    assert list(persons.columns) == ["RINPERSOONS", "RINPERSOON", "GBAGESLACHT", "GBAGEBOORTEJAAR", "GBAGEBOORTEMAAND",
+                                     "GBAHERKOMSTGROEPERING", "GBAGENERATIE"]
     assert all(persons[c].map(type).eq(str).all() for c in persons.columns)
     assert set(persons["RINPERSOONS"]) == {"R"} and persons["RINPERSOON"].is_unique
     assert set(persons["GBAGESLACHT"]) <= {"1", "2", "-"} and set(persons["GBAGENERATIE"]) <= {"0", "1", "2", "-"}
     assert persons["GBAGEBOORTEJAAR"].str.fullmatch(r"19\d\d|20\d\d|----").all()
-    assert persons["GBAGEBOORTEMAAND"].str.fullmatch(r"0[1-9]|1[0-2]|--").all() and (persons["GBAGEBOORTEMAAND"] == "--").any()
+    assert (persons["GBAGEBOORTEMAAND"].str.fullmatch(r"0[1-9]|1[0-2]|--").all()
+            and (persons["GBAGEBOORTEMAAND"] == "--").any())
     assert {"lo": "--", "hi": "--"} in meta.missing_ranges["GBAGEBOORTEMAAND"]
     secm, _ = pyreadstat.read_sav(str(out / "cbs/SECMBUS2022V1.sav"), user_missing=True)
-    assert list(secm.columns) == ["RINPERSOONS", "RINPERSOON", "AANVSECM", "EINDSECM", "SECM", "XKOPPELWERKNEMERSECM", "XKOPPELBIJSTANDSECM", "XKOPPELZIEKTEAOSECM", "XKOPPELWERKLUITKSECM"]
+    assert list(secm.columns) == ["RINPERSOONS", "RINPERSOON", "AANVSECM", "EINDSECM", "SECM", "XKOPPELWERKNEMERSECM",
+                                  "XKOPPELBIJSTANDSECM", "XKOPPELZIEKTEAOSECM", "XKOPPELWERKLUITKSECM"]
     for column in ("AANVSECM", "EINDSECM"):
         assert secm[column].str.fullmatch(r"\d{8}").all()
     assert (secm["AANVSECM"] <= secm["EINDSECM"]).all()
@@ -219,7 +226,8 @@ def test_key_holds_found_and_not_found_trainees_as_planned(design, key, out, pay
     assert found["RINPERSOON"].isin(persons.index).all()
     # sex and birth year/month as the trainee answered them
     birth = emp.loc[found.index, "birth_date"]
-    assert (persons.loc[found["RINPERSOON"], "GBAGESLACHT"].to_numpy() == emp.loc[found.index, "sex"].astype(str).to_numpy()).all()
+    assert (persons.loc[found["RINPERSOON"], "GBAGESLACHT"].to_numpy()
+            == emp.loc[found.index, "sex"].astype(str).to_numpy()).all()
     assert (persons.loc[found["RINPERSOON"], "GBAGEBOORTEJAAR"].to_numpy() == [f"{d.year}" for d in birth]).all()
     assert (persons.loc[found["RINPERSOON"], "GBAGEBOORTEMAAND"].to_numpy() == [f"{d.month:02d}" for d in birth]).all()
     # people not found under R have payroll only under their own letter
@@ -270,7 +278,8 @@ def test_four_weekly_share_and_jobs_per_month_from_the_raw_payroll(payroll):
     net = net_statements(r)
     net = net[net["hours"] > 0]
     per_job = apportion_by_day(net, ["RINPERSOON", "SBEID"])
-    per_job = per_job[(per_job.index.get_level_values("month") >= pd.Period("2017-01", "M")) & (per_job.index.get_level_values("month") <= pd.Period("2022-12", "M"))]
+    per_job = per_job[(per_job.index.get_level_values("month") >= pd.Period("2017-01", "M"))
+                      & (per_job.index.get_level_values("month") <= pd.Period("2022-12", "M"))]
     total = per_job.groupby(level=["RINPERSOON", "month"]).sum()
     count = per_job[per_job > 0].groupby(level=["RINPERSOON", "month"]).size()
     employed = total[total >= 1].index
@@ -308,7 +317,8 @@ def test_corrections_net_to_the_true_statements(sim, payroll):
     internal = sim.internals["files"].payroll.columns
     st = sim.internals["statements"]
     clean = pd.DataFrame({"row": st.row, "job": st.job, "start_day": st.start, "clean": st.hours})
-    written = pd.DataFrame({"row": internal["row"], "job": internal["job"], "start_day": internal["start"], "RINPERSOON": [f"{v:09d}" for v in internal["rin"]],
+    written = pd.DataFrame({"row": internal["row"], "job": internal["job"], "start_day": internal["start"],
+                            "RINPERSOON": [f"{v:09d}" for v in internal["rin"]],
                             "IKVID": internal["ikvid"].astype(str), "seq": internal["seq"]})
     written = written[written["seq"] == 0].merge(clean, on=["row", "job", "start_day"])
     written["start"] = pd.to_datetime(written["start_day"], unit="D")
@@ -320,7 +330,8 @@ def test_corrections_net_to_the_true_statements(sim, payroll):
 def test_planted_defects_are_listed_and_found_where_the_truth_says(sim, out, payroll):
     defects = sim.truth["defects"]
     kinds = {d["kind"] for d in defects}
-    assert {"non_r_person", "rin_collision", "correction", "renumbered_job", "out_of_window", "straddles_window", "lower_case_contract", "death", "emigration", "unknown_value"} <= kinds
+    assert {"non_r_person", "rin_collision", "correction", "renumbered_job", "out_of_window", "straddles_window",
+            "lower_case_contract", "death", "emigration", "unknown_value"} <= kinds
     assert all(set(d) == {"file", "kind", "row", "column", "record", "detail"} for d in defects)
     lines = payroll.set_index(["file", "line"])
     window = (pd.Timestamp("2017-01-01"), pd.Timestamp("2022-12-31"))
@@ -366,7 +377,8 @@ def test_off_support_trainee_holds_a_job_no_candidate_can_hold(design, key, payr
     off = emp.index[emp["off_support"]][0]
     rin = key.set_index("studienummer").loc[off, "RINPERSOON"]
     ref = reference_month(design, [off])[off]
-    in_ref = payroll[(payroll["start"].dt.to_period("M") <= ref) & (payroll["end"].dt.to_period("M") >= ref) & (payroll["hours"] > 0)]
+    in_ref = payroll[(payroll["start"].dt.to_period("M") <= ref) & (payroll["end"].dt.to_period("M") >= ref)
+                     & (payroll["hours"] > 0)]
     own = in_ref[in_ref["RINPERSOON"] == rin]
     assert ((own["SSOORTBAAN"] == "3") & (own["SCONTRACTSOORT"].str.upper() == "B")).any()
     others = payroll[payroll["RINPERSOON"] != rin]
@@ -396,24 +408,29 @@ def test_truth_has_every_part(sim):
     for outcome in ("employed_1h", "employed_12h", "employed_3m"):
         for population, n in (("matched", 73), ("eligible", 74)):
             e = truth["effects"][outcome][population]
-            assert e["n"] == n and e["months"] == list(range(-24, 13)) and len(e["att"]) == 37 and len(e["expected_att"]) == 37
+            assert (e["n"] == n and e["months"] == list(range(-24, 13)) and len(e["att"]) == 37
+                    and len(e["expected_att"]) == 37)
     for kind in ("job", "work"):
         s = truth["survival"][kind]["matched"]
         assert len(s["S1"]) == len(s["S0"]) == 13
         assert s["rmst_difference"] == pytest.approx(sum(s["S1"][:12]) - sum(s["S0"][:12]))
         assert "not constant" in s["note"]
-    assert {"temporary_contract", "welfare_benefit", "disability_benefit", "sup_small_caseload", "sup_government", "sup_sheltered_workplace", "sup_org_size"} <= set(truth["subgroups"])
+    assert {"temporary_contract", "welfare_benefit", "disability_benefit", "sup_small_caseload", "sup_government",
+            "sup_sheltered_workplace", "sup_org_size"} <= set(truth["subgroups"])
     flow = truth["flow"]["register"]["trainees"]
-    assert (flow["sent_to_cbs"], flow["found"], flow["paid_work_at_baseline"], flow["eligible"], flow["matched_planned"]) == (86, 78, 74, 74, 73)
+    assert (flow["sent_to_cbs"], flow["found"], flow["paid_work_at_baseline"], flow["eligible"],
+            flow["matched_planned"]) == (86, 78, 74, 74, 73)
     steps = truth["flow"]["register"]["candidates"]["units_by_step"]
-    counts = [steps[k] for k in ("in_register", "living_in_control_region", "age_18_to_pension", "paid_work_at_baseline", "target_group_marker")]
+    counts = [steps[k] for k in ("in_register", "living_in_control_region", "age_18_to_pension",
+                                 "paid_work_at_baseline", "target_group_marker")]
     assert all(a > b for a, b in zip(counts, counts[1:]))  # every criterion removes some
     assert json.loads(json.dumps(truth)) == truth  # plain JSON
 
 
 def potential_outcomes(statements, month0: np.ndarray, months: range) -> dict[str, np.ndarray]:
     """Outcomes per trainee and month from potential statements, by the reference apportioning."""
-    frame = pd.DataFrame({"row": statements.row, "hours": statements.hours, "start": pd.to_datetime(statements.start, unit="D"),
+    frame = pd.DataFrame({"row": statements.row, "hours": statements.hours,
+                          "start": pd.to_datetime(statements.start, unit="D"),
                           "end": pd.to_datetime(statements.end, unit="D")})
     monthly = apportion_by_day(frame, ["row"])
     n = len(month0)
@@ -477,7 +494,7 @@ SCRIPT = textwrap.dedent(
     truth = write_register(study, sys.argv[1], np.random.default_rng(2), pool_scale=float(sys.argv[2]), targets={}, effect={})
     with open(sys.argv[1] + "/truth.json", "w", encoding="utf-8") as handle:
         json.dump(truth, handle, sort_keys=True)
-    """
+    """  # noqa: E501 (the script's text is the string's value: wrapping it would change the constant)
 )
 
 
@@ -487,7 +504,8 @@ def run_script(folder: Path, pool_scale: float, tz: str, hashseed: str) -> None:
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -517,12 +535,14 @@ def test_pool_scale_changes_only_the_pool(small_pool_run, tmp_path):
         return pay.merge(key[["RINPERSOONS", "RINPERSOON"]], on=["RINPERSOONS", "RINPERSOON"]).reset_index(drop=True)
 
     assert trainees_records(small).equals(trainees_records(large))
-    persons = [pyreadstat.read_sav(str(f / "cbs/GBAPERSOON2022TABV1.sav"), user_missing=True)[0] for f in (small, large)]
+    persons = [pyreadstat.read_sav(str(f / "cbs/GBAPERSOON2022TABV1.sav"), user_missing=True)[0]
+               for f in (small, large)]
     mine = [p[p["RINPERSOON"].isin(key["RINPERSOON"])].reset_index(drop=True) for p in persons]
     assert mine[0].equals(mine[1]) and len(persons[1]) > 1.5 * len(persons[0])
     truths = [json.loads((f / "truth.json").read_text(encoding="utf-8")) for f in (small, large)]
     assert truths[0]["effects"] == truths[1]["effects"] and truths[0]["survival"] == truths[1]["survival"]
-    assert truths[0]["realism"]["pool"]["pool_per_control_region"] != truths[1]["realism"]["pool"]["pool_per_control_region"]
+    assert (truths[0]["realism"]["pool"]["pool_per_control_region"]
+            != truths[1]["realism"]["pool"]["pool_per_control_region"])
 
 
 def test_arrow_csv_writer_gives_the_project_writer_bytes(sim, tmp_path):

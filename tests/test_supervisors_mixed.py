@@ -89,8 +89,10 @@ def _random_slope_summary(fit):
 @pytest.mark.parametrize(
     "reml, expected",
     [
-        (True, {"fixed": (251.4051, 10.4673), "se": (6.8246, 1.5458), "sd": (24.741, 5.922), "corr": 0.066, "sigma": 25.592, "loglik": -871.814}),
-        (False, {"fixed": (251.4051, 10.4673), "se": (6.6323, 1.5022), "sd": (23.781, 5.717), "corr": 0.081, "sigma": 25.592, "loglik": -875.970}),
+        (True, {"fixed": (251.4051, 10.4673), "se": (6.8246, 1.5458), "sd": (24.741, 5.922), "corr": 0.066,
+                "sigma": 25.592, "loglik": -871.814}),
+        (False, {"fixed": (251.4051, 10.4673), "se": (6.6323, 1.5022), "sd": (23.781, 5.717), "corr": 0.081,
+                 "sigma": 25.592, "loglik": -875.970}),
     ],
 )
 def test_sleepstudy_random_slope_matches_lme4(sleepstudy, reml, expected):
@@ -121,7 +123,8 @@ def test_dietox_random_intercept_matches_validation():
 def _check_against_lmer(fit, reference, fixed_names, group_label, vc_label):
     result = fit.result
     np.testing.assert_allclose(result.fe_params, [reference["fixed"][n] for n in fixed_names], rtol=1e-4)
-    np.testing.assert_allclose(np.sqrt(np.diag(fixed_effects_covariance(fit))), [reference["se"][n] for n in fixed_names], rtol=1e-4)
+    np.testing.assert_allclose(np.sqrt(np.diag(fixed_effects_covariance(fit))),
+                               [reference["se"][n] for n in fixed_names], rtol=1e-4)
     variance = reference["variance"]
     assert result.scale == pytest.approx(variance["Residual"], rel=1e-3)
     assert float(np.asarray(result.vcomp)[0]) == pytest.approx(variance[vc_label], rel=1e-3)
@@ -134,7 +137,8 @@ def test_dietox_nested_litter_pig_matches_lme4():
     assert data.groupby("Pig")["Litter"].nunique().max() == 1, "pig ids must be unique across litters"
     model = smf.mixedlm("Weight ~ Time", data, groups="Litter", re_formula="1", vc_formula={"Pig": "0 + C(Pig)"})
     fit = fit_mixed_model(model)
-    group, expected = _check_against_lmer(fit, lmer_reference("dietox_nested"), ["(Intercept)", "Time"], "Litter", "Pig:Litter")
+    group, expected = _check_against_lmer(fit, lmer_reference("dietox_nested"), ["(Intercept)", "Time"], "Litter",
+                                          "Pig:Litter")
     assert group == pytest.approx(expected, rel=1e-3)
 
 
@@ -318,7 +322,8 @@ def test_satterthwaite_df_of_a_balanced_one_way_mean_is_groups_minus_1():
 def test_without_satterthwaite_df_the_fallback_is_groups_minus_1_and_said(monkeypatch):
     def broken(deviance, phi):
         p = deviance.p
-        return Satterthwaite(np.eye(p), (), np.zeros((0, 0)), np.array([-1.0]), "Hessian of the REML deviance has negative eigenvalue(s) -1.0e+00")
+        return Satterthwaite(np.eye(p), (), np.zeros((0, 0)), np.array([-1.0]),
+                             "Hessian of the REML deviance has negative eigenvalue(s) -1.0e+00")
 
     monkeypatch.setattr(supervisor_models, "satterthwaite", broken)
     fitted = _slope_fit("supervisors_slope_data.csv")

@@ -168,7 +168,8 @@ def test_mar_dropout_biases_complete_cases_but_not_the_mixed_model():
             ses[name].append(row["se"])
     bias = {k: np.mean(v) - truth for k, v in estimates.items()}
     se = {k: math.sqrt(np.sum(np.square(v))) / len(v) for k, v in ses.items()}
-    print(f"bias mixed {bias['mixed']:+.4f} (SE {se['mixed']:.4f}), complete cases {bias['complete_cases']:+.4f} (SE {se['complete_cases']:.4f})")
+    print(f"bias mixed {bias['mixed']:+.4f} (SE {se['mixed']:.4f}), "
+          f"complete cases {bias['complete_cases']:+.4f} (SE {se['complete_cases']:.4f})")
     assert abs(bias["mixed"]) < 3 * se["mixed"]
     assert bias["complete_cases"] > 3 * se["complete_cases"]
 
@@ -213,7 +214,8 @@ def test_sensitivity_analyses(small_long):
     # interaction: the difference of the subgroup changes, and its CI
     mode = table.loc[(table["analysis"] == "by_mode") & (table["wave"] == "T1")].set_index("subgroup")
     assert list(mode.index) == ["on_site", "online", "online - on_site"]
-    assert mode.loc["online - on_site", "estimate"] == pytest.approx(mode.loc["online", "estimate"] - mode.loc["on_site", "estimate"], abs=1e-10)
+    assert (mode.loc["online - on_site", "estimate"]
+            == pytest.approx(mode.loc["online", "estimate"] - mode.loc["on_site", "estimate"], abs=1e-10))
     row = mode.loc["online - on_site"]
     t = stats.t.ppf(0.975, row["df"])
     assert row["ci_high"] - row["ci_low"] == pytest.approx(2 * t * row["se"], rel=1e-12)
@@ -249,7 +251,8 @@ def test_a_single_mode_gives_no_interaction_and_says_why(small_long):
         (lambda d: d.loc[d["wave"] != "T0"], "reference wave"),
         (lambda d: d.assign(knowledge=d["knowledge"].where(d.index != 5, 7.0)), "outside 1..5"),
         (lambda d: d.drop(columns="training_group"), "no column 'training_group'"),
-        (lambda d: d.assign(training_group=d["training_group"].where(d.index != 1, "G09")), "more than one training group"),
+        (lambda d: d.assign(training_group=d["training_group"].where(d.index != 1, "G09")),
+         "more than one training group"),
     ],
 )
 def test_bad_input_is_an_input_error(small_long, change, match):

@@ -113,8 +113,10 @@ def test_published_process_counts_come_out_by_counting():
     """The study's T1 dose received (94 answering: 69, 17, 7, 0, 1) and extra time (24 of 95)."""
     attended = [5] * 69 + [4] * 17 + [3] * 7 + [1] * 1 + [NAN]
     extra = [1] * 24 + [0] * 71
-    survey = pd.DataFrame({"supervisor": range(95), "wave": "T1", "meetings_attended": attended, "extra_time": extra, "extra_hours": NAN})
-    schedule = pd.DataFrame({"training_group": [f"G{i:02d}" for i in range(19)], "mode": ["on_site"] * 14 + ["online"] * 5, "meetings_delivered": 5})
+    survey = pd.DataFrame({"supervisor": range(95), "wave": "T1", "meetings_attended": attended, "extra_time": extra,
+                           "extra_hours": NAN})
+    schedule = pd.DataFrame({"training_group": [f"G{i:02d}" for i in range(19)],
+                             "mode": ["on_site"] * 14 + ["online"] * 5, "meetings_delivered": 5})
     table = process_table(survey, schedule)
     shares = table.loc[table["measure"] == "dose_received"].set_index("category")["share"]
     assert [round(100 * shares[c]) for c in ["5", "4", "3", "2", "1"]] == [73, 18, 7, 0, 1]
@@ -124,7 +126,8 @@ def test_published_process_counts_come_out_by_counting():
 
 @pytest.mark.parametrize(
     "column, value, match",
-    [("meetings_attended", 6, "outside 1..5"), ("extra_time", 2, "outside 0..1"), ("satisfaction_general", 0, "outside 1..5")],
+    [("meetings_attended", 6, "outside 1..5"), ("extra_time", 2, "outside 0..1"),
+     ("satisfaction_general", 0, "outside 1..5")],
 )
 def test_impossible_process_answers_are_input_errors(survey, schedule, column, value, match):
     bad = survey.copy()
@@ -153,7 +156,8 @@ def employees() -> pd.DataFrame:
             "consent": [1, 0, 1, 1, 1],
         }
     )
-    follow = pd.DataFrame({"person": ["p1", "p2", "p3"], "wave": "T2", "change_communication": [4, 3, 5], "change_attitude": [3, 3, NAN]})
+    follow = pd.DataFrame({"person": ["p1", "p2", "p3"], "wave": "T2", "change_communication": [4, 3, 5],
+                           "change_attitude": [3, 3, NAN]})
     return pd.concat([base, follow], ignore_index=True)
 
 
@@ -202,7 +206,8 @@ def test_published_employee_shares_come_out_by_counting():
 @pytest.fixture
 def long() -> pd.DataFrame:
     """A, B, C, D at T0; A, B at T1; A, C at T2 (B skipped T2)."""
-    rows = [("A", "T0", 3), ("B", "T0", 4), ("C", "T0", 2), ("D", "T0", 5), ("A", "T1", 4), ("B", "T1", 4), ("A", "T2", 4), ("C", "T2", 3)]
+    rows = [("A", "T0", 3), ("B", "T0", 4), ("C", "T0", 2), ("D", "T0", 5), ("A", "T1", 4), ("B", "T1", 4),
+            ("A", "T2", 4), ("C", "T2", 3)]
     data = pd.DataFrame(rows, columns=["supervisor", "wave", "knowledge"])
     data["training_group"] = "G01"
     data["age"] = data["supervisor"].map({"A": 30, "B": 40, "C": 50, "D": 60})
@@ -231,7 +236,8 @@ def test_attrition_by_hand(long):
 
 
 def test_attrition_of_a_later_wave(long):
-    later = pd.DataFrame({"supervisor": ["D"], "wave": ["T4"], "knowledge": [4], "training_group": "G01", "age": 60, "sex": 1})
+    later = pd.DataFrame({"supervisor": ["D"], "wave": ["T4"], "knowledge": [4], "training_group": "G01", "age": 60,
+                          "sex": 1})
     table = attrition(pd.concat([long, later], ignore_index=True), ["knowledge"], covariates={"age": "numeric"})
     t4 = table.loc[(table["wave"] == "T4") & (table["variable"] == "supervisors")]
     assert t4[["n_stayed", "n_dropped"]].iloc[0].tolist() == [1, 3]
@@ -244,6 +250,7 @@ def test_standardised_difference_of_shares():
 
 
 def test_format_table_writes_eight_significant_digits():
-    table = pd.DataFrame({"n": pd.array([3, None], dtype="Int64"), "x": [1 / 3, NAN], "y": [123456789.0, -0.0], "s": ["a", ""]})
+    table = pd.DataFrame({"n": pd.array([3, None], dtype="Int64"), "x": [1 / 3, NAN], "y": [123456789.0, -0.0],
+                          "s": ["a", ""]})
     text = format_table(table).to_csv(index=False, lineterminator="\n")
     assert text == "n,x,y,s\n3,0.33333333,1.2345679e+08,a\n,,0,\n"

@@ -35,16 +35,19 @@ def _inputs(folder) -> dict:
     schedule = pd.DataFrame({"training_group": ["G01", "G02", "G03", "G04", "G05"], "region": "Foodvalley",
                              "mode": ["on_site", "online", "on_site", "on_site", "on_site"],
                              "meetings_delivered": [5, 5, 5, 4, 5], "n_enrolled": 8})
-    employees = pd.DataFrame({"person": [f"p{i}" for i in range(12)], "wave": "T0", "occupation": [1, 2, 3, 1, 1, 2, 4, 5, 6, 1, 2, 3],
+    employees = pd.DataFrame({"person": [f"p{i}" for i in range(12)], "wave": "T0",
+                              "occupation": [1, 2, 3, 1, 1, 2, 4, 5, 6, 1, 2, 3],
                               **{f"disability_{k}": [(i + k) % 3 == 0 for i in range(12)] for k in range(1, 6)},
-                              "work_ability": [4, 5, 3, 2, 4, 4, 5, 3, 4, 1, 5, 4], "demands_physical": 3, "demands_mental": 4,
-                              "job_satisfaction": [4] * 10 + [2, 1], "consent": 1})
+                              "work_ability": [4, 5, 3, 2, 4, 4, 5, 3, 4, 1, 5, 4], "demands_physical": 3,
+                              "demands_mental": 4, "job_satisfaction": [4] * 10 + [2, 1], "consent": 1})
     for k in range(1, 6):
         employees[f"disability_{k}"] = employees[f"disability_{k}"].astype(float)
-    follow = pd.DataFrame({"person": ["p0", "p1", "p2"], "wave": "T2", "change_communication": [3, 4, 5], "change_attitude": [3, 3, 4]})
+    follow = pd.DataFrame({"person": ["p0", "p1", "p2"], "wave": "T2", "change_communication": [3, 4, 5],
+                           "change_attitude": [3, 3, 4]})
     employees = pd.concat([employees, follow], ignore_index=True)
     paths = {}
-    for name, frame in (("supervisors_long", long), ("supervisors", survey), ("schedule", schedule), ("employees", employees)):
+    for name, frame in (("supervisors_long", long), ("supervisors", survey), ("schedule", schedule),
+                        ("employees", employees)):
         paths[name] = str(folder / f"{name}.parquet")
         frame.to_parquet(paths[name])
     return paths
@@ -72,13 +75,16 @@ def test_adapter_writes_every_table_byte_identically(tmp_path):
         assert first == (tmp_path / "b" / f"{name}.csv").read_bytes(), name
         assert b"\r" not in first and first.endswith(b"\n")
     effects = pd.read_csv(tmp_path / "a" / "supervisor_effects.csv", keep_default_na=False)
-    assert effects.columns[:14].tolist() == ["construct", "wave", "estimate", "ci_low", "ci_high", "p", "p_holm", "effect_size",
-                                             "n", "converged", "warnings", "optimizer", "group_variance", "boundary"]
-    assert effects[["construct", "wave"]].values.tolist() == [[c, w] for c in ("intention", "knowledge") for w in ("T1", "T2", "T3")]
+    assert effects.columns[:14].tolist() == ["construct", "wave", "estimate", "ci_low", "ci_high", "p", "p_holm",
+                                             "effect_size", "n", "converged", "warnings", "optimizer", "group_variance",
+                                             "boundary"]
+    assert (effects[["construct", "wave"]].values.tolist()
+            == [[c, w] for c in ("intention", "knowledge") for w in ("T1", "T2", "T3")])
     means = pd.read_csv(tmp_path / "a" / "supervisor_means.csv")
     assert means.columns[:6].tolist() == ["construct", "wave", "mean", "ci_low", "ci_high", "n"]
     process = pd.read_csv(tmp_path / "a" / "process.csv", keep_default_na=False)
-    assert set(process["measure"]) >= {"dose_delivered", "dose_received", "extra_time", "extra_hours", "satisfaction_general"}
+    assert set(process["measure"]) >= {"dose_delivered", "dose_received", "extra_time", "extra_hours",
+                                       "satisfaction_general"}
     assert "supervisor_effects: 6 rows" in (tmp_path / "a.log").read_text(encoding="utf-8")
 
 

@@ -51,7 +51,8 @@ SURVIVAL_OUTCOMES = ("job", "work")
 
 
 #: what the questionnaire part hands over to the register part (taken into the CBS environment)
-HANDOVER = ("data/processed/trainees.parquet", "data/interim/flow/supervisors_long.csv", "data/interim/flow/trainees.csv")
+HANDOVER = ("data/processed/trainees.parquet", "data/interim/flow/supervisors_long.csv",
+            "data/interim/flow/trainees.csv")
 QUESTIONNAIRE_RAW = ("castor", "qualtrics", "study")
 
 
@@ -124,7 +125,8 @@ def test_rmst_difference_is_within_3_se_of_the_realised_difference(study, outcom
     row = result(study, "rmst").loc[outcome]
     realised = truth(study)["survival"][outcome]["matched"]
     assert row["horizon"] == realised["rmst_horizon"]
-    assert abs(row["difference"] - realised["rmst_difference"]) < Z * row["se"], (row["difference"], row["se"], realised)
+    assert abs(row["difference"] - realised["rmst_difference"]) < Z * row["se"], (
+        row["difference"], row["se"], realised)
 
 
 def test_the_null_study_shows_no_effect(null_study):
@@ -138,7 +140,8 @@ def test_the_null_study_shows_no_effect(null_study):
     assert primary["ci_low"] <= 0 <= primary["ci_high"]
     assert (pooled.loc[list(OUTCOMES), "estimate"].abs() < Z * pooled.loc[list(OUTCOMES), "se"]).all(), pooled
     rmst = result(null_study, "rmst")
-    assert (rmst.loc[list(SURVIVAL_OUTCOMES), "difference"].abs() < Z * rmst.loc[list(SURVIVAL_OUTCOMES), "se"]).all(), rmst
+    assert (rmst.loc[list(SURVIVAL_OUTCOMES), "difference"].abs()
+            < Z * rmst.loc[list(SURVIVAL_OUTCOMES), "se"]).all(), rmst
 
 
 def test_effect_minus_null_estimate_is_the_realised_effect(study, null_study):
@@ -220,7 +223,8 @@ def _process(root: Path) -> pd.DataFrame:
     from mentorwijs.supervisors.process import process_table
 
     interim = root / "data" / "interim"
-    table = process_table(pd.read_parquet(interim / "supervisors.parquet"), pd.read_parquet(interim / "schedule.parquet"))
+    table = process_table(pd.read_parquet(interim / "supervisors.parquet"),
+                          pd.read_parquet(interim / "schedule.parquet"))
     return table.set_index(["measure", "wave", "category"])
 
 

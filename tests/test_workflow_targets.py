@@ -110,7 +110,8 @@ def test_each_part_target_runs_its_own_part(dry_runs):
     questionnaire_rules = {"trainees", "supervisors_long", "questionnaire_reliability", "supervisor_analyses"}
     register_rules = {"register_matching", "register_flow", "register_exclusions", "effects", "export"}
     report_rules = {"report_tables", "exclusions", "figures", "technical_report", "factsheet", "provenance"}
-    assert questionnaire_rules <= dry_runs["questionnaires"] and not dry_runs["questionnaires"] & (register_rules | report_rules)
+    assert (questionnaire_rules <= dry_runs["questionnaires"]
+            and not dry_runs["questionnaires"] & (register_rules | report_rules))
     assert register_rules <= dry_runs["register_export"] and not dry_runs["register_export"] & report_rules
     assert "supervisor_analyses" not in dry_runs["register_export"]  # part 2 needs the hand-over, not the analyses
     assert report_rules <= dry_runs["report"]

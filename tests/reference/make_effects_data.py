@@ -83,9 +83,8 @@ def build(seed: int = SEED) -> pd.DataFrame:
         for m, month in enumerate(MONTHS):
             rows.append((i, int(month), int(e1[m]), int(e12[m]), int(obs[m])))
     panel = pd.DataFrame(rows, columns=["i", "month", "employed_1h", "employed_12h", "observed"])
-    panel = units.iloc[panel["i"].to_numpy()][["unit", "person", "cohort", "treated", "weight"]].reset_index(drop=True).join(
-        panel.drop(columns="i")
-    )
+    panel = (units.iloc[panel["i"].to_numpy()][["unit", "person", "cohort", "treated", "weight"]]
+             .reset_index(drop=True).join(panel.drop(columns="i")))
     panel["part"] = "panel"
 
     # Survival: discrete monthly hazards 0..12, events at time 0 possible, ties everywhere.

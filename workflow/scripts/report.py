@@ -1,4 +1,5 @@
-"""Adapter: rules technical_report and factsheet (told apart by the rule's name) -> mentorwijs.report.write_report / write_factsheet."""
+"""Adapter: rules technical_report and factsheet (told apart by the rule's name) ->
+mentorwijs.report.write_report / write_factsheet."""
 
 from pathlib import Path
 
@@ -28,7 +29,8 @@ with run_logged(snakemake.log[0]) as log:
         result = write_report(tables, figures_dir, settings, html_path=outputs.get("html"), pdf_path=outputs.get("pdf"),
                               provenance=read_provenance(snakemake.input.provenance))
     else:
-        result = write_factsheet(tables, figures_dir, settings, html_path=outputs.get("html"), pdf_path=outputs.get("pdf"))
+        result = write_factsheet(tables, figures_dir, settings, html_path=outputs.get("html"),
+                                 pdf_path=outputs.get("pdf"))
     if "pages" in result:
         log.info("%s.pdf: %d pages", snakemake.rule, result["pages"])
     log.info("wrote %s in %s", ", ".join(sorted(outputs.values())), settings.language)

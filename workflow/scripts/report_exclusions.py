@@ -1,4 +1,5 @@
-"""Adapter: rule exclusions -> mentorwijs.flow.write_report_exclusions (exported register stages + questionnaire stages)."""
+"""Adapter: rule exclusions -> mentorwijs.flow.write_report_exclusions
+(exported register stages + questionnaire stages)."""
 
 from mentorwijs.flow import write_report_exclusions
 from mentorwijs.workflow import run_logged
