@@ -100,7 +100,8 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, *, file: str | Path | None
             f"table {spec.name!r} lacks the column(s) {', '.join(missing)}",
             file=file,
             column=missing[0],
-            hint=f"the columns of {spec.name}.csv are listed in reports/tables/README.md; rerun the stage that writes it",
+            hint=f"the columns of {spec.name}.csv are listed in reports/tables/README.md; rerun the "
+                 "stage that writes it",
         )
     if spec.required and df.empty:
         raise InputError(f"table {spec.name!r} has no rows", file=file, hint="rerun the stage that writes it")
@@ -114,7 +115,8 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, *, file: str | Path | None
                 hint = "tables under reports/tables use a decimal point and no thousands separator"
                 if spec.name != "flow" and "," in str(value):
                     hint += " (was the file saved by a spreadsheet with Dutch settings?)"
-                raise InputError(f"{value!r} is not a number", file=file, row=_line(int(index)), column=column, hint=hint)
+                raise InputError(f"{value!r} is not a number", file=file, row=_line(int(index)), column=column,
+                                 hint=hint)
     return df
 
 
@@ -126,9 +128,11 @@ def read_table(path: str | Path, spec: TableSpec) -> pd.DataFrame:
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", file=path, hint="tables under reports/tables are UTF-8") from None
     except pd.errors.EmptyDataError:
-        raise InputError("the file is empty (not even a header)", file=path, hint="rerun the stage that writes it") from None
+        raise InputError("the file is empty (not even a header)", file=path,
+                         hint="rerun the stage that writes it") from None
     except pd.errors.ParserError as exc:
-        raise InputError(f"not a comma-separated table: {exc}", file=path, hint="tables under reports/tables are comma-separated") from None
+        raise InputError(f"not a comma-separated table: {exc}", file=path,
+                         hint="tables under reports/tables are comma-separated") from None
     return validate_table(df, spec, file=path)
 
 
@@ -187,7 +191,8 @@ def publish_tables(sources: Mapping[str, str | Path], targets: Mapping[str, str 
                              hint="reports/tables/README.md lists the tables")
         path = Path(sources[name])
         if not path.is_file():
-            raise InputError("exported table not found", file=path, hint="bring the export of the register part (export/)")
+            raise InputError("exported table not found", file=path,
+                             hint="bring the export of the register part (export/)")
         read_table(path, TABLE_SPECS[name])
         data[name] = path.read_bytes()
     for name, body in data.items():
@@ -203,7 +208,8 @@ def numeric(df: pd.DataFrame, column: str) -> pd.Series:
     """A column as floats for plotting: empty and suppressed (``<10``) cells become NaN."""
     if column not in df.columns:
         return pd.Series(float("nan"), index=df.index, dtype=float)
-    return pd.to_numeric(df[column].map(lambda v: "" if is_suppressed(v) else v).replace("", None), errors="coerce").astype(float)
+    return pd.to_numeric(df[column].map(lambda v: "" if is_suppressed(v) else v).replace("", None),
+                         errors="coerce").astype(float)
 
 
 def suppressed_cells(df: pd.DataFrame) -> int:
@@ -261,7 +267,8 @@ def data_dictionary_markdown() -> str:
             "|---|---|---|---|",
         ]
         for column in spec.columns:
-            lines.append(f"| `{column.name}` | {KINDS[column.kind]} | {'yes' if column.required else 'no'} | {column.description} |")
+            lines.append(f"| `{column.name}` | {KINDS[column.kind]} | {'yes' if column.required else 'no'} | "
+                         f"{column.description} |")
     return "\n".join(lines) + "\n"
 
 

@@ -113,8 +113,9 @@ def demo_key() -> Iterator[None]:
 
 
 def run_replication(config: Mapping[str, Any], *, scenario: str, scale: float, seed: int, pool_scale: float,
-                    codebooks: str | Path, work: str | Path, rows_out: str | Path, seconds_out: str | Path | None = None,
-                    keep: bool = False, progress: Callable[[str], None] = lambda message: None) -> pd.DataFrame:
+                    codebooks: str | Path, work: str | Path, rows_out: str | Path,
+                    seconds_out: str | Path | None = None, keep: bool = False,
+                    progress: Callable[[str], None] = lambda message: None) -> pd.DataFrame:
     """Simulate, hand over, run the register part and the effects in ``work``; write the rows.
 
     ``work`` is emptied first and removed after success unless ``keep``. ``seconds_out`` (a CSV)
@@ -176,7 +177,8 @@ def run_replication(config: Mapping[str, Any], *, scenario: str, scale: float, s
 def _read(results: Path, name: str) -> pd.DataFrame:
     path = results / f"{name}.csv"
     if not path.is_file():
-        raise InputError("the effects step wrote no such table", file=path, hint="run the register part and effects first")
+        raise InputError("the effects step wrote no such table", file=path,
+                         hint="run the register part and effects first")
     return pd.read_csv(path, dtype={"level": str, "reference_level": str, "term": str, "months": str, "warnings": str})
 
 
@@ -230,7 +232,8 @@ def no_effect(truth: Mapping[str, Any]) -> bool:
     return float(truth["parameters"]["register"]["effect"]["log_hr_peak"]) == 0.0
 
 
-def subgroup_truth(root: str | Path, trainee_truth: str | Path, config: Mapping[str, Any]) -> dict[tuple[str, str], float]:
+def subgroup_truth(root: str | Path, trainee_truth: str | Path,
+                   config: Mapping[str, Any]) -> dict[tuple[str, str], float]:
     """The realised ATT on the primary outcome of each modifier level as the analysis forms it.
 
     The analysis's matched trainees (``data/processed/matched.parquet`` and ``survival.parquet``
@@ -257,7 +260,8 @@ def subgroup_truth(root: str | Path, trainee_truth: str | Path, config: Mapping[
     effect = trainees["person"].map(rin_of).map(effect_of)
     if effect.isna().any():
         raise InputError(f"{int(effect.isna().sum())} matched trainee(s) have no realised effect in the truth",
-                         file=trainee_truth, hint="the study folder and the register part's outputs must be of the same run")
+                         file=trainee_truth,
+                         hint="the study folder and the register part's outputs must be of the same run")
     effect.index = trainees["unit"].to_numpy()
     out: dict[tuple[str, str], float] = {}
     for spec in effects.get("modifiers") or []:
@@ -434,8 +438,8 @@ def summarise(rows: pd.DataFrame, *, level: float = LEVEL) -> pd.DataFrame:
             empirical_se=float(estimate[ok].std(ddof=1)) if n > 1 and not band else np.nan,
             error_sd=float(error.std(ddof=1)) if len(error) > 1 else np.nan,
             mean_se=float(pd.to_numeric(part["se"], errors="coerce")[ok].mean()) if n and not band else np.nan,
-            coverage=coverage, coverage_low=c_low, coverage_high=c_high, power=power, power_low=p_low, power_high=p_high,
-            verdict=_verdict(coverage, c_low, c_high, level),
+            coverage=coverage, coverage_low=c_low, coverage_high=c_high, power=power, power_low=p_low,
+            power_high=p_high, verdict=_verdict(coverage, c_low, c_high, level),
             truth_source=str(part["truth_source"].fillna("").iloc[0]) if "truth_source" in part else ""))
     table = pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
     table["month"] = table["month"].astype("Int64")

@@ -157,12 +157,14 @@ _OUTCOME = _c("outcome", "text", "`employed_1h` (at least 1 paid hour in the mon
 _SURVIVAL_OUTCOME = _c("outcome", "text", "`job` (end of the baseline job) or `work` (first month without paid work)")
 _GROUP = _c("group", "text", "`treated` (employees of trained supervisors) or `control` (matched controls)")
 _MONTH = _c("month", "integer", "month relative to the end of the training (0 = calendar month of the last meeting)")
-_CONVERGED = _c("converged", "indicator", "1 when the model converged; 0 rows are listed in the report's warnings appendix")
+_CONVERGED = _c("converged", "indicator",
+                "1 when the model converged; 0 rows are listed in the report's warnings appendix")
 _WARNINGS = _c("warnings", "text", "warnings of the estimation, `; `-separated (empty: none)")
 _N_TREATED = _c("n_treated", "count", "trained units behind the estimate (unweighted)")
 _N_CONTROL = _c("n_control", "count", "control units behind the estimate (unweighted)")
 _N_CLUSTERS = _c("n_clusters", "count", "clusters (persons) in the model")
-_DF_RESID = _c("df_resid", "number", "residual degrees of freedom of the model (clusters - 1 for cluster-robust inference)")
+_DF_RESID = _c("df_resid", "number",
+               "residual degrees of freedom of the model (clusters - 1 for cluster-robust inference)")
 
 
 def _did_effect(what: str) -> tuple[Column, ...]:
@@ -190,7 +192,8 @@ def _did_effect_cr2(what: str) -> tuple[Column, ...]:
 
 
 _METHOD = _c("method", "text", "`matched` (the plain matched DiD, weighted cell means; the published method) or "
-                               "`adjusted` (regression-adjusted: month x each `effects.adjusted_covariates` column added)")
+                               "`adjusted` (regression-adjusted: month x each "
+                               "`effects.adjusted_covariates` column added)")
 _EFFECT = ("estimate", "se", "ci_low", "ci_high", "p")
 _DID_EFFECT = ("estimate", "se", "df", "ci_low", "ci_high", "p", "se_cr1")
 _DID_WHAT = ("difference-in-differences: change in the weighted share employed among trainees since the reference "
@@ -213,7 +216,8 @@ _SURVIVAL_FIGURES = (
     Figure(n=("n_event_control",)),
 )
 _PH_FIGURES = (
-    Figure(columns=("hr", "ci_low", "ci_high", "p"), n=("n_treated", "n_control", "n_event", "n_clusters"), df="df_resid"),
+    Figure(columns=("hr", "ci_low", "ci_high", "p"), n=("n_treated", "n_control", "n_event", "n_clusters"),
+           df="df_resid"),
     Figure(n=("n_event_treated",)),
     Figure(n=("n_event_control",)),
 )
@@ -311,7 +315,8 @@ CONTRACTS: dict[str, Contract] = {
             "register", "rule `register_matching`",
             ("covariate",),
             (
-                _c("covariate", "text", "matching covariate (a level of a categorical one as `name=level`), the product "
+                _c("covariate", "text",
+                   "matching covariate (a level of a categorical one as `name=level`), the product "
                    "of two binary ones as `a:b`, or `prognostic_score`"),
                 _c("smd_before", "number", "standardised mean difference before matching"),
                 _c("smd_after", "number", "standardised mean difference after matching, weighted"),
@@ -470,9 +475,11 @@ CONTRACTS: dict[str, Contract] = {
                 _SURVIVAL_OUTCOME, _GROUP,
                 _c("time", "integer", "months since the end of the training"),
                 _c("n_risk", "count", "units at risk at the start of the month (unweighted)"),
-                _c("n_event", "count", "events in the month (unweighted; in the export: since the previous published step)"),
+                _c("n_event", "count",
+                   "events in the month (unweighted; in the export: since the previous published step)"),
                 _c("survival", "probability", "weighted Kaplan-Meier estimate after the month"),
-                _c("se", "number", "robust standard error of survival (infinitesimal jackknife, clustered on the person)"),
+                _c("se", "number",
+                   "robust standard error of survival (infinitesimal jackknife, clustered on the person)"),
                 _c("ci_low", "probability", "lower bound of the 95% log-log interval"),
                 _c("ci_high", "probability", "upper bound of the 95% log-log interval"),
             ),
@@ -550,7 +557,8 @@ CONTRACTS: dict[str, Contract] = {
             ("outcome", "term"),
             (
                 _SURVIVAL_OUTCOME,
-                _c("term", "text", "`treated, months 0-<split>`, `treated, months <split+1>-<last>` or `ratio late/early`"),
+                _c("term", "text",
+                   "`treated, months 0-<split>`, `treated, months <split+1>-<last>` or `ratio late/early`"),
                 _c("hr", "number", "hazard ratio (of the ratio row: late over early)"),
                 _c("ci_low", "number", "lower bound of the robust 95% interval"),
                 _c("ci_high", "number", "upper bound of the robust 95% interval"),
@@ -587,7 +595,8 @@ CONTRACTS: dict[str, Contract] = {
                 _c("interaction", "number", "difference from the reference level (empty on the reference level)"),
                 _c("interaction_se", "number", "CR2 standard error of the interaction: a contrast on the stacked "
                    "regression of the level and the reference level, clustered on the person across both"),
-                _c("interaction_df", "number", "Satterthwaite degrees of freedom of the interaction's CR2 standard error"),
+                _c("interaction_df", "number",
+                   "Satterthwaite degrees of freedom of the interaction's CR2 standard error"),
                 _c("interaction_ci_low", "number", "lower bound of its 95% interval (t with `interaction_df`)"),
                 _c("interaction_ci_high", "number", "upper bound of its 95% interval"),
                 _c("interaction_p", "probability", "two-sided p-value of interaction = 0 (t with `interaction_df`)"),
@@ -612,7 +621,8 @@ CONTRACTS: dict[str, Contract] = {
             ("analysis", "outcome", "estimand"),
             (
                 _c("analysis", "text", "what was changed (e.g. `odds_weights`; `primary` is the unchanged analysis)"),
-                _c("outcome", "text", "panel outcome (difference-in-differences) or survival outcome (RMST, hazard ratio)"),
+                _c("outcome", "text",
+                   "panel outcome (difference-in-differences) or survival outcome (RMST, hazard ratio)"),
                 _c("estimand", "text", "`pooled difference-in-differences`, `RMST difference at <h> months`, "
                    "`hazard ratio (Cox)` or `hazard ratio (cloglog)`"),
                 _c("estimate", "number", "the estimate on its own scale (probability, months or hazard ratio)"),
@@ -721,7 +731,8 @@ CONTRACTS: dict[str, Contract] = {
             "questionnaire", "rule `supervisor_analyses`",
             ("analysis", "construct", "wave", "subgroup"),
             (
-                _c("analysis", "text", "`all_available`, `complete_cases`, `adjusted`, `by_mode`, `by_employees_guided`"),
+                _c("analysis", "text",
+                   "`all_available`, `complete_cases`, `adjusted`, `by_mode`, `by_employees_guided`"),
                 _c("construct", "text", "the construct"),
                 _c("wave", "text", "the later wave compared with the reference wave"),
                 _c("subgroup", "text", "`all`, a subgroup, or `<level> - <reference>` (difference of the changes)"),
@@ -747,7 +758,8 @@ CONTRACTS: dict[str, Contract] = {
             ("wave", "variable", "category"),
             (
                 _c("wave", "text", "the later wave"),
-                _c("variable", "text", "`supervisors` (the counts), a baseline covariate, or `<construct>_<reference wave>`"),
+                _c("variable", "text",
+                   "`supervisors` (the counts), a baseline covariate, or `<construct>_<reference wave>`"),
                 _c("category", "text", "level of a categorical variable (empty otherwise)"),
                 _c("statistic", "text", "what `value_*` is: `count`, `mean` (with `sd_*`) or `share`"),
                 _c("n_stayed", "count", "supervisors who stayed (answering the variable)"),
@@ -837,7 +849,8 @@ def contract_problems(contracts: Iterable[Contract] | None = None) -> list[str]:
         for column in c.columns:
             if column.kind not in KINDS:
                 problems.append(f"{c.name}.{column.name}: unknown kind {column.kind!r}")
-        roles = set(c.keys) | {x for f in c.figures for x in f.cells()} | {x for line in c.lines for x in line.by + line.counts}
+        roles = (set(c.keys) | {x for f in c.figures for x in f.cells()}
+                 | {x for line in c.lines for x in line.by + line.counts})
         roles |= {x for t in c.row_totals for x in t.parts + ((t.total,) if t.total else ())}
         roles |= set(c.groups) | set(c.bins or ()) | ({c.events} if c.events else set())
         for name in sorted(roles - set(names)):

@@ -143,7 +143,8 @@ def _groups(df: pd.DataFrame) -> list[str]:
 
 
 def _style(group: str, index: int) -> dict[str, Any]:
-    return GROUP_STYLE.get(group, {"color": SERIES_COLOURS[index % 7], "marker": SERIES_MARKERS[index % 7], "linestyle": "-"})
+    return GROUP_STYLE.get(group,
+                           {"color": SERIES_COLOURS[index % 7], "marker": SERIES_MARKERS[index % 7], "linestyle": "-"})
 
 
 def _outcomes(df: pd.DataFrame, preferred: Sequence[str]) -> list[str]:
@@ -171,7 +172,8 @@ def flow_figure(flow: pd.DataFrame, m: Messages) -> Figure:
     ``of_which_*`` breakdowns of the step before them) to the side."""
     populations = [p for p in ("supervisors", "employees", "controls") if p in set(flow["population"])]
     populations += [p for p in dict.fromkeys(flow["population"]) if p not in populations]
-    has_side = {p: bool(flow.loc[flow["population"] == p, "step"].astype(str).str.startswith(SIDE_STEPS).any()) for p in populations}
+    has_side = {p: bool(flow.loc[flow["population"] == p, "step"].astype(str).str.startswith(SIDE_STEPS).any())
+                for p in populations}
     widths = [2.0 if has_side[p] else 1.0 for p in populations]
     total = sum(widths)
     longest = max(len(flow[flow["population"] == p]) for p in populations)
@@ -205,7 +207,8 @@ def flow_figure(flow: pd.DataFrame, m: Messages) -> Figure:
             label = f"{_wrap(m.label('flow_step', step.step), 20)}\nn = {m.count(step.n)}"
             ax.text(chain_x, y, label, ha="center", va="center", fontsize=7.5, bbox=box, zorder=3)
             if i + 1 < len(positions):
-                ax.annotate("", xy=(chain_x, positions[i + 1][1] + 0.045), xytext=(chain_x, y - 0.045), arrowprops=arrow, zorder=2)
+                ax.annotate("", xy=(chain_x, positions[i + 1][1] + 0.045), xytext=(chain_x, y - 0.045),
+                            arrowprops=arrow, zorder=2)
         parts: dict[int, list] = {}  # of_which_* steps, by the main step before them
         for k, step in enumerate(steps):
             if str(step.step).startswith("of_which_"):
@@ -248,7 +251,8 @@ def overlap_figure(ps_overlap: pd.DataFrame, m: Messages) -> Figure:
     ``<10`` bins marked)."""
     groups = _groups(ps_overlap)
     present = list(dict.fromkeys(ps_overlap["sample"].astype(str))) if "sample" in ps_overlap.columns else [""]
-    samples = [s for s in ("eligible", "matched") if s in present] + [s for s in present if s not in ("eligible", "matched")]
+    samples = ([s for s in ("eligible", "matched") if s in present]
+               + [s for s in present if s not in ("eligible", "matched")])
     fig = Figure(figsize=(WIDTH, 7.5 * CM))
     grid = fig.subplots(len(groups), len(samples), sharex=True, squeeze=False)
     for i, group in enumerate(groups):
@@ -260,8 +264,8 @@ def overlap_figure(ps_overlap: pd.DataFrame, m: Messages) -> Figure:
                 chosen &= ps_overlap["sample"] == sample
             rows = _sorted(ps_overlap[chosen], "bin_low")
             low, high, n = numeric(rows, "bin_low"), numeric(rows, "bin_high"), numeric(rows, "n")
-            ax.bar(low, n.fillna(0), width=high - low, align="edge", color=style["color"], alpha=0.75, edgecolor="white",
-                   linewidth=0.5)
+            ax.bar(low, n.fillna(0), width=high - low, align="edge", color=style["color"], alpha=0.75,
+                   edgecolor="white", linewidth=0.5)
             for lo_, hi_, raw in zip(low, high, rows["n"]):
                 if is_suppressed(raw):
                     ax.text((lo_ + hi_) / 2, 0, "<10", ha="center", va="bottom", fontsize=6.5, color=GREY)
@@ -297,9 +301,11 @@ def love_plot(balance: pd.DataFrame, m: Messages) -> Figure:
     ax.axvline(0, color=GREY, linewidth=0.8)
     for x in (-0.1, 0.1):
         ax.axvline(x, color=GREY, linewidth=0.6, linestyle=":")
-    ax.scatter(before, y, facecolors="none", edgecolors=OKABE_ITO["vermillion"], marker="s", s=22, label=m.t("figures.text.balance_before"), zorder=3)
+    ax.scatter(before, y, facecolors="none", edgecolors=OKABE_ITO["vermillion"], marker="s", s=22,
+               label=m.t("figures.text.balance_before"), zorder=3)
     ax.scatter(after, y, color=OKABE_ITO["blue"], marker="o", s=20, label=m.t("figures.text.balance_after"), zorder=3)
-    for yi in y[np.isnan(np.asarray(before, dtype=float)) & np.isnan(np.asarray(after, dtype=float))]:  # withheld by disclosure
+    # withheld by disclosure
+    for yi in y[np.isnan(np.asarray(before, dtype=float)) & np.isnan(np.asarray(after, dtype=float))]:
         ax.text(0, yi, m.t("figures.text.forest_suppressed"), ha="center", va="center", fontsize=6.5, color=GREY)
     ax.set_yticks(y, labels, fontsize=7)
     ax.set_ylim(-1.0, float(lines.sum()))
@@ -364,8 +370,8 @@ def did_figure(did_by_month: pd.DataFrame, m: Messages, *, outcomes: Sequence[st
         band_low, band_high = numeric(rows, "band_low"), numeric(rows, "band_high")
         has_band = band_low.notna() & band_high.notna()
         if has_band.any():
-            ax.fill_between(month[has_band], band_low[has_band], band_high[has_band], step="mid", color=OKABE_ITO["sky_blue"],
-                            alpha=0.35, linewidth=0, label=m.t("figures.text.did_band"))
+            ax.fill_between(month[has_band], band_low[has_band], band_high[has_band], step="mid",
+                            color=OKABE_ITO["sky_blue"], alpha=0.35, linewidth=0, label=m.t("figures.text.did_band"))
         ax.errorbar(month, est, yerr=[est - low, high - est], fmt="o", markersize=3, color=OKABE_ITO["blue"],
                     ecolor=OKABE_ITO["blue"], elinewidth=0.9, capsize=0, label=m.t("figures.text.did_pointwise"))
         ax.axhline(0, color=GREY, linewidth=0.8)
@@ -382,7 +388,8 @@ def did_figure(did_by_month: pd.DataFrame, m: Messages, *, outcomes: Sequence[st
     return fig
 
 
-def km_figure(km: pd.DataFrame, m: Messages, *, outcomes: Sequence[str] | None = None, at_risk_times: Sequence[int] | None = None) -> Figure:
+def km_figure(km: pd.DataFrame, m: Messages, *, outcomes: Sequence[str] | None = None,
+              at_risk_times: Sequence[int] | None = None) -> Figure:
     """Kaplan-Meier curves of job retention per group with 95% bands and numbers at risk below.
 
     The curve starts at 1 just before time 0 (by definition) and steps down at each month in
@@ -407,10 +414,11 @@ def km_figure(km: pd.DataFrame, m: Messages, *, outcomes: Sequence[str] | None =
             low, high = numeric(rows, "ci_low"), numeric(rows, "ci_high")
             if low.notna().any():
                 ax.fill_between(t, low, high, step="post", color=style["color"], alpha=0.15, linewidth=0)
-            by_time = {int(as_float(r.time)): r.n_risk for r in rows.itertuples(index=False) if as_float(r.time) is not None}
+            by_time = {int(as_float(r.time)): r.n_risk for r in rows.itertuples(index=False)
+                       if as_float(r.time) is not None}
             for time in shown:
-                table.text(time, len(groups) - 1 - i, m.count(by_time[time]) if time in by_time else "", ha="center", va="center",
-                           fontsize=7, color=style["color"])
+                table.text(time, len(groups) - 1 - i, m.count(by_time[time]) if time in by_time else "", ha="center",
+                           va="center", fontsize=7, color=style["color"])
         table.set_ylim(-0.6, len(groups) - 0.4)
         table.set_title(m.t("figures.text.km_at_risk"), loc="left", fontsize=7, fontweight="normal", color=GREY)
         table.axis("off")
@@ -441,7 +449,8 @@ class ForestRow:
     emphasis: bool = False
 
 
-def forest_figure(rows: Sequence[ForestRow], m: Messages, *, xlabel: str, scale: float = 100.0, decimals: int = 0) -> Figure:
+def forest_figure(rows: Sequence[ForestRow], m: Messages, *, xlabel: str, scale: float = 100.0,
+                  decimals: int = 0) -> Figure:
     """Estimates with 95% intervals, one line each; suppressed rows say so instead of a point."""
     n = len(rows)
     fig = Figure(figsize=(WIDTH, max(4.5, 0.55 * n + 1.8) * CM))
@@ -475,9 +484,11 @@ def modifier_rows(modifiers: pd.DataFrame, m: Messages) -> list[ForestRow]:
     """Forest rows of the effect modifiers in table order: ``modifier: level (n = ...)``."""
     rows = []
     for r in modifiers.itertuples(index=False):
-        suppressed = str(getattr(r, "suppressed", "0")).strip() == "1" or is_suppressed(r.n_treated) and as_float(r.estimate) is None
+        suppressed = (str(getattr(r, "suppressed", "0")).strip() == "1"
+                      or is_suppressed(r.n_treated) and as_float(r.estimate) is None)
         label = f"{m.label('modifier', r.modifier)}: {m.category(r.modifier, r.level)} (n = {m.count(r.n_treated)})"
-        rows.append(ForestRow(label, r.estimate, r.ci_low, r.ci_high, suppressed=suppressed and as_float(r.estimate) is None))
+        rows.append(ForestRow(label, r.estimate, r.ci_low, r.ci_high,
+                              suppressed=suppressed and as_float(r.estimate) is None))
     return rows
 
 
@@ -485,8 +496,8 @@ def modifier_rows(modifiers: pd.DataFrame, m: Messages) -> list[ForestRow]:
 DID_ESTIMAND = "pooled difference-in-differences"
 
 
-def sensitivity_rows(sensitivity: pd.DataFrame, did_pooled: pd.DataFrame | None, m: Messages, outcome: str = "employed_1h",
-                     method: str = PRIMARY_METHOD) -> list[ForestRow]:
+def sensitivity_rows(sensitivity: pd.DataFrame, did_pooled: pd.DataFrame | None, m: Messages,
+                     outcome: str = "employed_1h", method: str = PRIMARY_METHOD) -> list[ForestRow]:
     """Forest rows of the pooled difference-in-differences: the primary analysis (from
     ``did_pooled``, estimator ``method``) first, then the other DiD estimator, then each
     sensitivity analysis of ``outcome``."""
@@ -498,7 +509,8 @@ def sensitivity_rows(sensitivity: pd.DataFrame, did_pooled: pd.DataFrame | None,
         if "method" in did_pooled.columns:
             other = method_rows(did_pooled, other_method(method))
             for r in other[other["outcome"] == outcome].itertuples(index=False):
-                rows.append(ForestRow(m.label("analysis", f"method_{other_method(method)}"), r.estimate, r.ci_low, r.ci_high))
+                rows.append(ForestRow(m.label("analysis", f"method_{other_method(method)}"), r.estimate, r.ci_low,
+                                      r.ci_high))
     chosen = sensitivity["outcome"] == outcome
     if "estimand" in sensitivity.columns:
         chosen &= sensitivity["estimand"] == DID_ESTIMAND
@@ -514,7 +526,8 @@ def sensitivity_rows(sensitivity: pd.DataFrame, did_pooled: pd.DataFrame | None,
 
 def supervisor_means_figure(supervisor_means: pd.DataFrame, m: Messages) -> Figure:
     """Mean score (1-5) of each construct per wave with 95% intervals."""
-    constructs = [c for c in ("knowledge", "self_efficacy", "intention", "behaviour") if c in set(supervisor_means["construct"])]
+    constructs = [c for c in ("knowledge", "self_efficacy", "intention", "behaviour")
+                  if c in set(supervisor_means["construct"])]
     constructs += [c for c in dict.fromkeys(supervisor_means["construct"]) if c not in constructs]
     waves = sorted(dict.fromkeys(supervisor_means["wave"].astype(str)), key=lambda w: (len(w), w))
     x_of = {w: i for i, w in enumerate(waves)}
@@ -527,7 +540,8 @@ def supervisor_means_figure(supervisor_means: pd.DataFrame, m: Messages) -> Figu
         x = rows["_x"].to_numpy(dtype=float) + offset
         mean, low, high = numeric(rows, "mean"), numeric(rows, "ci_low"), numeric(rows, "ci_high")
         ax.errorbar(x, mean, yerr=[mean - low, high - mean] if low.notna().all() else None, color=SERIES_COLOURS[i % 7],
-                    marker=SERIES_MARKERS[i % 7], markersize=4, linestyle="-", linewidth=1.2, capsize=2, label=m.label("construct", construct))
+                    marker=SERIES_MARKERS[i % 7], markersize=4, linestyle="-", linewidth=1.2, capsize=2,
+                    label=m.label("construct", construct))
     ax.set_xticks(range(len(waves)), [m.label("wave", w) for w in waves])
     ax.set_ylim(1, 5)
     ax.set_ylabel(m.t("figures.axis.mean_score"))
@@ -576,7 +590,8 @@ def factsheet_figure(did_by_month: pd.DataFrame, m: Messages, *, outcome: str = 
     return fig
 
 
-def _alt_difference(did_by_month: pd.DataFrame, m: Messages, outcome: str, method: str = PRIMARY_METHOD) -> dict[str, str]:
+def _alt_difference(did_by_month: pd.DataFrame, m: Messages, outcome: str,
+                    method: str = PRIMARY_METHOD) -> dict[str, str]:
     """Numbers for the alternative text: the difference and its interval in the last month."""
     did_by_month = method_rows(did_by_month, method)
     rows = _sorted(did_by_month[did_by_month["outcome"] == outcome], "month")
@@ -677,7 +692,8 @@ def figure_builders(reference_month: int | None = None, method: str = PRIMARY_ME
         return love_plot(b, m), {"max_after": m.num(worst, 2)}
 
     def trajectories(t, m):
-        return trajectories_figure(t.get("trajectories"), m, reference_month=reference_month), _alt_trajectories(t.get("trajectories"), m, "employed_1h")
+        return (trajectories_figure(t.get("trajectories"), m, reference_month=reference_month),
+                _alt_trajectories(t.get("trajectories"), m, "employed_1h"))
 
     def did(t, m):
         return did_figure(t.get("did_by_month"), m, method=method), {}
@@ -706,7 +722,8 @@ def figure_builders(reference_month: int | None = None, method: str = PRIMARY_ME
 
     return {
         "flow": flow, "ps_overlap": overlap, "balance": balance, "trajectories": trajectories, "did_by_month": did,
-        "modifiers": modifiers, "supervisor_means": supervisors, "km": km, "sensitivity": sensitivity, "factsheet": factsheet,
+        "modifiers": modifiers, "supervisor_means": supervisors, "km": km, "sensitivity": sensitivity,
+        "factsheet": factsheet,
     }
 
 
@@ -749,7 +766,8 @@ def draw_figures(tables: AggregateTables, directory: str | Path, messages: Messa
             files=files,
         ))
     manifest = {"language": messages.language, "synthetic": synthetic, "figures": [asdict(r) for r in records]}
-    (directory / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    (directory / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                                      encoding="utf-8")
     return records
 
 

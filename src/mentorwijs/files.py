@@ -115,7 +115,8 @@ def _col(name: str, kind: str, meaning: str, *, nullable: bool = False, values: 
 
 _UNIT = _col("unit", "text", "the unit: `<person>:<cohort>` (a person at one cohort month)")
 _PERSON = _col("person", "text", "pseudonymised person")
-_COHORT = _col("cohort", "month", "calendar month of the last training meeting (month 0); for a control the trainees' cohort "
+_COHORT = _col("cohort", "month",
+               "calendar month of the last training meeting (month 0); for a control the trainees' cohort "
                "it was a candidate for")
 _TREATED = _col("treated", "indicator", "1 for a trainee's unit, 0 for a control candidate")
 _WEIGHT = _col("weight", "number", "matching weight (trainees 1, controls the share of their trainees' weight)", low=0)
@@ -129,10 +130,11 @@ def _questionnaire_files() -> list[FileContract]:
     return [
         FileContract(
             "trainees", "data/processed/trainees.parquet",
-            "the hand-over to CBS: one row per employee who consented to register linkage and whose supervisor's training "
-            "group is in the schedule",
+            "the hand-over to CBS: one row per employee who consented to register linkage and whose "
+            "supervisor's training group is in the schedule",
             "rule `trainees` (mentorwijs.ingest.links.link_trainees)",
-            "the register part (mentorwijs.register.persons.check_trainees; rules `register_persons`, `register_candidates`, `register_matching`, `register_panel`)",
+            "the register part (mentorwijs.register.persons.check_trainees; rules `register_persons`, "
+            "`register_candidates`, `register_matching`, `register_panel`)",
             ("person",),
             (_col("person", "text", "pseudonym of the employee's study number"),
              _GROUP,
@@ -142,7 +144,8 @@ def _questionnaire_files() -> list[FileContract]:
              _col("last_meeting", "date", "date of the group's last meeting"),
              _col("mode", "text", "delivery mode of the group", nullable=True),
              _col("supervisor", "text", "pseudonym of the employee's supervisor")),
-            "`sup_<covariate>` (number, may be missing): each supervisor covariate of `ingest.handover.supervisor_covariates`",
+            "`sup_<covariate>` (number, may be missing): each supervisor covariate of "
+            "`ingest.handover.supervisor_covariates`",
         ),
         FileContract(
             "supervisors_long", "data/processed/supervisors_long.parquet",
@@ -156,8 +159,9 @@ def _questionnaire_files() -> list[FileContract]:
              _col("mode", "text", "delivery mode of the group", nullable=True),
              _col("region", "text", "labour-market region of the training group", nullable=True),
              _col("cohort", "month", "calendar month of the group's last meeting", nullable=True)),
-            "`completed_on` (date, when the survey has it), the scale scores (number), the survey's other items and the "
-            "study export's baseline covariates, as the codebooks name them (docs/canonical-names.md)",
+            "`completed_on` (date, when the survey has it), the scale scores (number), the survey's "
+            "other items and the study export's baseline covariates, as the codebooks name them "
+            "(docs/canonical-names.md)",
         ),
     ]
 
@@ -169,7 +173,8 @@ def _register_files() -> list[FileContract]:
             "candidates", "data/processed/candidates.parquet",
             "trainees' units and eligible control candidates at each cohort month, with the matching covariates",
             "rule `register_candidates` (mentorwijs.register.candidates.build_candidates)",
-            "rules `register_matching` and `register_panel` (mentorwijs.matching.match_candidates, mentorwijs.register.panel.analysis_units)",
+            "rules `register_matching` and `register_panel` (mentorwijs.matching.match_candidates, "
+            "mentorwijs.register.panel.analysis_units)",
             ("unit",),
             (_UNIT, _PERSON, _COHORT,
              _col("region_pair", "text", "the region (pair) within which controls are matched"),
@@ -205,13 +210,14 @@ def _register_files() -> list[FileContract]:
             "modifier_pairs", "data/processed/modifier_pairs.parquet",
             "the pairs re-matched within each level of each effect modifier",
             "rule `register_matching` (mentorwijs.matching.modifier_pairs)",
-            "rules `register_panel` and `effects` (mentorwijs.register.panel.analysis_units, mentorwijs.effects.modifiers)",
+            "rules `register_panel` and `effects` (mentorwijs.register.panel.analysis_units, "
+            "mentorwijs.effects.modifiers)",
             ("modifier", "level", "treated_unit", "control_unit"),
             (_col("modifier", "text", "the effect modifier (`effects.modifiers`)"),
              _col("level", "text", "the modifier's level"),
              _col("treated_unit", "text", "the trainee's unit"),
-             _col("control_unit", "text", "the re-matched control's unit (missing with weight 0: no control in the level)",
-                  nullable=True),
+             _col("control_unit", "text",
+                  "the re-matched control's unit (missing with weight 0: no control in the level)", nullable=True),
              _col("weight", "number", "the control's weight within the level", low=0)),
         ),
         FileContract(
@@ -224,7 +230,8 @@ def _register_files() -> list[FileContract]:
              _col("month", "integer", "month relative to the end of the training (0 = cohort month)"),
              _col("hours", "number", "paid hours in the month (missing when not observed)", nullable=True, low=0),
              _col("observed", "indicator", "1 while the person lives in the country and is alive"),
-             _col("employed_1h", "indicator", "at least 1 paid hour in the month (missing when not observed)", nullable=True),
+             _col("employed_1h", "indicator", "at least 1 paid hour in the month (missing when not observed)",
+                  nullable=True),
              _col("employed_12h", "indicator", "at least 12 paid hours a week on average (missing when not observed)",
                   nullable=True),
              _col("employed_3m", "indicator", "employed_1h in this month and the two before (missing when one is not "
@@ -240,7 +247,8 @@ def _register_files() -> list[FileContract]:
             "rule `effects` (mentorwijs.effects.survival)",
             ("unit",),
             (_UNIT, _PERSON, _COHORT, _TREATED, _WEIGHT,
-             _col("time_job", "integer", "whole months from month 0 to the end of the baseline job or censoring", low=0),
+             _col("time_job", "integer", "whole months from month 0 to the end of the baseline job or censoring",
+                  low=0),
              _col("event_job", "indicator", "1 when the baseline job ended, 0 when censored"),
              _col("time_work", "integer", "whole months from month 0 to the first month without paid work or censoring",
                   low=0),
@@ -330,7 +338,8 @@ def _text_breach(values: np.ndarray, col: FileColumn) -> Breach | None:
     heads = values[starts]
     missing = np.fromiter((v is _NA for v in heads), dtype=bool, count=len(heads))
     if not col.nullable and missing.any():
-        return Breach(f"column {col.name!r} is missing a value (it may not be missing)", col.name, int(starts[_first(missing)]))
+        return Breach(f"column {col.name!r} is missing a value (it may not be missing)", col.name,
+                      int(starts[_first(missing)]))
     if col.kind != "month" and not col.values:
         return None
     if col.kind == "month":
@@ -361,7 +370,8 @@ def _numeric_breach(series: pd.Series, col: FileColumn) -> Breach | None:
     smallest, largest = series.min(skipna=True), series.max(skipna=True)
     if pd.isna(smallest):  # every value missing (or no rows)
         return None
-    integral = col.kind != "indicator" or pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
+    integral = (col.kind != "indicator" or pd.api.types.is_integer_dtype(series.dtype)
+                or pd.api.types.is_bool_dtype(series.dtype))
     if integral and not (low is not None and smallest < low) and not (high is not None and largest > high):
         return None
     values = series.to_numpy(dtype="float64", na_value=np.nan)
@@ -432,7 +442,8 @@ def _key_breach(frame: pd.DataFrame, key: Sequence[str], plain: dict[str, np.nda
         position = _first(later)
         n_rows = int(codes.duplicated(keep=False).sum())
         values = ", ".join(f"{k}={frame[k].iloc[position]!s}" for k in key)
-        return Breach(f"more than one row for {values} ({n_rows} rows share a {' + '.join(key)}; each must appear once)",
+        return Breach(f"more than one row for {values} ({n_rows} rows share a {' + '.join(key)}; "
+                      "each must appear once)",
                       key[0], position)
     return None
 
@@ -454,7 +465,8 @@ def breaches(frame: pd.DataFrame, contract: FileContract, columns: Sequence[str]
             breach = _value_breach(frame[col.name], col, plain.get(col.name))
         if breach is not None:
             found.append(breach)
-    if not found and all(k in frame.columns for k in contract.key) and (columns is None or set(contract.key) <= set(columns)):
+    if (not found and all(k in frame.columns for k in contract.key)
+            and (columns is None or set(contract.key) <= set(columns))):
         breach = _key_breach(frame, contract.key, plain)
         if breach is not None:
             found.append(breach)
@@ -492,7 +504,8 @@ def check_read(frame: pd.DataFrame, name: str, *, file: str | Path | None = None
     return frame
 
 
-def read_checked(name: str, path: str | Path, columns: Sequence[str] | None = None, *, release: bool = False) -> pd.DataFrame:
+def read_checked(name: str, path: str | Path, columns: Sequence[str] | None = None, *,
+                 release: bool = False) -> pd.DataFrame:
     """Read file ``name`` from ``path`` and check it (:func:`check_read`)."""
     from mentorwijs.tables import read_parquet
 

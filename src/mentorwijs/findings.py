@@ -79,8 +79,8 @@ def _one_row(df: pd.DataFrame, table: str, **where: Any) -> pd.Series:
     return rows.iloc[0]
 
 
-def employment_finding(did_pooled: pd.DataFrame, did_by_month: pd.DataFrame | None = None, outcome: str = PRIMARY_OUTCOME,
-                       method: str = PRIMARY_METHOD) -> Finding:
+def employment_finding(did_pooled: pd.DataFrame, did_by_month: pd.DataFrame | None = None,
+                       outcome: str = PRIMARY_OUTCOME, method: str = PRIMARY_METHOD) -> Finding:
     """The primary finding: the pooled effect on ``outcome`` over the follow-up, by the DiD
     estimator ``method`` (``effects.primary_method``; ``details['method']`` names it).
 
@@ -91,12 +91,14 @@ def employment_finding(did_pooled: pd.DataFrame, did_by_month: pd.DataFrame | No
     row = _one_row(did_pooled, "did_pooled", outcome=outcome)
     verdict = interval_verdict(row["ci_low"], row["ci_high"])
     months: list[int] = []
-    if did_by_month is not None and verdict != NO_CLEAR_EFFECT and {"band_low", "band_high"} <= set(did_by_month.columns):
+    if (did_by_month is not None and verdict != NO_CLEAR_EFFECT
+            and {"band_low", "band_high"} <= set(did_by_month.columns)):
         rows = did_by_month[did_by_month["outcome"].astype(str) == outcome]
         low, high, month = numeric(rows, "band_low"), numeric(rows, "band_high"), numeric(rows, "month")
         side = low > 0 if verdict == EFFECT else high < 0
         months = sorted(int(mo) for mo in month[side & (month >= 1)])
-    return Finding("employment", "primary", verdict, as_float(row["estimate"]), as_float(row["ci_low"]), as_float(row["ci_high"]),
+    return Finding("employment", "primary", verdict, as_float(row["estimate"]), as_float(row["ci_low"]),
+                   as_float(row["ci_high"]),
                    {"outcome": outcome, "months": str(row.get("months", "")), "band_months": months, "method": method})
 
 
@@ -109,8 +111,8 @@ def retention_finding(rmst: pd.DataFrame, outcome: str = "job", horizon: int | N
     if horizon is None and len(rows):
         horizon = int(numeric(rows, "horizon").max())
     row = _one_row(rmst, "rmst", outcome=outcome, horizon=horizon)
-    return Finding("retention", "supportive", interval_verdict(row["ci_low"], row["ci_high"]), as_float(row["difference"]),
-                   as_float(row["ci_low"]), as_float(row["ci_high"]),
+    return Finding("retention", "supportive", interval_verdict(row["ci_low"], row["ci_high"]),
+                   as_float(row["difference"]), as_float(row["ci_low"]), as_float(row["ci_high"]),
                    {"outcome": outcome, "horizon": horizon, "rmst_treated": as_float(row["rmst_treated"]),
                     "rmst_control": as_float(row["rmst_control"]), "method": method})
 
@@ -142,7 +144,8 @@ def supervisor_findings(supervisor_effects: pd.DataFrame, supervisor_means: pd.D
         t0 = supervisor_means[supervisor_means["wave"].astype(str) == "T0"]
         baseline = {str(r.construct): as_float(r.mean) for r in t0.itertuples(index=False)}
     return Finding("supervisors", "primary", verdict, details={
-        "wave": wave, "improved": improved, "declined": declined, "unchanged": unchanged, "changes": changes, "baseline": baseline,
+        "wave": wave, "improved": improved, "declined": declined, "unchanged": unchanged, "changes": changes,
+        "baseline": baseline,
     })
 
 
@@ -225,10 +228,12 @@ def statements(findings: KeyFindings, m: Messages) -> list[Statement]:
     }
     text = m.t(f"findings.employment.{e.verdict}", **values)
     if e.details.get("band_months"):
-        text += " " + m.t(f"findings.employment.band_{e.verdict}", months=_month_ranges(list(e.details["band_months"]), m))
+        text += " " + m.t(f"findings.employment.band_{e.verdict}",
+                          months=_month_ranges(list(e.details["band_months"]), m))
     if e.details.get("method"):
         text += " " + m.t("findings.employment.method", method=m.label("did_method", e.details["method"]))
-    out.append(Statement("employment", m.t("findings.employment.title"), m.t("findings.employment.headline", **values), text, e.verdict))
+    out.append(Statement("employment", m.t("findings.employment.title"), m.t("findings.employment.headline", **values),
+                         text, e.verdict))
 
     r = findings.retention
     values = {
@@ -242,7 +247,8 @@ def statements(findings: KeyFindings, m: Messages) -> list[Statement]:
     text = m.t(f"findings.retention.{r.verdict}", **values)
     relation = "agrees" if r.verdict == e.verdict else "differs"
     text += " " + m.t(f"findings.support.{relation}_{e.verdict}")
-    out.append(Statement("retention", m.t("findings.retention.title"), m.t("findings.retention.headline", **values), text, r.verdict))
+    out.append(Statement("retention", m.t("findings.retention.title"), m.t("findings.retention.headline", **values),
+                         text, r.verdict))
 
     s = findings.supervisors
     d = s.details
@@ -256,12 +262,15 @@ def statements(findings: KeyFindings, m: Messages) -> list[Statement]:
         parts.append(m.t("findings.supervisors.declined", constructs=_join(declined, m)))
     if d["unchanged"]:
         names = [m.label("construct_lower", c) for c in d["unchanged"]]
-        key = "findings.supervisors.unchanged_all" if not improved and not declined else "findings.supervisors.unchanged"
+        key = ("findings.supervisors.unchanged_all" if not improved and not declined
+               else "findings.supervisors.unchanged")
         parts.append(m.t(key, constructs=_join(names, m)))
         high = [c for c in d["unchanged"] if (d["baseline"].get(c) or 0) >= CEILING]
         if high:
-            parts.append(m.t("findings.supervisors.ceiling", constructs=_join([m.label("construct_lower", c) for c in high], m),
+            parts.append(m.t("findings.supervisors.ceiling",
+                             constructs=_join([m.label("construct_lower", c) for c in high], m),
                              mean=m.num(min(d["baseline"][c] for c in high), 1)))
-    headline = m.t(f"findings.supervisors.headline_{s.verdict}", n=m.num(len(d["improved"]), 0), total=m.num(len(changes), 0))
+    headline = m.t(f"findings.supervisors.headline_{s.verdict}", n=m.num(len(d["improved"]), 0),
+                   total=m.num(len(changes), 0))
     out.append(Statement("supervisors", m.t("findings.supervisors.title"), headline, " ".join(parts), s.verdict))
     return out

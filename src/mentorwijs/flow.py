@@ -119,9 +119,11 @@ def gather_flow(fragments: Iterable[str | Path]) -> pd.DataFrame:
     dup = flow.duplicated(["population", "order"], keep=False)
     if dup.any():
         first = flow[dup].iloc[0]
-        files = sorted(set(flow.loc[dup & (flow["population"] == first["population"]) & (flow["order"] == first["order"]), "_file"]))
+        files = sorted(set(flow.loc[dup & (flow["population"] == first["population"])
+                                    & (flow["order"] == first["order"]), "_file"]))
         raise InputError(
-            f"flow step {first['population']}/{first['order']} is written by more than one fragment ({', '.join(files)})",
+            f"flow step {first['population']}/{first['order']} is written by more than one fragment "
+            f"({', '.join(files)})",
             hint="give every flow step its own order within its population",
         )
     flow = flow.drop(columns="_file").sort_values(["population", "order"], kind="mergesort")

@@ -6,8 +6,8 @@ this module reads the locale or the time zone, so a Dutch document looks the sam
 machine.
 
 Conventions (both languages): a true minus sign (U+2212), no sign on a value that rounds to
-zero, thousands grouped from 1,000 on in counts and from 10,000 on in other numbers. Dutch: decimal comma, thousands point (``1.526``, ``0,07``);
-English: decimal point, thousands comma (``1,526``, ``0.07``). A suppressed register cell
+zero, thousands grouped from 1,000 on in counts and from 10,000 on in other numbers. Dutch: decimal comma, thousands
+point (``1.526``, ``0,07``); English: decimal point, thousands comma (``1,526``, ``0.07``). A suppressed register cell
 (the text ``<10``) is shown as such wherever a number is expected.
 """
 
@@ -74,7 +74,8 @@ def _group(digits: str, sep: str) -> str:
     return sep.join(parts)
 
 
-def format_number(value: Any, decimals: int = 2, language: str = "nl", *, group_from: int = 10_000, sign: bool = False) -> str:
+def format_number(value: Any, decimals: int = 2, language: str = "nl", *, group_from: int = 10_000,
+                  sign: bool = False) -> str:
     """A number rounded to ``decimals`` in the language's notation.
 
     ``group_from``: the smallest absolute value whose integer part gets thousands separators.
@@ -135,7 +136,8 @@ def format_ci(low: Any, high: Any, decimals: int = 2, language: str = "nl", *, s
     lo, hi = as_float(low), as_float(high)
     if lo is None or hi is None:
         return MISSING
-    return format_number(lo * scale, decimals, language) + _CI_JOIN[check_language(language)] + format_number(hi * scale, decimals, language)
+    return (format_number(lo * scale, decimals, language) + _CI_JOIN[check_language(language)]
+            + format_number(hi * scale, decimals, language))
 
 
 def format_p(p: Any, language: str = "nl") -> str:

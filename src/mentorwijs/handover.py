@@ -1,7 +1,7 @@
 """The files the questionnaire part hands to the register part (paths relative to the repository root).
 
-Declared here (the hand-over's path with its columns in :mod:`mentorwijs.files`), outside both parts' packages, so that the register part (inside CBS) can name
-them without loading the questionnaire code: the questionnaire steps
+Declared here (the hand-over's path with its columns in :mod:`mentorwijs.files`), outside both parts' packages, so that
+the register part (inside CBS) can name them without loading the questionnaire code: the questionnaire steps
 (:data:`mentorwijs.ingest.steps.QUESTIONNAIRE_STEPS`) write them and the register steps
 (:data:`mentorwijs.register.steps.REGISTER_STEPS`) read them.
 """

@@ -83,7 +83,8 @@ class CovariateSpec:
     def from_config(cls, entry: Mapping[str, Any]) -> "CovariateSpec":
         name, coding = str(entry["name"]), str(entry["coding"])
         if coding not in CODINGS:
-            raise ConfigError(f"matching.covariates: {name}: unknown coding {coding!r}", hint=f"use one of {', '.join(CODINGS)}")
+            raise ConfigError(f"matching.covariates: {name}: unknown coding {coding!r}",
+                              hint=f"use one of {', '.join(CODINGS)}")
         levels = None
         if coding == "categorical":
             raw = entry.get("levels")
@@ -94,7 +95,8 @@ class CovariateSpec:
         if coding == "spline":
             knots = tuple(float(q) for q in entry.get("knot_quantiles", (0.1, 0.5, 0.9)))
             if len(knots) < 3 or sorted(knots) != list(knots) or not all(0 < q < 1 for q in knots):
-                raise ConfigError(f"matching.covariates: {name}: knot_quantiles must be at least 3 increasing numbers in (0, 1)")
+                raise ConfigError(f"matching.covariates: {name}: knot_quantiles must be at least 3 "
+                                  "increasing numbers in (0, 1)")
         return cls(name=name, coding=coding, levels=levels, knot_quantiles=knots)
 
 
@@ -145,8 +147,8 @@ class MatchingSpec:
             raise ConfigError("matching.exact: a column is listed twice")
         stray = [c for c in spec.coarsen if c not in spec.exact]
         if stray or len(set(spec.coarsen)) != len(spec.coarsen):
-            raise ConfigError(f"matching.coarsen: {', '.join(stray) or 'a column listed twice'}: every column dropped by "
-                              "the coarsening rule must be listed once in matching.exact",
+            raise ConfigError(f"matching.coarsen: {', '.join(stray) or 'a column listed twice'}: "
+                              "every column dropped by the coarsening rule must be listed once in matching.exact",
                               hint="list the exact-matching columns to drop, in the order they are dropped")
         if spec.min_controls < 1:
             raise ConfigError("matching.min_controls must be at least 1")
@@ -350,7 +352,8 @@ def _expit(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0 / (1.0 + np.exp(-np.abs(z))), np.exp(-np.abs(z)) / (1.0 + np.exp(-np.abs(z))))
 
 
-def propensity_score(X: pd.DataFrame, treated: np.ndarray, *, ridge_lambda: float = 1.0, max_abs_coef: float = 10.0) -> PropensityFit:
+def propensity_score(X: pd.DataFrame, treated: np.ndarray, *, ridge_lambda: float = 1.0,
+                     max_abs_coef: float = 10.0) -> PropensityFit:
     """Logistic propensity score of ``treated`` on ``X``, with a ridge fallback on separation."""
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning, PerfectSeparationWarning
@@ -366,7 +369,8 @@ def propensity_score(X: pd.DataFrame, treated: np.ndarray, *, ridge_lambda: floa
     notes = [f"constant column {c} dropped" for c in dropped]
 
     separated = separated_columns(Xk, y)
-    reasons = [f"{len(separated)} indicator(s) constant among trainees or among controls ({', '.join(separated)})"] if separated else []
+    reasons = [f"{len(separated)} indicator(s) constant among trainees or among controls "
+               f"({', '.join(separated)})"] if separated else []
     params = se = None
     converged = False
     if not reasons:
@@ -399,7 +403,8 @@ def propensity_score(X: pd.DataFrame, treated: np.ndarray, *, ridge_lambda: floa
         converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
         method = f"ridge-penalised logistic regression (lambda={ridge_lambda:g}): separation detected"
         notes = notes + reasons
-        log.warning("propensity score: separation detected (%s); fitted with a ridge penalty lambda=%g", "; ".join(reasons), ridge_lambda)
+        log.warning("propensity score: separation detected (%s); fitted with a ridge penalty lambda=%g",
+                    "; ".join(reasons), ridge_lambda)
     else:
         method = "maximum-likelihood logistic regression"
     logit = design @ params
@@ -473,8 +478,8 @@ def nearest_neighbours(logit: np.ndarray, treated: np.ndarray, strata: np.ndarra
             pairs_t.extend([int(i)] * len(order))
             pairs_c.extend(controls[order].tolist())
             pairs_d.extend(d[order].tolist())
-    pairs = pd.DataFrame({"trainee": np.asarray(pairs_t, dtype=np.int64), "control": np.asarray(pairs_c, dtype=np.int64),
-                          "distance": np.asarray(pairs_d, dtype=float)})
+    pairs = pd.DataFrame({"trainee": np.asarray(pairs_t, dtype=np.int64),
+                          "control": np.asarray(pairs_c, dtype=np.int64), "distance": np.asarray(pairs_d, dtype=float)})
     return pairs, pd.Series(status, dtype="string").sort_index()
 
 
@@ -553,7 +558,8 @@ def coarsened_matching(logit: np.ndarray, treated: np.ndarray, cells: Sequence[n
                 status[int(i)], level[int(i)] = str(value), j
         if not pending.any():
             break
-    pairs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"trainee": [], "control": [], "distance": []})
+    pairs = (pd.concat(parts, ignore_index=True) if parts
+             else pd.DataFrame({"trainee": [], "control": [], "distance": []}))
     return (pairs, pd.Series(status, dtype="string").sort_index(),
             pd.Series(level, dtype="int64").sort_index())
 
@@ -698,7 +704,8 @@ def _pairs_table(pairs: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "trainee_unit": units[pairs["trainee"].to_numpy(dtype=np.int64)] if len(pairs) else np.array([], dtype=object),
         "control_unit": units[pairs["control"].to_numpy(dtype=np.int64)] if len(pairs) else np.array([], dtype=object),
-        "cohort": data["cohort"].astype(str).to_numpy()[pairs["trainee"].to_numpy(dtype=np.int64)] if len(pairs) else np.array([], dtype=object),
+        "cohort": (data["cohort"].astype(str).to_numpy()[pairs["trainee"].to_numpy(dtype=np.int64)] if len(pairs)
+                   else np.array([], dtype=object)),
         "distance": pairs["distance"].to_numpy(dtype=float),
         "weight": pair_w,
     }).sort_values(["trainee_unit", "control_unit"], kind="mergesort").reset_index(drop=True)
@@ -753,7 +760,8 @@ def match_candidates(candidates: pd.DataFrame, spec: MatchingSpec, *, outcome: p
     balance = _balance_table(data, spec, X, treated, weights, is_matched, outcome)
     poor = balance[balance["smd_after"].abs() >= spec.balance_threshold]
     for row in poor.itertuples(index=False):
-        log.warning("balance: |SMD| after matching %.3f >= %g for %s", row.smd_after, spec.balance_threshold, row.covariate)
+        log.warning("balance: |SMD| after matching %.3f >= %g for %s", row.smd_after, spec.balance_threshold,
+                    row.covariate)
     overlap = overlap_table(fit.logit, treated, is_matched, bins=spec.overlap_bins)
 
     trainee_pos = np.flatnonzero(treated)
@@ -765,17 +773,24 @@ def match_candidates(candidates: pd.DataFrame, spec: MatchingSpec, *, outcome: p
     n_coarsened = int(((status_full == MATCHED).to_numpy() & (level_full.to_numpy() > 0)).sum())
     controls = data[~treated & is_matched]
     flow = [
-        ("employees", FLOW_ORDER["excluded_off_common_support"], "excluded_off_common_support", int((status_full == OFF_SUPPORT).sum())),
-        ("employees", FLOW_ORDER["excluded_no_control_in_caliper"], "excluded_no_control_in_caliper", int((status_full == NO_CONTROL).sum())),
+        ("employees", FLOW_ORDER["excluded_off_common_support"], "excluded_off_common_support",
+         int((status_full == OFF_SUPPORT).sum())),
+        ("employees", FLOW_ORDER["excluded_no_control_in_caliper"], "excluded_no_control_in_caliper",
+         int((status_full == NO_CONTROL).sum())),
         ("employees", FLOW_ORDER["matched"], "matched", n_matched),
-        ("employees", FLOW_ORDER["of_which_matched_in_full_exact_cell"], "of_which_matched_in_full_exact_cell", n_matched - n_coarsened),
-        ("employees", FLOW_ORDER["of_which_matched_after_coarsening"], "of_which_matched_after_coarsening", n_coarsened),
-        ("controls", FLOW_ORDER["matched_control_persons"], "matched_control_persons", int(controls["person"].nunique())),
+        ("employees", FLOW_ORDER["of_which_matched_in_full_exact_cell"], "of_which_matched_in_full_exact_cell",
+         n_matched - n_coarsened),
+        ("employees", FLOW_ORDER["of_which_matched_after_coarsening"], "of_which_matched_after_coarsening",
+         n_coarsened),
+        ("controls", FLOW_ORDER["matched_control_persons"], "matched_control_persons",
+         int(controls["person"].nunique())),
         ("controls", FLOW_ORDER["matched_control_units"], "matched_control_units", int(len(controls))),
     ]
-    log.info("matching: caliper %.4f on the logit; %d of %d trainees matched (%d after coarsening) to %d control units (%d persons)",
+    log.info("matching: caliper %.4f on the logit; %d of %d trainees matched (%d after coarsening) to %d "
+             "control units (%d persons)",
              caliper, n_matched, len(trainee_pos), n_coarsened, len(controls), controls["person"].nunique())
-    result = MatchResult(pairs=check_written(pairs_out, "pairs"), matched=check_written(matched, "matched"), balance=balance, overlap=overlap, model=fit,
+    result = MatchResult(pairs=check_written(pairs_out, "pairs"), matched=check_written(matched, "matched"),
+                         balance=balance, overlap=overlap, model=fit,
                          status=status_table.sort_values("unit", kind="mergesort").reset_index(drop=True),
                          caliper=caliper, flow=flow, data=data, is_matched=is_matched)
     return result
@@ -799,12 +814,14 @@ def _balance_table(data: pd.DataFrame, spec: MatchingSpec, X: np.ndarray, treate
     pairwise products of binary terms and (with ``outcome`` and ``spec.prognostic``) the
     prognostic score."""
     terms = balance_terms(data, spec.covariates)
-    indicators = [c for c in terms.columns if "=" in c or c in {s.name for s in spec.covariates if s.coding == "indicator"}]
+    indicators = [c for c in terms.columns
+                  if "=" in c or c in {s.name for s in spec.covariates if s.coding == "indicator"}]
     products = interaction_terms(terms, binary_terms(spec.covariates))
     terms = pd.concat([terms, products], axis=1)
     indicators += list(products.columns)
     if outcome is not None and spec.prognostic:
-        y = pd.to_numeric(pd.Series(outcome), errors="coerce").reindex(data["unit"].astype(str).to_numpy()).to_numpy(dtype=float)
+        y = (pd.to_numeric(pd.Series(outcome), errors="coerce")
+             .reindex(data["unit"].astype(str).to_numpy()).to_numpy(dtype=float))
         terms[PROGNOSTIC] = prognostic_score(X, y, treated)
     balance = standardised_differences(terms, treated, weights, is_matched, indicators=indicators)
     return balance
@@ -817,7 +834,8 @@ def _balance_table(data: pd.DataFrame, spec: MatchingSpec, X: np.ndarray, treate
 MODIFIER_PAIR_COLUMNS = file_contract("modifier_pairs").column_names  # docs/files.md#modifier_pairs
 
 
-def modifier_pairs(result: MatchResult, spec: MatchingSpec, modifiers: Sequence[tuple[str, pd.Series, bool]]) -> pd.DataFrame:
+def modifier_pairs(result: MatchResult, spec: MatchingSpec,
+                   modifiers: Sequence[tuple[str, pd.Series, bool]]) -> pd.DataFrame:
     """The pairs of every modifier level (``data/processed/modifier_pairs.parquet``).
 
     ``modifiers``: per modifier its name, the level of every unit (a Series by unit; trainees
@@ -873,7 +891,8 @@ def modifier_pairs(result: MatchResult, spec: MatchingSpec, modifiers: Sequence[
                                        "weight": np.concatenate([table["weight"].to_numpy(dtype=float),
                                                                  np.zeros(len(unmatched))])}))
             if len(unmatched):
-                log.info("modifier %s = %s: %d trainee unit(s) without a control of the level", name, value, len(unmatched))
+                log.info("modifier %s = %s: %d trainee unit(s) without a control of the level", name, value,
+                         len(unmatched))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(MODIFIER_PAIR_COLUMNS))
     out = out.sort_values(["modifier", "level", "treated_unit", "control_unit"], kind="mergesort",
                           na_position="last").reset_index(drop=True)

@@ -122,7 +122,8 @@ class Messages:
         the software) in this language: the first ``diagnostics`` pattern that matches the whole
         text gives its words; a text no pattern knows is returned as it is."""
         text = "" if text is None else str(text).strip()
-        for pattern, template in _diagnostics(self.language) if self._data is _catalogue(self.language) else _compile(self._data):
+        for pattern, template in (_diagnostics(self.language) if self._data is _catalogue(self.language)
+                                  else _compile(self._data)):
             match = pattern.fullmatch(text)
             if match:
                 return template.format(**match.groupdict())

@@ -99,10 +99,12 @@ def power_table(summary: pd.DataFrame, *, scales: Sequence[float], method: str, 
     data["_scale"] = [scale_text(s) for s in data["scale"]]
     rows = []
     for estimator, of in (("did_pooled", outcome), ("rmst_difference", survival_outcome)):
-        part = data[(data["estimator"] == estimator) & (data["outcome"].astype(str) == of) & data["_scale"].isin(wanted)]
+        part = data[(data["estimator"] == estimator) & (data["outcome"].astype(str) == of)
+                    & data["_scale"].isin(wanted)]
         if part.empty:
             raise InputError(f"the chain validation's summary has no {estimator} rows of {of!r} ({method}) at the "
-                             "requested scales", hint="check effects.primary_outcome, primary_survival_outcome and primary_method")
+                             "requested scales",
+                             hint="check effects.primary_outcome, primary_survival_outcome and primary_method")
         if part["term"].nunique() > 1:  # one pooled window and one horizon per outcome
             raise InputError(f"{estimator} of {of!r} has several terms {sorted(part['term'].unique())}",
                              hint="the power planner expects one pooled window and one RMST horizon")
@@ -135,7 +137,8 @@ def power_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
-ESTIMAND_LABELS = {"did_pooled": "Pooled DiD, {outcome} ({method})", "rmst_difference": "RMST difference, {outcome} ({method})"}
+ESTIMAND_LABELS = {"did_pooled": "Pooled DiD, {outcome} ({method})",
+                   "rmst_difference": "RMST difference, {outcome} ({method})"}
 
 
 def power_figure(table: pd.DataFrame, *, target: float = 0.8):
@@ -200,12 +203,14 @@ def power_settings(config: Mapping[str, Any]) -> dict[str, Any]:
 def replication_counts(replications: Any, n_sizes: int) -> list[int]:
     """One replication count per size: one number for all, or one per size."""
     counts = parse_counts(replications if isinstance(replications, str) else
-                          ([replications] if isinstance(replications, int) else list(replications)), what="replications")
+                          ([replications] if isinstance(replications, int) else list(replications)),
+                          what="replications")
     if len(counts) == 1:
         counts = counts * n_sizes
     if len(counts) != n_sizes:
         raise InputError(f"{len(counts)} replication counts for {n_sizes} numbers of trainees",
-                         hint="give one number for all, or one per number of trainees, e.g. --replications 200,40,40,40")
+                         hint="give one number for all, or one per number of trainees, e.g. "
+                              "--replications 200,40,40,40")
     return counts
 
 

@@ -32,7 +32,8 @@ PACKAGES = (
     "mentorwijs", "numpy", "pandas", "scipy", "statsmodels", "lifelines", "pyreadstat", "pyarrow",
     "matplotlib", "jinja2", "weasyprint", "pydyf", "fonttools", "pyyaml", "snakemake",
 )
-EXIT_CODES = {0: "success: every scheduled rule succeeded", 1: "failure: a rule failed or the configuration was refused (see its log)"}
+EXIT_CODES = {0: "success: every scheduled rule succeeded",
+              1: "failure: a rule failed or the configuration was refused (see its log)"}
 
 
 def package_versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
@@ -77,7 +78,8 @@ def git_state(directory: str | Path = ".") -> tuple[str | None, bool]:
     """
     def git(*args: str) -> str | None:
         try:
-            result = subprocess.run(["git", *args], cwd=directory, capture_output=True, text=True, check=False, timeout=30)
+            result = subprocess.run(["git", *args], cwd=directory, capture_output=True, text=True, check=False,
+                                    timeout=30)
         except (OSError, subprocess.SubprocessError):
             return None
         return result.stdout.strip() if result.returncode == 0 else None
@@ -171,14 +173,16 @@ def run_summary(log_dir: str | Path, *, status: str, started: float | None = Non
         "exit_code": 0 if status == "success" else 1,
         "exit_codes": {str(k): v for k, v in EXIT_CODES.items()},
         "finished": now.isoformat(timespec="seconds"),
-        "started": _dt.datetime.fromtimestamp(started, _dt.timezone.utc).isoformat(timespec="seconds") if started else None,
+        "started": (_dt.datetime.fromtimestamp(started, _dt.timezone.utc).isoformat(timespec="seconds") if started
+                    else None),
         "rules": rules,
         "warnings": sum(len(r["warnings"]) for r in rules),
         "versions": package_versions(),
     }
 
 
-def write_run_summary(log_dir: str | Path, path: str | Path, *, status: str, started: float | None = None) -> dict[str, Any]:
+def write_run_summary(log_dir: str | Path, path: str | Path, *, status: str,
+                      started: float | None = None) -> dict[str, Any]:
     """Write :func:`run_summary` as JSON to ``path`` (under ``logs/``); returns it."""
     summary = run_summary(log_dir, status=status, started=started)
     write_json(path, summary)

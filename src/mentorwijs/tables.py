@@ -240,10 +240,12 @@ def read_parquet(path: str | Path, columns: Sequence[str] | None = None, *, rele
     if not path.is_file():
         raise InputError("table not found", file=path, hint="run the step that writes it first")
     try:
-        table = pq.read_table(path, columns=None if columns is None else list(columns), use_threads=False, pre_buffer=False)
+        table = pq.read_table(path, columns=None if columns is None else list(columns), use_threads=False,
+                              pre_buffer=False)
     except (pa.ArrowInvalid, OSError) as exc:  # a truncated or foreign file
         raise InputError(f"cannot be read as a Parquet table ({str(exc).splitlines()[0]})", file=path,
-                         hint="the file is damaged or incomplete: copy it again, or run the step that writes it again") from None
+                         hint="the file is damaged or incomplete: copy it again, or run the step "
+                              "that writes it again") from None
     if release:
         frame = table.to_pandas(self_destruct=True, split_blocks=True)
         del table

@@ -32,7 +32,8 @@ def checksums(folder: str | Path, files: Sequence[str]) -> str:
     """``sha256sum`` lines (``<hex>  <path>``, paths relative to ``folder`` with ``/``) of ``files``, sorted."""
     import hashlib
 
-    return "".join(f"{hashlib.sha256((Path(folder) / name).read_bytes()).hexdigest()}  {name}\n" for name in sorted(files))
+    return "".join(f"{hashlib.sha256((Path(folder) / name).read_bytes()).hexdigest()}  {name}\n"
+                   for name in sorted(files))
 
 
 def read_results_table(path: str | Path) -> pd.DataFrame:
@@ -84,7 +85,8 @@ def export_tables(
     checked: dict[str, pd.DataFrame] = {}
     logs = []
     for name in names:
-        table, log = check_table(read_results_table(src / f"{name}.csv"), name, policy, name=name, source=src / f"{name}.csv")
+        table, log = check_table(read_results_table(src / f"{name}.csv"), name, policy, name=name,
+                                 source=src / f"{name}.csv")
         checked[name] = table
         logs.append(log)
     log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=list(LOG_COLUMNS))

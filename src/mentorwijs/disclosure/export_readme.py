@@ -34,24 +34,29 @@ def kind_rules(spec: TableSpec, policy: DisclosurePolicy, name: str | None = Non
         return rules + [f"histogram_min_bin: bins of 0 or >= {pol.histogram_min_bin} units ({spec.figures[0].n[0]})"]
     for fig in spec.figures:
         if fig.columns:
-            rules.append(f"min_units: {', '.join(fig.columns)} need >= {pol.min_units} units in each of {', '.join(fig.n)}")
+            rules.append(f"min_units: {', '.join(fig.columns)} need >= {pol.min_units} units in each "
+                         f"of {', '.join(fig.n)}")
         else:
             rules.append(f"min_units: count {', '.join(fig.n)} is 0 or >= {pol.min_units}")
         if fig.share or fig.with_counts:
             implied = f"{fig.share} x {fig.n[0]}" if fig.share else ", ".join(fig.with_counts)
-            rules.append(f"implied_count: units with and without the value ({implied}) each >= {pol.min_units} (0: group disclosure)")
+            rules.append(f"implied_count: units with and without the value ({implied}) each >= {pol.min_units} "
+                         "(0: group disclosure)")
         if fig.df:
             rules.append(f"min_df: {fig.df} >= {pol.min_df}")
     for line in spec.lines:
         if line.kind == "nested":
-            rules.append(f"implied_count: differences between consecutive rows within {', '.join(line.by)} are 0 or >= {pol.min_units}")
+            rules.append(f"implied_count: differences between consecutive rows within {', '.join(line.by)} are 0 "
+                         f"or >= {pol.min_units}")
         else:
             rules.append(f"secondary: within {', '.join(line.by)} ({line.kind}) at least two suppressed figures"
-                         + (f", suppressed {', '.join(line.counts)} summing to >= {pol.min_units}" if line.kind == "partition" else ""))
+                         + (f", suppressed {', '.join(line.counts)} summing to >= {pol.min_units}"
+                            if line.kind == "partition" else ""))
     for total in spec.row_totals:
         rules.append(f"secondary: {total.total or 'a known total'} = {' + '.join(total.parts)}")
     if spec.allows_dominance() and pol.dominance:
-        rules.append(f"dominance: {DOMINANCE_COLUMN} <= {pol.dominance[1]:g} (largest {pol.dominance[0]} unit(s)); never exported")
+        rules.append(f"dominance: {DOMINANCE_COLUMN} <= {pol.dominance[1]:g} (largest {pol.dominance[0]} "
+                     "unit(s)); never exported")
     return rules
 
 
@@ -110,7 +115,8 @@ def export_readme(tables: Mapping[str, pd.DataFrame], policy: DisclosurePolicy) 
         "- group disclosure (all units of a group sharing one value) suppressed: "
         + ("yes" if reg.group_disclosure else "no"),
         "- dominance: "
-        + (f"no figure whose largest {reg.dominance[0]} unit(s) carry more than {reg.dominance[1]:g} of its total weight"
+        + (f"no figure whose largest {reg.dominance[0]} unit(s) carry more than "
+           f"{reg.dominance[1]:g} of its total weight"
            if reg.dominance else "not applied"),
         "- secondary suppression wherever cells add up to a known total (a margin, another table, a complement)",
         "- no minima or maxima, no ids, no individual points",
@@ -129,8 +135,8 @@ def export_readme(tables: Mapping[str, pd.DataFrame], policy: DisclosurePolicy) 
         "| output_check_log.csv | register | "
         "| the output-check log: one row per suppressed, merged or coarsened cell and one per rule that passed | |",
         "| README.md | | | this file | |",
-        f"| {CHECKSUMS} | | | the SHA-256 of every file above: `sha256sum -c {CHECKSUMS}` in this folder confirms that the files "
-        "are those that were checked | |",
+        f"| {CHECKSUMS} | | | the SHA-256 of every file above: `sha256sum -c {CHECKSUMS}` in this folder "
+        "confirms that the files are those that were checked | |",
         "",
         "## Output-check log",
         "",

@@ -54,12 +54,14 @@ class OriginPolicy:
         """Build from plain config values; thresholds not given default to ``min_units``."""
         if not isinstance(section, Mapping):
             raise ConfigError(f"key {where}: must be a mapping", hint="see workflow/schemas/config.schema.json")
-        known = {"min_units", "min_df", "km_min_at_risk", "km_min_events", "histogram_min_bin", "group_disclosure", "dominance"}
+        known = {"min_units", "min_df", "km_min_at_risk", "km_min_events", "histogram_min_bin", "group_disclosure",
+                 "dominance"}
         unknown = sorted(set(section) - known)
         if unknown:
             raise ConfigError(f"key {where}.{unknown[0]}: unknown key", hint=f"known keys: {', '.join(sorted(known))}")
         if "min_units" not in section:
-            raise ConfigError(f"key {where}.min_units is required", hint="the smallest number of units behind a published cell")
+            raise ConfigError(f"key {where}.min_units is required",
+                              hint="the smallest number of units behind a published cell")
         min_units = _config_int(section["min_units"], f"{where}.min_units")
 
         def threshold(key: str) -> int:
@@ -105,7 +107,8 @@ class DisclosurePolicy:
         known = {"register", "questionnaire", "exemptions", "suppressed_marker"}
         unknown = sorted(set(section) - known)
         if unknown:
-            raise ConfigError(f"key disclosure.{unknown[0]}: unknown key", hint=f"known keys: {', '.join(sorted(known))}")
+            raise ConfigError(f"key disclosure.{unknown[0]}: unknown key",
+                              hint=f"known keys: {', '.join(sorted(known))}")
         for key in ("register", "questionnaire", "suppressed_marker"):
             if key not in section:
                 raise ConfigError(f"key disclosure.{key} is required", hint="see workflow/schemas/config.schema.json")

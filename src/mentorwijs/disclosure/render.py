@@ -14,7 +14,8 @@ from mentorwijs.contracts import DOMINANCE_COLUMN
 from mentorwijs.disclosure.specs import TableSpec
 
 
-def render_table(frame: pd.DataFrame, spec: TableSpec, suppressed: Mapping[tuple[int, int], str], marker: str) -> pd.DataFrame:
+def render_table(frame: pd.DataFrame, spec: TableSpec, suppressed: Mapping[tuple[int, int], str],
+                 marker: str) -> pd.DataFrame:
     """Text cells: keys and counts as integers, estimates to 8 significant digits, and the marker in
     every cell of a suppressed (row, figure); the dominance column (check only) is dropped."""
     counts = set(spec.count_columns())

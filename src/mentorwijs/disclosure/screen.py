@@ -65,7 +65,8 @@ def screen_table(table: pd.DataFrame, spec: TableSpec, source: str | Path) -> pd
     keys = [k for k in spec.keys if k in columns]
     if keys and len(frame):
         _refuse_duplicate_keys(frame, keys, source)
-    for col in spec.count_columns() + spec.estimate_columns() + ((DOMINANCE_COLUMN,) if spec.allows_dominance() else ()):
+    for col in (spec.count_columns() + spec.estimate_columns()
+                + ((DOMINANCE_COLUMN,) if spec.allows_dominance() else ())):
         if col in frame.columns:
             frame[col] = _numbers(frame[col], col, col in spec.count_columns(), source)
     for col in columns:
@@ -140,7 +141,8 @@ def _refuse_duplicate_keys(frame: pd.DataFrame, keys: list[str], source: str | P
 def _numbers(raw: pd.Series, col: str, count: bool, source: str | Path) -> pd.Series:
     """The column as floats (empty text is missing); a cell that is not a number, or a count that
     is not a whole number of at least 0, refuses the table."""
-    values = pd.to_numeric(raw.where(raw.astype(str).str.strip() != ""), errors="coerce") if raw.dtype == object else raw
+    values = (pd.to_numeric(raw.where(raw.astype(str).str.strip() != ""), errors="coerce") if raw.dtype == object
+              else raw)
     bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])

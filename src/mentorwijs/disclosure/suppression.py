@@ -216,10 +216,12 @@ def _secondary(state: _State) -> None:
                         if line.kind == "partition":
                             # the suppressed cells are the whole line: its total must not be published
                             # elsewhere unless exempt (e.g. a step difference of the flow)
-                            where = "; ".join(f"{c}={render_key(frame.at[rows[0], c])}" for c in line.by if c in frame.columns)
+                            where = "; ".join(f"{c}={render_key(frame.at[rows[0], c])}" for c in line.by
+                                              if c in frame.columns)
                             state.add_log("secondary", where, state.marker, "line total below threshold")
                         break
-                    pick = min(candidates, key=lambda r: (_inf_nan(_value(frame, r, order)), min(abs(r - h) for h in hidden), r))
+                    pick = min(candidates,
+                               key=lambda r: (_inf_nan(_value(frame, r, order)), min(abs(r - h) for h in hidden), r))
                     state.suppress(pick, f, "secondary", below=False)
                     hidden.append(pick)
                     changed = True
@@ -331,7 +333,8 @@ def _histogram(state: _State) -> None:
                 merges.append((len(out_rows) - 1, k))
     state.frame = pd.DataFrame(out_rows, columns=frame.columns).reset_index(drop=True)
     for index, k in merges:
-        state.add_log("histogram_min_bin", f"{state.cell(index, [])} (from {k} bins)", state.frame.at[index, count], "merged")
+        state.add_log("histogram_min_bin", f"{state.cell(index, [])} (from {k} bins)", state.frame.at[index, count],
+                      "merged")
     for index in suppressed_rows:
         state.suppress(index, 0, "histogram_min_bin", below=True)
 

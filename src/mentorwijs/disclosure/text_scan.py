@@ -65,7 +65,8 @@ def read_exported_table(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
 
 
-def hidden_cells(raw: pd.DataFrame, exported: pd.DataFrame, kind: str | TableSpec, *, name: str | None = None) -> list[HiddenCell]:
+def hidden_cells(raw: pd.DataFrame, exported: pd.DataFrame, kind: str | TableSpec, *,
+                 name: str | None = None) -> list[HiddenCell]:
     """The values of ``raw`` that ``exported`` (read back as text) does not show.
 
     Rows are matched on the key; a raw row without an exported row (a merged histogram bin) hides
@@ -140,9 +141,9 @@ def scan_text_for_small_cells(
     """Numbers in ``text`` that give away a hidden value.
 
     A hidden count is found as a whole number next to a count cue (``n = 6``, ``(6)``, ``6 of 73``,
-    ``6 trainees``; not after "month" or "week": ``month 6 of 12``); any other hidden value as a number with at least two decimals (decimal point
-    or comma; a percentage with at least one) that equals the hidden value rounded to the number's
-    precision. A number that a published value explains at the same precision is not reported.
+    ``6 trainees``; not after "month" or "week": ``month 6 of 12``); any other hidden value as a number with at least
+    two decimals (decimal point or comma; a percentage with at least one) that equals the hidden value rounded to the
+    number's precision. A number that a published value explains at the same precision is not reported.
     """
     published = list(published)
     findings = []

@@ -38,7 +38,13 @@ from mentorwijs.effects.did import (
     supt_critical_value,
     trajectories,
 )
-from mentorwijs.effects.modifiers import inherited_pairs, modifier_levels, modifiers, subgroup_estimate, subgroup_weights
+from mentorwijs.effects.modifiers import (
+    inherited_pairs,
+    modifier_levels,
+    modifiers,
+    subgroup_estimate,
+    subgroup_weights,
+)
 from mentorwijs.effects.sensitivity import odds_weights, sensitivity_analyses, unweighted
 from mentorwijs.effects.survival import (
     CoxResult,

@@ -24,7 +24,8 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], table: str) -> Non
         raise InputError(
             f"the {table} table has no column(s) {', '.join(missing)}",
             column=missing[0],
-            hint=f"the {table} table must follow its data contract (docs/register.md, rule register_panel; docs/effects.md)",
+            hint=f"the {table} table must follow its data contract (docs/register.md, rule "
+                 "register_panel; docs/effects.md)",
         )
 
 
@@ -52,7 +53,8 @@ def weights(df: pd.DataFrame, column: str, table: str) -> np.ndarray:
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"the {table} table's column {column} must hold finite non-negative weights, found {df[column].iloc[row]!r}",
+            f"the {table} table's column {column} must hold finite non-negative weights, found "
+            f"{df[column].iloc[row]!r}",
             row=row + 1,
             column=column,
             hint="matching weights are 1 for trainees and the sum of 1/k over the trainees a control serves",

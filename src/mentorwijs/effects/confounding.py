@@ -102,9 +102,9 @@ def confounding_table(
         rr = [smd_to_rr(rmst_row[k] / rmst_sd) for k in ("difference", "ci_low", "ci_high")]
         e_est, e_ci = evalue_interval(*rr)
         b_est, b_ci = bias_to_null(rmst_row["difference"], rmst_row["ci_low"], rmst_row["ci_high"])
-        rows.append({"estimand": f"RMST difference at {int(rmst_row['horizon'])} months", "outcome": rmst_row["outcome"],
-                     "estimate": rmst_row["difference"], "ci_low": rmst_row["ci_low"], "ci_high": rmst_row["ci_high"],
-                     "approximate_rr": rr[0], "rr_ci_low": rr[1], "rr_ci_high": rr[2],
+        rows.append({"estimand": f"RMST difference at {int(rmst_row['horizon'])} months",
+                     "outcome": rmst_row["outcome"], "estimate": rmst_row["difference"], "ci_low": rmst_row["ci_low"],
+                     "ci_high": rmst_row["ci_high"], "approximate_rr": rr[0], "rr_ci_low": rr[1], "rr_ci_high": rr[2],
                      "evalue_estimate": e_est, "evalue_ci": e_ci,
                      "bias_to_null_estimate": b_est, "bias_to_null_ci": b_ci, "outcome_sd": float(rmst_sd),
                      **units(rmst_row),

@@ -252,7 +252,8 @@ def _counts(data: pd.DataFrame, months: np.ndarray) -> dict[str, np.ndarray]:
 # the estimators
 
 
-def _fit_cell_means(data: pd.DataFrame, outcome: str, reference_month: int, notes: list[str], clusters: np.ndarray) -> DidFit:
+def _fit_cell_means(data: pd.DataFrame, outcome: str, reference_month: int, notes: list[str],
+                    clusters: np.ndarray) -> DidFit:
     months = distinct_months(data["month"].to_numpy())
     M = len(months)
     r = int(np.searchsorted(months, reference_month))
@@ -489,7 +490,8 @@ def contrast_test(fit: DidFit, contrast: np.ndarray) -> ContrastTest:
     return ContrastTest(estimate, float(np.sqrt(infl2 @ infl2)), satterthwaite_df(fit.parts, on_coef), se1)
 
 
-def covariate_design(units: pd.DataFrame, columns: Sequence[str], table: str = "survival") -> tuple[np.ndarray, list[str]]:
+def covariate_design(units: pd.DataFrame, columns: Sequence[str],
+                     table: str = "survival") -> tuple[np.ndarray, list[str]]:
     """The covariate matrix of ``units`` (one row each): numeric columns as they are, other
     columns (text, categories) as 0/1 indicators of each level but the first in sorted order.
 

@@ -137,7 +137,8 @@ def _level_panel(panel: pd.DataFrame, pairs: pd.DataFrame, weight: str) -> tuple
     if len(missing):
         raise InputError(f"modifier pairs refer to unit {missing[0]!r} that the panel lacks ({len(missing)} unit(s))",
                          column="treated_unit" if missing[0] in trainees else "control_unit",
-                         hint="the panel must hold every unit of data/processed/modifier_pairs.parquet (rule register_panel)")
+                         hint="the panel must hold every unit of data/processed/modifier_pairs.parquet "
+                              "(rule register_panel)")
     tr[weight] = 1.0
     co[weight] = co["unit"].astype(str).map(cw).to_numpy(dtype=float)
     return pd.concat([tr, co], ignore_index=True), len(trainees), len(without), len(cw)
@@ -238,7 +239,8 @@ def _modifier_rows(panel, modifier_pairs, name, method, covariates, *, outcome, 
         sub, n_tr, n_without, n_co = cache[name, lev]
         entry = {"n_treated": n_tr, "n_control": n_co, "fit": None, "notes": []}
         if n_without:
-            entry["notes"].append(f"{n_without} trainee unit(s) without a control of this level within the caliper: left out")
+            entry["notes"].append(f"{n_without} trainee unit(s) without a control of this level within "
+                                  "the caliper: left out")
         if n_tr < min_trainees:
             entry["notes"].append(f"fewer than {min_trainees} trainees: suppressed")
         elif n_co < min_controls:

@@ -152,7 +152,8 @@ def simulate_matched_study(s: Scenario, rng: np.random.Generator) -> SimulatedSt
     _, inverse = np.unique(unit_person, return_inverse=True)
     employed, frailty = _draw_employment(s, rng, inverse, cohort_start, unit_cohort, unit_temp, unit_treated, months)
     # exits: the first month without observation
-    exits = np.where(rng.random(n) < s.exit_share, rng.integers(s.reference_month + 1, s.followup_months + 1, size=n), 10 ** 6)
+    exits = np.where(rng.random(n) < s.exit_share, rng.integers(s.reference_month + 1, s.followup_months + 1, size=n),
+                     10 ** 6)
     observed = (months[None, :] < exits[:, None]).astype(np.int64)
 
     panel = pd.DataFrame(
@@ -362,7 +363,8 @@ def run_validation(
         lo, hi = _limits(R, level)
         rows.append({**common, "measure": "supt_band", "month": pd.NA, "truth": np.nan, "coverage": band,
                      "coverage_lower": lo, "coverage_upper": hi,
-                     "verdict": "family-wise coverage within limits" if lo <= band <= hi else "family-wise coverage outside limits"})
+                     "verdict": ("family-wise coverage within limits" if lo <= band <= hi
+                                 else "family-wise coverage outside limits")})
         rows.append(summary("rmst_difference", pd.NA, truth["rmst_difference"], [x["rmst"] for x in results],
                             [x["rmst_se"] for x in results], [x["rmst_cover"] for x in results]))
         for measure, key, true in (("power_pooled_did", "pooled_excludes_zero", truth["did_pooled"]),

@@ -132,7 +132,8 @@ class EffectSettings:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            out[f.name] = [dict(v) if isinstance(v, Mapping) else v for v in value] if isinstance(value, tuple) else value
+            out[f.name] = ([dict(v) if isinstance(v, Mapping) else v for v in value] if isinstance(value, tuple)
+                           else value)
         return out
 
 

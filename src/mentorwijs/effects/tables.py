@@ -197,14 +197,15 @@ def _placebo_rows(panel: pd.DataFrame, outcome: str, reference_month: int, post:
         reason = f"placebo not estimable: {exc.problem}"
         log.warning("%s", reason)
         row = {c: np.nan for c in CONTRACTS["placebo"].column_names}
-        row.update(outcome=outcome, method=method, term="pooled", month=pd.NA, n_treated=pd.NA, n_control=pd.NA, n_clusters=pd.NA,
-                   converged=0, warnings=reason)
+        row.update(outcome=outcome, method=method, term="pooled", month=pd.NA, n_treated=pd.NA, n_control=pd.NA,
+                   n_clusters=pd.NA, converged=0, warnings=reason)
         row[DOMINANCE_COLUMN] = np.nan
         return pd.DataFrame([row])
     months = table["month"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     fake = list(range(first, last + 1))
     table[DOMINANCE_COLUMN] = [
-        _months_dominance(cells, [int(m), reference_month]) if np.isfinite(m) else _months_dominance(cells, [*fake, reference_month])
+        _months_dominance(cells, [int(m), reference_month]) if np.isfinite(m)
+        else _months_dominance(cells, [*fake, reference_month])
         for m in months
     ]
     return table
@@ -231,7 +232,8 @@ def _confounding(did_pooled: pd.DataFrame, rmst_table: pd.DataFrame, models: pd.
     rm = rmst_table[(rmst_table["outcome"] == survival_outcome) & (rmst_table["horizon"] == horizon)
                     & (rmst_table["method"] == primary_method)]
     rm = rm[np.isfinite(rm["difference"].astype(float))]
-    cox = models[(models["outcome"] == survival_outcome) & (models["model"] == "primary") & (models["term"] == "treated")]
+    cox = models[(models["outcome"] == survival_outcome) & (models["model"] == "primary")
+                 & (models["term"] == "treated")]
     rmst_row = rmst_sd = None
     if len(rm):
         sd = restricted_time_sd(survival, survival_outcome, horizon)
@@ -245,7 +247,8 @@ def _confounding(did_pooled: pd.DataFrame, rmst_table: pd.DataFrame, models: pd.
     if len(control):
         share = 1.0 - float(control.sort_values("time")["survival"].iloc[-1])
     cox_row = cox.iloc[0] if len(cox) and np.isfinite(float(cox.iloc[0]["hr"])) else None
-    return confounding_table(pooled=pooled.iloc[0] if len(pooled) and np.isfinite(float(pooled.iloc[0]["estimate"])) else None,
+    return confounding_table(pooled=(pooled.iloc[0] if len(pooled) and np.isfinite(float(pooled.iloc[0]["estimate"]))
+                                     else None),
                              rmst_row=rmst_row, rmst_sd=rmst_sd, cox_row=cox_row, control_event_share=share)
 
 
@@ -278,7 +281,8 @@ def effect_tables(
     outcomes, survival_outcomes, sensitivity = list(s.outcomes), list(s.survival_outcomes), list(s.sensitivity)
     adjusted_covariates, modifiers = list(s.adjusted_covariates), [dict(m) for m in s.modifiers]
     primary_outcome, primary_survival_outcome = s.primary_outcome, s.primary_survival_outcome
-    reference_month, followup_months, level, rmst_horizon = s.reference_month, s.followup_months, s.level, s.rmst_horizon
+    reference_month, followup_months, level, rmst_horizon = (s.reference_month, s.followup_months, s.level,
+                                                             s.rmst_horizon)
     _check_primary(s.primary_method, adjusted_covariates, outcomes, primary_outcome, survival_outcomes,
                    primary_survival_outcome)
     all_panel, all_survival = panel, survival
@@ -310,7 +314,8 @@ def effect_tables(
         parts["modifiers"].append(modifier_table(
             all_panel, modifier_pairs, modifiers, outcome=primary_outcome, reference_month=reference_month,
             followup_months=followup_months, min_trainees=s.min_subgroup_trainees, level=level,
-            covariates=_modifier_covariates(all_survival, matched, adjusted_covariates) if adjusted_covariates else None))
+            covariates=(_modifier_covariates(all_survival, matched, adjusted_covariates) if adjusted_covariates
+                        else None)))
     if sensitivity:
         log.info("sensitivity analyses: %s", ", ".join(sensitivity))
         parts["sensitivity"].append(sensitivity_analyses(
@@ -330,7 +335,8 @@ def _check_primary(primary_method: str, adjusted_covariates: Sequence[str], outc
     """The primary method is known (and adjusted only with covariates); the primary outcomes are
     among the outcomes."""
     if primary_method not in METHODS:
-        raise InputError(f"unknown primary method {primary_method!r}", hint="effects.primary_method is matched or adjusted")
+        raise InputError(f"unknown primary method {primary_method!r}",
+                         hint="effects.primary_method is matched or adjusted")
     if primary_method == "adjusted" and not adjusted_covariates:
         raise InputError("the primary method is adjusted but effects.adjusted_covariates is empty",
                          hint="list the covariates or use effects.primary_method: matched")
@@ -338,7 +344,8 @@ def _check_primary(primary_method: str, adjusted_covariates: Sequence[str], outc
         raise InputError(f"the primary outcome {primary_outcome!r} is not among the outcomes {list(outcomes)}",
                          hint="check effects.primary_outcome and effects.outcomes")
     if primary_survival_outcome not in survival_outcomes:
-        raise InputError(f"the primary survival outcome {primary_survival_outcome!r} is not among {list(survival_outcomes)}",
+        raise InputError(f"the primary survival outcome {primary_survival_outcome!r} is not among "
+                         f"{list(survival_outcomes)}",
                          hint="check effects.primary_survival_outcome and effects.survival_outcomes")
 
 
@@ -361,7 +368,8 @@ def _did_parts(parts: dict[str, list[pd.DataFrame]], panel: pd.DataFrame, outcom
             fit = did_fit(panel, outcome, reference_month, covariates=covariates)
             by_month = did_by_month_table(fit, followup_months=followup_months, band_draws=band_draws, seed=band_seed,
                                           level=level)
-            by_month[DOMINANCE_COLUMN] = [_months_dominance(cells, [int(m), reference_month]) for m in by_month["month"]]
+            by_month[DOMINANCE_COLUMN] = [_months_dominance(cells, [int(m), reference_month])
+                                          for m in by_month["month"]]
             parts["did_by_month"].append(by_month)
             pooled = did_pooled_table(fit, followup_months=followup_months, level=level)
             pooled[DOMINANCE_COLUMN] = _months_dominance(cells, [*post_months(fit, followup_months), reference_month])
@@ -399,9 +407,10 @@ def effects_step(*, panel: str | PurePath, survival: str | PurePath, pairs: str 
 
     if not isinstance(settings, EffectSettings):
         settings = EffectSettings.from_params(settings)
-    tables = effect_tables(read_checked("panel", panel), read_checked("survival", survival), read_checked("pairs", pairs),
-                           read_checked("matched", matched),
-                           modifier_pairs=read_checked("modifier_pairs", modifier_pairs) if modifier_pairs is not None else None,
+    tables = effect_tables(read_checked("panel", panel), read_checked("survival", survival),
+                           read_checked("pairs", pairs), read_checked("matched", matched),
+                           modifier_pairs=(read_checked("modifier_pairs", modifier_pairs) if modifier_pairs is not None
+                                           else None),
                            settings=settings)
     paths = {name: Path(out_folder) / f"{name}.csv" for name in TABLES}
     write_effect_tables(tables, paths)

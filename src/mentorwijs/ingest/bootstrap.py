@@ -43,7 +43,8 @@ CASTOR_TYPES = {
     "textarea": "free_text",
 }
 CASTOR_SKIPPED = ("remark", "upload", "image", "add report button", "repeated measures", "randomization")
-ID_COLUMNS = {"castor_study": "Participant Id", "castor_survey": "Castor Participant ID", "qualtrics": "ExternalReference"}
+ID_COLUMNS = {"castor_study": "Participant Id", "castor_survey": "Castor Participant ID",
+              "qualtrics": "ExternalReference"}
 
 
 def canonical_name(raw: str) -> str:
@@ -67,10 +68,12 @@ def castor_draft(path: str | Path, *, source: str, fmt: str, options_path: str |
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         sheets = read_workbook(path)
-        lists = [name for name in sheets if name.lower().endswith("variable list") and not name.lower().startswith("report")]
+        lists = [name for name in sheets
+                 if name.lower().endswith("variable list") and not name.lower().startswith("report")]
         if not lists:
             raise InputError(f"the workbook has no variable-list sheet (sheets: {', '.join(sheets)})", file=path,
-                             hint="export from Castor with the variable list included, or give the variable list as CSV")
+                             hint="export from Castor with the variable list included, or give the "
+                                  "variable list as CSV")
         variables = [row for name in lists for row in (sheets[name] if name == lists[0] else sheets[name][1:])]
         option_rows = next((rows for name, rows in sheets.items() if name.lower() == "field options"), [])
     else:

@@ -136,7 +136,8 @@ def build_wave(data: WaveData, codebook: Codebook, key: bytes, *, stage: str,
     exclusions = exclusions.sort_values(["_row", "reason"], kind="mergesort")[EXCLUSION_COLUMNS].reset_index(drop=True)
     exclusions["n"] = exclusions["n"].astype("int64")
 
-    identifiers = [c for name, cols in data.columns.items() if cols.item.type == "identifier" for c in data.outputs[name]]
+    identifiers = [c for name, cols in data.columns.items() if cols.item.type == "identifier"
+                   for c in data.outputs[name]]
     linkage = pd.DataFrame({codebook.id_name: ids.astype("string"), "raw_id": rec.loc[kept, "id"].astype("string")})
     for column in identifiers:
         linkage[column] = data.values.loc[kept, column].astype("string")
@@ -145,7 +146,8 @@ def build_wave(data: WaveData, codebook: Codebook, key: bytes, *, stage: str,
     rows_in = len(rec)
     if rows_in != len(interim) + len(exclusions):  # pragma: no cover - guarded by the accounting tests
         raise RuntimeError(f"accounting: {rows_in} rows in, {len(interim)} kept, {len(exclusions)} excluded")
-    return WaveTables(interim, missing, exclusions, linkage, quality, problems, rows_in, data.encoding, list(data.notes))
+    return WaveTables(interim, missing, exclusions, linkage, quality, problems, rows_in, data.encoding,
+                      list(data.notes))
 
 
 def _missing_long(values: pd.DataFrame, codes: pd.DataFrame, reasons: pd.DataFrame, ids: pd.Series,

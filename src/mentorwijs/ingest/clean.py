@@ -116,7 +116,8 @@ def select_wave_rows(table: RawTable, codebook: Codebook, wave: str | None) -> t
             f"the file holds no survey of wave {wave} (Survey Package Name {package!r}); packages found: "
             f"{', '.join(repr(f) for f in found[:8]) or 'none'}",
             file=table.file, column=find_column(table.columns, "survey package name"),
-            hint=f"name the file that holds wave {wave}, or set 'waves: {{{wave}: {{package: ...}}}}' in {codebook.source or 'the codebook'}",
+            hint=f"name the file that holds wave {wave}, or set 'waves: {{{wave}: {{package: ...}}}}' in "
+                 f"{codebook.source or 'the codebook'}",
         )
     frame = table.frame[mask].reset_index(drop=True)
     lines = [line for line, keep in zip(table.lines, mask) if keep]

@@ -43,7 +43,8 @@ def option_matches(suffix: str, label: str, code: object) -> bool:
     suffix = suffix.lower()
     if suffix in (full, str(code).lower()):
         return True
-    return suffix.endswith("0") and len(suffix) > CASTOR_LABEL_LENGTH // 2 and full.startswith(suffix[:-1]) and len(full) > len(suffix) - 1
+    return (suffix.endswith("0") and len(suffix) > CASTOR_LABEL_LENGTH // 2 and full.startswith(suffix[:-1])
+            and len(full) > len(suffix) - 1)
 
 
 def _split_field(name: str) -> tuple[str, str] | None:
@@ -127,7 +128,8 @@ def resolve_columns(table: RawTable, codebook: Codebook, wave: str | None) -> di
         resolved[item.name] = ItemColumns(item, (column,))
     if missing:
         first, what = missing[0]
-        more = f" (and {len(missing) - 1} more: {', '.join(m for m, _ in missing[1:6])}{', ...' if len(missing) > 6 else ''})" if len(missing) > 1 else ""
+        more = (f" (and {len(missing) - 1} more: {', '.join(m for m, _ in missing[1:6])}"
+                f"{', ...' if len(missing) > 6 else ''})" if len(missing) > 1 else "")
         where = f" for wave {wave}" if wave is not None else ""
         raise InputError(
             f"the column {first!r} ({what}) that the codebook declares{where} is missing{more}",
@@ -151,7 +153,8 @@ def _metadata_keys(fmt: str) -> set[str]:
     return set()
 
 
-def undeclared_columns(table: RawTable, codebook: Codebook, wave: str | None, resolved: dict[str, ItemColumns]) -> list[str]:
+def undeclared_columns(table: RawTable, codebook: Codebook, wave: str | None,
+                       resolved: dict[str, ItemColumns]) -> list[str]:
     """Warnings for columns of the file that no item of the wave reads: each names the column,
     says that it is not read and how to declare it. The export's metadata, the id and unnamed
     empty columns are not reported."""
@@ -189,7 +192,8 @@ def undeclared_columns(table: RawTable, codebook: Codebook, wave: str | None, re
     return notes
 
 
-def optional_absent(table: RawTable, codebook: Codebook, wave: str | None, resolved: dict[str, ItemColumns]) -> list[str]:
+def optional_absent(table: RawTable, codebook: Codebook, wave: str | None,
+                    resolved: dict[str, ItemColumns]) -> list[str]:
     """Warnings for optional items (``required: false``) whose column is absent: what will be missing."""
     notes = []
     items = codebook.items_in_wave(wave) if wave is not None else list(codebook.items)

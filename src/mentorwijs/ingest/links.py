@@ -32,7 +32,8 @@ def flow_table(rows: Sequence[tuple[str, int, str, int]]) -> pd.DataFrame:
 
 
 def _exclusions(records: pd.Series, reasons: pd.Series, source: str, wave: pd.Series | str = "") -> pd.DataFrame:
-    frame = pd.DataFrame({"source": source, "wave": wave, "record": records.astype(str), "reason": reasons.astype(str), "n": 1})
+    frame = pd.DataFrame({"source": source, "wave": wave, "record": records.astype(str), "reason": reasons.astype(str),
+                          "n": 1})
     frame = frame[reasons.notna().values]
     frame = frame.assign(_w=frame["wave"].map(wave_sort_key)).sort_values(["_w", "record", "reason"], kind="mergesort")
     return frame[EXCLUSION_COLUMNS].astype({"n": "int64"}).reset_index(drop=True)
@@ -73,7 +74,8 @@ def link_supervisors_long(survey: pd.DataFrame, study: pd.DataFrame, invitations
     schedule_groups = group_table(schedule)
     known_groups = set(schedule_groups["training_group"].dropna())
     reason = pd.Series(pd.NA, index=table.index, dtype="string")
-    reason[table["training_group"].isna()] = "supervisor has no training group (not in the study export or invitation list)"
+    reason[table["training_group"].isna()] = ("supervisor has no training group (not in the study "
+                                              "export or invitation list)")
     unknown = table["training_group"].notna() & ~table["training_group"].isin(known_groups)
     reason[unknown] = "training group not in the schedule"
     exclusions = _exclusions(table["supervisor"], reason, "supervisors", table["wave"])
@@ -134,18 +136,21 @@ def link_trainees(employees: pd.DataFrame, study: pd.DataFrame, invitations: pd.
     exclusions = _exclusions(table["person"], reason, "employees", wave)
     kept = table[reason.isna()].drop(columns="consent")
     kept = kept.merge(schedule_groups, on="training_group", how="left")
-    covariates = study[["supervisor"] + [c for c in supervisor_covariates if c in study.columns]].drop_duplicates("supervisor")
+    covariates = (study[["supervisor"] + [c for c in supervisor_covariates if c in study.columns]]
+                  .drop_duplicates("supervisor"))
     missing = [c for c in supervisor_covariates if c not in study.columns]
     if missing:
         raise InputError(f"the supervisors' study export has no columns {missing} for the hand-over",
-                         hint="check ingest.handover.supervisor_covariates in config.yaml against the study export's codebook")
+                         hint="check ingest.handover.supervisor_covariates in config.yaml against the "
+                              "study export's codebook")
     covariates = covariates.rename(columns={c: f"sup_{c}" for c in supervisor_covariates})
     kept = kept.merge(covariates, on="supervisor", how="left")
     columns = [*file_contract("trainees").column_names, *(f"sup_{c}" for c in supervisor_covariates)]
     kept = kept[columns].sort_values("person", kind="mergesort").reset_index(drop=True)
     n_refused = int(refused.sum())
     unlinked = int(len(table) - n_refused - len(kept))
-    flow = [("employees", 1, "completed_questionnaire", len(table)), ("employees", 2, "excluded_refused_linkage", n_refused)]
+    flow = [("employees", 1, "completed_questionnaire", len(table)),
+            ("employees", 2, "excluded_refused_linkage", n_refused)]
     if unlinked:
         flow.append(("employees", 3, "excluded_not_linked_to_training", unlinked))
     flow.append(("employees", 4, "sent_to_cbs", len(kept)))

@@ -106,11 +106,13 @@ def load_source_codebook(path: str | Path, *, source: str, fmt: str) -> Codebook
     """The source's codebook; its instrument and format must agree with config.yaml."""
     codebook = load_codebook(path)
     if codebook.instrument != source:
-        raise InputError(f"the codebook is for instrument {codebook.instrument!r}, but config.yaml names it for source {source!r}",
-                         file=path, hint=f"point sources.{source}.codebook at the right codebook, or fix its 'instrument'")
+        raise InputError(f"the codebook is for instrument {codebook.instrument!r}, but config.yaml names it "
+                         f"for source {source!r}", file=path,
+                         hint=f"point sources.{source}.codebook at the right codebook, or fix its 'instrument'")
     if codebook.format != fmt:
-        raise InputError(f"the codebook says format {codebook.format!r}, but config.yaml says {fmt!r} for source {source!r}",
-                         file=path, hint="make the two agree (config.yaml sources.<name>.format and the codebook's 'format')")
+        raise InputError(f"the codebook says format {codebook.format!r}, but config.yaml says {fmt!r} "
+                         f"for source {source!r}", file=path,
+                         hint="make the two agree (config.yaml sources.<name>.format and the codebook's 'format')")
     return codebook
 
 
@@ -166,15 +168,18 @@ def grouped_exclusions(reasons: pd.Series, *, verbose: bool = False) -> list[str
                      else f"incomplete (progress {shown[0]:g}% to {shown[-1]:g}%)")
         lines.append(f"  excluded {sum(details.values())}: {label}")
         if verbose and (len(details) > 1 or next(iter(details)) != label):
-            lines.extend(f"      {n}: {reason}" for reason, n in sorted(details.items(), key=lambda kv: _natural(kv[0])))
+            lines.extend(f"      {n}: {reason}"
+                         for reason, n in sorted(details.items(), key=lambda kv: _natural(kv[0])))
     return lines
 
 
 def _natural(text: str) -> list:
-    return [float(part) if part.replace(".", "", 1).isdigit() else part for part in re.split(r"([0-9]+(?:\.[0-9]+)?)", text)]
+    return [float(part) if part.replace(".", "", 1).isdigit() else part
+            for part in re.split(r"([0-9]+(?:\.[0-9]+)?)", text)]
 
 
-def summarise(tables: WaveTables, *, source: str, wave: str | None, file: str | Path, verbose: bool = False) -> list[str]:
+def summarise(tables: WaveTables, *, source: str, wave: str | None, file: str | Path,
+              verbose: bool = False) -> list[str]:
     """Lines for a log or the terminal: counts, exclusions by kind of reason, warnings (no identifiers).
 
     ``verbose`` lists under each kind of reason its detailed reasons (progress values, kept rows).
@@ -212,9 +217,9 @@ def excluded_share_warning(tables: WaveTables, *, file: str | Path, threshold: f
         return None
     dominant = dominant_exclusion(tables)
     reason = f"; most as '{dominant[0]}' ({dominant[1]} rows)" if dominant else ""
-    return (f"{Path(file).as_posix()}: {n_excluded} of {tables.rows_in} rows excluded ({n_excluded / tables.rows_in:.1%}), "
-            f"more than ingest.warn_excluded_share ({threshold:g}){reason}; check that the export is the final, "
-            "complete one")
+    return (f"{Path(file).as_posix()}: {n_excluded} of {tables.rows_in} rows excluded "
+            f"({n_excluded / tables.rows_in:.1%}), more than ingest.warn_excluded_share ({threshold:g}){reason}; check "
+            "that the export is the final, complete one")
 
 
 def empty_result(tables: WaveTables, *, options: CleaningOptions, codebook: Codebook) -> tuple[str, str] | None:
@@ -227,7 +232,8 @@ def empty_result(tables: WaveTables, *, options: CleaningOptions, codebook: Code
     reason, n = dominant
     book = codebook.source or "the codebook"
     fixes = {
-        "id does not match the codebook's pattern": f"check that the id column holds the study's ids, or correct id.pattern in {book}",
+        "id does not match the codebook's pattern": "check that the id column holds the study's ids, or correct "
+                                                    f"id.pattern in {book}",
         "id missing": f"check that the id column is filled, or correct id.column in {book}",
         "incomplete": "the file holds only incomplete submissions: check that it is the final export, or set "
                       "ingest.keep_incomplete / ingest.complete_progress in config.yaml",
@@ -374,14 +380,16 @@ def check_file(path: str | Path, *, source: str, sources: Mapping[str, Mapping[s
                           hint="give a share between 0 and 1 (ingest.warn_excluded_share, --warn-excluded-share)")
     root = Path(root)
     if source not in sources:
-        raise InputError(f"unknown source {source!r}", hint=f"use one of {', '.join(sorted(sources))} (config.yaml 'sources')")
+        raise InputError(f"unknown source {source!r}",
+                         hint=f"use one of {', '.join(sorted(sources))} (config.yaml 'sources')")
     spec = sources[source]
     configured = spec.get("waves", {})
     if wave is not None:
         if "file" in spec:
             raise InputError(f"source {source!r} has no waves (it has one file)", hint="leave out --wave")
         if wave not in configured:
-            raise InputError(f"unknown wave {wave!r} for source {source!r} (config.yaml has {', '.join(sorted(configured, key=wave_sort_key)) or 'none'})",
+            raise InputError(f"unknown wave {wave!r} for source {source!r} (config.yaml has "
+                             f"{', '.join(sorted(configured, key=wave_sort_key)) or 'none'})",
                              hint=f"add the wave to sources.{source}.waves in config.yaml, or name a configured wave")
         waves: list[str | None] = [wave]
     elif "file" in spec:
@@ -406,7 +414,8 @@ def check_file(path: str | Path, *, source: str, sources: Mapping[str, Mapping[s
         report.encoding = tables.encoding
         empty = empty_result(tables, options=options, codebook=codebook)
         if empty:
-            report.errors.append(InputError(empty[0] + (f" (wave {w})" if w else ""), file=Path(path).as_posix(), hint=empty[1]))
+            report.errors.append(InputError(empty[0] + (f" (wave {w})" if w else ""), file=Path(path).as_posix(),
+                                            hint=empty[1]))
     return report
 
 
@@ -436,7 +445,7 @@ def write_text(text: str, path: str | Path) -> None:
 
 
 __all__ = [
-    "CheckReport", "Job", "WaveOutputs", "check_file", "check_wave_file", "write_text", "combine_stage", "ingest_wave", "load_source_codebook",
-    "quality_stage", "reliability_stage", "source_jobs", "stage_name", "summarise",
+    "CheckReport", "Job", "WaveOutputs", "check_file", "check_wave_file", "write_text", "combine_stage", "ingest_wave",
+    "load_source_codebook", "quality_stage", "reliability_stage", "source_jobs", "stage_name", "summarise",
     "supervisors_long_stage", "trainees_stage", "wave_outputs", "write_wave_outputs", "Problem",
 ]

@@ -46,7 +46,8 @@ def input_schema(codebook: Codebook, columns: dict, outputs: dict[str, list[str]
                 checks.append(pa.Check(lambda s: s.isna() | s.isin([0.0, 1.0]), name="not 0 or 1"))
             if item.type == "text" and item.labels:
                 allowed = sorted({str(k) for k in item.labels} | {str(v) for v in item.recode.values()})
-                checks.append(pa.Check(lambda s, allowed=allowed: s.isna() | s.isin(allowed), name="not a code of the codebook's labels"))
+                checks.append(pa.Check(lambda s, allowed=allowed: s.isna() | s.isin(allowed),
+                                       name="not a code of the codebook's labels"))
             spec[column] = pa.Column(None, checks=checks, nullable=True, required=False)
     return pa.DataFrameSchema(spec, strict=False, coerce=False)
 
@@ -64,7 +65,8 @@ def validate_input(frame: pd.DataFrame, rows: Sequence[int], codebook: Codebook,
         return []
     personal = {c for name, cols in columns.items() if cols.item.type in PERSONAL_TYPES for c in outputs.get(name, [])}
     personal.add("id")
-    raw_names = {c: cols.columns[0] if cols.columns else name for name, cols in columns.items() for c in outputs.get(name, [])}
+    raw_names = {c: cols.columns[0] if cols.columns else name
+                 for name, cols in columns.items() for c in outputs.get(name, [])}
     problems = []
     for case in cases.itertuples(index=False):
         index = case.index
@@ -72,7 +74,8 @@ def validate_input(frame: pd.DataFrame, rows: Sequence[int], codebook: Codebook,
         column = str(case.column) if case.column is not None else ""
         value = "(withheld)" if column in personal else _shown(case.failure_case)
         name = codebook.id_name if column == "id" else column
-        problems.append(Problem(str(case.check), name, row, value, raw_names.get(column, codebook.id_column if column == "id" else "")))
+        problems.append(Problem(str(case.check), name, row, value,
+                                raw_names.get(column, codebook.id_column if column == "id" else "")))
     return problems
 
 
@@ -84,7 +87,8 @@ def _shown(value) -> str:
     return str(value)
 
 
-def quality_table(problems: Iterable[Problem], *, stage: str, source: str, wave: str | None, first_n: int) -> pd.DataFrame:
+def quality_table(problems: Iterable[Problem], *, stage: str, source: str, wave: str | None,
+                  first_n: int) -> pd.DataFrame:
     """The first ``first_n`` cases (by file row) of every check per column, with the count."""
     frame = pd.DataFrame([{"column": p.column, "check": p.check, "row": p.row, "value": p.value} for p in problems],
                          columns=["column", "check", "row", "value"])
@@ -101,7 +105,8 @@ def quality_table(problems: Iterable[Problem], *, stage: str, source: str, wave:
     return frame[QUALITY_COLUMNS].reset_index(drop=True)
 
 
-def validate_output(table: pd.DataFrame, key: Sequence[str], ranges: dict[str, tuple[float, float]], *, what: str) -> None:
+def validate_output(table: pd.DataFrame, key: Sequence[str], ranges: dict[str, tuple[float, float]], *,
+                    what: str) -> None:
     """Strict check of a cleaned table: unique non-missing keys, values in range. A failure is a bug."""
     pa = _pa()
     spec = {k: pa.Column(None, nullable=False) for k in key}

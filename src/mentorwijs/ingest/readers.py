@@ -115,7 +115,8 @@ def _frame(header: list[str], rows: Sequence[Sequence[str]]) -> pd.DataFrame:
 
 def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
     """Castor sheets may end with an empty unnamed column."""
-    drop = [c for c in frame.columns if str(c).startswith("(unnamed column ") and (frame[c].astype(str).str.strip() == "").all()]
+    drop = [c for c in frame.columns
+            if str(c).startswith("(unnamed column ") and (frame[c].astype(str).str.strip() == "").all()]
     return frame.drop(columns=drop)
 
 
@@ -252,7 +253,9 @@ def read_castor_excel(path: str | Path, fmt: str, *, sheet: str | None = None) -
         if not wanted:
             label = "Participant Id (or Record Id)" if fmt == "castor_study" else "Survey Package Name"
             raise InputError(f"no sheet of the workbook has a {label} column (sheets: {', '.join(sheets) or 'none'})",
-                             file=path, hint=f"export the {'study' if fmt == 'castor_study' else 'survey'} data from Castor as Excel")
+                             file=path,
+                             hint=f"export the {'study' if fmt == 'castor_study' else 'survey'} data "
+                                  "from Castor as Excel")
     frames, lines = [], []
     for name in wanted:
         rows = sheets[name]

@@ -31,7 +31,8 @@ def read_bytes(path: str | Path) -> bytes:
     path = Path(path)
     if not path.exists():
         raise InputError("the file does not exist", file=path,
-                         hint="check the path in config.yaml (relative to the repository root) or copy the export there")
+                         hint="check the path in config.yaml (relative to the repository root) or "
+                              "copy the export there")
     if not path.is_file():
         raise InputError("this is a folder, not a file", file=path, hint="name the export file itself")
     try:
@@ -68,7 +69,8 @@ def sniff_encoding(data: bytes, file: str | Path | None = None) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
-            f"the encoding cannot be determined: byte 0x{data[exc.start]:02x} is neither UTF-8 nor Windows-1252 (cp1252)",
+            f"the encoding cannot be determined: byte 0x{data[exc.start]:02x} is neither UTF-8 nor "
+            "Windows-1252 (cp1252)",
             file=file, row=line,
             hint="open the file in a text editor and save it as UTF-8, then check the characters on that line",
         ) from None
@@ -93,7 +95,8 @@ def check_separator(header_line: str, expected: str, *, fmt: str, file: str | Pa
     other = max(found, key=lambda s: found[s])
     if found[other] > 0:
         raise InputError(
-            f"the file is separated by {SEPARATOR_NAMES[other]} but the format {fmt} prescribes {SEPARATOR_NAMES[expected]}",
+            f"the file is separated by {SEPARATOR_NAMES[other]} but the format {fmt} prescribes "
+            f"{SEPARATOR_NAMES[expected]}",
             file=file, row=1,
             hint=f"export the file again with {SEPARATOR_NAMES[expected]} as separator, or, if this export is right, "
             f"set the source's 'separator' in config.yaml to {other!r}",

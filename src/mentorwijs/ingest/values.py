@@ -69,7 +69,8 @@ class Problem:
 
     def describe(self) -> str:
         where = f"row {self.row}, " if self.row is not None else ""
-        col = f"column {self.raw_column!r} ({self.column})" if self.raw_column and self.raw_column != self.column else f"column {self.column!r}"
+        col = (f"column {self.raw_column!r} ({self.column})" if self.raw_column and self.raw_column != self.column
+               else f"column {self.column!r}")
         shown = f": {self.value!r}" if self.value != "" else ""
         return f"{where}{col}: {self.check}{shown}"
 
@@ -118,7 +119,8 @@ def parse_date(text: str, order: str) -> tuple[pd.Timestamp | None, str | None, 
             match, (day, month, year) = dmy, (int(dmy[1]), int(dmy[2]), int(dmy[3]))
         else:
             year, month, day = int(match[1]), int(match[2]), int(match[3])
-    hour, minute, second = (int(match[4] or 0), int(match[5] or 0), int(match[6] or 0)) if match.lastindex and match.lastindex >= 4 else (0, 0, 0)
+    hour, minute, second = ((int(match[4] or 0), int(match[5] or 0), int(match[6] or 0))
+                            if match.lastindex and match.lastindex >= 4 else (0, 0, 0))
     try:
         moment = _dt.datetime(year, month, day, hour, minute, second)
     except ValueError:
@@ -274,10 +276,12 @@ def _refuse_unreadable_column(cells: list[str], lines: Sequence[int], item: Item
     if month_first:
         i = month_first[0]
         raise InputError(
-            f"the dates in this column are month-first ({len(month_first)} cell(s), e.g. {show(cells[i], item.type)!r}); "
-            f"the {table.format} format writes {'dd-mm-yyyy' if table.date_order == 'dmy' else 'yyyy-mm-dd'}",
+            f"the dates in this column are month-first ({len(month_first)} cell(s), e.g. "
+            f"{show(cells[i], item.type)!r}); the {table.format} format writes "
+            f"{'dd-mm-yyyy' if table.date_order == 'dmy' else 'yyyy-mm-dd'}",
             file=table.file, row=lines[i], column=column,
-            hint="export the data again with day-first dates (a file re-saved by a spreadsheet in a US locale turns them)",
+            hint="export the data again with day-first dates (a file re-saved by a spreadsheet in a "
+                 "US locale turns them)",
         )
     if len(unparsed) >= MIN_CELLS_WRONG_COLUMN and not parsed_any and (kind in NUMERIC_TYPES or kind in DATE_TYPES
                                                                        or kind == "checkbox_option"):
@@ -286,7 +290,8 @@ def _refuse_unreadable_column(cells: list[str], lines: Sequence[int], item: Item
         raise InputError(
             f"no cell of this column is {what} (item {name} has type {item.type}); e.g. {show(cells[i], item.type)!r}",
             file=table.file, row=lines[i], column=column,
-            hint="the export holds labels or text instead of codes: export the values (codes), or fix the item's type in the codebook",
+            hint="the export holds labels or text instead of codes: export the values (codes), or fix the item's "
+                 "type in the codebook",
         )
 
 
@@ -295,7 +300,8 @@ def _typed_series(values: list[Any], kind: str, index: pd.RangeIndex) -> pd.Seri
     if kind in NUMERIC_TYPES or kind == "checkbox_option":
         return pd.Series([np.nan if v is None else v for v in values], index=index, dtype="float64")
     if kind in DATE_TYPES:
-        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), errors="raise"), index=index).astype("datetime64[ns]")
+        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), errors="raise"),
+                         index=index).astype("datetime64[ns]")
     return pd.Series(values, index=index, dtype="string")
 
 

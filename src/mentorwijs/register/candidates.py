@@ -111,11 +111,13 @@ class EligibilityRule:
         markers = tuple(section.get("markers", MARKERS))
         unknown = sorted(set(markers) - set(MARKERS))
         if unknown:
-            raise ConfigError(f"candidates.markers: unknown marker(s) {', '.join(unknown)}", hint=f"use {', '.join(MARKERS)}")
+            raise ConfigError(f"candidates.markers: unknown marker(s) {', '.join(unknown)}",
+                              hint=f"use {', '.join(MARKERS)}")
         criteria = tuple(section.get("trainee_criteria", ("paid_work", "age")))
         bad = sorted(set(criteria) - {"age", "paid_work", "marker"})
         if bad:
-            raise ConfigError(f"candidates.trainee_criteria: unknown criterion {', '.join(bad)}", hint="use age, paid_work, marker")
+            raise ConfigError(f"candidates.trainee_criteria: unknown criterion {', '.join(bad)}",
+                              hint="use age, paid_work, marker")
         return cls(age_min=int(section["age_min"]), state_pension_age=pension, min_hours=float(section["min_hours"]),
                    markers=markers, trainee_criteria=criteria)
 
@@ -154,7 +156,8 @@ class MonthArrays:
         # the months after the last one asked for are not held (``last_needed``: the latest
         # reference month); the arrays always start at the window's first month, so sums over
         # months are the same whatever the end
-        self.last = self.window_last if last_needed is None else max(min(self.window_last, int(last_needed)), self.first)
+        self.last = (self.window_last if last_needed is None
+                     else max(min(self.window_last, int(last_needed)), self.first))
         self.n_months = self.last - self.first + 1
         shape = (len(self.pids), self.n_months)
         self.hours = np.zeros(shape, dtype=np.float64)
@@ -188,7 +191,8 @@ class MonthArrays:
     def rows(self, pids: np.ndarray) -> np.ndarray:
         pids = np.asarray(pids, dtype=np.int32)
         rows = np.searchsorted(self.pids, pids)
-        if len(pids) and (rows.max(initial=0) >= len(self.pids) or (self.pids[np.minimum(rows, len(self.pids) - 1)] != pids).any()):
+        if len(pids) and (rows.max(initial=0) >= len(self.pids)
+                          or (self.pids[np.minimum(rows, len(self.pids) - 1)] != pids).any()):
             raise ValueError("person without month arrays")
         return rows
 
@@ -234,15 +238,18 @@ def pair_of_regions(pairs: Mapping[str, Sequence[str]]) -> dict[str, str]:
                 raise ConfigError(f"regions.pairs: {control!r} is both an intervention and a control region")
             if control in result and result[control] != intervention:
                 raise ConfigError(
-                    f"regions.pairs: control region {control!r} is paired with {result[control]!r} and {intervention!r}",
-                    hint="pair every control region with one intervention region, so that a unit belongs to one region pair",
+                    f"regions.pairs: control region {control!r} is paired with {result[control]!r} "
+                    f"and {intervention!r}",
+                    hint="pair every control region with one intervention region, so that a unit "
+                         "belongs to one region pair",
                 )
             result[control] = intervention
     return result
 
 
 def _month_of_date(values: pd.Series) -> np.ndarray:
-    dates = pd.to_datetime(values.astype(str), errors="coerce", format="mixed") if values.dtype == object else pd.to_datetime(values, errors="coerce")
+    dates = (pd.to_datetime(values.astype(str), errors="coerce", format="mixed") if values.dtype == object
+             else pd.to_datetime(values, errors="coerce"))
     return (dates.dt.year * 12 + dates.dt.month - 1).to_numpy(dtype="float64")
 
 
@@ -257,18 +264,22 @@ def trainee_units(trainees: pd.DataFrame, found: pd.DataFrame, *, pairs: Mapping
     units = trainees.merge(found, on="person", how="inner")
     unknown = sorted(set(units["region"]) - set(pairs))
     if unknown:
-        raise InputError(f"training region(s) {', '.join(map(repr, unknown))} are not intervention regions of regions.pairs",
-                         file=file, column="region", hint="add the region to regions.pairs in config.yaml or correct the schedule")
+        raise InputError(f"training region(s) {', '.join(map(repr, unknown))} are not intervention "
+                         "regions of regions.pairs",
+                         file=file, column="region",
+                         hint="add the region to regions.pairs in config.yaml or correct the schedule")
     units = units.copy()
     units["region_pair"] = units["region"].astype(str)
     units["cohort_month"] = np.array([month_code(c) for c in units["cohort"].astype(str)], dtype=np.int64)
     units["reference"] = units["cohort_month"] + anchors.reference_month
-    first_meeting = _month_of_date(trainees.set_index("person").loc[units["person"], "first_meeting"].reset_index(drop=True))
+    first_meeting = _month_of_date(trainees.set_index("person").loc[units["person"], "first_meeting"]
+                                   .reset_index(drop=True))
     late = np.isfinite(first_meeting) & (units["reference"].to_numpy() >= first_meeting)
     if late.any():
         groups = sorted(units.loc[late, "training_group"].astype(str).unique())
         raise InputError(
-            f"the reference month (month {anchors.reference_month}) is not before the first meeting of group(s) {', '.join(groups)}",
+            f"the reference month (month {anchors.reference_month}) is not before the first meeting of "
+            f"group(s) {', '.join(groups)}",
             file=file,
             column="first_meeting",
             hint="set anchors.reference_month earlier, so that nothing measured after the start enters the matching",
@@ -285,9 +296,9 @@ def check_window(cohort_months: np.ndarray, *, anchors: Anchors, window: tuple[i
     last_needed = int(np.max(cohort_months)) + anchors.followup_months
     if first_needed < window[0] or last_needed > window[1]:
         raise InputError(
-            f"the register window {month_label(window[0])}..{month_label(window[1])} does not cover the cohorts' months "
-            f"{month_label(first_needed)}..{month_label(last_needed)} (panel from month {anchors.panel_first_month}, "
-            f"covariate and marker windows, follow-up to month {anchors.followup_months})",
+            f"the register window {month_label(window[0])}..{month_label(window[1])} does not cover "
+            f"the cohorts' months {month_label(first_needed)}..{month_label(last_needed)} (panel from month "
+            f"{anchors.panel_first_month}, covariate and marker windows, follow-up to month {anchors.followup_months})",
             hint="extend register.window (and the extracts) or shorten the anchors in config.yaml",
         )
 
@@ -360,7 +371,8 @@ def _tenure(unit_pid: np.ndarray, employer_at_ref: np.ndarray, reference: np.nda
     order = np.argsort(key, kind="stable")
     key, month = key[order], month[order]
     pair = key // n_month
-    new = np.r_[True, (pair[1:] != pair[:-1]) | (month[1:] - month[:-1] > gap_months)] if len(key) else np.zeros(0, bool)
+    new = (np.r_[True, (pair[1:] != pair[:-1]) | (month[1:] - month[:-1] > gap_months)] if len(key)
+           else np.zeros(0, bool))
     spell = np.cumsum(new) - 1
     spell_first = month[new][spell]
     js = employer_months["job_start"].to_numpy(np.int64)[order]
@@ -374,7 +386,8 @@ def _tenure(unit_pid: np.ndarray, employer_at_ref: np.ndarray, reference: np.nda
     return np.where(hit, (end - start) / 365.25, np.nan)
 
 
-def employer_register(employers_at_ref: np.ndarray, years: np.ndarray, businesses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def employer_register(employers_at_ref: np.ndarray, years: np.ndarray,
+                      businesses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Sector and size class of each unit's employer in the reference year (the nearest earlier
     year delivered, else the nearest later one); ``unknown`` when the employer is absent."""
     sector = np.full(len(employers_at_ref), "unknown", dtype=object)
@@ -427,15 +440,18 @@ def unit_covariates(units: pd.DataFrame, persons: pd.DataFrame, arrays: MonthArr
     out["migration_background"] = persons["migration_background"].to_numpy(dtype=object)[pid]
     out["months_worked"] = arrays.window_sum("employed_1h", rows, ref, w).astype(np.int16)
     out["years_in_job"] = tenure_years(units, employer, employer_months, gap_months=anchors.job_gap_months)
-    out["benefit_unemployment_assistance"] = (arrays.window_sum("main_unemployment_assistance", rows, ref, w) > 0).astype(np.int8)
-    out["benefit_sickness_disability"] = (arrays.window_sum("main_sickness_disability", rows, ref, w) > 0).astype(np.int8)
+    out["benefit_unemployment_assistance"] = (
+        arrays.window_sum("main_unemployment_assistance", rows, ref, w) > 0).astype(np.int8)
+    out["benefit_sickness_disability"] = (
+        arrays.window_sum("main_sickness_disability", rows, ref, w) > 0).astype(np.int8)
     out["temporary_contract"] = (arrays.at("contract", rows, ref) == CONTRACT_FIXED).astype(np.int8)
     out["sector"] = sector
     out["employer_size"] = size
     out["sheltered"] = arrays.at("sheltered", rows, ref).astype(np.int8)
     out["wage_hourly"] = np.where(hours_w > 0, np.maximum(wage_w, 0.0) / np.where(hours_w > 0, hours_w, 1.0), np.nan)
     out["social_welfare_benefit"] = (arrays.window_sum("receives_social_assistance", rows, ref, w) > 0).astype(np.int8)
-    out["work_disability_benefit"] = (arrays.window_sum("receives_sickness_disability", rows, ref, w) > 0).astype(np.int8)
+    out["work_disability_benefit"] = (
+        arrays.window_sum("receives_sickness_disability", rows, ref, w) > 0).astype(np.int8)
     out["government_sector"] = arrays.at("government", rows, ref).astype(np.int8)
     out["employer"] = pd.Series(employer).map(pseudonyms).to_numpy(dtype=object)
     return out
@@ -478,7 +494,8 @@ def _control_base(cohorts: pd.DataFrame, register_pids: np.ndarray, regions_at: 
         in_pair = regions[regions.map(control_pair).to_numpy(dtype=object) == row.region_pair]
         base_parts.append(pd.DataFrame({
             "pid": in_pair.index.to_numpy(np.int32), "region": in_pair.to_numpy(dtype=object),
-            "region_pair": row.region_pair, "cohort": row.cohort, "cohort_month": row.cohort_month, "reference": row.reference,
+            "region_pair": row.region_pair, "cohort": row.cohort, "cohort_month": row.cohort_month,
+            "reference": row.reference,
         }))
     return pd.concat(base_parts, ignore_index=True) if base_parts else pd.DataFrame(columns=BASE_COLUMNS)
 
@@ -530,7 +547,8 @@ def _stack_units(t_units: pd.DataFrame, controls: pd.DataFrame) -> pd.DataFrame:
     # a control has no training group: missing, in the trainees' column type (concatenating an
     # all-missing object column with it is deprecated in pandas and would change the type later)
     controls = controls.assign(treated=np.int8(0),
-                               training_group=pd.Series(pd.NA, index=controls.index, dtype=t_units["training_group"].dtype))
+                               training_group=pd.Series(pd.NA, index=controls.index,
+                                                        dtype=t_units["training_group"].dtype))
     columns = [*BASE_COLUMNS, "treated", "training_group"]
     return pd.concat([t_units[columns], controls[columns]], ignore_index=True)
 
@@ -596,7 +614,8 @@ def build_candidates(
                          benefits, window, last_needed=int(references.max()) if len(references) else None)
     t_units = _eligible_trainees(t_units, persons, arrays, rule=rule, anchors=anchors, flow=flow, removed=removed)
     # only cohorts with an eligible trainee need candidates
-    controls = _eligible_controls(base, t_units, persons, arrays, rule=rule, anchors=anchors, flow=flow, removed=removed)
+    controls = _eligible_controls(base, t_units, persons, arrays, rule=rule, anchors=anchors, flow=flow,
+                                  removed=removed)
 
     units = _stack_units(t_units, controls)
     covariates = unit_covariates(units, persons, arrays, employer_months=employer_months, businesses=businesses,

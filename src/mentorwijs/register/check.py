@@ -113,7 +113,8 @@ def excluded_by_reason(exclusions, before: Mapping | None = None) -> list[tuple[
 def _summary(n_rows: int, counts: list[tuple[int, str]]) -> str:
     n_excluded = sum(n for n, _ in counts)
     share = n_excluded / n_rows if n_rows else 0.0
-    return f"{n_rows} rows read, {n_excluded} excluded ({share:.1%})" + "".join(f"; {n} {reason}" for n, reason in counts)
+    return (f"{n_rows} rows read, {n_excluded} excluded ({share:.1%})"
+            + "".join(f"; {n} {reason}" for n, reason in counts))
 
 
 def no_usable_row(file, n_rows: int, counts: list[tuple[int, str]], *, kind: str) -> InputError | None:
@@ -218,15 +219,18 @@ def _read_findings(kind: str, path, table, columns: list[str], v: Mapping) -> li
     (share of RINPERSOONS ``R``) and ``dates`` (share of values not a date) of one extract."""
     n_rows = table.num_rows
     rows = [_row("readable", path, "warning" if n_rows == 0 else "ok", n_rows,
-                 f"{n_rows} rows, columns present" + (" (no data rows: nobody is "
-                 f"{'deceased' if kind == 'deaths' else 'migrating'} in the extract; check it is complete)" if n_rows == 0 else ""))]
+                 f"{n_rows} rows, columns present"
+                 + (" (no data rows: nobody is "
+                    f"{'deceased' if kind == 'deaths' else 'migrating'} in the extract; check it is complete)"
+                    if n_rows == 0 else ""))]
     if v["person_type"] in columns:
         rows.append(_person_types(table, v["person_type"], path))
     for column in _date_columns(v).get(kind, []):
         _, status = parse_dates(table[column])
         share = float((status != 0).mean()) if len(status) else 0.0
         level = "warning" if share > 0 else "ok"  # too many: an error of the check "values" below
-        rows.append(_row("dates", path, level, share, f"{column}: {int((status != 0).sum())} value(s) not a date YYYYMMDD"))
+        rows.append(_row("dates", path, level, share,
+                         f"{column}: {int((status != 0).sum())} value(s) not a date YYYYMMDD"))
     return rows
 
 
@@ -342,9 +346,11 @@ def _key_pairs(key, key_file, study_number: str, v: Mapping) -> tuple[pd.Series,
     pairs = pairs[pairs["study"] != ""].drop_duplicates(["study", "rin"])
     twice = pairs["study"].duplicated(keep=False)
     if twice.any():
-        raise InputError(f"{pairs.loc[twice, 'study'].nunique()} study number(s) are linked to more than one register person",
+        raise InputError(f"{pairs.loc[twice, 'study'].nunique()} study number(s) are linked to more "
+                         "than one register person",
                          file=key_file, row=int(pairs.loc[twice, "row"].iloc[1]), column=study_number,
-                         hint="the key must give one RINPERSOONS/RINPERSOON per study number: ask CBS for a corrected key")
+                         hint="the key must give one RINPERSOONS/RINPERSOON per study number: ask "
+                              "CBS for a corrected key")
     return study, pairs
 
 
@@ -493,8 +499,9 @@ def _window_coverage(seen: _PayrollSeen, c: _Check) -> dict:
     return _row(
         "window_coverage", None, "ok" if ok else "error", int(len(coverage) - len(low)),
         f"payroll covers {len(coverage) - len(low)} of {len(coverage)} months of the window "
-        f"{month_label(window[0])}..{month_label(window[1])}" + ("" if ok else f"; thin or missing: {_ranges(low['month'])}; "
-        "fix: bring the payroll files of every year of register.window, or narrow the window in config.yaml"))
+        f"{month_label(window[0])}..{month_label(window[1])}"
+        + ("" if ok else f"; thin or missing: {_ranges(low['month'])}; "
+           "fix: bring the payroll files of every year of register.window, or narrow the window in config.yaml"))
 
 
 def _payroll_findings(payroll, persons, c: _Check) -> list[dict]:

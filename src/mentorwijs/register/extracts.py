@@ -47,7 +47,8 @@ _MAGIC = (
 
 def _open_error(path: Path, exc: OSError, kind: str) -> InputError:
     return InputError(f"the {kind} extract cannot be opened ({exc.strerror or exc})", file=path,
-                      hint="check that the file is readable by your account (permissions) and not locked by another program")
+                      hint="check that the file is readable by your account (permissions) and not "
+                           "locked by another program")
 
 
 def _sniff(path: Path, kind: str) -> tuple[str, str]:
@@ -67,7 +68,8 @@ def _sniff(path: Path, kind: str) -> tuple[str, str]:
     else:
         for magic, what, fix in _MAGIC:
             if raw.startswith(magic):
-                raise InputError(f"the {kind} extract is not a text (CSV) file: it looks like {what}", file=path, hint=fix)
+                raise InputError(f"the {kind} extract is not a text (CSV) file: it looks like {what}", file=path,
+                                 hint=fix)
         control = [i for i, b in enumerate(raw[:4096]) if b < 32 and b not in (9, 10, 13)]
         if control:
             raise InputError(f"the {kind} extract is not a text (CSV) file: it holds binary bytes (the first at byte "
@@ -115,12 +117,13 @@ def _resolve_columns(available: Sequence[str], wanted: Sequence[str], path: Path
                 file=path,
                 row=1 if path.suffix.lower() != ".sav" else None,
                 column=name,
-                hint="check the file against docs/raw-data.md, or set the column's name under register.variables in config.yaml",
+                hint="check the file against docs/raw-data.md, or set the column's name under "
+                     "register.variables in config.yaml",
             )
         if len(found) > 1:
             raise InputError(
-                f"column {name!r} appears {len(found)} times in the header (columns {', '.join(str(i + 1) for i in found)}): "
-                "it is not clear which one to read",
+                f"column {name!r} appears {len(found)} times in the header (columns "
+                f"{', '.join(str(i + 1) for i in found)}): it is not clear which one to read",
                 file=path, row=1 if path.suffix.lower() != ".sav" else None, column=name,
                 hint="export the file again with each column once, or rename the copy that is not the CBS variable",
             )
@@ -141,7 +144,8 @@ def read_extract(path: str | Path, columns: Sequence[str], *, kind: str, allow_e
         raise InputError(
             f"{kind} extract not found",
             file=path,
-            hint="check the path under register in config.yaml (relative to the repository root), or bring the file into data/raw/",
+            hint="check the path under register in config.yaml (relative to the repository root), or bring "
+                 "the file into data/raw/",
         )
     suffix = path.suffix.lower()
     if suffix == ".sav":
@@ -186,7 +190,8 @@ def _csv_options(n_fields: int, wanted: Sequence[int], sep: str, encoding: str) 
 def _read_csv(path: Path, columns: Sequence[str], kind: str) -> pa.Table:
     header, encoding = _sniff(path, kind)
     if not header.strip():
-        raise InputError(f"the {kind} extract is empty (no header line)", file=path, hint="export the file again with its header")
+        raise InputError(f"the {kind} extract is empty (no header line)", file=path,
+                         hint="export the file again with its header")
     sep, names = _split_header(header)
     mapping = _resolve_columns(names, columns, path, kind)
     position = {name: names.index(actual) for name, actual in mapping.items()}
@@ -212,7 +217,8 @@ def _read_csv(path: Path, columns: Sequence[str], kind: str) -> pa.Table:
         nul = pc.fill_null(pc.match_substring(result[name], "\x00"), False).to_numpy(zero_copy_only=False)
         if nul.any():
             raise InputError(f"the {kind} extract holds NUL bytes (zeros) in {int(nul.sum())} row(s): a copy that "
-                             "stopped or crashed leaves them", file=path, row=int(np.flatnonzero(nul)[0]) + 2, column=name,
+                             "stopped or crashed leaves them", file=path, row=int(np.flatnonzero(nul)[0]) + 2,
+                             column=name,
                              hint="copy the file again from the delivery, and compare its size with the original")
     return result
 
@@ -242,14 +248,16 @@ def iter_extract(path: str | Path, columns: Sequence[str], *, kind: str, block_b
         raise InputError(
             f"{kind} extract not found",
             file=path,
-            hint="check the path under register in config.yaml (relative to the repository root), or bring the file into data/raw/",
+            hint="check the path under register in config.yaml (relative to the repository root), or bring "
+                 "the file into data/raw/",
         )
     if path.suffix.lower() == ".sav":
         yield from _iter_sav(path, columns, kind, sav_rows)
         return
     header, encoding = _sniff(path, kind)
     if not header.strip():
-        raise InputError(f"the {kind} extract is empty (no header line)", file=path, hint="export the file again with its header")
+        raise InputError(f"the {kind} extract is empty (no header line)", file=path,
+                         hint="export the file again with its header")
     sep, names = _split_header(header)
     mapping = _resolve_columns(names, columns, path, kind)
     position = {name: names.index(actual) for name, actual in mapping.items()}
@@ -365,7 +373,8 @@ def _parse_error(path: Path, kind: str, sep: str, encoding: str, n_fields: int, 
             if row is not None and problem is None:
                 truncated = row == last_row == last_line and last_fields < n_fields
                 problem = (f"the row has {last_fields} field(s) where the header has {n_fields} ({shown}-separated)"
-                           + ("; it is the last row, so the file was probably cut off (truncated)" if truncated else ""))
+                           + ("; it is the last row, so the file was probably cut off (truncated)" if truncated
+                              else ""))
     except UnicodeDecodeError as err:
         problem = f"the file is not valid {codec} text (byte {err.start + 1} of a block cannot be decoded)"
     except (csv.Error, OSError) as err:
@@ -413,11 +422,13 @@ def _sav_metadata(path: Path, kind: str):
         raise InputError(f"the {kind} extract is empty (0 bytes)", file=path, hint=_SAV_HINT)
     if start not in (b"$FL2", b"$FL3"):
         raise InputError(f"the {kind} extract is not an SPSS .sav file (it does not start with the SPSS signature)",
-                         file=path, hint="export the file again as .sav, or give it its real suffix (.csv) in config.yaml")
+                         file=path,
+                         hint="export the file again as .sav, or give it its real suffix (.csv) in config.yaml")
     try:
         _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
     except Exception as exc:  # pyreadstat raises its own ReadstatError and others
-        raise InputError(f"the {kind} extract cannot be read as an SPSS .sav file ({exc})", file=path, hint=_SAV_HINT) from None
+        raise InputError(f"the {kind} extract cannot be read as an SPSS .sav file ({exc})", file=path,
+                         hint=_SAV_HINT) from None
     return meta
 
 
@@ -430,7 +441,8 @@ def _read_sav(path: Path, columns: Sequence[str], kind: str) -> pa.Table:
         frame, _ = pyreadstat.read_sav(str(path), user_missing=True, usecols=list(dict.fromkeys(mapping.values())))
     except Exception as exc:  # a truncated file has a complete header but too few cases
         expected = f" (its header announces {meta.number_rows} cases)" if getattr(meta, "number_rows", None) else ""
-        raise InputError(f"the {kind} extract is truncated or damaged: {exc}{expected}", file=path, hint=_SAV_HINT) from None
+        raise InputError(f"the {kind} extract is truncated or damaged: {exc}{expected}", file=path,
+                         hint=_SAV_HINT) from None
     return pa.table([_sav_text(frame[mapping[c]]) for c in columns], names=list(columns))
 
 

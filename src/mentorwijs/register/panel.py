@@ -46,7 +46,8 @@ HOURS_1H = 1.0
 _EPS = 1e-9
 
 
-def observed_months(pids: np.ndarray, persons: pd.DataFrame, migrations: pd.DataFrame, window: tuple[int, int]) -> np.ndarray:
+def observed_months(pids: np.ndarray, persons: pd.DataFrame, migrations: pd.DataFrame,
+                    window: tuple[int, int]) -> np.ndarray:
     """Boolean (persons x months) array: 1 while the person lives in the country and is alive."""
     first, last = window
     n_months = last - first + 1
@@ -161,7 +162,8 @@ class Histories:
         end_run = _runs_starting(unpaid & self.observed, g)
         self.job_end = _first_true_after(end_run, self.ref)  # first month of the run that ends the job
         self.job_start_run = _last_true_before(_runs_ending(unpaid, g), self.ref)  # last month of the run before it
-        self.censor = _first_true_after(~self.observed | (np.arange(n_months)[None, :] >= self.pension_col[:, None]), self.ref)
+        self.censor = _first_true_after(~self.observed | (np.arange(n_months)[None, :] >= self.pension_col[:, None]),
+                                        self.ref)
         self.work_end = _first_true_after((self.hours < HOURS_1H - _EPS) & self.observed, self.ref)
 
     def job_held(self) -> np.ndarray:
@@ -217,7 +219,8 @@ def event_time_panel(units: pd.DataFrame, histories: Histories) -> pd.DataFrame:
     return panel
 
 
-def _survival_times(end: np.ndarray, censor: np.ndarray, c0: np.ndarray, followup: int) -> tuple[np.ndarray, np.ndarray]:
+def _survival_times(end: np.ndarray, censor: np.ndarray, c0: np.ndarray,
+                    followup: int) -> tuple[np.ndarray, np.ndarray]:
     """Whole-month time from month 0 and event indicator (see the module docstring)."""
     t_end = end - c0
     t_censor_last = censor - c0 - 1  # last month at risk
@@ -293,14 +296,16 @@ def analysis_units(matched: pd.DataFrame, modifier_pairs: pd.DataFrame, candidat
     check_read(candidates, "candidates")
     units = matched.copy()
     units[MAIN_SAMPLE] = np.int8(1)
-    wanted = pd.Index(pd.concat([modifier_pairs["treated_unit"], modifier_pairs["control_unit"]]).dropna().astype(str).unique())
+    wanted = pd.Index(pd.concat([modifier_pairs["treated_unit"], modifier_pairs["control_unit"]])
+                      .dropna().astype(str).unique())
     others = wanted.difference(pd.Index(matched["unit"].astype(str)))
     if len(others) == 0:
         return units
     extra = candidates[candidates["unit"].astype(str).isin(others)].drop(columns=["tie_order"], errors="ignore").copy()
     if len(extra) != len(others):
         raise InputError(f"{len(others) - len(extra)} unit(s) of the modifier pairs have no row in the candidate table",
-                         column="control_unit", hint="the modifier pairs and the candidates must come from the same run")
+                         column="control_unit",
+                         hint="the modifier pairs and the candidates must come from the same run")
     extra["weight"] = 0.0
     extra["pscore"] = np.nan
     extra[MAIN_SAMPLE] = np.int8(0)
@@ -321,7 +326,8 @@ def matched_panel_and_survival(matched: pd.DataFrame, trainees: pd.DataFrame, pe
     """Panel and survival tables of the matched units (rows sorted by unit, then month)."""
     check_read(matched, "matched")
     units = matched.sort_values("unit", kind="mergesort").reset_index(drop=True)
-    histories = Histories(units, persons, person_months, employer_months, migrations, window=window, anchors=anchors, rule=rule)
+    histories = Histories(units, persons, person_months, employer_months, migrations, window=window, anchors=anchors,
+                          rule=rule)
     panel = event_time_panel(units, histories)
     keys = {"unit", "person", "cohort", "treated", "weight"}
     extra = units[[c for c in units.columns if c not in keys]].reset_index(drop=True)

@@ -126,7 +126,8 @@ class StatementParser:
         self.persons = persons if isinstance(persons, PersonIndex) else PersonIndex(persons)
         self.v, self.pv, self.codes, self.file = variables, variables["payroll"], codes, file
         pv = self.pv
-        self.tallies = [BadTally(pv["start"], "dates YYYYMMDD", (BAD, EMPTY)), BadTally(pv["end"], "dates YYYYMMDD", (BAD, EMPTY)),
+        self.tallies = [BadTally(pv["start"], "dates YYYYMMDD", (BAD, EMPTY)),
+                        BadTally(pv["end"], "dates YYYYMMDD", (BAD, EMPTY)),
                         BadTally(pv["hours"], "numbers", (BAD, EMPTY)), BadTally(pv["wage"], "numbers", (BAD,))]
         self.counts = dict.fromkeys(PARSE_REASONS, 0)
         self.n_rows = self.n_linked = self.n_job_start_bad = 0
@@ -145,13 +146,15 @@ class StatementParser:
         t_start, t_end, t_hours, t_wage = self.tallies
         start, s_status = parse_dates(raw[pv["start"]])
         end, e_status = parse_dates(raw[pv["end"]])
-        bad_date = (t_start.add(s_status, raw[pv["start"]], offset) | t_end.add(e_status, raw[pv["end"]], offset)) & keep
+        bad_date = (t_start.add(s_status, raw[pv["start"]], offset)
+                    | t_end.add(e_status, raw[pv["end"]], offset)) & keep
         self.counts["pay period start or end not a date"] += int(bad_date.sum())
         keep &= ~bad_date
 
         hours, h_status = parse_numbers(raw[pv["hours"]])
         wage, w_status = parse_numbers(raw[pv["wage"]])
-        bad_num = (t_hours.add(h_status, raw[pv["hours"]], offset) | t_wage.add(w_status, raw[pv["wage"]], offset)) & keep
+        bad_num = (t_hours.add(h_status, raw[pv["hours"]], offset)
+                   | t_wage.add(w_status, raw[pv["wage"]], offset)) & keep
         self.counts["hours or wage not a number"] += int(bad_num.sum())
         keep &= ~bad_num
         wage = np.where(w_status == EMPTY, 0.0, wage)
@@ -189,7 +192,8 @@ class StatementParser:
             "contract": contract[rows],
             "sheltered": code_in(raw[pv["job_type"]], codes["sheltered_job"])[rows].astype(np.int8),
             "government": code_in(raw[pv["cao_sector"]], codes["government_cao_sectors"])[rows].astype(np.int8),
-            "wage_cost_benefit": code_in(raw[pv["wage_cost_benefit"]], codes["wage_cost_benefit"])[rows].astype(np.int8),
+            "wage_cost_benefit": code_in(raw[pv["wage_cost_benefit"]],
+                                         codes["wage_cost_benefit"])[rows].astype(np.int8),
             "period_type": ptype[rows],
             "ikvid": text(raw[pv["job"]]).take(take),
             "sbeid": employer.take(take),
@@ -198,8 +202,9 @@ class StatementParser:
     def finish(self, *, max_bad_share: float, exclusions: Exclusions) -> None:
         """The whole-file checks (an :class:`InputError` naming the file) and the file's exclusions."""
         if self.n_rows and not self.n_linked:
-            require_linked(np.full(self.n_rows, -1), np.r_[np.zeros(self.counts["RINPERSOONS other than R"], bool),
-                                                           np.ones(self.n_rows - self.counts["RINPERSOONS other than R"], bool)],
+            require_linked(np.full(self.n_rows, -1),
+                           np.r_[np.zeros(self.counts["RINPERSOONS other than R"], bool),
+                                 np.ones(self.n_rows - self.counts["RINPERSOONS other than R"], bool)],
                            file=self.file, column=self.v["person_type"], kind="payroll")
         row0 = first_data_row(self.file)
         for tally in self.tallies:
@@ -207,7 +212,8 @@ class StatementParser:
         for reason in PARSE_REASONS:
             exclusions.add(SOURCE, reason, self.counts[reason])
         if self.n_job_start_bad:
-            log.warning("%s: %d original job start dates are not dates; years in the job then count from the first paid month",
+            log.warning("%s: %d original job start dates are not dates; years in the job then count from "
+                        "the first paid month",
                         Path(self.file).name, self.n_job_start_bad)
 
 
@@ -468,8 +474,8 @@ def employer_months(jobs: pd.DataFrame, *, window: tuple[int, int]) -> pd.DataFr
     )
 
 
-def businesses(raw: pa.Table, employers: np.ndarray, *, variables: Mapping, codes: Mapping, file: str | Path | None = None,
-               max_bad_share: float = 0.01) -> pd.DataFrame:
+def businesses(raw: pa.Table, employers: np.ndarray, *, variables: Mapping, codes: Mapping,
+               file: str | Path | None = None, max_bad_share: float = 0.01) -> pd.DataFrame:
     """Business register rows of the employers paying in the extract:
     ``employer, year, sector, size`` (sector from SBI divisions, size from the size class).
 
@@ -479,7 +485,8 @@ def businesses(raw: pa.Table, employers: np.ndarray, *, variables: Mapping, code
 
     bv = variables["businesses"]
     sbeid = text(raw[bv["employer"]])
-    index = pc.fill_null(pc.index_in(sbeid, value_set=pa.array(list(employers), type=pa.string())), -1).to_numpy(zero_copy_only=False)
+    index = pc.fill_null(pc.index_in(sbeid, value_set=pa.array(list(employers), type=pa.string())),
+                         -1).to_numpy(zero_copy_only=False)
     year_txt = text(raw[bv["year"]])
     year_ok = pc.fill_null(pc.utf8_is_digit(year_txt), False).to_numpy(zero_copy_only=False)
     if file is not None:
@@ -487,7 +494,8 @@ def businesses(raw: pa.Table, employers: np.ndarray, *, variables: Mapping, code
                   max_bad_share=max_bad_share, first_data_row=first_data_row(file))
     keep = (index >= 0) & year_ok
     rows = pa.array(np.flatnonzero(keep))
-    year = pc.cast(pc.filter(year_txt, pa.array(keep)), pa.int64()).to_numpy(zero_copy_only=False) if keep.any() else np.zeros(0, np.int64)
+    year = (pc.cast(pc.filter(year_txt, pa.array(keep)), pa.int64()).to_numpy(zero_copy_only=False) if keep.any()
+            else np.zeros(0, np.int64))
     frame = pd.DataFrame(
         {
             "employer": index[keep].astype(np.int32),
@@ -496,7 +504,8 @@ def businesses(raw: pa.Table, employers: np.ndarray, *, variables: Mapping, code
             "size": categorise(raw[bv["size"]].take(rows), codes["employer_size"]),
         }
     )
-    frame = frame.sort_values(["employer", "year"], kind="mergesort").drop_duplicates(["employer", "year"], keep="first")
+    frame = (frame.sort_values(["employer", "year"], kind="mergesort")
+             .drop_duplicates(["employer", "year"], keep="first"))
     return frame.reset_index(drop=True)
 
 
@@ -554,9 +563,11 @@ class _Spill:
                     tables.append(pa.ipc.open_stream(source).read_all())
                 self.path(file, part).unlink()
         table = pa.concat_tables(tables)
-        frame = pd.DataFrame({name: table[name].to_numpy() for name in table.column_names if name not in _STRING_COLUMNS})
+        frame = pd.DataFrame({name: table[name].to_numpy() for name in table.column_names
+                              if name not in _STRING_COLUMNS})
         for name in _STRING_COLUMNS:
-            frame[name] = pd.arrays.ArrowStringArray(table[name].combine_chunks() if table[name].num_chunks else pa.array([], pa.string()))
+            frame[name] = pd.arrays.ArrowStringArray(table[name].combine_chunks() if table[name].num_chunks
+                                                     else pa.array([], pa.string()))
         return frame
 
 
@@ -580,7 +591,8 @@ class _FileSpill:
             p = int(sorted_part[lo])
             rows = order[lo:hi]
             take = pa.array(rows)
-            table = pa.table({name: (values.take(take) if name in _STRING_COLUMNS else values[rows]) if not whole else values
+            table = pa.table({name: ((values.take(take) if name in _STRING_COLUMNS else values[rows]) if not whole
+                                     else values)
                               for name, values in columns.items()})
             writer = self.writers.get(p)
             if writer is None:

@@ -93,7 +93,8 @@ def require_linked(pid: np.ndarray, found: np.ndarray, *, file: str | Path, colu
     if len(pid) and not (pid >= 0).any():
         raise InputError(
             f"none of the {len(pid)} rows of the {kind} extract is a person of the person file "
-            f"({int((~found).sum())} with RINPERSOONS other than R, {int((found & (pid < 0)).sum())} not in the person file)",
+            f"({int((~found).sum())} with RINPERSOONS other than R, {int((found & (pid < 0)).sum())} "
+            "not in the person file)",
             file=file, column=column,
             hint="every row would be excluded: check that the extract belongs to the same delivery as the person file "
                  "(RINPERSOONS R and the same RINPERSOON numbers), or register.codes.person_found in config.yaml",
@@ -113,8 +114,8 @@ class Spells:
     keep: np.ndarray
 
 
-def read_spells(raw: pa.Table, *, person_type: str, person: str, start: str, end: str, persons: pd.DataFrame, found_types,
-                file: str | Path, max_bad_share: float, exclusions: Exclusions, source: str) -> Spells:
+def read_spells(raw: pa.Table, *, person_type: str, person: str, start: str, end: str, persons: pd.DataFrame,
+                found_types, file: str | Path, max_bad_share: float, exclusions: Exclusions, source: str) -> Spells:
     """The persons and dates of a spell file, with the rows left out counted under ``source``:
     persons not under R or not in the person file, and start or end dates that are not
     ``YYYYMMDD`` (an empty end is an open spell; an empty start is bad)."""
@@ -157,7 +158,8 @@ def person_table(
     if len(found) and not found.any():
         raise InputError(f"none of the {len(found)} rows of the person file has RINPERSOONS R (a person of the "
                          "population register)", file=file, column=v["person_type"],
-                         hint="ask CBS for the person file of this delivery, or correct register.codes.person_found in config.yaml")
+                         hint="ask CBS for the person file of this delivery, or correct "
+                              "register.codes.person_found in config.yaml")
     exclusions.add("persons", "RINPERSOONS other than R", int((~found).sum()))
     rows = np.flatnonzero(found)
     table = raw.take(pa.array(rows))
@@ -182,7 +184,8 @@ def person_table(
     if conflict.any():
         rows_c = frame.loc[conflict, "_row"].to_numpy()
         raise InputError(
-            f"{conflict.sum()} rows describe {frame.loc[conflict, 'rin'].nunique()} person(s) more than once with different values",
+            f"{conflict.sum()} rows describe {frame.loc[conflict, 'rin'].nunique()} person(s) more than once "
+            "with different values",
             file=file,
             row=int(rows_c[1]) + first_data_row(file),
             column=v["person"],
@@ -207,7 +210,8 @@ def person_table(
     )
 
 
-def _linked_rows(raw: pa.Table, persons: pd.DataFrame, *, variables, codes, source: str, exclusions: Exclusions) -> tuple[pa.Table, np.ndarray]:
+def _linked_rows(raw: pa.Table, persons: pd.DataFrame, *, variables, codes, source: str,
+                 exclusions: Exclusions) -> tuple[pa.Table, np.ndarray]:
     pid, found = lookup_pids(raw[variables["person_type"]], raw[variables["person"]], persons, codes["person_found"])
     exclusions.add(source, "RINPERSOONS other than R", int((~found).sum()))
     exclusions.add(source, "person not in the person file", int((found & (pid < 0)).sum()))
@@ -223,14 +227,16 @@ def add_education(persons: pd.DataFrame, raw: pa.Table, *, variables, codes, exc
     the highest level code is kept (and counted in the log).
     """
     if file is not None:
-        pid_all, found = lookup_pids(raw[variables["person_type"]], raw[variables["person"]], persons, codes["person_found"])
+        pid_all, found = lookup_pids(raw[variables["person_type"]], raw[variables["person"]], persons,
+                                     codes["person_found"])
         require_linked(pid_all, found, file=file, column=variables["person_type"], kind="education")
     table, pid = _linked_rows(raw, persons, variables=variables, codes=codes, source="education", exclusions=exclusions)
     code = np.asarray(text(table[variables["education"]["level"]]).to_pylist(), dtype=object)
     frame = pd.DataFrame({"pid": pid, "code": code}).sort_values(["pid", "code"], kind="mergesort")
     several = frame.duplicated("pid", keep=False)
     if several.any():
-        log.warning("%d person(s) have more than one row; the highest level code is kept", frame.loc[several, "pid"].nunique())
+        log.warning("%d person(s) have more than one row; the highest level code is kept",
+                    frame.loc[several, "pid"].nunique())
     frame = frame.drop_duplicates("pid", keep="last")
     level = categorise_prefix(pa.array(frame["code"].tolist(), type=pa.string()), codes["education_level"])
     result = persons.copy()
@@ -239,7 +245,8 @@ def add_education(persons: pd.DataFrame, raw: pa.Table, *, variables, codes, exc
     return result
 
 
-def add_deaths(persons: pd.DataFrame, raw: pa.Table, *, variables, codes, file, max_bad_share, exclusions: Exclusions) -> pd.DataFrame:
+def add_deaths(persons: pd.DataFrame, raw: pa.Table, *, variables, codes, file, max_bad_share,
+               exclusions: Exclusions) -> pd.DataFrame:
     """``persons`` with ``death_month`` (integer calendar month of death, missing if alive)."""
     table, pid = _linked_rows(raw, persons, variables=variables, codes=codes, source="deaths", exclusions=exclusions)
     column = variables["deaths"]["date"]
@@ -256,7 +263,8 @@ def add_deaths(persons: pd.DataFrame, raw: pa.Table, *, variables, codes, file, 
     return result
 
 
-def migration_events(persons: pd.DataFrame, raw: pa.Table, *, variables, codes, file, max_bad_share, exclusions: Exclusions) -> pd.DataFrame:
+def migration_events(persons: pd.DataFrame, raw: pa.Table, *, variables, codes, file, max_bad_share,
+                     exclusions: Exclusions) -> pd.DataFrame:
     """Emigrations and immigrations: ``pid, month, emigration`` (1 emigration, 0 immigration)."""
     table, pid = _linked_rows(raw, persons, variables=variables, codes=codes, source="migration", exclusions=exclusions)
     mv = variables["migration"]
@@ -286,7 +294,8 @@ def check_trainees(trainees: pd.DataFrame, *, file: str | Path) -> pd.DataFrame:
     return check_read(trainees, "trainees", file=file)
 
 
-def key_link_problem(n_rows: int, n_study_numbers: int, n_linked: int, *, study_number: str) -> tuple[str, str, str] | None:
+def key_link_problem(n_rows: int, n_study_numbers: int, n_linked: int, *,
+                     study_number: str) -> tuple[str, str, str] | None:
     """(problem, column, fix) when the linkage key cannot link anyone, else None: no study
     numbers, or none of its persons in the person file (the run would have no trainee)."""
     if n_study_numbers == 0:
@@ -346,7 +355,8 @@ def link_trainees(
     frame["person"] = pseudonymise(frame["study"], pseudonym_key, "study").to_numpy(dtype=object)
     rin_index = pd.Series(persons["pid"].to_numpy(), index=persons["rin"].to_numpy())
     frame["pid"] = frame["rin"].map(rin_index).where(frame["found_type"]).astype("Int64")
-    key_problem = key_link_problem(len(study), int(len(frame)), int(frame["pid"].notna().sum()), study_number=study_number)
+    key_problem = key_link_problem(len(study), int(len(frame)), int(frame["pid"].notna().sum()),
+                                   study_number=study_number)
     if key_problem:
         raise InputError(key_problem[0], file=key_file, column=key_problem[1], hint=key_problem[2])
 
@@ -371,7 +381,8 @@ def link_trainees(
         )
     others = frame[~frame["person"].isin(set(trainee_persons)) & frame["pid"].notna()]
     if len(others):
-        log.warning("linkage key: %d register person(s) in the key are not trainees; they are kept out of the control pool", len(others))
+        log.warning("linkage key: %d register person(s) in the key are not trainees; they are kept "
+                    "out of the control pool", len(others))
 
     result = persons.copy()
     result["person"] = pseudonymise(result["rin"], pseudonym_key, "rin").to_numpy(dtype=object)

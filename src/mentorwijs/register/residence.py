@@ -64,8 +64,9 @@ def residence_spells(raw: pa.Table, persons: pd.DataFrame, *, variables: Mapping
                      max_bad_share: float, exclusions: Exclusions) -> pd.DataFrame:
     """Residence spells ``pid, start, end, object`` (days since 1970-01-01; open end = int32 max)."""
     v, rv = variables, variables["residence"]
-    sp = read_spells(raw, person_type=v["person_type"], person=v["person"], start=rv["start"], end=rv["end"], persons=persons,
-                     found_types=codes["person_found"], file=file, max_bad_share=max_bad_share, exclusions=exclusions, source=SOURCE)
+    sp = read_spells(raw, person_type=v["person_type"], person=v["person"], start=rv["start"], end=rv["end"],
+                     persons=persons, found_types=codes["person_found"], file=file, max_bad_share=max_bad_share,
+                     exclusions=exclusions, source=SOURCE)
     pid, start, keep = sp.pid, sp.start, sp.keep
     end = np.where(sp.open_end, OPEN_END, np.minimum(sp.end, OPEN_END))
     rows = np.flatnonzero(keep)
@@ -84,7 +85,8 @@ def residence_spells(raw: pa.Table, persons: pd.DataFrame, *, variables: Mapping
 def address_municipalities(raw: pa.Table, *, variables: Mapping, years: Mapping[int, str]) -> pd.DataFrame:
     """Address objects: ``object`` + one column per delivered year (municipality code, normalised)."""
     av = variables["addresses"]
-    frame = pd.DataFrame({"object": np.asarray(_object_key(raw[av["object_type"]], raw[av["object"]]).to_pylist(), dtype=object)})
+    frame = pd.DataFrame({"object": np.asarray(_object_key(raw[av["object_type"]], raw[av["object"]]).to_pylist(),
+                                               dtype=object)})
     for year, column in years.items():
         frame[year] = np.asarray(normalise_codes(_strip_gm(raw[column])).to_pylist(), dtype=object)
     return frame.drop_duplicates("object", keep="first").set_index("object")
@@ -102,8 +104,9 @@ def municipality_regions(raw: pa.Table, *, variables: Mapping, file: str | Path)
     ok = pc.fill_null(pc.utf8_is_digit(year_txt), False).to_numpy(zero_copy_only=False)
     if not ok.all():
         first = int(np.flatnonzero(~ok)[0])
-        raise InputError(f"the year is not a number ({year_txt[first].as_py()!r})", file=file, row=first + first_data_row(file),
-                         column=mv["year"], hint="the column must hold the year (e.g. 2019) the municipality belongs to a "
+        raise InputError(f"the year is not a number ({year_txt[first].as_py()!r})", file=file,
+                         row=first + first_data_row(file), column=mv["year"],
+                         hint="the column must hold the year (e.g. 2019) the municipality belongs to a "
                          "region in; check the file or register.variables.municipality_regions.year in config.yaml")
     frame = pd.DataFrame(
         {
@@ -112,11 +115,13 @@ def municipality_regions(raw: pa.Table, *, variables: Mapping, file: str | Path)
             "region": np.asarray(text(raw[mv["region"]]).to_pylist(), dtype=object),
         }
     )
-    dup = frame.duplicated(["year", "municipality"], keep=False) & ~frame.duplicated(["year", "municipality", "region"], keep=False)
+    dup = (frame.duplicated(["year", "municipality"], keep=False)
+           & ~frame.duplicated(["year", "municipality", "region"], keep=False))
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0])
         raise InputError(f"municipality {frame['municipality'].iat[row]!r} has two labour-market regions in "
-                         f"{frame['year'].iat[row]}", file=file, row=row + first_data_row(file), column=mv["municipality"],
+                         f"{frame['year'].iat[row]}", file=file, row=row + first_data_row(file),
+                         column=mv["municipality"],
                          hint="each municipality belongs to one labour-market region per year: correct the table "
                          "(take it again from the CBS classification)")
     return frame.drop_duplicates(["year", "municipality"]).reset_index(drop=True)

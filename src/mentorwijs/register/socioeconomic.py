@@ -54,8 +54,9 @@ def benefit_months(
     An empty end date is an open spell (to the end of the window).
     """
     v, sv = variables, variables["socioeconomic"]
-    sp = read_spells(raw, person_type=v["person_type"], person=v["person"], start=sv["start"], end=sv["end"], persons=persons,
-                     found_types=codes["person_found"], file=file, max_bad_share=max_bad_share, exclusions=exclusions, source=SOURCE)
+    sp = read_spells(raw, person_type=v["person_type"], person=v["person"], start=sv["start"], end=sv["end"],
+                     persons=persons, found_types=codes["person_found"], file=file, max_bad_share=max_bad_share,
+                     exclusions=exclusions, source=SOURCE)
     pid, keep = sp.pid, sp.keep
     first_m, last_m = window
     ms = month_of_day(sp.start)

@@ -170,7 +170,8 @@ def code_in(column: pa.ChunkedArray | pa.Array, values) -> np.ndarray:
     return hit[index] if len(distinct) else np.zeros(len(index), dtype=bool)
 
 
-def categorise(column: pa.ChunkedArray | pa.Array, mapping: Mapping[str, list], *, default: str = UNKNOWN) -> np.ndarray:
+def categorise(column: pa.ChunkedArray | pa.Array, mapping: Mapping[str, list], *,
+               default: str = UNKNOWN) -> np.ndarray:
     """Category per value from ``{category: [codes]}`` (normalised codes); ``default`` otherwise."""
     lookup = {normalise_code(code): category for category, codes_ in mapping.items() for code in codes_}
     distinct, index = dictionary(column)
@@ -178,7 +179,8 @@ def categorise(column: pa.ChunkedArray | pa.Array, mapping: Mapping[str, list], 
     return names[index] if len(distinct) else np.full(len(index), default, dtype=object)
 
 
-def categorise_prefix(column: pa.ChunkedArray | pa.Array, mapping: Mapping[str, list], *, default: str = UNKNOWN) -> np.ndarray:
+def categorise_prefix(column: pa.ChunkedArray | pa.Array, mapping: Mapping[str, list], *,
+                      default: str = UNKNOWN) -> np.ndarray:
     """Category per value from ``{category: [code prefixes]}``; ``default`` otherwise."""
     s = pc.fill_null(pc.utf8_trim_whitespace(column), "")
     result = np.full(len(s), default, dtype=object)

@@ -6,7 +6,8 @@ once, in :data:`REGISTER_STEPS` (name = Snakemake rule, named inputs and outputs
 settings from the configuration): the rules of ``workflow/rules/register.smk``, ``effects.smk``
 and ``export.smk`` take their ``input:``, ``output:`` and ``params:`` from it, and
 :func:`register_plan` (``mentorwijs run --part register``) lists the same steps in order with
-their arguments. The limits of ``register.checks`` have their defaults in :class:`~mentorwijs.register.check.RegisterChecks`.
+their arguments. The limits of ``register.checks`` have their defaults in
+:class:`~mentorwijs.register.check.RegisterChecks`.
 
 Steps and outputs (paths relative to the repository root, see :data:`PATHS`):
 
@@ -161,7 +162,8 @@ def persons_step(*, key_file: PathLike, persons_file: PathLike, education_file: 
     before = dict(exclusions.rows)
     persons = P.add_education(persons, raw, variables=v, codes=codes, exclusions=exclusions, file=education_file)
     _require_usable(education_file, raw.num_rows, exclusions, before, "education", warn_excluded_share)
-    raw = read_extract(deaths_file, [v["person_type"], v["person"], v["deaths"]["date"]], kind="deaths", allow_empty=True)
+    raw = read_extract(deaths_file, [v["person_type"], v["person"], v["deaths"]["date"]], kind="deaths",
+                       allow_empty=True)
     before = dict(exclusions.rows)
     persons = P.add_deaths(persons, raw, variables=v, codes=codes, file=deaths_file, max_bad_share=max_bad_share,
                            exclusions=exclusions)
@@ -183,8 +185,10 @@ def persons_step(*, key_file: PathLike, persons_file: PathLike, education_file: 
     write_parquet(linkage.persons, out_persons)
     write_parquet(migrations, out_migrations)
     write_exclusions(exclusions, out_exclusions)
-    write_flow_fragment([("employees", FLOW_ORDER["excluded_not_found_in_register"], "excluded_not_found_in_register", n_not_found),
-                         ("employees", FLOW_ORDER["found_in_register"], "found_in_register", len(linkage.found))], out_flow)
+    write_flow_fragment([("employees", FLOW_ORDER["excluded_not_found_in_register"], "excluded_not_found_in_register",
+                          n_not_found),
+                         ("employees", FLOW_ORDER["found_in_register"], "found_in_register", len(linkage.found))],
+                        out_flow)
 
 
 def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike, persons: PathLike,
@@ -231,7 +235,8 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
         problem = coverage_message(tables.coverage, window=win, min_share=min_month_share)
         if problem:
             raise InputError(problem, file=Path(payroll_files[0]).parent,
-                             hint="bring the payroll files of every year of register.window, or narrow the window in config.yaml")
+                             hint="bring the payroll files of every year of register.window, or narrow the "
+                                  "window in config.yaml")
         log.info("payroll: %d netted statements, %d person-months, %d employer-months, %d employers",
                  tables.n_statements, tables.n_person_months, tables.n_employer_months, len(tables.employers))
         raw = read_extract(businesses_file, list(variables["businesses"].values()), kind="business register")
@@ -240,7 +245,8 @@ def payroll_step(*, payroll_files: Sequence[PathLike], businesses_file: PathLike
         del raw
     employers = pd.DataFrame({
         "employer": range(len(tables.employers)),
-        "employer_pseudonym": pseudonymise(pd.Series(tables.employers, dtype="string"), _pseudonym_key(synthetic), "employer"),
+        "employer_pseudonym": pseudonymise(pd.Series(tables.employers, dtype="string"), _pseudonym_key(synthetic),
+                                           "employer"),
     })
     employers["employer"] = employers["employer"].astype("int32")
     write_parquet(employers, out_employers)
@@ -269,8 +275,8 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
                     businesses: PathLike, benefits: PathLike, residence_file: PathLike, addresses_file: PathLike,
                     municipality_regions_file: PathLike, trainees_file: PathLike, out_candidates: PathLike,
                     out_exclusions: PathLike, out_flow: PathLike, variables: Mapping, codes: Mapping,
-                    pairs: Mapping[str, Sequence[str]], anchors: Mapping, candidates: Mapping, window: Mapping[str, str],
-                    max_bad_share: float, warn_excluded_share: float) -> None:
+                    pairs: Mapping[str, Sequence[str]], anchors: Mapping, candidates: Mapping,
+                    window: Mapping[str, str], max_bad_share: float, warn_excluded_share: float) -> None:
     """Eligible trainees and candidates, stacked per cohort, with their covariates."""
     from mentorwijs.register import residence as R
     from mentorwijs.register.candidates import Anchors, EligibilityRule, RegionLookup, build_candidates
@@ -291,7 +297,8 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
         from mentorwijs.errors import InputError
 
         raise InputError(f"no municipality column named like {av['municipality']!r}", file=addresses_file,
-                         hint="set register.variables.addresses.municipality to the pattern of the year columns (e.g. gem{year})")
+                         hint="set register.variables.addresses.municipality to the pattern of the year "
+                              "columns (e.g. gem{year})")
     addresses = R.address_municipalities(
         read_extract(addresses_file, [av["object_type"], av["object"], *years.values()], kind="address"),
         variables=variables, years=years)
@@ -302,7 +309,8 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
     found = person_table.loc[person_table["group"] == TRAINEE, ["person", "pid"]]
     result = build_candidates(
         trainees=trainees, found=found, persons=person_table, person_months=read_parquet(person_months, release=True),
-        benefits=read_parquet(benefits), employer_months=read_parquet(employer_months, columns=TENURE_COLUMNS, release=True),
+        benefits=read_parquet(benefits),
+        employer_months=read_parquet(employer_months, columns=TENURE_COLUMNS, release=True),
         businesses=read_parquet(businesses), employers=read_parquet(employers),
         regions_at=RegionLookup(spells, addresses, regions), pairs=pairs, anchors=Anchors.from_config(anchors),
         rule=EligibilityRule.from_config(candidates), window=window_of(window), trainees_file=str(trainees_file))
@@ -317,7 +325,8 @@ def candidates_step(*, persons: PathLike, person_months: PathLike, employer_mont
     write_flow_fragment(result.flow, out_flow)
 
 
-def modifier_specs(candidates: pd.DataFrame, trainees: pd.DataFrame, modifiers: Sequence[Mapping | str]) -> list[tuple[str, pd.Series, bool]]:
+def modifier_specs(candidates: pd.DataFrame, trainees: pd.DataFrame,
+                   modifiers: Sequence[Mapping | str]) -> list[tuple[str, pd.Series, bool]]:
     """Per modifier of ``effects.modifiers``: its name, the level of every unit and whether the
     level's trainees are re-matched among controls of the same level (a register characteristic,
     a column of the candidate table) or keep their main pairs (a supervisor's answer, ``sup_*``,
@@ -370,8 +379,9 @@ def matching_step(*, candidates: PathLike, out_pairs: PathLike, out_matched: Pat
         from mentorwijs.register.panel import employment_share
 
         started = time.perf_counter()
-        outcome = employment_share(table, read_parquet(persons), read_parquet(person_months, release=True), read_parquet(migrations),
-                                   window=window_of(window), anchors=Anchors.from_config(anchors))
+        outcome = employment_share(table, read_parquet(persons), read_parquet(person_months, release=True),
+                                   read_parquet(migrations), window=window_of(window),
+                                   anchors=Anchors.from_config(anchors))
         log.info("prognostic score: follow-up employment of %d units in %.1f s", int(outcome.notna().sum()),
                  time.perf_counter() - started)
     started = time.perf_counter()
@@ -381,7 +391,8 @@ def matching_step(*, candidates: PathLike, out_pairs: PathLike, out_matched: Pat
     for status, n in result.status["status"].value_counts().items():
         if status != MATCHED:
             exclusions.add("matching", {OFF_SUPPORT: "trainee off common support (outside the controls' score range)",
-                                        NO_CONTROL: "trainee off common support (no control within the caliper)"}[status], int(n))
+                                        NO_CONTROL: "trainee off common support (no "
+                                                    "control within the caliper)"}[status], int(n))
     log.info("propensity model: %s", result.model.method)
     write_parquet(result.pairs, out_pairs)
     write_parquet(result.matched, out_matched)

@@ -138,7 +138,8 @@ def simulate(
             raise InputError(f"--add-wave {wave!r}: waves T0..T3 are always written", hint="use T4 or later")
     codebooks = Path(codebooks)
     if not codebooks.is_dir():
-        raise InputError("codebook folder not found", file=codebooks, hint="run from the repository root or pass --codebooks")
+        raise InputError("codebook folder not found", file=codebooks,
+                         hint="run from the repository root or pass --codebooks")
 
     seeds = np.random.SeedSequence(seed).spawn(3)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"

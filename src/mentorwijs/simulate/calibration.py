@@ -28,7 +28,8 @@ CANDIDATES_PER_TRAINEE = 100
 MAX_ROUNDS = 60
 #: log weight of a history per unit of each matching variable (:func:`selection_weight`);
 #: relative_wage is the hourly wage over the covariate window / the adult minimum wage
-SELECTION = {"sheltered": 2.0, "temporary": 1.0, "welfare_benefit": 0.2, "disability_benefit": 0.2, "relative_wage": -3.0}
+SELECTION = {"sheltered": 2.0, "temporary": 1.0, "welfare_benefit": 0.2, "disability_benefit": 0.2,
+             "relative_wage": -3.0}
 #: the planted off-support trainee: out of work from month -20, then a sheltered job on a
 #: fixed-term contract from month -4 paid this share of the minimum wage (no candidate holds such a
 #: job, and it has worked 2 of the 12 covariate months)

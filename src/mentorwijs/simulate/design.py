@@ -289,7 +289,8 @@ def _supervisors(rng: np.random.Generator, groups: pd.DataFrame, n_completed_t0:
     n = len(sup)
     sup["first_name"], sup["last_name"] = _names(rng, n)
     domains = ("werkbedrijf.example.nl", "gemeente.example.nl", "bedrijf.example.nl", "zorg.example.nl")
-    sup["email"] = [_email(first, last, domains[i % len(domains)], i) for i, (first, last) in enumerate(zip(sup["first_name"], sup["last_name"]))]
+    sup["email"] = [_email(first, last, domains[i % len(domains)], i)
+                    for i, (first, last) in enumerate(zip(sup["first_name"], sup["last_name"]))]
     sup["organisation"] = [ORGANISATIONS[rng.integers(len(ORGANISATIONS))].format(r=r) for r in sup["region"]]
     sup["age"] = np.clip(np.round(rng.normal(46, 9, size=n)), 24, 66).astype(int)
     sup["sex"] = rng.choice([1, 2, 3], size=n, p=[0.55, 0.44, 0.01])
@@ -297,8 +298,11 @@ def _supervisors(rng: np.random.Generator, groups: pd.DataFrame, n_completed_t0:
     sup["n_employees_guided"] = np.clip(np.round(rng.lognormal(1.8, 0.8, size=n)), 1, 60).astype(int)
     sup["sector"] = rng.choice([1, 2, 3], size=n, p=[0.55, 0.25, 0.20])
     sup["sheltered_workplace"] = (rng.random(n) < 0.3).astype(int)
-    sup["org_size"] = np.where(sup["sheltered_workplace"] == 1, rng.choice([2, 3], size=n), rng.choice([1, 2, 3], size=n, p=[0.4, 0.35, 0.25]))
-    sup["disability_types"] = [tuple(sorted(rng.choice([1, 2, 3, 4, 5], size=rng.integers(1, 4), replace=False).tolist())) for _ in range(n)]
+    sup["org_size"] = np.where(sup["sheltered_workplace"] == 1, rng.choice([2, 3], size=n),
+                               rng.choice([1, 2, 3], size=n, p=[0.4, 0.35, 0.25]))
+    sup["disability_types"] = [
+        tuple(sorted(rng.choice([1, 2, 3, 4, 5], size=rng.integers(1, 4), replace=False).tolist())) for _ in range(n)
+    ]
     completed = np.zeros(n, dtype=bool)
     completed[rng.choice(n, size=n_completed_t0, replace=False)] = True
     sup["completed_T0"] = completed
@@ -354,13 +358,15 @@ def _employees(
     emp["birth_date"] = [d - dt.timedelta(days=int(a * 365.25)) for d, a in zip(start_meeting, ages)]
     emp["bsn"] = fake_bsns(rng, n)
     emp["postcode"] = [_postcode(rng, r) for r in region]
-    emp["email"] = [_email(first, last, "mail.example.nl", i) for i, (first, last) in enumerate(zip(emp["first_name"], emp["last_name"]))]
+    emp["email"] = [_email(first, last, "mail.example.nl", i)
+                    for i, (first, last) in enumerate(zip(emp["first_name"], emp["last_name"]))]
     emp["occupation"] = exact_categorical(rng, scaled_counts(OCCUPATION_COUNTS, n)).astype(int)
     selections = round(sum(DISABILITY_COUNTS.values()) * n / N_EMPLOYEES)
     emp["disability"] = _disabilities(rng, n, scaled_counts(DISABILITY_COUNTS, selections))
     emp["work_ability"] = exact_categorical(rng, scaled_counts(WORK_ABILITY_COUNTS, n)).astype(int)
     try:
-        demands = values_with_mean_sd(rng, n, range(2, 11), *DEMANDS_MEAN_SD, max_steps=200_000 if scale == 1 else 5_000)
+        demands = values_with_mean_sd(rng, n, range(2, 11), *DEMANDS_MEAN_SD,
+                                      max_steps=200_000 if scale == 1 else 5_000)
     except RuntimeError:  # a few employees (small scales) may not reach the published rounding
         if scale == 1:
             raise
@@ -370,7 +376,8 @@ def _employees(
     emp["demands_physical"] = physical.astype(int)
     emp["demands_mental"] = (demands - physical).astype(int)
     satisfied = scaled(SATISFIED, scale)
-    satisfaction = np.concatenate([rng.choice([4, 5], size=satisfied, p=[0.6, 0.4]), rng.choice([1, 2, 3], size=n - satisfied, p=[0.15, 0.3, 0.55])])
+    satisfaction = np.concatenate([rng.choice([4, 5], size=satisfied, p=[0.6, 0.4]),
+                                   rng.choice([1, 2, 3], size=n - satisfied, p=[0.15, 0.3, 0.55])])
     emp["job_satisfaction"] = rng.permutation(satisfaction).astype(int)
     # consent and the planned register role
     status = np.array(["found"] * n, dtype=object)
@@ -424,5 +431,6 @@ def study_design(rng: np.random.Generator, *, scale: float = 1.0) -> StudyDesign
     groups["n_enrolled"] = _group_sizes(rng, len(groups), counts["invited"])
     supervisors = _supervisors(rng, groups, counts["completed_T0"])
     employees = _employees(rng, supervisors, groups, counts, scale)
-    columns = ["training_group", "region", "site", "mode", "first_meeting", "last_meeting", "meetings_delivered", "n_enrolled"]
+    columns = ["training_group", "region", "site", "mode", "first_meeting", "last_meeting", "meetings_delivered",
+               "n_enrolled"]
     return StudyDesign(scale=scale, groups=groups[columns], supervisors=supervisors, employees=employees, counts=counts)

@@ -43,11 +43,13 @@ REGULAR, WSW, BANEN, DISABILITY, ASSISTANCE = 0, 1, 2, 3, 4
 TEMPORARY, PERMANENT, NOT_APPLICABLE = 0, 1, 2
 # sector groups of employers
 SECTORS = (
-    "agriculture", "landscaping", "industry", "services", "care", "transport", "administration", "specialised", "government",
+    "agriculture", "landscaping", "industry", "services", "care", "transport", "administration", "specialised",
+    "government",
 )
 AGRICULTURE, LANDSCAPING, INDUSTRY, SERVICES, CARE, TRANSPORT, ADMINISTRATION, SPECIALISED, GOVERNMENT = range(9)
 #: the trainees' occupation (questionnaire codes 1..6) -> sector groups of their job
-OCCUPATION_SECTORS = {1: (AGRICULTURE, LANDSCAPING), 2: (INDUSTRY,), 3: (SERVICES, CARE), 4: (TRANSPORT,), 5: (ADMINISTRATION, GOVERNMENT), 6: (SPECIALISED,)}
+OCCUPATION_SECTORS = {1: (AGRICULTURE, LANDSCAPING), 2: (INDUSTRY,), 3: (SERVICES, CARE), 4: (TRANSPORT,),
+                      5: (ADMINISTRATION, GOVERNMENT), 6: (SPECIALISED,)}
 #: sectors where sheltered companies operate (a sheltered job in another sector is placed in services)
 SHELTERED_SECTORS = (LANDSCAPING, INDUSTRY, SERVICES)
 #: sectors with seasonal job exits and hires. Only agriculture: the register's activity sectors
@@ -213,7 +215,8 @@ class ModelParameters:
 
     def base_exit(self) -> np.ndarray:
         """Base monthly exit hazards [temporary, permanent, sheltered] after calibration."""
-        return np.array([self.exit_temporary, self.exit_permanent, self.exit_sheltered]) * np.array(self.exit_calibration)
+        return (np.array([self.exit_temporary, self.exit_permanent, self.exit_sheltered])
+                * np.array(self.exit_calibration))
 
 
 def _normalised(values: tuple[float, ...]) -> np.ndarray:
@@ -269,7 +272,8 @@ class People:
 
     @staticmethod
     def concat(parts: list["People"]) -> "People":
-        return People(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(People)})
+        return People(**{f.name: np.concatenate([getattr(p, f.name) for p in parts])
+                         for f in dataclasses.fields(People)})
 
     def region_at(self, days: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         rows = slice(None) if rows is None else rows
@@ -406,8 +410,8 @@ class _Slot:
 
 
 def _draw_new_jobs(
-    rows: np.ndarray, slot: int, t: int, start: np.ndarray, people: People, employers: Employers, p: ModelParameters, cal: Calendar, state: _Slot,
-    keys_all: np.ndarray | None = None,
+    rows: np.ndarray, slot: int, t: int, start: np.ndarray, people: People, employers: Employers, p: ModelParameters,
+    cal: Calendar, state: _Slot, keys_all: np.ndarray | None = None,
 ) -> None:
     """Draw the attributes of jobs starting on ``start`` for ``rows`` into ``state``."""
     if len(rows) == 0:
@@ -422,7 +426,8 @@ def _draw_new_jobs(
     sheltered = (slot == 0) & wsw_open & (people.kind[rows] == WSW) & (u[2] < 0.6)
     sector = np.where(forced & (people.force_sector[rows] >= 0), people.force_sector[rows], sector)
     sheltered = np.where(forced, people.force_sheltered[rows], sheltered)
-    sheltered_sector = np.where(np.isin(sector, SHELTERED_SECTORS), sector, np.where(sector == AGRICULTURE, LANDSCAPING, SERVICES))
+    sheltered_sector = np.where(np.isin(sector, SHELTERED_SECTORS), sector,
+                                np.where(sector == AGRICULTURE, LANDSCAPING, SERVICES))
     sector = np.where(sheltered, sheltered_sector, sector)
     region = people.region_at(start, rows)
     employer = employers.choose(region, sector, sheltered, u[3])
@@ -434,11 +439,13 @@ def _draw_new_jobs(
     contract = np.where(forced & (people.force_contract[rows] >= 0), people.force_contract[rows], contract)
     oncall = (contract == TEMPORARY) & ~sheltered & (u[5] < (p.oncall_share if slot == 0 else 0.6))
     if slot == 0:
-        hours = np.where(sheltered, 30 + np.floor(u[6] * 7), np.clip(np.round(people.hours_pref[rows] + 4 * ndtri(u[6])), 6, 40))
+        hours = np.where(sheltered, 30 + np.floor(u[6] * 7),
+                         np.clip(np.round(people.hours_pref[rows] + 4 * ndtri(u[6])), 6, 40))
     else:
         hours = 4 + np.floor(u[6] * 10)
     pref = people.wage_pref[rows]
-    wage = np.where(sheltered, 1.12 * np.exp(0.03 * ndtri(u[7])), np.maximum(np.minimum(pref, 1.0), pref * np.exp(0.05 * ndtri(u[7]))))
+    wage = np.where(sheltered, 1.12 * np.exp(0.03 * ndtri(u[7])),
+                    np.maximum(np.minimum(pref, 1.0), pref * np.exp(0.05 * ndtri(u[7]))))
     wage = np.where(forced & np.isfinite(people.force_wage[rows]), people.force_wage[rows], wage)
     lkv = (people.kind[rows] == BANEN) & ~sheltered & (u[8] < p.lkv_claim)
     state.active[rows] = True
@@ -455,7 +462,8 @@ def _draw_new_jobs(
     state.treated[rows] = False
 
 
-def _initial_state(people: People, employers: Employers, p: ModelParameters, cal: Calendar, main: _Slot, second: _Slot) -> None:
+def _initial_state(people: People, employers: Employers, p: ModelParameters, cal: Calendar, main: _Slot,
+                   second: _Slot) -> None:
     """Jobs held at the start of the burn-in, with start dates in the past."""
     keys = people.key
     t0 = -1  # attributes of jobs held at the start use their own draws
@@ -479,7 +487,8 @@ def _initial_state(people: People, employers: Employers, p: ModelParameters, cal
         sector = np.where(np.isin(people.sector_pref[wsw], SHELTERED_SECTORS), people.sector_pref[wsw], SERVICES)
         main.sheltered[wsw] = True
         main.sector[wsw] = sector
-        main.employer[wsw] = employers.choose(people.region_at(main.start[wsw], wsw), sector, np.ones(len(wsw), bool), u[3][wsw])
+        main.employer[wsw] = employers.choose(people.region_at(main.start[wsw], wsw), sector, np.ones(len(wsw), bool),
+                                              u[3][wsw])
         main.contract[wsw] = PERMANENT
         main.oncall[wsw] = False
         main.lkv[wsw] = False
@@ -490,10 +499,12 @@ def _initial_state(people: People, employers: Employers, p: ModelParameters, cal
     main.contract[regular[make_open & (main.contract[regular] == TEMPORARY)]] = PERMANENT
     main.oncall[main.contract != TEMPORARY] = False
     second_rows = rows[u[4][rows] < 0.05]
-    _draw_new_jobs(second_rows, 1, t0, day0 - 30 - np.floor(u[5][second_rows] * 300).astype(np.int64), people, employers, p, cal, second)
+    _draw_new_jobs(second_rows, 1, t0, day0 - 30 - np.floor(u[5][second_rows] * 300).astype(np.int64), people,
+                   employers, p, cal, second)
 
 
-def simulate_jobs(people: People, employers: Employers, cal: Calendar, p: ModelParameters, treatment: Treatment | None = None) -> Jobs:
+def simulate_jobs(people: People, employers: Employers, cal: Calendar, p: ModelParameters,
+                  treatment: Treatment | None = None) -> Jobs:
     """Simulate every row's job spells over the calendar (burn-in included); see the module docstring."""
     n = len(people)
     base_keys = people.key
@@ -508,7 +519,8 @@ def simulate_jobs(people: People, employers: Employers, cal: Calendar, p: ModelP
     person_exit = np.exp(-p.z_exit * people.z)
     person_find = np.exp(p.z_find * people.z)
     kind_find = np.select(
-        [people.kind == WSW, people.kind == DISABILITY, people.kind == ASSISTANCE, people.kind == REGULAR], [0.6, 0.7, 0.8, 1.3], 1.0
+        [people.kind == WSW, people.kind == DISABILITY, people.kind == ASSISTANCE, people.kind == REGULAR],
+        [0.6, 0.7, 0.8, 1.3], 1.0
     )
     last_end = np.full(n, -NEVER, dtype=np.int64)
     adult_from = people.birth + int(18 * 365.25)
@@ -529,7 +541,8 @@ def simulate_jobs(people: People, employers: Employers, cal: Calendar, p: ModelP
             act = state.active & (state.start <= me)
             u_exit = counter_uniform(keys, t, slot, S_EXIT)
             # fixed-term contracts that become open-ended from this month on
-            conv = act & (state.contract == TEMPORARY) & ~state.sheltered & (state.converted == NEVER) & (counter_uniform(keys, t, slot, S_CONVERT) < p.conversion)
+            conv = (act & (state.contract == TEMPORARY) & ~state.sheltered & (state.converted == NEVER)
+                    & (counter_uniform(keys, t, slot, S_CONVERT) < p.conversion))
             state.converted[conv] = ms
             temp_now = (state.contract == TEMPORARY) & (state.converted > ms)
             if slot == 0:
@@ -546,7 +559,9 @@ def simulate_jobs(people: People, employers: Employers, cal: Calendar, p: ModelP
             h *= person_exit * np.where(age < 23, p.young_factor, np.where(age >= 60, p.older_factor, 1.0))
             if treatment is not None and slot == 0:
                 m = t - treatment.month0
-                effect = np.where(treated_rows & state.treated, np.exp(treatment.log_hr * effect_shape(m, treatment.peak_month, treatment.fade_month, treatment.catch_up)), 1.0)
+                effect = np.where(treated_rows & state.treated,
+                                  np.exp(treatment.log_hr * effect_shape(m, treatment.peak_month, treatment.fade_month,
+                                                                         treatment.catch_up)), 1.0)
                 h *= effect
             h = np.minimum(h, 0.95)
             end = np.full(n, NEVER, dtype=np.int64)
@@ -554,16 +569,19 @@ def simulate_jobs(people: People, employers: Employers, cal: Calendar, p: ModelP
             # exits by hazard: fixed-term contracts mostly end on the last day of the month
             ex = act & (u_exit < h)
             month_end = temp_now & (counter_uniform(keys, t, slot, S_EXIT_DAY) < p.temporary_month_end_share)
-            day = np.where(month_end, me, ms + np.floor(counter_uniform(keys, t, slot, S_EXIT_DAY2) * nd).astype(np.int64))
+            day = np.where(month_end, me,
+                           ms + np.floor(counter_uniform(keys, t, slot, S_EXIT_DAY2) * nd).astype(np.int64))
             end = np.where(ex, np.maximum(day, state.start), end)
             reason = np.where(ex, EXIT, reason)
             # retirement at the state pension age
-            ret = act & (people.aow >= ms) & (people.aow <= me) & (counter_uniform(keys, t, slot, S_RETIRE) < people.retire_prob)
+            ret = (act & (people.aow >= ms) & (people.aow <= me)
+                   & (counter_uniform(keys, t, slot, S_RETIRE) < people.retire_prob))
             end = np.where(ret, np.minimum(end, np.maximum(people.aow - 1, state.start)), end)
             reason = np.where(ret & ~ex, PENSION, reason)
             # planted ends
             fe = act & (people.force_end == t)
-            end = np.where(fe, np.minimum(end, np.maximum(ms + np.floor(counter_uniform(keys, t, slot, S_EXIT_DAY2) * nd).astype(np.int64), state.start)), end)
+            end = np.where(fe, np.minimum(end, np.maximum(
+                ms + np.floor(counter_uniform(keys, t, slot, S_EXIT_DAY2) * nd).astype(np.int64), state.start)), end)
             reason = np.where(fe & ~ex & ~ret, FORCED, reason)
             # death and emigration end every job
             lv = act & (people.leave <= me)
@@ -598,7 +616,8 @@ def simulate_jobs(people: People, employers: Employers, cal: Calendar, p: ModelP
                 finders = can_start & ~ended & holds_main & (counter_uniform(keys, t, slot, S_FIND) < f2)
                 forced_start = np.zeros(n, dtype=bool)
             first_day = counter_uniform(keys, t, slot, S_START_DAY) < p.start_first_day_share
-            sday = np.where(first_day, ms, ms + np.floor(counter_uniform(keys, t, slot, S_START_DAY2) * nd).astype(np.int64))
+            sday = np.where(first_day, ms,
+                            ms + np.floor(counter_uniform(keys, t, slot, S_START_DAY2) * nd).astype(np.int64))
             sday = np.maximum(sday, np.maximum(people.arrive, adult_from))
             start = np.where(j2j, end + 1, sday)
             new = np.flatnonzero((j2j | finders | forced_start) & (start < people.leave))

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from mentorwijs.simulate.employment import (
-    TEMPORARY, Calendar, Jobs, ModelParameters, People, absolute_month, counter_normal, counter_uniform, day_number, month_of_day,
-    month_start_day,
+    TEMPORARY, Calendar, Jobs, ModelParameters, People, absolute_month, counter_normal, counter_uniform, day_number,
+    month_of_day, month_start_day,
 )
 
 MONTHLY, FOUR_WEEKLY = 5, 1
@@ -29,10 +29,11 @@ MONTHLY, FOUR_WEEKLY = 5, 1
 FOUR_WEEKLY_GRID = "2016-12-11"
 #: adult minimum wage per month (euros) from the first month of each half year
 MINIMUM_WAGE = {
-    "2011-07": 1435.20, "2012-01": 1446.60, "2012-07": 1456.20, "2013-01": 1469.40, "2013-07": 1477.20, "2014-01": 1485.60,
-    "2014-07": 1495.20, "2015-01": 1501.80, "2015-07": 1507.80, "2016-01": 1524.60, "2016-07": 1537.20, "2017-01": 1551.60,
-    "2017-07": 1565.40, "2018-01": 1578.00, "2018-07": 1594.20, "2019-01": 1615.80, "2019-07": 1635.60, "2020-01": 1653.60,
-    "2020-07": 1680.00, "2021-01": 1684.80, "2021-07": 1701.00, "2022-01": 1725.00, "2022-07": 1756.20,
+    "2011-07": 1435.20, "2012-01": 1446.60, "2012-07": 1456.20, "2013-01": 1469.40, "2013-07": 1477.20,
+    "2014-01": 1485.60, "2014-07": 1495.20, "2015-01": 1501.80, "2015-07": 1507.80, "2016-01": 1524.60,
+    "2016-07": 1537.20, "2017-01": 1551.60, "2017-07": 1565.40, "2018-01": 1578.00, "2018-07": 1594.20,
+    "2019-01": 1615.80, "2019-07": 1635.60, "2020-01": 1653.60, "2020-07": 1680.00, "2021-01": 1684.80,
+    "2021-07": 1701.00, "2022-01": 1725.00, "2022-07": 1756.20,
 }
 #: share of the adult minimum wage by age (18, 19, 20); 21 and over earn the adult rate
 YOUTH_RATES = (0.5, 0.6, 0.8)
@@ -72,7 +73,8 @@ def hourly_minimum_wage(days: np.ndarray, birth: np.ndarray) -> np.ndarray:
     return monthly * 12 / 52 / HOURS_PER_WEEK_MINIMUM_WAGE * rate
 
 
-def pay_statements(jobs: Jobs, four_weekly: np.ndarray, people: People, cal: Calendar, p: ModelParameters) -> Statements:
+def pay_statements(jobs: Jobs, four_weekly: np.ndarray, people: People, cal: Calendar,
+                   p: ModelParameters) -> Statements:
     """Every job's statements from the first written month (``cal.out_first``) to the end.
 
     ``four_weekly`` is the job's employer's pay frequency (bool per job).
@@ -109,7 +111,8 @@ def pay_statements(jobs: Jobs, four_weekly: np.ndarray, people: People, cal: Cal
     if oncall.any():
         idx = np.flatnonzero(oncall)
         k = keys[idx]
-        factor[idx] = np.exp(p.oncall_sd * counter_normal(k, jobs.start[job[idx]], p_start[idx], 71) - p.oncall_sd**2 / 2)
+        factor[idx] = np.exp(p.oncall_sd * counter_normal(k, jobs.start[job[idx]], p_start[idx], 71)
+                             - p.oncall_sd**2 / 2)
         factor[idx] *= counter_uniform(k, jobs.start[job[idx]], p_start[idx], 72) >= p.oncall_zero
     hours = np.round(full * covered / period_days * factor, 2)
     hourly = hourly_minimum_wage(p_start, people.birth[row]) * jobs.wage_factor[job]
@@ -139,7 +142,8 @@ def apportion(
         raise ValueError("a statement spans more than two calendar months")
     split = month_start_day(m_end)
     first_days = np.where(m_end > m_start, split - start, end - start + 1)
-    parts = ((m_start, hours * first_days / days), (m_end, np.where(m_end > m_start, hours * (end - split + 1) / days, 0.0)))
+    parts = ((m_start, hours * first_days / days),
+             (m_end, np.where(m_end > m_start, hours * (end - split + 1) / days, 0.0)))
     for month, amount in parts:
         col = month - first_month
         ok = (col >= 0) & (col < n_months)

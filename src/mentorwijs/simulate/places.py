@@ -34,12 +34,12 @@ MUNICIPALITIES: dict[str, tuple[tuple[str, str, float], ...]] = {
     "Noord-Oost Brabant": (
         ("0796", "'s-Hertogenbosch", 15.4), ("0828", "Oss", 9.1), ("1721", "Bernheze", 3.1), ("0757", "Boxtel", 3.1),
         ("1948", "Meierijstad", 8.1), ("0856", "Uden", 4.2), ("1685", "Landerd", 1.6), ("1684", "Cuijk", 2.5),
-        ("0756", "Boxmeer", 2.9), ("0786", "Grave", 1.3), ("0815", "Mill en Sint Hubert", 1.1), ("1702", "Sint Anthonis", 1.2),
-        ("0845", "Sint-Michielsgestel", 2.9), ("0865", "Vught", 2.6),
+        ("0756", "Boxmeer", 2.9), ("0786", "Grave", 1.3), ("0815", "Mill en Sint Hubert", 1.1),
+        ("1702", "Sint Anthonis", 1.2), ("0845", "Sint-Michielsgestel", 2.9), ("0865", "Vught", 2.6),
     ),
     "Noord-Limburg": (
-        ("0983", "Venlo", 10.1), ("0984", "Venray", 4.4), ("1507", "Horst aan de Maas", 4.2), ("1894", "Peel en Maas", 4.3),
-        ("0889", "Beesel", 1.3), ("0893", "Bergen (L.)", 1.3), ("0907", "Gennep", 1.7),
+        ("0983", "Venlo", 10.1), ("0984", "Venray", 4.4), ("1507", "Horst aan de Maas", 4.2),
+        ("1894", "Peel en Maas", 4.3), ("0889", "Beesel", 1.3), ("0893", "Bergen (L.)", 1.3), ("0907", "Gennep", 1.7),
     ),
     "Stedendriehoek en Noord-West Veluwe": (
         ("0200", "Apeldoorn", 16.2), ("0150", "Deventer", 10.0), ("0301", "Zutphen", 4.8), ("0262", "Lochem", 3.4),
@@ -84,11 +84,13 @@ def municipalities(regions: tuple[str, ...]) -> list[Municipality]:
     unknown = [r for r in regions if r not in MUNICIPALITIES]
     if unknown:
         raise KeyError(f"no municipalities known for region(s) {unknown}")
-    return [Municipality(code, name, region, weight) for region in regions for code, name, weight in MUNICIPALITIES[region]]
+    return [Municipality(code, name, region, weight) for region in regions
+            for code, name, weight in MUNICIPALITIES[region]]
 
 
 def region_table(regions: tuple[str, ...]) -> pd.DataFrame:
-    """The year-specific municipality -> labour-market region table (``jaar, gemeente, gemeentenaam, arbeidsmarktregio``)."""
+    """The year-specific municipality -> labour-market region table (``jaar, gemeente, gemeentenaam,
+    arbeidsmarktregio``)."""
     rows = []
     names = {m.code: m.name for m in municipalities(regions)}
     region_of = {m.code: m.region for m in municipalities(regions)}
@@ -102,5 +104,6 @@ def region_table(regions: tuple[str, ...]) -> pd.DataFrame:
                 continue  # merged away by this year
             if any(code == new_code and year < first_year for first_year, new_code, _n, _o in MERGERS):
                 continue  # not yet formed
-            rows.append({"jaar": str(year), "gemeente": code, "gemeentenaam": names[code], "arbeidsmarktregio": region_of[code]})
+            rows.append({"jaar": str(year), "gemeente": code, "gemeentenaam": names[code],
+                         "arbeidsmarktregio": region_of[code]})
     return pd.DataFrame(rows).sort_values(["jaar", "gemeente"], kind="stable").reset_index(drop=True)

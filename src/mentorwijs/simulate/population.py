@@ -16,17 +16,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from mentorwijs.simulate.employment import (
-    ASSISTANCE, BANEN, DISABILITY, NEVER, REGULAR, SECTORS, SHELTERED_SECTORS, WSW, Employers, ModelParameters, People, day_number,
-    month_of_day, month_start_day,
+    ASSISTANCE, BANEN, DISABILITY, NEVER, REGULAR, SECTORS, SHELTERED_SECTORS, WSW, Employers, ModelParameters, People,
+    day_number, month_of_day, month_start_day,
 )
 
 #: state pension (AOW) age (years, months) by the calendar year in which it is reached
 AOW_AGE = {
-    2012: (65, 0), 2013: (65, 1), 2014: (65, 2), 2015: (65, 3), 2016: (65, 6), 2017: (65, 9), 2018: (66, 0), 2019: (66, 4),
-    2020: (66, 4), 2021: (66, 4), 2022: (66, 7), 2023: (66, 10), 2024: (67, 0), 2025: (67, 0), 2026: (67, 0), 2027: (67, 0),
+    2012: (65, 0), 2013: (65, 1), 2014: (65, 2), 2015: (65, 3), 2016: (65, 6), 2017: (65, 9), 2018: (66, 0),
+    2019: (66, 4), 2020: (66, 4), 2021: (66, 4), 2022: (66, 7), 2023: (66, 10), 2024: (67, 0), 2025: (67, 0),
+    2026: (67, 0), 2027: (67, 0),
 }
 #: migration background: GBAHERKOMSTGROEPERING code -> share (6030 the Netherlands)
-ORIGINS = {"6030": 0.74, "5022": 0.05, "6043": 0.05, "5007": 0.04, "5095": 0.02, "7028": 0.03, "7009": 0.02, "9003": 0.01, "6014": 0.04}
+ORIGINS = {"6030": 0.74, "5022": 0.05, "6043": 0.05, "5007": 0.04, "5095": 0.02, "7028": 0.03, "7009": 0.02,
+           "9003": 0.01, "6014": 0.04}
 FIRST_GENERATION_SHARE = 0.5
 WAGE_DISPENSATION_SHARE = 0.05
 YOUNG_SHARE = 0.25
@@ -41,15 +43,16 @@ ASSISTANCE_ELIGIBLE_SHARE = {WSW: 0.35, BANEN: 0.35, DISABILITY: 0.35, ASSISTANC
 # employers per labour-market region and sector (sheltered companies apart), and size-group shares
 EMPLOYERS_PER_SECTOR = (50, 16, 60, 70, 24, 24, 30, 16, 12)
 SIZE_SHARES = (
-    (0.75, 0.2, 0.05), (0.6, 0.3, 0.1), (0.4, 0.4, 0.2), (0.5, 0.3, 0.2), (0.2, 0.4, 0.4), (0.5, 0.35, 0.15), (0.4, 0.3, 0.3),
-    (0.6, 0.3, 0.1), (0.0, 0.3, 0.7),
+    (0.75, 0.2, 0.05), (0.6, 0.3, 0.1), (0.4, 0.4, 0.2), (0.5, 0.3, 0.2), (0.2, 0.4, 0.4), (0.5, 0.35, 0.15),
+    (0.4, 0.3, 0.3), (0.6, 0.3, 0.1), (0.0, 0.3, 0.7),
 )
 SIZE_WEIGHT = (1.0, 4.0, 12.0)
 GKSBS_CODES = (("10", "21", "22", "30", "40", "50"), ("60", "71", "72", "81"), ("82", "91", "92", "93"))
 SBI_CODES = (
-    ("01130", "01191", "01192", "01300", "01410", "01470"), ("81300",), ("10110", "10890", "22220", "25620", "28290", "31090", "18129"),
-    ("47111", "56101", "81210", "96021", "55101"), ("87301", "88101", "86101"), ("49410", "52100", "53200"), ("82110", "82990", "78201"),
-    ("62010", "71121", "74101"), ("84110",),
+    ("01130", "01191", "01192", "01300", "01410", "01470"), ("81300",),
+    ("10110", "10890", "22220", "25620", "28290", "31090", "18129"), ("47111", "56101", "81210", "96021", "55101"),
+    ("87301", "88101", "86101"), ("49410", "52100", "53200"), ("82110", "82990", "78201"), ("62010", "71121", "74101"),
+    ("84110",),
 )
 SHELTERED_SBI = {1: "81300", 2: "82920", 3: "81210"}
 #: share of employers paying four-weekly by sector group. Equal within each of the pipeline's
@@ -139,7 +142,8 @@ def draw_people(
         sex = rng.choice(np.array([1, 2]), size=n, p=[0.58, 0.42])
     if birth is None:
         # many in the target group are young (school leavers with a work disability)
-        age_2020 = np.where(rng.random(n) < YOUNG_SHARE, rng.uniform(16.5, 30, size=n), 18 + 48 * rng.beta(1.6, 1.4, size=n))
+        age_2020 = np.where(rng.random(n) < YOUNG_SHARE, rng.uniform(16.5, 30, size=n),
+                            18 + 48 * rng.beta(1.6, 1.4, size=n))
         birth = day_number("2020-01-01") - np.floor(age_2020 * 365.25).astype(np.int64)
     birth = np.asarray(birth, dtype=np.int64)
     if kind is None:
@@ -160,7 +164,8 @@ def draw_people(
     foreign = origin != "6030"
     first_gen = foreign & (rng.random(n) < FIRST_GENERATION_SHARE)
     arrive = np.where(first_gen, birth + np.floor(rng.uniform(0, 40, size=n) * 365.25).astype(np.int64), -NEVER)
-    arrive = np.where(arrive > day_number("2022-06-30"), birth + np.floor(rng.uniform(0, 15, size=n) * 365.25).astype(np.int64), arrive)
+    arrive = np.where(arrive > day_number("2022-06-30"),
+                      birth + np.floor(rng.uniform(0, 15, size=n) * 365.25).astype(np.int64), arrive)
     # death and emigration: exponential waiting times from 2012
     age_2019 = (day_number("2019-07-01") - birth) / 365.25
     death_rate = 0.0009 * np.exp(0.085 * (age_2019 - 40))
@@ -177,21 +182,26 @@ def draw_people(
     disab_share = np.vectorize(DISABILITY_BENEFIT_SHARE.get)(kind)
     has_disab = rng.random(n) < disab_share
     adult = birth + np.floor(18 * 365.25).astype(np.int64)
-    disab_from = np.where(has_disab, adult + np.floor(rng.uniform(0, 1, size=n) * np.maximum(t0 - adult, 0)).astype(np.int64), NEVER)
+    disab_from = np.where(has_disab,
+                          adult + np.floor(rng.uniform(0, 1, size=n) * np.maximum(t0 - adult, 0)).astype(np.int64),
+                          NEVER)
     ends = rng.random(n) < 0.1
-    disab_to = np.where(ends, day_number("2013-01-01") + np.floor(rng.uniform(0, 10, size=n) * 365.25).astype(np.int64), aow - 1)
+    disab_to = np.where(ends, day_number("2013-01-01") + np.floor(rng.uniform(0, 10, size=n) * 365.25).astype(np.int64),
+                        aow - 1)
     disab_to = np.where(has_disab, np.minimum(disab_to, aow - 1), -NEVER)
     assist = rng.random(n) < np.vectorize(ASSISTANCE_ELIGIBLE_SHARE.get)(kind)
     supplement = (kind == ASSISTANCE) & (rng.random(n) < 0.5)
     return People(
         key=keys, sex=np.asarray(sex, dtype=np.int64), birth=birth, kind=np.asarray(kind, dtype=np.int64), z=z,
-        education=education.astype(np.int64), sector_pref=sector_pref.astype(np.int64), hours_pref=hours_pref, wage_pref=wage_pref,
-        region0=region, move_day=np.full(n, NEVER, dtype=np.int64), region1=region.copy(), arrive=arrive.astype(np.int64),
-        leave=leave.astype(np.int64), leave_kind=leave_kind.astype(np.int64), aow=aow, retire_prob=np.full(n, 0.85),
-        disability_from=disab_from.astype(np.int64), disability_to=disab_to.astype(np.int64), assistance_eligible=assist,
-        assistance_supplement=supplement, force_end=np.full(n, -1, dtype=np.int64), force_start=np.full(n, -1, dtype=np.int64),
-        force_sector=np.full(n, -1, dtype=np.int64), force_sheltered=np.zeros(n, dtype=bool), force_contract=np.full(n, -1, dtype=np.int64),
-        force_wage=np.full(n, np.nan), origin=origin, generation=np.where(origin == "6030", "0", np.where(first_gen, "1", "2")).astype(object),
+        education=education.astype(np.int64), sector_pref=sector_pref.astype(np.int64), hours_pref=hours_pref,
+        wage_pref=wage_pref, region0=region, move_day=np.full(n, NEVER, dtype=np.int64), region1=region.copy(),
+        arrive=arrive.astype(np.int64), leave=leave.astype(np.int64), leave_kind=leave_kind.astype(np.int64), aow=aow,
+        retire_prob=np.full(n, 0.85), disability_from=disab_from.astype(np.int64),
+        disability_to=disab_to.astype(np.int64), assistance_eligible=assist, assistance_supplement=supplement,
+        force_end=np.full(n, -1, dtype=np.int64), force_start=np.full(n, -1, dtype=np.int64),
+        force_sector=np.full(n, -1, dtype=np.int64), force_sheltered=np.zeros(n, dtype=bool),
+        force_contract=np.full(n, -1, dtype=np.int64), force_wage=np.full(n, np.nan), origin=origin,
+        generation=np.where(origin == "6030", "0", np.where(first_gen, "1", "2")).astype(object),
     )
 
 
@@ -230,7 +240,8 @@ def draw_employers(rng: np.random.Generator, n_regions: int, p: ModelParameters)
     # pay frequency per employer: in each region and sector, employers in random order pay
     # four-weekly until their share of the hiring weight reaches the sector's share
     scale = p.four_weekly_share / 0.25 * FOUR_WEEKLY_CALIBRATION
-    share = np.clip(np.where(sheltered_a, SHELTERED_FOUR_WEEKLY, np.array(FOUR_WEEKLY_BY_SECTOR)[sector_a]) * scale, 0, 1)
+    share = np.clip(np.where(sheltered_a, SHELTERED_FOUR_WEEKLY, np.array(FOUR_WEEKLY_BY_SECTOR)[sector_a]) * scale,
+                    0, 1)
     order_key = rng.random(n)
     four_weekly = np.zeros(n, dtype=bool)
     block = (region_a * len(SECTORS) + sector_a) * 2 + sheltered_a
@@ -239,11 +250,13 @@ def draw_employers(rng: np.random.Generator, n_regions: int, p: ModelParameters)
         members = members[np.argsort(order_key[members], kind="stable")]
         before = np.cumsum(weight[members]) - weight[members]
         four_weekly[members] = before + weight[members] / 2 < share[members] * weight[members].sum()
-    cao = np.where(sector_a == 8, rng.choice(np.array([int(c) for c in GOVERNMENT_CAO]), size=n), np.where(sector_a == 4, 2000, 1000))
+    cao = np.where(sector_a == 8, rng.choice(np.array([int(c) for c in GOVERNMENT_CAO]), size=n),
+                   np.where(sector_a == 4, 2000, 1000))
     cao = np.where(sheltered_a, 3400, cao)
     sbi_a = np.array(sbi, dtype=object)
     agency = sbi_a == "78201"
-    units = Employers(region=region_a, sector=sector_a, sheltered=sheltered_a, weight=weight, size_class=size_a, four_weekly=four_weekly, cao=cao, agency=agency)
+    units = Employers(region=region_a, sector=sector_a, sheltered=sheltered_a, weight=weight, size_class=size_a,
+                      four_weekly=four_weekly, cao=cao, agency=agency)
     units.prepare(n_regions)
     sbeid = 10_000 + rng.choice(1_000_000_000 - 10_000, size=n, replace=False)
     years = 6

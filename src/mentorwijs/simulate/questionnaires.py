@@ -198,13 +198,16 @@ def population_scale_mean(model: LatentModel, items: Sequence[ItemParameters], c
     """
     m, v = model.mean(construct, wave), model.latent_variance
     means = [
-        item.low + sum(float(norm.cdf((item.loading * m - tau) / math.sqrt(item.loading**2 * v + 1.0))) for tau in item.thresholds)
+        item.low
+        + sum(float(norm.cdf((item.loading * m - tau) / math.sqrt(item.loading**2 * v + 1.0)))
+              for tau in item.thresholds)
         for item in items
     ]
     return float(np.mean(means))
 
 
-def draw_item_parameters(rng: np.random.Generator, book: Codebook, model: LatentModel) -> dict[str, list[ItemParameters]]:
+def draw_item_parameters(rng: np.random.Generator, book: Codebook,
+                         model: LatentModel) -> dict[str, list[ItemParameters]]:
     """Loadings and thresholds of every construct item named in the supervisors' codebook."""
     params: dict[str, list[ItemParameters]] = {}
     for construct in CONSTRUCTS:
@@ -215,10 +218,12 @@ def draw_item_parameters(rng: np.random.Generator, book: Codebook, model: Latent
         for item in items:
             low, high = (int(v) for v in (item.range or (1, 5)))
             if high - low != len(model.thresholds):
-                raise ValueError(f"item {item.name}: range {low}..{high} does not fit {len(model.thresholds)} thresholds")
+                raise ValueError(f"item {item.name}: range {low}..{high} does not fit "
+                                 f"{len(model.thresholds)} thresholds")
             loading = float(rng.uniform(*model.loading_range))
             shift = float(rng.uniform(-model.threshold_shift, model.threshold_shift))
-            out.append(ItemParameters(item.name, loading, tuple(t + shift for t in model.thresholds), item.reverse, low, high))
+            out.append(ItemParameters(item.name, loading, tuple(t + shift for t in model.thresholds), item.reverse, low,
+                                      high))
         params[construct] = out
     return params
 
@@ -265,7 +270,8 @@ def castor_checkbox_column(variable: str, label: str) -> str:
 def add_months(d: dt.date, months: int) -> dt.date:
     month = d.month - 1 + months
     year, month = d.year + month // 12, month % 12 + 1
-    days = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    days = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31,
+            30, 31]
     return dt.date(year, month, min(d.day, days[month - 1]))
 
 
@@ -310,10 +316,12 @@ class _Row:
     marks: list[dict[str, Any]] = field(default_factory=list)
 
     def mark(self, kind: str, column: str, detail: str, record: str | None = None) -> None:
-        self.marks.append({"kind": kind, "column": column, "detail": detail, "record": record, "value": self.cells.get(column, "")})
+        self.marks.append({"kind": kind, "column": column, "detail": detail, "record": record,
+                           "value": self.cells.get(column, "")})
 
 
-def _finish(rows: list[_Row], columns: Sequence[str], file: str, header_lines: int, id_column: str) -> tuple[pd.DataFrame, list[dict]]:
+def _finish(rows: list[_Row], columns: Sequence[str], file: str, header_lines: int,
+            id_column: str) -> tuple[pd.DataFrame, list[dict]]:
     """Sort rows, number them as lines of the file and return the table and its defect list."""
     rows = sorted(rows, key=lambda r: r.key)
     defects = []
@@ -438,7 +446,8 @@ def _study_layout(book: Codebook) -> list[tuple[int, int, str, Item]]:
         match = UNNAMED_FIELD.match(str(item.raw))
         if match and (int(match.group(1)), int(match.group(2))) != (step_no, field_no):
             raise ValueError(
-                f"codebook {book.source}: the unnamed field {item.raw!r} must sit at {step_no}.{field_no} of the study form"
+                f"codebook {book.source}: the unnamed field {item.raw!r} must sit at "
+                f"{step_no}.{field_no} of the study form"
             )
         layout.append((step_no, field_no, step, item))
     return layout
@@ -454,16 +463,19 @@ def _study_columns(book: Codebook) -> list[str]:
     return columns + [""]  # Castor's Excel sheets end with an empty unnamed column
 
 
-def study_export(study: StudyDesign, book: Codebook, rng: np.random.Generator) -> tuple[dict[str, pd.DataFrame], list[dict]]:
+def study_export(study: StudyDesign, book: Codebook,
+                 rng: np.random.Generator) -> tuple[dict[str, pd.DataFrame], list[dict]]:
     """The Castor study export's sheets (all cells text) and the defects planted in them."""
     sup = study.supervisors
     columns = _study_columns(book)
     raw = {item.name: str(item.raw) for item in book.items}
     disability = book.item("disability_types")
-    option_columns = {code: castor_checkbox_column(raw["disability_types"], str(label)) for code, label in disability.options.items()}
+    option_columns = {code: castor_checkbox_column(raw["disability_types"], str(label))
+                      for code, label in disability.options.items()}
     rows: list[_Row] = []
     completers = np.flatnonzero(sup["completed_T0"].to_numpy())
-    plants = {int(i): kind for i, kind in zip(rng.choice(completers, size=4, replace=False), ("age", "n_guided", "job", "date"))}
+    plants = {int(i): kind for i, kind in zip(rng.choice(completers, size=4, replace=False),
+                                              ("age", "n_guided", "job", "date"))}
     for i, s in enumerate(sup.itertuples(index=False)):
         created = _at(s.invited_on, rng, 8, 18)
         cells = {
@@ -493,16 +505,19 @@ def study_export(study: StudyDesign, book: Codebook, rng: np.random.Generator) -
             kind = plants.get(i)
             if kind == "age":
                 cells[raw["age"]] = "-98"
-                row.mark("user_missing_numeric", raw["age"], "user-missing code -98 (asked but unknown) in a numeric field")
+                row.mark("user_missing_numeric", raw["age"],
+                         "user-missing code -98 (asked but unknown) in a numeric field")
             elif kind == "n_guided":
                 cells[raw["n_employees_guided"]] = "-99"
-                row.mark("user_missing_numeric", raw["n_employees_guided"], "user-missing code -99 (not done) in a numeric field")
+                row.mark("user_missing_numeric", raw["n_employees_guided"],
+                         "user-missing code -99 (not done) in a numeric field")
             elif kind == "job":
                 cells[raw["job_title"]] = _missing_text(-98)
                 row.mark("user_missing_text", raw["job_title"], "user-missing code -98 written as text")
             elif kind == "date":
                 cells[raw["consent_date"]] = _missing_date(-97)
-                row.mark("user_missing_date", raw["consent_date"], "user-missing code -97 (not asked) written as a date")
+                row.mark("user_missing_date", raw["consent_date"],
+                         "user-missing code -97 (not asked) written as a date")
         rows.append(row)
     first = min(study.groups["first_meeting"])
     for t in range(1, N_TEST_PARTICIPANTS + 1):
@@ -523,9 +538,11 @@ def study_export(study: StudyDesign, book: Codebook, rng: np.random.Generator) -
     results, defects = _finish(rows, columns, STUDY_EXPORT_FILE, 1, "Participant Id")
     for column in columns:
         if "#" in column and column.endswith("0") and len(column.split("#", 1)[1]) == 41:
-            defects.append(_header_defect("checkbox_truncated_header", column, "checkbox option label cut to 40 characters with '0' appended"))
+            defects.append(_header_defect("checkbox_truncated_header", column,
+                                          "checkbox option label cut to 40 characters with '0' appended"))
         elif UNNAMED_FIELD.match(column):
-            defects.append(_header_defect("unnamed_field_header", column, "field without a variable name: header 'step.field|Field label'"))
+            defects.append(_header_defect("unnamed_field_header", column,
+                                          "field without a variable name: header 'step.field|Field label'"))
     defects.append(_header_defect("empty_trailing_column", "", "the sheet ends with an empty unnamed column"))
     return {
         "Study results": results,
@@ -535,7 +552,8 @@ def study_export(study: StudyDesign, book: Codebook, rng: np.random.Generator) -
 
 
 def _header_defect(kind: str, column: str, detail: str) -> dict[str, Any]:
-    return {"file": STUDY_EXPORT_FILE, "kind": kind, "row": 1, "column": column, "record": "", "detail": detail, "value": column}
+    return {"file": STUDY_EXPORT_FILE, "kind": kind, "row": 1, "column": column, "record": "", "detail": detail,
+            "value": column}
 
 
 def _variable_list(book: Codebook) -> pd.DataFrame:
@@ -602,7 +620,8 @@ def _select_completers(rng: np.random.Generator, eligible: np.ndarray, n: int, l
 
 
 def ratings_with_mean_sd(
-    rng: np.random.Generator, n: int, support: Sequence[int], mean: float, sd: float, *, decimals: int = 1, max_steps: int = 100_000
+    rng: np.random.Generator, n: int, support: Sequence[int], mean: float, sd: float, *, decimals: int = 1,
+    max_steps: int = 100_000
 ) -> np.ndarray:
     """``n`` values from ``support`` whose mean and SD (n-1) round to ``mean`` and ``sd``.
 
@@ -638,7 +657,8 @@ def ratings_with_mean_sd(
     raise RuntimeError(f"could not reach mean {mean} and SD {sd} with {n} values")
 
 
-def _rating_values(rng: np.random.Generator, n: int, support: Sequence[int], mean: float, sd: float, exact: bool) -> np.ndarray:
+def _rating_values(rng: np.random.Generator, n: int, support: Sequence[int], mean: float, sd: float,
+                   exact: bool) -> np.ndarray:
     """``n`` ratings whose mean and SD round to the published ones (approximately at other scales,
     where a small ``n`` may make the published rounding unreachable)."""
     if n < 2:
@@ -670,7 +690,8 @@ class _SurveyState:
     marks: dict[int, list[tuple[str, str, str]]] = field(default_factory=dict)  # position -> (kind, item, detail)
 
 
-def _construct_frame(rng: np.random.Generator, eta: np.ndarray, params: dict[str, list[ItemParameters]]) -> pd.DataFrame:
+def _construct_frame(rng: np.random.Generator, eta: np.ndarray,
+                     params: dict[str, list[ItemParameters]]) -> pd.DataFrame:
     """Written construct answers (reverse-worded items reversed) for the latent levels ``eta``."""
     columns = {}
     for c, construct in enumerate(CONSTRUCTS):
@@ -687,7 +708,8 @@ def _scale_scores(clean: pd.DataFrame, book: Codebook, wave: str) -> pd.DataFram
     scores = {}
     for name, scale in book.scales.items():
         items = book.scale_items(name, wave)
-        block = pd.DataFrame({i.name: (i.range[0] + i.range[1] - clean[i.name]) if i.reverse else clean[i.name] for i in items})
+        block = pd.DataFrame({i.name: (i.range[0] + i.range[1] - clean[i.name]) if i.reverse else clean[i.name]
+                              for i in items})
         score = block.mean(axis=1)
         scores[name] = score.where(block.notna().sum(axis=1) >= scale.min_items)
     return pd.DataFrame(scores)
@@ -708,7 +730,8 @@ def supervisor_surveys(
     params = draw_item_parameters(rng, book, model)
     groups = sorted(sup["training_group"].unique())
     group_of = sup["training_group"].map({g: i for i, g in enumerate(groups)}).to_numpy()
-    corr = np.full((len(CONSTRUCTS), len(CONSTRUCTS)), model.corr_constructs) + np.eye(len(CONSTRUCTS)) * (1 - model.corr_constructs)
+    corr = (np.full((len(CONSTRUCTS), len(CONSTRUCTS)), model.corr_constructs)
+            + np.eye(len(CONSTRUCTS)) * (1 - model.corr_constructs))
     u = rng.standard_normal((n, len(CONSTRUCTS))) @ np.linalg.cholesky(corr).T * model.sd_supervisor
     g = rng.normal(0, model.sd_group, size=(len(groups), len(CONSTRUCTS)))[group_of]
     by_group = study.groups.set_index("training_group")
@@ -735,7 +758,8 @@ def supervisor_surveys(
         else:
             target = _wave_count(study, wave, states[waves[w - 1]].completed.sum())
             eligible = t0_completers if wave in BASE_WAVES else states[waves[w - 1]].completed
-            logit = model.attrition_continue * completed_prev + model.attrition_score * (np.nan_to_num(last_score, nan=3.5) - 3.5)
+            logit = (model.attrition_continue * completed_prev
+                     + model.attrition_score * (np.nan_to_num(last_score, nan=3.5) - 3.5))
             completed = _select_completers(rng, eligible, target, logit)
         marks = _other_items(rng, book, wave, written, completed, exact)
         state = _SurveyState(wave, written, completed, pd.DataFrame(), marks)
@@ -787,7 +811,8 @@ def _other_items(
         column[order[answered:]] = -98.0
         for position in order[answered:]:
             marks.setdefault(int(position), []).append(
-                ("user_missing_numeric", "meetings_attended", "user-missing code -98 (asked but unknown): no answer on meetings attended")
+                ("user_missing_numeric", "meetings_attended",
+                 "user-missing code -98 (asked but unknown): no answer on meetings attended")
             )
         column[rest] = rng.choice([3, 4, 5], size=len(rest), p=[0.2, 0.3, 0.5])
         written["meetings_attended"] = column
@@ -877,7 +902,9 @@ def _plant_answer_defects(rng: np.random.Generator, book: Codebook, state: _Surv
             for item in block[:drop]:
                 written.at[position, item] = np.nan
             state.marks.setdefault(position, []).append(
-                (kind, block[0], f"{drop} of the {len(block)} {name} items unanswered: fewer than min_items {scale.min_items}, no score")
+                (kind, block[0],
+                 f"{drop} of the {len(block)} {name} items unanswered: fewer than min_items "
+                 f"{scale.min_items}, no score")
             )
             continue
         if kind == "user_missing_text":
@@ -894,7 +921,8 @@ def _plant_answer_defects(rng: np.random.Generator, book: Codebook, state: _Surv
 
 def _clean(book: Codebook, state: _SurveyState) -> pd.DataFrame:
     """The completers' answers after correct cleaning (defect cells missing), numeric."""
-    numeric = [i.name for i in book.items_in_wave(state.wave) if i.type in ("integer", "number") and i.name in state.written]
+    numeric = [i.name for i in book.items_in_wave(state.wave)
+               if i.type in ("integer", "number") and i.name in state.written]
     clean = state.written.loc[state.completed, numeric].apply(pd.to_numeric, errors="coerce").astype(float)
     for item in book.items_in_wave(state.wave):
         if item.name in clean and item.range is not None:
@@ -969,7 +997,8 @@ def _survey_rows(
                 conflicting = _conflicting_answers(rng, values, params)
                 cells = {**meta(s["castor_id"], first_sent, 100, earlier), **answers(conflicting)}
                 row = _Row((s["castor_id"], first_sent), cells)
-                row.mark("duplicate_superseded", "Survey Completed On", "an earlier complete submission with conflicting answers: keep the latest complete one")
+                row.mark("duplicate_superseded", "Survey Completed On",
+                         "an earlier complete submission with conflicting answers: keep the latest complete one")
                 rows.append(row)
             cells = {**meta(s["castor_id"], sent, 100, completed_on), **answers(values)}
             row = _Row((s["castor_id"], sent), cells)
@@ -984,22 +1013,26 @@ def _survey_rows(
             progress = int(100 * upto / len(items))
             cells = {**meta(s["castor_id"], sent, progress, None), **(answers(values, upto) if started else {})}
             row = _Row((s["castor_id"], sent), cells)
-            row.mark("partial" if started else "not_started", "Survey Progress", f"survey not completed (progress {progress}): not a completed wave")
+            row.mark("partial" if started else "not_started", "Survey Progress",
+                     f"survey not completed (progress {progress}): not a completed wave")
             rows.append(row)
     first_group = by_group.iloc[0]
     for t in range(1, N_TEST_PARTICIPANTS + 1):
         tid = f"{TEST_SITE}{t:03d}"
         sent = _at(_survey_sent(first_group, wave) - dt.timedelta(days=30), rng)
-        values = pd.Series({i.name: float(rng.integers(int(i.range[0]), int(i.range[1]) + 1)) for i in items if i.range is not None})
+        values = pd.Series({i.name: float(rng.integers(int(i.range[0]), int(i.range[1]) + 1))
+                            for i in items if i.range is not None})
         progress = 100 if t < N_TEST_PARTICIPANTS else 50
-        cells = {**meta(tid, sent, progress, sent + dt.timedelta(minutes=5) if progress == 100 else None), **answers(values)}
+        cells = {**meta(tid, sent, progress, sent + dt.timedelta(minutes=5) if progress == 100 else None),
+                 **answers(values)}
         row = _Row((tid, sent), cells)
         row.mark("test_participant", id_col, "Castor test participant (TES): exclude")
         rows.append(row)
     return _finish(rows, columns, file, 1, id_col)
 
 
-def _conflicting_answers(rng: np.random.Generator, values: pd.Series, params: dict[str, list[ItemParameters]]) -> pd.Series:
+def _conflicting_answers(rng: np.random.Generator, values: pd.Series,
+                         params: dict[str, list[ItemParameters]]) -> pd.Series:
     """An earlier submission of the same survey: different construct answers, the yes/no flipped."""
     out = values.copy()
     for construct in CONSTRUCTS:
@@ -1017,7 +1050,8 @@ def _conflicting_answers(rng: np.random.Generator, values: pd.Series, params: di
 
 
 def _supervisor_truth(
-    book: Codebook, states: dict[str, _SurveyState], params: dict[str, list[ItemParameters]], model: LatentModel, sup: pd.DataFrame
+    book: Codebook, states: dict[str, _SurveyState], params: dict[str, list[ItemParameters]], model: LatentModel,
+    sup: pd.DataFrame
 ) -> dict[str, Any]:
     waves = list(states)
     population = {c: {w: population_scale_mean(model, params[c], c, w) for w in waves} for c in CONSTRUCTS}
@@ -1046,7 +1080,8 @@ def _supervisor_truth(
         key = "".join("1" if states[w].completed[position] else "0" for w in waves)
         patterns[key] = patterns.get(key, 0) + 1
     items = {
-        c: [{"name": i.name, "loading": i.loading, "thresholds": list(i.thresholds), "reverse": i.reverse} for i in params[c]]
+        c: [{"name": i.name, "loading": i.loading, "thresholds": list(i.thresholds), "reverse": i.reverse}
+            for i in params[c]]
         for c in CONSTRUCTS
     }
     return {
@@ -1074,9 +1109,11 @@ def _process_truth(states: dict[str, _SurveyState], groups: pd.DataFrame) -> dic
     }
     t1 = states["T1"].clean
     attended = t1["meetings_attended"].dropna()
-    out["meetings_attended"] = {"n": int(len(attended)), "counts": {str(k): int((attended == k).sum()) for k in (5, 4, 3, 2, 1)}}
+    out["meetings_attended"] = {"n": int(len(attended)),
+                                "counts": {str(k): int((attended == k).sum()) for k in (5, 4, 3, 2, 1)}}
     out["satisfaction"] = {
-        name: {"mean": float(t1[name].mean()), "sd": float(t1[name].std(ddof=1)), "n": int(t1[name].notna().sum())} for name in SATISFACTION
+        name: {"mean": float(t1[name].mean()), "sd": float(t1[name].std(ddof=1)), "n": int(t1[name].notna().sum())}
+        for name in SATISFACTION
     }
     out["context"] = {name: {"mean": float(t1[name].mean()), "n": int(t1[name].notna().sum())} for name in CONTEXT}
     out["extra_time"] = {}
@@ -1136,7 +1173,8 @@ def _qualtrics_headers(book: Codebook, wave: str) -> tuple[list[str], list[list[
     items = book.items_in_wave(wave)
     names = [m[0] for m in QUALTRICS_META]
     if book.id_column not in names:
-        raise ValueError(f"codebook {book.source}: a Qualtrics id column must be a metadata column, got {book.id_column!r}")
+        raise ValueError(f"codebook {book.source}: a Qualtrics id column must be a metadata column, "
+                         f"got {book.id_column!r}")
     texts = [m[1] for m in QUALTRICS_META]
     imports = [f'{{"ImportId":"{m[2]}"}}' for m in QUALTRICS_META]
     for k, item in enumerate(items, start=1):
@@ -1148,8 +1186,8 @@ def _qualtrics_headers(book: Codebook, wave: str) -> tuple[list[str], list[list[
 
 
 def _qualtrics_meta(
-    rng: np.random.Generator, start: dt.datetime, *, status: int, finished: bool, progress: int, person: Mapping[str, str] | None,
-    region: str,
+    rng: np.random.Generator, start: dt.datetime, *, status: int, finished: bool, progress: int,
+    person: Mapping[str, str] | None, region: str,
 ) -> dict[str, str]:
     duration = int(rng.integers(240, 1500)) if finished else int(rng.integers(20, 400))
     end = start + dt.timedelta(seconds=duration)
@@ -1188,14 +1226,16 @@ def employee_questionnaires(
     raw = {i.name: i.raw_name(EMPLOYEE_WAVE) for i in items}
     order = [i.name for i in items]
     n = len(emp)
-    remarks = [EMPLOYEE_REMARKS[int(i)] if rng.random() < 0.2 else None for i in rng.integers(len(EMPLOYEE_REMARKS), size=n)]
+    remarks = [EMPLOYEE_REMARKS[int(i)] if rng.random() < 0.2 else None
+               for i in rng.integers(len(EMPLOYEE_REMARKS), size=n)]
     consenting = np.flatnonzero(emp["consent"].to_numpy())
     stripped = int(rng.choice(consenting))
     others = [i for i in range(n) if i != stripped]
     duplicate, resumed = (int(i) for i in rng.choice(others, size=2, replace=False))
     rows: list[_Row] = []
 
-    def answers(e: Any, remark: str | None, *, supervisor_ref: str | None = None, upto: int | None = None, **override: Any) -> dict[str, str]:
+    def answers(e: Any, remark: str | None, *, supervisor_ref: str | None = None, upto: int | None = None,
+                **override: Any) -> dict[str, str]:
         consent = bool(override.get("consent", e.consent))
         values = {
             "consent": int(consent),
@@ -1237,7 +1277,8 @@ def employee_questionnaires(
                  **answers(e, remarks[i], supervisor_ref=ref)}
         row = _Row((cells["RecordedDate"], cells["ResponseId"]), cells)
         if i == stripped:
-            row.mark("id_leading_zero_stripped", raw["supervisor_ref"], f"the supervisor's Castor id {e.supervisor} lost its leading zero")
+            row.mark("id_leading_zero_stripped", raw["supervisor_ref"],
+                     f"the supervisor's Castor id {e.supervisor} lost its leading zero")
         rows.append(row)
         if i == duplicate:  # an earlier finished response with other answers: the latest one counts
             earlier = start - dt.timedelta(days=int(rng.integers(2, 5)))
@@ -1247,18 +1288,22 @@ def employee_questionnaires(
                 "job_satisfaction": 1 + (int(e.job_satisfaction) % 5),
                 "disability": (5,) if 5 not in e.disability else (1,),
             }
-            cells = {**_qualtrics_meta(rng, earlier, status=0, finished=True, progress=100, person=person(e), region=region),
+            cells = {**_qualtrics_meta(rng, earlier, status=0, finished=True, progress=100, person=person(e),
+                                       region=region),
                      **answers(e, None, **other)}
             row = _Row((cells["RecordedDate"], cells["ResponseId"]), cells)
-            row.mark("duplicate_superseded", "RecordedDate", "an earlier finished response of the same person with other answers: keep the latest")
+            row.mark("duplicate_superseded", "RecordedDate",
+                     "an earlier finished response of the same person with other answers: keep the latest")
             rows.append(row)
         if i == resumed:  # started once, abandoned, answered completely later
             earlier = start - dt.timedelta(days=int(rng.integers(8, 12)))
             upto = int(rng.integers(2, len(order) // 2))
-            cells = {**_qualtrics_meta(rng, earlier, status=0, finished=False, progress=int(100 * upto / len(order)), person=person(e), region=region),
+            cells = {**_qualtrics_meta(rng, earlier, status=0, finished=False, progress=int(100 * upto / len(order)),
+                                       person=person(e), region=region),
                      **answers(e, None, upto=upto)}
             row = _Row((cells["RecordedDate"], cells["ResponseId"]), cells)
-            row.mark("unfinished", "Finished", "an unfinished response (Finished 0) of a person who answered completely later")
+            row.mark("unfinished", "Finished",
+                     "an unfinished response (Finished 0) of a person who answered completely later")
             rows.append(row)
     # unfinished responses of people who never completed, with new study numbers
     taken = set(emp["study_number"])
@@ -1280,8 +1325,8 @@ def employee_questionnaires(
         e = next(pd.DataFrame([fake]).itertuples(index=False))
         upto = int(rng.integers(1, len(order) - 2))
         region = sup.loc[e.supervisor, "region"]
-        cells = {**_qualtrics_meta(rng, start_between(e), status=0, finished=False, progress=int(100 * upto / len(order)),
-                                   person={"ref": number}, region=region),
+        cells = {**_qualtrics_meta(rng, start_between(e), status=0, finished=False,
+                                   progress=int(100 * upto / len(order)), person={"ref": number}, region=region),
                  **answers(e, None, upto=upto)}
         row = _Row((cells["RecordedDate"], cells["ResponseId"]), cells)
         row.mark("unfinished", "Finished", "an unfinished response (Finished 0) of someone who never completed")
@@ -1290,12 +1335,14 @@ def employee_questionnaires(
     first = study.groups.sort_values("first_meeting").iloc[0]
     template = next(emp.head(1).itertuples(index=False))
     test_ref = next(f"MW{k:05d}" for k in range(99_999, 0, -1) if f"MW{k:05d}" not in taken)  # looks real, is not
-    for status, channel, ref, kind in ((1, "preview", "", "status_preview"), (2, "test", test_ref, "status_test"), (8, "spam", "", "status_spam")):
+    for status, channel, ref, kind in ((1, "preview", "", "status_preview"), (2, "test", test_ref, "status_test"),
+                                       (8, "spam", "", "status_spam")):
         start = _at(first["first_meeting"] - dt.timedelta(days=int(rng.integers(3, 20))), rng)
-        cells = {**_qualtrics_meta(rng, start, status=status, finished=True, progress=100, person={"ref": ref, "channel": "anonymous" if status == 8 else channel},
+        cells = {**_qualtrics_meta(rng, start, status=status, finished=True, progress=100,
+                                   person={"ref": ref, "channel": "anonymous" if status == 8 else channel},
                                    region=first["region"]),
-                 **answers(template, "test" if status != 8 else "http://example.invalid/win", consent=False, supervisor_ref="000000",
-                           occupation=1, work_ability=5, job_satisfaction=5)}
+                 **answers(template, "test" if status != 8 else "http://example.invalid/win", consent=False,
+                           supervisor_ref="000000", occupation=1, work_ability=5, job_satisfaction=5)}
         row = _Row((cells["RecordedDate"], cells["ResponseId"]), cells)
         row.mark(kind, "Status", f"Status {status} ({channel}): not a real response")
         rows.append(row)
@@ -1312,7 +1359,8 @@ def employee_questionnaires(
         g = groups.loc[e["training_group"]]
         start = _at(add_months(g["last_meeting"], 3) + dt.timedelta(days=int(rng.integers(0, 21))), rng)
         cells = _qualtrics_meta(rng, start, status=0, finished=True, progress=100,
-                                person={"first": e["first_name"], "last": e["last_name"], "email": e["email"], "ref": e["study_number"]},
+                                person={"first": e["first_name"], "last": e["last_name"], "email": e["email"],
+                                        "ref": e["study_number"]},
                                 region=sup.loc[e["supervisor"], "region"])
         for item in f_items:
             value = int(rng.choice([1, 2, 3, 4, 5], p=FOLLOWUP_ANSWERS[item.name]))
@@ -1330,7 +1378,8 @@ def employee_questionnaires(
         row.mark("unfinished", "Finished", "an unfinished follow-up response (Finished 0)")
         f_rows.append(row)
     start = _at(add_months(first["last_meeting"], 3) - dt.timedelta(days=10), rng)
-    cells = _qualtrics_meta(rng, start, status=1, finished=True, progress=100, person={"channel": "preview"}, region=first["region"])
+    cells = _qualtrics_meta(rng, start, status=1, finished=True, progress=100, person={"channel": "preview"},
+                            region=first["region"])
     for item in f_items:
         cells[item.raw_name(FOLLOWUP_WAVE)] = "5"
     row = _Row((cells["RecordedDate"], cells["ResponseId"]), cells)
@@ -1404,12 +1453,14 @@ def write_questionnaires(
         written = {STUDY_EXPORT_FILE, EMPLOYEES_FILE}
         return {"employees": emp_truth, "defects": defects + [d for d in emp_defects if d.get("file") in written]}
 
-    exports, sup_truth, process_truth, survey_defects = supervisor_surveys(study, books["supervisors"], rng_survey, waves)
+    exports, sup_truth, process_truth, survey_defects = supervisor_surveys(
+        study, books["supervisors"], rng_survey, waves)
     for wave, table in exports.items():
         write_csv(table, out / SURVEY_FILE.format(wave=wave), sep=";", encoding="utf-8")
     defects += survey_defects
 
-    main, headers, followup, f_headers, emp_truth, emp_defects = employee_questionnaires(study, books["employees"], rng_employees)
+    main, headers, followup, f_headers, emp_truth, emp_defects = employee_questionnaires(
+        study, books["employees"], rng_employees)
     write_csv(main, out / EMPLOYEES_FILE, header_rows=headers)
     write_csv(followup, out / FOLLOWUP_FILE, header_rows=f_headers)
     defects += emp_defects
@@ -1421,7 +1472,8 @@ def write_questionnaires(
         "employees_completed": emp_truth["n"],
         "employees_consent": emp_truth["consent"],
         "employees_refused_linkage": emp_truth["refused_linkage"],
-        "employees_followup": emp_truth["followup"][next(iter(emp_truth["followup"]))]["n"] if emp_truth["followup"] else 0,
+        "employees_followup": (emp_truth["followup"][next(iter(emp_truth["followup"]))]["n"] if emp_truth["followup"]
+                               else 0),
         # completed a wave after missing an earlier one (e.g. missing T1 but back at T2)
         "supervisors_non_monotone": sum(v for k, v in sup_truth["response_patterns"].items() if "01" in k),
     }

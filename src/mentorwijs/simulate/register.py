@@ -65,8 +65,8 @@ from mentorwijs.simulate.calibration import (  # noqa: F401 (re-exported: the si
     MODIFIERS, EXIT_CALIBRATION, SECOND_JOB_START, SECOND_JOB_TRANSITIONS,
 )
 from mentorwijs.simulate.employment import (
-    AGRICULTURE, BANEN, LANDSCAPING, OCCUPATION_SECTORS, REGULAR, SERVICES, SHELTERED_SECTORS, TEMPORARY, Calendar, Jobs,
-    ModelParameters, People, Treatment, absolute_month, day_number, simulate_jobs,
+    AGRICULTURE, BANEN, LANDSCAPING, OCCUPATION_SECTORS, REGULAR, SERVICES, SHELTERED_SECTORS, TEMPORARY, Calendar,
+    Jobs, ModelParameters, People, Treatment, absolute_month, day_number, simulate_jobs,
 )
 from mentorwijs.simulate.payroll import Statements, apportion, hourly_minimum_wage, hours_in_month, pay_statements
 from mentorwijs.simulate.places import MUNICIPALITIES, OTHER_REGIONS, YEARS
@@ -112,10 +112,13 @@ def model_parameters(targets: Mapping[str, Any]) -> ModelParameters:
     """The employment model's parameters for the ``synthetic.targets`` section."""
     exits, shock = targets["monthly_job_exit"], targets["covid_shock"]
     return ModelParameters(
-        exit_temporary=float(exits["temporary"]), exit_permanent=float(exits["permanent"]), exit_sheltered=float(exits["sheltered"]),
-        exit_calibration=EXIT_CALIBRATION, covid_first=str(shock["first_month"]), covid_last=str(shock["last_month"]),
+        exit_temporary=float(exits["temporary"]), exit_permanent=float(exits["permanent"]),
+        exit_sheltered=float(exits["sheltered"]), exit_calibration=EXIT_CALIBRATION,
+        covid_first=str(shock["first_month"]), covid_last=str(shock["last_month"]),
         covid_exit_hr=float(shock["hazard_ratio"]), four_weekly_share=float(targets["four_weekly_share"]),
-        second_job_start=SECOND_JOB_START * max(float(targets["jobs_per_person_month"]) - 1.0 - SECOND_JOB_TRANSITIONS, 0.0) / (0.12 - SECOND_JOB_TRANSITIONS),
+        second_job_start=(SECOND_JOB_START
+                          * max(float(targets["jobs_per_person_month"]) - 1.0 - SECOND_JOB_TRANSITIONS, 0.0)
+                          / (0.12 - SECOND_JOB_TRANSITIONS)),
     )
 
 
@@ -133,7 +136,8 @@ class RegisterSimulation:
 # =============================================================================================
 # people of the register
 # =============================================================================================
-def _draw_pool(rng: np.random.Generator, p: ModelParameters, pairs: Mapping[str, list[str]], ri: Mapping[str, int], pool_scale: float) -> tuple[People, np.ndarray]:
+def _draw_pool(rng: np.random.Generator, p: ModelParameters, pairs: Mapping[str, list[str]], ri: Mapping[str, int],
+               pool_scale: float) -> tuple[People, np.ndarray]:
     """Candidate pool, people failing one criterion, and non-R people; with their roles."""
     controls = [c for cs in pairs.values() for c in cs]
     interventions = list(pairs)
@@ -166,7 +170,8 @@ def _draw_pool(rng: np.random.Generator, p: ModelParameters, pairs: Mapping[str,
     # half move out of a control region, a quarter move in, a quarter move between control regions
     kind = rng.choice(3, size=n, p=[0.5, 0.25, 0.25])
     dest_other = rng.choice(other_idx, size=n)
-    dest_control = np.array([rng.choice(control_idx[control_idx != r]) if len(control_idx) > 1 else r for r in movers.region0])
+    dest_control = np.array([rng.choice(control_idx[control_idx != r]) if len(control_idx) > 1 else r
+                             for r in movers.region0])
     movers.region1 = np.where(kind == 0, dest_other, np.where(kind == 1, movers.region0, dest_control))
     movers.region0 = np.where(kind == 1, dest_other, movers.region0)
     movers.move_day = day_number("2018-01-01") + np.floor(rng.uniform(0, 4 * 365.25, size=n)).astype(np.int64)
@@ -178,7 +183,8 @@ def _draw_pool(rng: np.random.Generator, p: ModelParameters, pairs: Mapping[str,
     return People.concat(parts), np.concatenate(roles)
 
 
-def _trainee_frame(study: Any, cal: Calendar, anchors: Mapping[str, Any], pairs: Mapping[str, list[str]], ri: Mapping[str, int]) -> pd.DataFrame:
+def _trainee_frame(study: Any, cal: Calendar, anchors: Mapping[str, Any], pairs: Mapping[str, list[str]],
+                   ri: Mapping[str, int]) -> pd.DataFrame:
     """The consenting trainees (those sent to CBS) with their anchors and their supervisors' characteristics."""
     emp = study.employees
     emp = emp[emp["register_status"].isin(["found", "not_found_rin", "not_found_absent"])].copy()
@@ -187,7 +193,8 @@ def _trainee_frame(study: Any, cal: Calendar, anchors: Mapping[str, Any], pairs:
     emp["region"] = groups.loc[emp["training_group"], "region"].to_numpy()
     unknown = sorted(set(emp["region"]) - set(pairs))
     if unknown:
-        raise InputError(f"training region(s) {unknown} have no control regions in regions.pairs", hint="add them to regions.pairs")
+        raise InputError(f"training region(s) {unknown} have no control regions in regions.pairs",
+                         hint="add them to regions.pairs")
     last = groups.loc[emp["training_group"], "last_meeting"].to_numpy()
     emp["cohort"] = [f"{d.year:04d}-{d.month:02d}" for d in last]
     emp["month0"] = [cal.index(c) for c in emp["cohort"]]
@@ -195,8 +202,10 @@ def _trainee_frame(study: Any, cal: Calendar, anchors: Mapping[str, Any], pairs:
     emp["region_index"] = [ri[r] for r in emp["region"]]
     for column in ("n_employees_guided", "sector", "org_size", "sheltered_workplace"):
         emp[f"sup_{column}"] = sup.loc[emp["supervisor"], column].to_numpy()
-    emp["birth_day"] = [int((np.datetime64(d, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)) for d in emp["birth_date"]]
-    emp["special"] = np.where(~emp["paid_work_at_baseline"], "no_paid_work", np.where(emp["off_support"], "off_support", ""))
+    emp["birth_day"] = [int((np.datetime64(d, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64))
+                        for d in emp["birth_date"]]
+    emp["special"] = np.where(~emp["paid_work_at_baseline"], "no_paid_work",
+                              np.where(emp["off_support"], "off_support", ""))
     return emp.reset_index(drop=True)
 
 
@@ -206,7 +215,8 @@ def _trainee_frame(study: Any, cal: Calendar, anchors: Mapping[str, Any], pairs:
 #: the pipeline's sector of economic activity as the matching codes it (config.yaml
 #: ``register.codes.activity_sectors`` grouped by the levels of ``matching.covariates`` sector):
 #: ranges of SBI divisions (the code's first two digits); every other division is services
-ACTIVITY_CATEGORIES = (((1, 3), "agriculture"), ((5, 43), "industry_construction"), ((84, 88), "public_education_health"))
+ACTIVITY_CATEGORIES = (((1, 3), "agriculture"), ((5, 43), "industry_construction"),
+                       ((84, 88), "public_education_health"))
 SERVICES_CATEGORY = "services"
 PUBLIC_CATEGORY = "public_education_health"
 
@@ -243,8 +253,8 @@ class Covariates:
 
 
 def covariates_at_reference(
-    people: People, jobs: Jobs, st: Statements, position: MonthlyPosition, cal: Calendar, ref_t: np.ndarray, marker_months: int, window: int,
-    employers: EmployerRegister,
+    people: People, jobs: Jobs, st: Statements, position: MonthlyPosition, cal: Calendar, ref_t: np.ndarray,
+    marker_months: int, window: int, employers: EmployerRegister,
 ) -> Covariates:
     """Covariates each row has at its reference month ``ref_t`` (month index); windows of
     ``window`` and ``marker_months`` months end at the reference month."""
@@ -289,8 +299,8 @@ def covariates_at_reference(
     for k in range(marker_months):
         marker |= position.marker[rows, ref_t - k]
     wage_hourly = np.where(hours_w > 0, np.maximum(wages_w, 0.0) / np.where(hours_w > 0, hours_w, 1.0), np.nan)
-    return Covariates(hours_ref=hours_ref, main_job=main, months_worked=worked, welfare=welfare, disability=disab, marker=marker,
-                      sheltered=sheltered, temporary=temporary, wage_hourly=wage_hourly)
+    return Covariates(hours_ref=hours_ref, main_job=main, months_worked=worked, welfare=welfare, disability=disab,
+                      marker=marker, sheltered=sheltered, temporary=temporary, wage_hourly=wage_hourly)
 
 
 def adult_hourly_minimum_wage(days: np.ndarray) -> np.ndarray:
@@ -302,12 +312,14 @@ def adult_hourly_minimum_wage(days: np.ndarray) -> np.ndarray:
 # =============================================================================================
 # trainees: selection on the matching variables by weighted resampling
 # =============================================================================================
-def _candidates(rng: np.random.Generator, tr: pd.DataFrame, which: np.ndarray, m: int, p: ModelParameters) -> tuple[People, np.ndarray]:
+def _candidates(rng: np.random.Generator, tr: pd.DataFrame, which: np.ndarray, m: int,
+                p: ModelParameters) -> tuple[People, np.ndarray]:
     """``m`` candidate people per trainee ``which`` (row positions in ``tr``) drawn from the
     population model with the trainee's sex, birth date and region, and the planted histories of
     the trainees without paid work at baseline and off support. Returns them and their trainee."""
     idx = np.repeat(which, m)
-    people = draw_people(rng, len(idx), tr["region_index"].to_numpy()[idx], p, birth=tr["birth_day"].to_numpy()[idx], sex=tr["sex"].to_numpy()[idx])
+    people = draw_people(rng, len(idx), tr["region_index"].to_numpy()[idx], p, birth=tr["birth_day"].to_numpy()[idx],
+                         sex=tr["sex"].to_numpy()[idx])
     month0 = tr["month0"].to_numpy()[idx]
     special = tr["special"].to_numpy()[idx]
     occupation = tr["occupation"].to_numpy()[idx]
@@ -319,7 +331,8 @@ def _candidates(rng: np.random.Generator, tr: pd.DataFrame, which: np.ndarray, m
     off = special == "off_support"
     people.force_end[off] = month0[off] + OFF_SUPPORT_MONTHS[0]
     people.force_start[off] = month0[off] + OFF_SUPPORT_MONTHS[1]
-    sheltered_sector = np.where(np.isin(sector_choice, SHELTERED_SECTORS), sector_choice, np.where(sector_choice == AGRICULTURE, LANDSCAPING, SERVICES))
+    sheltered_sector = np.where(np.isin(sector_choice, SHELTERED_SECTORS), sector_choice,
+                                np.where(sector_choice == AGRICULTURE, LANDSCAPING, SERVICES))
     people.force_sector[off] = sheltered_sector[off]
     people.force_sheltered[off] = True
     people.force_contract[off] = TEMPORARY
@@ -327,7 +340,8 @@ def _candidates(rng: np.random.Generator, tr: pd.DataFrame, which: np.ndarray, m
     return people, idx
 
 
-def selection_weight(cov: Covariates, category: np.ndarray, size: np.ndarray, ref_day: np.ndarray, sup: pd.DataFrame) -> np.ndarray:
+def selection_weight(cov: Covariates, category: np.ndarray, size: np.ndarray, ref_day: np.ndarray,
+                     sup: pd.DataFrame) -> np.ndarray:
     """The weight of a history in the trainee's draw: ``exp(score) * agreement``, both functions of
     the matching variables only (``cov``, the employer's sector ``category`` and ``size`` group,
     the cohort through ``ref_day``, the first day of the reference month).
@@ -342,19 +356,21 @@ def selection_weight(cov: Covariates, category: np.ndarray, size: np.ndarray, re
     """
     relative_wage = np.nan_to_num(cov.wage_hourly / adult_hourly_minimum_wage(ref_day), nan=1.0)
     score = (
-        SELECTION["sheltered"] * cov.sheltered + SELECTION["temporary"] * cov.temporary + SELECTION["welfare_benefit"] * cov.welfare
+        SELECTION["sheltered"] * cov.sheltered + SELECTION["temporary"] * cov.temporary
+        + SELECTION["welfare_benefit"] * cov.welfare
         + SELECTION["disability_benefit"] * cov.disability + SELECTION["relative_wage"] * relative_wage
     )
     public = (category == PUBLIC_CATEGORY) | cov.sheltered
-    agree = np.where(cov.sheltered == (sup["sup_sheltered_workplace"].to_numpy() == 1), 1.0, SUPERVISOR_AGREEMENT["sheltered"])
+    agree = np.where(cov.sheltered == (sup["sup_sheltered_workplace"].to_numpy() == 1), 1.0,
+                     SUPERVISOR_AGREEMENT["sheltered"])
     agree *= np.where(size == sup["sup_org_size"].to_numpy(), 1.0, SUPERVISOR_AGREEMENT["org_size"])
     agree *= np.where(public == (sup["sup_sector"].to_numpy() != 1), 1.0, SUPERVISOR_AGREEMENT["sector"])
     return np.exp(score) * agree
 
 
 def _select_histories(
-    rng: np.random.Generator, tr: pd.DataFrame, employers: EmployerRegister, cal: Calendar, p: ModelParameters, anchors: Mapping[str, Any],
-    progress: Callable[[str], None],
+    rng: np.random.Generator, tr: pd.DataFrame, employers: EmployerRegister, cal: Calendar, p: ModelParameters,
+    anchors: Mapping[str, Any], progress: Callable[[str], None],
 ) -> tuple[People, Jobs, dict[str, np.ndarray]]:
     """One history per trainee, resampled from model histories with weights on the matching variables."""
     n_tr = len(tr)
@@ -376,7 +392,8 @@ def _select_histories(
         position = monthly_position(people, jobs, cal, p.lkv_from)
         ref = tr["ref"].to_numpy()[owner]
         month0 = tr["month0"].to_numpy()[owner]
-        cov = covariates_at_reference(people, jobs, st, position, cal, ref, int(anchors["marker_window_months"]), int(anchors["covariate_window_months"]), employers)
+        cov = covariates_at_reference(people, jobs, st, position, cal, ref, int(anchors["marker_window_months"]),
+                                      int(anchors["covariate_window_months"]), employers)
         has_main = cov.main_job >= 0
         employer = jobs.employer[np.maximum(cov.main_job, 0)]
         sector = np.where(has_main, jobs.sector[np.maximum(cov.main_job, 0)], -1)
@@ -412,8 +429,9 @@ def _select_histories(
             chosen_people[j] = people.take(np.array([pick]))
             chosen_jobs[j] = jobs.take(np.flatnonzero(jobs.row == pick))
             chosen_jobs[j].row = np.zeros(len(chosen_jobs[j]), dtype=np.int64)
-            for k, v in (("temporary", cov.temporary), ("welfare", cov.welfare), ("disability", cov.disability), ("sheltered", cov.sheltered),
-                         ("sector", sector), ("category", category), ("size", size), ("wage_hourly", cov.wage_hourly)):
+            for k, v in (("temporary", cov.temporary), ("welfare", cov.welfare), ("disability", cov.disability),
+                         ("sheltered", cov.sheltered), ("sector", sector), ("category", category), ("size", size),
+                         ("wage_hourly", cov.wage_hourly)):
                 chosen_x[k][j] = v[pick]
         remaining = np.array(still, dtype=np.int64)
         if len(remaining):
@@ -435,8 +453,10 @@ def individual_log_hr(tr: pd.DataFrame, log_hr_peak: float) -> tuple[np.ndarray,
     """Each trainee's log hazard ratio at the peak: log_hr_peak * g_i / mean(g over eligible trainees)."""
     terms = {
         "temporary_contract": tr["temporary"].astype(float), "welfare_benefit": tr["welfare"].astype(float),
-        "disability_benefit": tr["disability"].astype(float), "sup_small_caseload": (tr["sup_n_employees_guided"] < 10).astype(float),
-        "sup_government": (tr["sup_sector"] == 3).astype(float), "sup_sheltered": (tr["sup_sheltered_workplace"] == 1).astype(float),
+        "disability_benefit": tr["disability"].astype(float),
+        "sup_small_caseload": (tr["sup_n_employees_guided"] < 10).astype(float),
+        "sup_government": (tr["sup_sector"] == 3).astype(float),
+        "sup_sheltered": (tr["sup_sheltered_workplace"] == 1).astype(float),
         "sup_org_size": tr["sup_org_size"].astype(float) - 1,
     }
     g = np.exp(sum(MODIFIERS[k] * v.to_numpy() for k, v in terms.items()))
@@ -469,10 +489,12 @@ def simulate_register(
     p = model_parameters(targets)
     cal = Calendar()
     controls = [c for cs in pairs.values() for c in cs]
-    region_names = tuple(pairs) + tuple(controls) + tuple(r for r in OTHER_REGIONS if r not in pairs and r not in controls)
+    region_names = tuple(pairs) + tuple(controls) + tuple(r for r in OTHER_REGIONS
+                                                          if r not in pairs and r not in controls)
     unknown = [r for r in region_names if r not in MUNICIPALITIES]
     if unknown:
-        raise InputError(f"the synthetic study has no municipalities for region(s) {unknown}", hint="use the labour-market regions of config.yaml's default regions.pairs")
+        raise InputError(f"the synthetic study has no municipalities for region(s) {unknown}",
+                         hint="use the labour-market regions of config.yaml's default regions.pairs")
     ri = {name: i for i, name in enumerate(region_names)}
 
     # independent streams: the trainees' records do not depend on the size of the pool
@@ -493,7 +515,8 @@ def simulate_register(
     tr_hist["matched_set"] = tr_hist["eligible"] & ~tr_hist["off_support"]
     log_hr, g, norm = individual_log_hr(tr_hist, float(effect["log_hr_peak"]))
     tr_hist["log_hr"] = log_hr
-    treatment = Treatment(month0=tr_hist["month0"].to_numpy(), log_hr=log_hr, peak_month=int(effect["peak_month"]), fade_month=int(effect["fade_month"]), catch_up=float(effect.get("catch_up", 0.0)))
+    treatment = Treatment(month0=tr_hist["month0"].to_numpy(), log_hr=log_hr, peak_month=int(effect["peak_month"]),
+                          fade_month=int(effect["fade_month"]), catch_up=float(effect.get("catch_up", 0.0)))
     y1_jobs = simulate_jobs(chosen, employers.units, cal, p, treatment)
     _check_common_past(y0_jobs, y1_jobs, tr_hist["month0"].to_numpy(), cal)
     _plant_off_support_employer(employers, tr_hist, (y0_jobs, y1_jobs), trainee_rng)
@@ -507,11 +530,13 @@ def simulate_register(
     trainees = TraineeHistories(frame=tr_hist, people=chosen, untrained_jobs=y0_jobs, trained_jobs=y1_jobs,
                                 n_absent=n_absent, expected=expected)
     sim = _assemble((pool_files_rng, trainee_files_rng), study, world, trainees, pool, roles, pool_jobs)
-    sim.internals.update({"g": g, "g_norm": norm, "selection": {k: v for k, v in x.items() if k in ("rounds", "candidates")}})
+    sim.internals.update({"g": g, "g_norm": norm,
+                          "selection": {k: v for k, v in x.items() if k in ("rounds", "candidates")}})
     return sim
 
 
-def _plant_off_support_employer(employers: EmployerRegister, tr: pd.DataFrame, job_sets: tuple[Jobs, ...], rng: np.random.Generator) -> None:
+def _plant_off_support_employer(employers: EmployerRegister, tr: pd.DataFrame, job_sets: tuple[Jobs, ...],
+                                rng: np.random.Generator) -> None:
     """Move the off-support trainees' planted jobs to employer units of their own (``OFF_SUPPORT_EMPLOYER``).
 
     Employer identity does not enter the hazards, so both potential histories are unchanged; the
@@ -524,7 +549,8 @@ def _plant_off_support_employer(employers: EmployerRegister, tr: pd.DataFrame, j
     first_new = len(u.region)
     for k, row in enumerate(rows):
         for jobs in job_sets:
-            planted = np.flatnonzero((jobs.row == row) & (jobs.slot == 0) & jobs.sheltered & (jobs.contract == TEMPORARY))
+            planted = np.flatnonzero((jobs.row == row) & (jobs.slot == 0) & jobs.sheltered
+                                     & (jobs.contract == TEMPORARY))
             jobs.employer[planted] = first_new + k
     n = len(rows)
     taken = set(employers.sbeid.tolist())
@@ -534,13 +560,15 @@ def _plant_off_support_employer(employers: EmployerRegister, tr: pd.DataFrame, j
         if candidate not in taken:
             taken.add(candidate)
             new_ids.append(candidate)
-    for name, value in (("region", u.region[0]), ("sector", u.sector[0]), ("sheltered", False), ("weight", 0.0), ("size_class", 1),
-                        ("four_weekly", False), ("cao", 1000), ("agency", False)):
+    for name, value in (("region", u.region[0]), ("sector", u.sector[0]), ("sheltered", False), ("weight", 0.0),
+                        ("size_class", 1), ("four_weekly", False), ("cao", 1000), ("agency", False)):
         setattr(u, name, np.concatenate([getattr(u, name), np.full(n, value, dtype=getattr(u, name).dtype)]))
     employers.sbeid = np.concatenate([employers.sbeid, np.array(new_ids, dtype=employers.sbeid.dtype)])
     employers.sbi = np.concatenate([employers.sbi, np.full(n, OFF_SUPPORT_EMPLOYER["sbi"], dtype=object)])
-    employers.gksbs = np.concatenate([employers.gksbs, np.full((n, employers.gksbs.shape[1]), OFF_SUPPORT_EMPLOYER["gksbs"], dtype=object)])
-    employers.lower_case = np.concatenate([employers.lower_case, np.zeros((n, employers.lower_case.shape[1]), dtype=bool)])
+    employers.gksbs = np.concatenate([employers.gksbs, np.full((n, employers.gksbs.shape[1]),
+                                                               OFF_SUPPORT_EMPLOYER["gksbs"], dtype=object)])
+    employers.lower_case = np.concatenate([employers.lower_case,
+                                           np.zeros((n, employers.lower_case.shape[1]), dtype=bool)])
 
 
 def _check_common_past(y0: Jobs, y1: Jobs, month0: np.ndarray, cal: Calendar) -> None:
@@ -548,13 +576,16 @@ def _check_common_past(y0: Jobs, y1: Jobs, month0: np.ndarray, cal: Calendar) ->
     for jobs_a, jobs_b in ((y0, y1), (y1, y0)):
         end0 = cal.start[month0[jobs_a.row] + 1] - 1
         early = jobs_a.start <= end0
-        a = pd.DataFrame({"row": jobs_a.row[early], "slot": jobs_a.slot[early], "start": jobs_a.start[early], "employer": jobs_a.employer[early],
+        a = pd.DataFrame({"row": jobs_a.row[early], "slot": jobs_a.slot[early], "start": jobs_a.start[early],
+                          "employer": jobs_a.employer[early],
                           "end": np.where(jobs_a.end[early] <= end0[early], jobs_a.end[early], -1)})
         end0b = cal.start[month0[jobs_b.row] + 1] - 1
         early_b = jobs_b.start <= end0b
-        b = pd.DataFrame({"row": jobs_b.row[early_b], "slot": jobs_b.slot[early_b], "start": jobs_b.start[early_b], "employer": jobs_b.employer[early_b],
+        b = pd.DataFrame({"row": jobs_b.row[early_b], "slot": jobs_b.slot[early_b], "start": jobs_b.start[early_b],
+                          "employer": jobs_b.employer[early_b],
                           "end": np.where(jobs_b.end[early_b] <= end0b[early_b], jobs_b.end[early_b], -1)})
-        if not a.sort_values(list(a.columns)).reset_index(drop=True).equals(b.sort_values(list(b.columns)).reset_index(drop=True)):
+        if not a.sort_values(list(a.columns)).reset_index(drop=True).equals(
+                b.sort_values(list(b.columns)).reset_index(drop=True)):
             raise RuntimeError("the potential histories differ before the end of the training")
 
 
@@ -567,14 +598,20 @@ def _assemble(rngs, study, world: World, trainees: TraineeHistories, pool: Peopl
     y1_jobs = trainees.trained_jobs
     shifted = dataclasses.replace(y1_jobs)
     shifted.row = y1_jobs.row + n_pool
-    all_jobs = Jobs(**{f.name: np.concatenate([getattr(pool_jobs, f.name), getattr(shifted, f.name)]) for f in dataclasses.fields(Jobs)})
-    role = np.concatenate([roles, np.where(tr["register_status"] == "found", "trainee", "trainee_non_r").astype(object)])
+    all_jobs = Jobs(**{f.name: np.concatenate([getattr(pool_jobs, f.name), getattr(shifted, f.name)])
+                       for f in dataclasses.fields(Jobs)})
+    role = np.concatenate([roles,
+                           np.where(tr["register_status"] == "found", "trainee", "trainee_non_r").astype(object)])
     statements = pay_statements(all_jobs, employers.units.four_weekly[all_jobs.employer], written, cal, world.params)
     position = monthly_position(written, all_jobs, cal, world.params.lkv_from)
-    population = Population(people=written, role=role, jobs=all_jobs, statements=statements, position=position, n_pool=n_pool)
+    population = Population(people=written, role=role, jobs=all_jobs, statements=statements, position=position,
+                            n_pool=n_pool)
     files = build_tables(rngs, study, tr, population, world)
     truth, potential = register_truth.build_truth(world, trainees, population, files)
-    return RegisterSimulation(tables=files.tables, truth=truth, trainees=tr, potential=potential, internals={"files": files, "written": written, "role": role, "jobs": all_jobs, "statements": statements, "position": position, "calendar": cal, "employers": employers})
+    return RegisterSimulation(tables=files.tables, truth=truth, trainees=tr, potential=potential,
+                              internals={"files": files, "written": written, "role": role, "jobs": all_jobs,
+                                         "statements": statements, "position": position, "calendar": cal,
+                                         "employers": employers})
 
 
 # =============================================================================================
@@ -600,7 +637,8 @@ def write_register(
     config.yaml's ``regions.pairs`` and ``anchors`` (None: the defaults). ``trainee_truth``:
     also write each trainee's realised effects there (:func:`trainee_effects`).
     """
-    sim = simulate_register(study, rng, pool_scale=pool_scale, targets=targets, effect=effect, regions=regions, anchors=anchors, progress=progress)
+    sim = simulate_register(study, rng, pool_scale=pool_scale, targets=targets, effect=effect, regions=regions,
+                            anchors=anchors, progress=progress)
     progress("register: writing the extracts")
     write_tables(sim.tables, Path(out))
     if trainee_truth is not None:

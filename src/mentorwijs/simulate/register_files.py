@@ -51,8 +51,8 @@ NON_R_LETTERS = ("S", "A")
 OPEN_END = "20221231"
 
 PAYROLL_COLUMNS = [
-    "RINPERSOONS", "RINPERSOON", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SDATUMAANVANGIKVORG", "SBASISUREN",
-    "SLNINGLD", "SCONTRACTSOORT", "SSOORTBAAN", "SCAOSECTOR", "SIndAvrLkvDgBafSb", "STIJDVAKTYPE",
+    "RINPERSOONS", "RINPERSOON", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SDATUMAANVANGIKVORG",
+    "SBASISUREN", "SLNINGLD", "SCONTRACTSOORT", "SSOORTBAAN", "SCAOSECTOR", "SIndAvrLkvDgBafSb", "STIJDVAKTYPE",
 ]
 FILES = {
     "key": "cbs/koppeltabel.csv",
@@ -90,7 +90,8 @@ def _format_decimal(values: np.ndarray) -> np.ndarray:
     cents = np.round(np.asarray(values, dtype=np.float64) * 100).astype(np.int64)
     sign = np.where(cents < 0, "-", "")
     a = np.abs(cents)
-    return np.char.add(np.char.add(np.char.add(sign, (a // 100).astype(str)), "."), np.char.zfill((a % 100).astype(str), 2)).astype(object)
+    return np.char.add(np.char.add(np.char.add(sign, (a // 100).astype(str)), "."),
+                       np.char.zfill((a % 100).astype(str), 2)).astype(object)
 
 
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
@@ -101,7 +102,8 @@ def _line_numbers(n: int) -> np.ndarray:
     return np.arange(n, dtype=np.int64) + 2
 
 
-def unique_ids(rngs: tuple[np.random.Generator, np.random.Generator], trainee: np.ndarray, low: int, high: int) -> np.ndarray:
+def unique_ids(rngs: tuple[np.random.Generator, np.random.Generator], trainee: np.ndarray, low: int,
+               high: int) -> np.ndarray:
     """Distinct random integers in [low, high), one per element; trainees' (``trainee`` True) come
     from their own stream and the pool's avoid them, so trainees' ids do not depend on the pool."""
     pool_rng, trainee_rng = rngs
@@ -154,7 +156,8 @@ def build_tables(rngs: tuple[np.random.Generator, np.random.Generator], study: A
 
     # --- key ---------------------------------------------------------------------------------
     trainee_rows = n_pool + np.arange(len(tr))
-    key = pd.DataFrame({"studienummer": tr["study_number"].to_numpy(), "RINPERSOONS": rins[trainee_rows], "RINPERSOON": rin[trainee_rows]})
+    key = pd.DataFrame({"studienummer": tr["study_number"].to_numpy(), "RINPERSOONS": rins[trainee_rows],
+                        "RINPERSOON": rin[trainee_rows]})
     tables[FILES["key"]] = key.sort_values("studienummer", kind="stable").reset_index(drop=True)
 
     # --- payroll -----------------------------------------------------------------------------
@@ -165,12 +168,16 @@ def build_tables(rngs: tuple[np.random.Generator, np.random.Generator], study: A
     if len(non_r_idx):
         key = pd.DataFrame({"row": pc["row"][non_r_idx], "year": pc["year"][non_r_idx], "line": pc["line"][non_r_idx]})
         for (i, y), lines in key.groupby(["row", "year"])["line"]:
-            defects.append({"file": payroll_file(int(y)), "kind": "non_r_person", "row": int(lines.min()), "column": "RINPERSOONS",
-                            "record": f"{rins[i]} {rin[i]}", "detail": f"{len(lines)} statement(s) of a person not in the population register (role {role[i]})"})
+            defects.append({"file": payroll_file(int(y)), "kind": "non_r_person", "row": int(lines.min()),
+                            "column": "RINPERSOONS", "record": f"{rins[i]} {rin[i]}",
+                            "detail": f"{len(lines)} statement(s) of a person not in the population "
+                                      f"register (role {role[i]})"})
     if collision is not None:
         i, j = collision
-        defects.append({"file": FILES["persons"], "kind": "rin_collision", "row": None, "column": "RINPERSOON", "record": f"{rins[i]} {rin[i]}",
-                        "detail": f"RINPERSOONS {rins[i]} and R share RINPERSOON {rin[i]}: only the pair identifies a person"})
+        defects.append({"file": FILES["persons"], "kind": "rin_collision", "row": None, "column": "RINPERSOON",
+                        "record": f"{rins[i]} {rin[i]}",
+                        "detail": f"RINPERSOONS {rins[i]} and R share RINPERSOON {rin[i]}: only the "
+                                  "pair identifies a person"})
 
     # --- persons, socio-economic position, education ------------------------------------------
     r_rows = np.flatnonzero(is_r)
@@ -186,7 +193,8 @@ def build_tables(rngs: tuple[np.random.Generator, np.random.Generator], study: A
     tables[FILES["municipality_regions"]] = region_table(region_names)
 
     # --- deaths and migration -------------------------------------------------------------------
-    tables[FILES["deaths"]], tables[FILES["migration"]], event_defects = _deaths_and_migration(written, rin, r_rows, cal)
+    tables[FILES["deaths"]], tables[FILES["migration"]], event_defects = _deaths_and_migration(
+        written, rin, r_rows, cal)
     defects += event_defects
 
     # --- business register ----------------------------------------------------------------------
@@ -194,10 +202,12 @@ def build_tables(rngs: tuple[np.random.Generator, np.random.Generator], study: A
 
     counts = {"persons_R": int(is_r.sum()), "persons_non_R": int(non_r.sum()), "payroll_rows": int(len(payroll))}
     tables = RegisterTables(tables, payroll)
-    return RegisterFiles(tables=tables, rinpersoons=rins, rinpersoon=rin, defects=defects, payroll=payroll, residence=residence, counts=counts)
+    return RegisterFiles(tables=tables, rinpersoons=rins, rinpersoon=rin, defects=defects, payroll=payroll,
+                         residence=residence, counts=counts)
 
 
-def _person_file(written: People, role: np.ndarray, rin: np.ndarray, r_rows: np.ndarray) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+def _person_file(written: People, role: np.ndarray, rin: np.ndarray,
+                 r_rows: np.ndarray) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """The person file (GBAPERSOON) of the persons with RINPERSOONS R (``r_rows``), sorted by
     RINPERSOON, with birth months and years made unknown for a share of the pool; and those defects."""
     defects: list[dict[str, Any]] = []
@@ -205,8 +215,10 @@ def _person_file(written: People, role: np.ndarray, rin: np.ndarray, r_rows: np.
     year = births.astype("datetime64[Y]").astype(int) + 1970
     month = births.astype("datetime64[M]").astype(int) % 12 + 1
     persons = pd.DataFrame({
-        "row": r_rows, "RINPERSOONS": "R", "RINPERSOON": rin[r_rows], "GBAGESLACHT": written.sex[r_rows].astype(str).astype(object),
-        "GBAGEBOORTEJAAR": year.astype(str).astype(object), "GBAGEBOORTEMAAND": np.char.zfill(month.astype(str), 2).astype(object),
+        "row": r_rows, "RINPERSOONS": "R", "RINPERSOON": rin[r_rows],
+        "GBAGESLACHT": written.sex[r_rows].astype(str).astype(object),
+        "GBAGEBOORTEJAAR": year.astype(str).astype(object),
+        "GBAGEBOORTEMAAND": np.char.zfill(month.astype(str), 2).astype(object),
         "GBAHERKOMSTGROEPERING": written.origin[r_rows], "GBAGENERATIE": written.generation[r_rows],
     })
     pool_positions = np.flatnonzero(role[r_rows] == "pool")
@@ -220,15 +232,20 @@ def _person_file(written: People, role: np.ndarray, rin: np.ndarray, r_rows: np.
     persons = persons.sort_values("RINPERSOON", kind="stable").reset_index(drop=True)
     for pos in np.flatnonzero((persons["GBAGEBOORTEMAAND"] == "--").to_numpy()):
         defects.append({"file": FILES["persons"], "kind": "unknown_value", "row": int(pos) + 1,
-                        "column": "GBAGEBOORTEJAAR" if persons.at[pos, "GBAGEBOORTEJAAR"] == "----" else "GBAGEBOORTEMAAND",
-                        "record": f"R {persons.at[pos, 'RINPERSOON']}", "detail": "birth year and month unknown" if persons.at[pos, "GBAGEBOORTEJAAR"] == "----" else "birth month unknown"})
+                        "column": ("GBAGEBOORTEJAAR" if persons.at[pos, "GBAGEBOORTEJAAR"] == "----"
+                                   else "GBAGEBOORTEMAAND"),
+                        "record": f"R {persons.at[pos, 'RINPERSOON']}",
+                        "detail": ("birth year and month unknown" if persons.at[pos, "GBAGEBOORTEJAAR"] == "----"
+                                   else "birth month unknown")})
     return persons.drop(columns="row"), defects
 
 
-def _secm_file(position: MonthlyPosition, written: People, cal: Calendar, rin: np.ndarray, r_rows: np.ndarray) -> pd.DataFrame:
+def _secm_file(position: MonthlyPosition, written: People, cal: Calendar, rin: np.ndarray,
+               r_rows: np.ndarray) -> pd.DataFrame:
     """The SECM spells (socio-economic position and benefit flags) of the persons ``r_rows``."""
     spells = secm_spells(position, written, cal, r_rows)
-    secm = pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[spells["row"].to_numpy()], "AANVSECM": yyyymmdd(spells["start"].to_numpy()),
+    secm = pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[spells["row"].to_numpy()],
+                         "AANVSECM": yyyymmdd(spells["start"].to_numpy()),
                          "EINDSECM": yyyymmdd(spells["end"].to_numpy()), "SECM": spells["SECM"].to_numpy()})
     for name in FLAGS:
         secm[name] = spells[name].to_numpy()
@@ -256,19 +273,24 @@ def _deaths_and_migration(written: People, rin: np.ndarray, r_rows: np.ndarray, 
     the defects that list them."""
     defects: list[dict[str, Any]] = []
     dead = r_rows[(written.leave_kind[r_rows] == 1) & (written.leave[r_rows] <= cal.end_day)]
-    deaths = pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[dead], "GBADatumOverlijden": yyyymmdd(written.leave[dead])})
+    deaths = pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[dead],
+                           "GBADatumOverlijden": yyyymmdd(written.leave[dead])})
     deaths = deaths.sort_values("RINPERSOON", kind="stable").reset_index(drop=True)
     for pos, (r, d) in enumerate(zip(deaths["RINPERSOON"], deaths["GBADatumOverlijden"])):
-        defects.append({"file": FILES["deaths"], "kind": "death", "row": pos + 2, "column": "GBADatumOverlijden", "record": f"R {r}", "detail": d})
+        defects.append({"file": FILES["deaths"], "kind": "death", "row": pos + 2, "column": "GBADatumOverlijden",
+                        "record": f"R {r}", "detail": d})
     emigrated = r_rows[(written.leave_kind[r_rows] == 2) & (written.leave[r_rows] <= cal.end_day)]
     arrived = r_rows[written.arrive[r_rows] > -NEVER]
     migration = pd.concat([
-        pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[emigrated], "GBADATUMVESTIGING": yyyymmdd(written.leave[emigrated]), "GBAVESTIGINGSTYPE": "E"}),
-        pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[arrived], "GBADATUMVESTIGING": yyyymmdd(written.arrive[arrived]), "GBAVESTIGINGSTYPE": "I"}),
+        pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[emigrated],
+                      "GBADATUMVESTIGING": yyyymmdd(written.leave[emigrated]), "GBAVESTIGINGSTYPE": "E"}),
+        pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": rin[arrived],
+                      "GBADATUMVESTIGING": yyyymmdd(written.arrive[arrived]), "GBAVESTIGINGSTYPE": "I"}),
     ]).sort_values(["RINPERSOON", "GBADATUMVESTIGING", "GBAVESTIGINGSTYPE"], kind="stable").reset_index(drop=True)
     for pos in np.flatnonzero((migration["GBAVESTIGINGSTYPE"] == "E").to_numpy()):
-        defects.append({"file": FILES["migration"], "kind": "emigration", "row": int(pos) + 2, "column": "GBADATUMVESTIGING",
-                        "record": f"R {migration.at[pos, 'RINPERSOON']}", "detail": migration.at[pos, "GBADATUMVESTIGING"]})
+        defects.append({"file": FILES["migration"], "kind": "emigration", "row": int(pos) + 2,
+                        "column": "GBADATUMVESTIGING", "record": f"R {migration.at[pos, 'RINPERSOON']}",
+                        "detail": migration.at[pos, "GBADATUMVESTIGING"]})
     return deaths, migration, defects
 
 
@@ -276,7 +298,8 @@ def _business_file(jobs: Jobs, employers: EmployerRegister, pc: Mapping[str, np.
     """The business register (BETAB): every employer with a written statement, one row per year."""
     used = np.unique(jobs.employer[np.unique(pc["job"])])
     betab = pd.DataFrame({
-        "SBEID": np.repeat(np.char.add("E", np.char.zfill(employers.sbeid[used].astype(str), 9)).astype(object), len(YEARS)),
+        "SBEID": np.repeat(np.char.add("E", np.char.zfill(employers.sbeid[used].astype(str), 9)).astype(object),
+                           len(YEARS)),
         "JAAR": np.tile(np.array([str(y) for y in YEARS], dtype=object), len(used)),
         "SBI2008": np.repeat(employers.sbi[used], len(YEARS)),
         "GKSBS": employers.gksbs[used].reshape(-1),
@@ -315,7 +338,8 @@ class Payroll:
             return pc.cast(pa.array(np.asarray(values, dtype=np.int64)), pa.string())
 
         def codes(values: np.ndarray, labels: tuple[str, ...]) -> Any:
-            return pa.DictionaryArray.from_arrays(pa.array(np.asarray(values, dtype=np.int8)), pa.array(list(labels))).dictionary_decode()
+            return pa.DictionaryArray.from_arrays(pa.array(np.asarray(values, dtype=np.int8)),
+                                                  pa.array(list(labels))).dictionary_decode()
 
         def dates(days: np.ndarray) -> Any:
             d = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
@@ -334,7 +358,8 @@ class Payroll:
             "RINPERSOONS": codes(c["rins"], RINS_CODES),
             "RINPERSOON": pc.utf8_lpad(text(c["rin"]), width=9, padding="0"),
             "IKVID": text(c["ikvid"]),
-            "SBEID": pc.binary_join_element_wise(pa.scalar("E"), pc.utf8_lpad(text(c["sbeid"]), width=9, padding="0"), ""),
+            "SBEID": pc.binary_join_element_wise(pa.scalar("E"),
+                                                 pc.utf8_lpad(text(c["sbeid"]), width=9, padding="0"), ""),
             "SDATUMAANVANGIKO": dates(c["start"]),
             "SDATUMEINDEIKO": dates(c["end"]),
             "SDATUMAANVANGIKVORG": dates(c["ikvorg"]),
@@ -378,7 +403,8 @@ def _payroll(rngs: tuple[np.random.Generator, np.random.Generator], population: 
     rank[order] = np.arange(m) - np.repeat(starts, counts)
     job_key = written.key[jobs.row]
     candidates = np.flatnonzero(counts >= 5)
-    renumbered = candidates[counter_uniform(job_key[candidates], jobs.start[candidates], jobs.slot[candidates], 602) < RENUMBER_SHARE]
+    renumbered = candidates[counter_uniform(job_key[candidates], jobs.start[candidates], jobs.slot[candidates], 602)
+                            < RENUMBER_SHARE]
     from_rank = np.full(len(jobs), NEVER, dtype=np.int64)
     u = counter_uniform(job_key[renumbered], jobs.start[renumbered], jobs.slot[renumbered], 603)
     from_rank[renumbered] = 2 + np.floor(u * (counts[renumbered] - 3)).astype(np.int64)
@@ -392,21 +418,25 @@ def _payroll(rngs: tuple[np.random.Generator, np.random.Generator], population: 
     employer = jobs.employer[job]
     lower = employers.lower_case[employer, year - YEARS[0]]
     contract = np.where(jobs.contract[job] == NOT_APPLICABLE, 2, np.where(s.temporary, 0, 1)) + 3 * lower
-    soort = np.where(jobs.sheltered[job], 0, np.where(employers.units.agency[employer], 1, np.where(jobs.oncall[job], 2, 3)))
+    soort = np.where(jobs.sheltered[job], 0,
+                     np.where(employers.units.agency[employer], 1, np.where(jobs.oncall[job], 2, 3)))
     rins_code = np.searchsorted(np.array(RINS_CODES), rins[s.row].astype(str))
     cols: dict[str, np.ndarray] = {
-        "row": s.row.astype(np.int64), "job": job.astype(np.int64), "seq": np.zeros(m, dtype=np.int8), "year": year.astype(np.int16),
-        "rins": rins_code.astype(np.int8), "rin": rin_int[s.row].astype(np.int64), "ikvid": ikvid.astype(np.int64),
-        "sbeid": employers.sbeid[employer].astype(np.int64), "start": s.start.astype(np.int64), "end": s.end.astype(np.int64),
-        "period_start": s.period_start.astype(np.int64), "ikvorg": ikvorg.astype(np.int64), "hours": s.hours, "wage": s.wage,
-        "contract": contract.astype(np.int8), "soort": soort.astype(np.int8), "cao": employers.units.cao[employer].astype(np.int16),
-        "lkv": s.lkv.astype(np.int8), "kind": s.kind.astype(np.int8), "renumbered_here": first_second, "lower": lower,
+        "row": s.row.astype(np.int64), "job": job.astype(np.int64), "seq": np.zeros(m, dtype=np.int8),
+        "year": year.astype(np.int16), "rins": rins_code.astype(np.int8), "rin": rin_int[s.row].astype(np.int64),
+        "ikvid": ikvid.astype(np.int64), "sbeid": employers.sbeid[employer].astype(np.int64),
+        "start": s.start.astype(np.int64), "end": s.end.astype(np.int64),
+        "period_start": s.period_start.astype(np.int64), "ikvorg": ikvorg.astype(np.int64), "hours": s.hours,
+        "wage": s.wage, "contract": contract.astype(np.int8), "soort": soort.astype(np.int8),
+        "cao": employers.units.cao[employer].astype(np.int16), "lkv": s.lkv.astype(np.int8),
+        "kind": s.kind.astype(np.int8), "renumbered_here": first_second, "lower": lower,
     }
     # corrections: a statement paid with wrong amounts, reversed, then corrected
     s_key = written.key[s.row]
     u = counter_uniform(s_key, jobs.start[job], s.period_start, 604)
     chosen = np.flatnonzero((s.hours > 0) & (s.period_start >= window_first) & (u < CORRECTION_SHARE))
-    factor = np.round(1.1 + 0.5 * counter_uniform(s_key[chosen], jobs.start[job[chosen]], s.period_start[chosen], 605), 2)
+    factor = np.round(
+        1.1 + 0.5 * counter_uniform(s_key[chosen], jobs.start[job[chosen]], s.period_start[chosen], 605), 2)
     extra = {k: np.concatenate([v[chosen], v[chosen]]) for k, v in cols.items()}
     wrong_hours, wrong_wage = np.round(s.hours[chosen] * factor, 2), np.round(s.wage[chosen] * factor, 2)
     extra["hours"] = np.concatenate([-wrong_hours, s.hours[chosen]])
@@ -435,25 +465,33 @@ def _payroll(rngs: tuple[np.random.Generator, np.random.Generator], population: 
         return f"{day_text(int(cols['start'][i]))}-{day_text(int(cols['end'][i]))}"
 
     for i in np.flatnonzero(cols["seq"] == 1):
-        defects.append({"file": payroll_file(int(cols["year"][i])), "kind": "correction", "row": int(cols["line"][i]), "column": "SBASISUREN",
-                        "record": record(i), "detail": f"period {period(i)}: {cols['hours'][i - 1]:.2f} hours reversed, corrected to {cols['hours'][i + 1]:.2f}"})
+        defects.append({"file": payroll_file(int(cols["year"][i])), "kind": "correction", "row": int(cols["line"][i]),
+                        "column": "SBASISUREN", "record": record(i),
+                        "detail": f"period {period(i)}: {cols['hours'][i - 1]:.2f} hours reversed, corrected to "
+                                  f"{cols['hours'][i + 1]:.2f}"})
     for i in np.flatnonzero(cols["renumbered_here"]):
-        defects.append({"file": payroll_file(int(cols["year"][i])), "kind": "renumbered_job", "row": int(cols["line"][i]), "column": "IKVID", "record": record(i),
-                        "detail": f"same job (SBEID E{cols['sbeid'][i]:09d}) continues under a new IKVID from {day_text(int(cols['start'][i]))}"})
+        defects.append({"file": payroll_file(int(cols["year"][i])), "kind": "renumbered_job",
+                        "row": int(cols["line"][i]), "column": "IKVID", "record": record(i),
+                        "detail": f"same job (SBEID E{cols['sbeid'][i]:09d}) continues under a new IKVID from "
+                                  f"{day_text(int(cols['start'][i]))}"})
     before = cols["start"] < window_first
     after = cols["end"] > window_last
     outside = (cols["end"] < window_first) | (cols["start"] > window_last)
     for i in np.flatnonzero(before | after):
-        defects.append({"file": payroll_file(int(cols["year"][i])), "kind": "out_of_window" if outside[i] else "straddles_window", "row": int(cols["line"][i]),
+        defects.append({"file": payroll_file(int(cols["year"][i])),
+                        "kind": "out_of_window" if outside[i] else "straddles_window", "row": int(cols["line"][i]),
                         "column": "SDATUMAANVANGIKO" if before[i] else "SDATUMEINDEIKO", "record": record(i),
-                        "detail": f"period {period(i)} {'lies outside' if outside[i] else 'crosses the edge of'} the window {day_text(window_first)}-{day_text(window_last)}"})
+                        "detail": f"period {period(i)} {'lies outside' if outside[i] else 'crosses the edge of'} the "
+                                  f"window {day_text(window_first)}-{day_text(window_last)}"})
     lower_idx = np.flatnonzero(cols["lower"])
     if len(lower_idx):
-        key = pd.DataFrame({"year": cols["year"][lower_idx], "rins": cols["rins"][lower_idx], "rin": cols["rin"][lower_idx], "ikvid": cols["ikvid"][lower_idx], "i": lower_idx})
+        key = pd.DataFrame({"year": cols["year"][lower_idx], "rins": cols["rins"][lower_idx],
+                            "rin": cols["rin"][lower_idx], "ikvid": cols["ikvid"][lower_idx], "i": lower_idx})
         for (y, _r, _n, _k), group in key.groupby(["year", "rins", "rin", "ikvid"], sort=True):
             i = int(group["i"].min())
-            defects.append({"file": payroll_file(int(y)), "kind": "lower_case_contract", "row": int(cols["line"][i]), "column": "SCONTRACTSOORT",
-                            "record": record(i), "detail": f"{len(group)} statement(s) with a lower-case contract code"})
+            defects.append({"file": payroll_file(int(y)), "kind": "lower_case_contract", "row": int(cols["line"][i]),
+                            "column": "SCONTRACTSOORT", "record": record(i),
+                            "detail": f"{len(group)} statement(s) with a lower-case contract code"})
     return payroll, defects
 
 
@@ -462,20 +500,25 @@ def day_text(day: int) -> str:
 
 
 def _residence(
-    rngs: tuple[np.random.Generator, np.random.Generator], people: People, rows: np.ndarray, rin: np.ndarray, region_names: tuple[str, ...], n_pool: int,
+    rngs: tuple[np.random.Generator, np.random.Generator], people: People, rows: np.ndarray, rin: np.ndarray,
+    region_names: tuple[str, ...], n_pool: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Residence spells (GBAADRESOBJECTBUS) and their address objects (VSLGWB) for ``rows``."""
     n = len(rows)
     key = people.key[rows]
     first = np.where(
         people.arrive[rows] > -NEVER, people.arrive[rows],
-        np.maximum(people.birth[rows], day_number("2012-01-01") - np.floor(counter_uniform(key, 801) * 15 * 365.25).astype(np.int64)),
+        np.maximum(people.birth[rows],
+                   day_number("2012-01-01") - np.floor(counter_uniform(key, 801) * 15 * 365.25).astype(np.int64)),
     )
     moves = counter_uniform(key, 802) < WITHIN_REGION_MOVE
-    within = np.where(moves, day_number("2013-01-01") + np.floor(counter_uniform(key, 803) * 9.5 * 365.25).astype(np.int64), NEVER)
+    within = np.where(moves,
+                      day_number("2013-01-01") + np.floor(counter_uniform(key, 803) * 9.5 * 365.25).astype(np.int64),
+                      NEVER)
     within = np.where(within > first, within, NEVER)
     cross = np.where(people.move_day[rows] > first, people.move_day[rows], NEVER)
-    end = np.where(people.leave[rows] < NEVER, np.where(people.leave_kind[rows] == 1, people.leave[rows], people.leave[rows] - 1), NEVER)
+    end = np.where(people.leave[rows] < NEVER,
+                   np.where(people.leave_kind[rows] == 1, people.leave[rows], people.leave[rows] - 1), NEVER)
     bounds = np.sort(np.stack([first, within, cross], axis=1), axis=1)
     spell_rows, spell_start, spell_end = [], [], []
     for k in range(3):
@@ -503,7 +546,8 @@ def _residence(
     kind = np.where(counter_uniform(people.key[srow], sstart, 805) < 0.98, "1", "2").astype(object)
     residence = pd.DataFrame({
         "row": srow, "start": sstart, "end": send, "region": region, "RINPERSOONS": "R", "RINPERSOON": rin[srow],
-        "GBADATUMAANVANGADRESHOUDING": yyyymmdd(sstart), "GBADATUMEINDEADRESHOUDING": np.where(send >= NEVER, OPEN_END, yyyymmdd(np.where(send >= NEVER, sstart, send))),
+        "GBADATUMAANVANGADRESHOUDING": yyyymmdd(sstart),
+        "GBADATUMEINDEADRESHOUDING": np.where(send >= NEVER, OPEN_END, yyyymmdd(np.where(send >= NEVER, sstart, send))),
         "SOORTOBJECTNUMMER": kind, "RINOBJECTNUMMER": objects.astype(str).astype(object),
     })
     residence = residence.sort_values(["RINPERSOON", "start"], kind="stable").reset_index(drop=True)
@@ -556,8 +600,8 @@ SAV_LABELS = {
     "GBAGESLACHT": {"1": "Mannen", "2": "Vrouwen", "-": "Onbekend"},
     "GBAGENERATIE": {"0": "Autochtoon", "1": "Eerste generatie", "2": "Tweede generatie", "-": "Onbekend"},
     "SECM": {"11": "Werknemer", "21": "Ontvanger werkloosheidsuitkering", "22": "Ontvanger bijstandsuitkering",
-             "24": "Ontvanger uitkering ziekte/AO", "25": "Ontvanger pensioenuitkering", "31": "Scholier/student zonder inkomen",
-             "32": "Overig zonder inkomen"},
+             "24": "Ontvanger uitkering ziekte/AO", "25": "Ontvanger pensioenuitkering",
+             "31": "Scholier/student zonder inkomen", "32": "Overig zonder inkomen"},
 }
 def write_arrow_csv(table: Any, path: Path) -> None:
     """Write an Arrow table of text columns as :func:`writers.write_csv` would (comma, UTF-8, LF,
@@ -569,4 +613,5 @@ def write_arrow_csv(table: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
         handle.write((",".join(table.column_names) + "\n").encode("utf-8"))
-        pacsv.write_csv(table, handle, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none", eol="\n"))
+        pacsv.write_csv(table, handle,
+                        write_options=pacsv.WriteOptions(include_header=False, quoting_style="none", eol="\n"))

@@ -107,22 +107,28 @@ def monthly_position(people: People, jobs: Jobs, cal: Calendar, lkv_from: str) -
     unemployment &= ~main_job & present & ~pension
     sickness &= ~working & present & ~pension
     d_rows = np.flatnonzero(people.disability_from < NEVER)
-    disability = _interval_months(n, cal, d_rows, cal.t_of_day(people.disability_from[d_rows]), cal.t_of_day(np.maximum(people.disability_to[d_rows], people.disability_from[d_rows])))
+    disability = _interval_months(n, cal, d_rows, cal.t_of_day(people.disability_from[d_rows]),
+                                  cal.t_of_day(np.maximum(people.disability_to[d_rows],
+                                                          people.disability_from[d_rows])))
     disability &= present & ~pension
-    assistance = people.assistance_eligible[:, None] & present & adult & ~working & ~unemployment & ~sickness & ~disability & ~pension
+    assistance = (people.assistance_eligible[:, None] & present & adult & ~working & ~unemployment & ~sickness
+                  & ~disability & ~pension)
     assistance |= people.assistance_supplement[:, None] & present & working & (weekly < 20) & ~pension
 
     code = np.full((n, T), -1, dtype=np.int8)
     choice = np.select(
-        [pension, working & disability & (weekly < 16), working, sickness, unemployment, disability, assistance, age < 23],
-        [CODES.index("25"), CODES.index("24"), CODES.index("11"), CODES.index("24"), CODES.index("21"), CODES.index("24"), CODES.index("22"), CODES.index("31")],
+        [pension, working & disability & (weekly < 16), working, sickness, unemployment, disability, assistance,
+         age < 23],
+        [CODES.index("25"), CODES.index("24"), CODES.index("11"), CODES.index("24"), CODES.index("21"),
+         CODES.index("24"), CODES.index("22"), CODES.index("31")],
         CODES.index("32"),
     )
     code[present] = choice[present]
     marker = (wsw | lkv | disability | sickness | assistance) & present
     return MonthlyPosition(
-        present=present, working=working & present, main_job=main_job & present, weekly_hours=weekly, unemployment=unemployment,
-        sickness=sickness, disability=disability, assistance=assistance, pension=pension & present, code=code, marker=marker, wsw_job=wsw,
+        present=present, working=working & present, main_job=main_job & present, weekly_hours=weekly,
+        unemployment=unemployment, sickness=sickness, disability=disability, assistance=assistance,
+        pension=pension & present, code=code, marker=marker, wsw_job=wsw,
     )
 
 

@@ -26,7 +26,8 @@ from mentorwijs.tables import format_number, read_parquet, write_csv_table
 log = logging.getLogger(__name__)
 
 #: Names of the tables, as under reports/tables/.
-TABLES = ("supervisor_effects", "supervisor_means", "supervisor_sensitivity", "attrition", "process", "employees_baseline")
+TABLES = ("supervisor_effects", "supervisor_means", "supervisor_sensitivity", "attrition", "process",
+          "employees_baseline")
 
 #: Columns holding whole numbers (written without decimals, nullable where missing).
 INTEGER_COLUMNS = {
@@ -51,7 +52,8 @@ def supervisor_analyses(
 ) -> dict[str, pd.DataFrame]:
     """Every table of the supervisors' part, by name (see :data:`TABLES`)."""
     covariates = dict(baseline_covariates or {})
-    log.info("supervisors_long: %d rows, %d supervisors", len(supervisors_long), supervisors_long["supervisor"].nunique() if "supervisor" in supervisors_long else 0)
+    log.info("supervisors_long: %d rows, %d supervisors", len(supervisors_long),
+             supervisors_long["supervisor"].nunique() if "supervisor" in supervisors_long else 0)
     effects, means = supervisor_effects(
         supervisors_long, constructs, reference_wave=reference_wave, primary_wave=primary_wave, optimizers=optimizers
     )
@@ -72,7 +74,8 @@ def supervisor_analyses(
         "supervisor_sensitivity": sensitivity,
         "attrition": attrition(supervisors_long, constructs, covariates=covariates, reference_wave=reference_wave),
         "process": process_table(supervisors, schedule),
-        "employees_baseline": employees_baseline(employees, baseline_wave=reference_wave, followup_wave=employees_followup_wave),
+        "employees_baseline": employees_baseline(employees, baseline_wave=reference_wave,
+                                                 followup_wave=employees_followup_wave),
     }
     return {name: with_integer_columns(table) for name, table in tables.items()}
 
@@ -83,7 +86,8 @@ def with_integer_columns(table: pd.DataFrame) -> pd.DataFrame:
     for column in table.columns:
         if column in INTEGER_COLUMNS:
             table[column] = pd.array(
-                [pd.NA if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))) else int(v) for v in table[column]],
+                [pd.NA if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))) else int(v)
+                 for v in table[column]],
                 dtype="Int64",
             )
     return table

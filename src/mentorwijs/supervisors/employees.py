@@ -74,19 +74,23 @@ def employees_baseline(
     employees = employees.reset_index(drop=True)
     base = employees.loc[employees["wave"] == baseline_wave]
     disability_columns = [f"disability_{code}" for code in DISABILITIES]
-    require_columns(base, ["occupation", *disability_columns, "work_ability", "demands_physical", "demands_mental", "job_satisfaction"], table=table)
+    require_columns(base,
+                    ["occupation", *disability_columns, "work_ability", "demands_physical", "demands_mental",
+                     "job_satisfaction"], table=table)
     require_range(employees, "occupation", min(OCCUPATIONS), max(OCCUPATIONS), table=table)
     for column in disability_columns:
         require_range(employees, column, 0, 1, table=table)
     for column in ("work_ability", "demands_physical", "demands_mental", "job_satisfaction"):
         require_range(employees, column, 1, 5, table=table)
-    high = "-".join(str(v) for v in (min(high_levels), max(high_levels))) if len(high_levels) > 1 else str(high_levels[0])
+    high = ("-".join(str(v) for v in (min(high_levels), max(high_levels))) if len(high_levels) > 1
+            else str(high_levels[0]))
 
     rows = []
     occupation = pd.to_numeric(base["occupation"], errors="coerce").dropna()
     for code, label in OCCUPATIONS.items():
         count = int((occupation == code).sum())
-        rows.append(_row("occupation", baseline_wave, str(code), label, len(occupation), count, count / len(occupation) if len(occupation) else np.nan))
+        rows.append(_row("occupation", baseline_wave, str(code), label, len(occupation), count,
+                         count / len(occupation) if len(occupation) else np.nan))
     answered = base[disability_columns].notna().any(axis=1)
     respondents = base.loc[answered, disability_columns].fillna(0)
     for code, label in DISABILITIES.items():
@@ -94,10 +98,12 @@ def employees_baseline(
         n = len(respondents)
         rows.append(_row("disability", baseline_wave, str(code), label, n, count, count / n if n else np.nan))
     rows.append(_share_row("work_ability", baseline_wave, high, "good or excellent", base["work_ability"], high_levels))
-    demands = pd.to_numeric(base["demands_physical"], errors="coerce") + pd.to_numeric(base["demands_mental"], errors="coerce")
+    demands = (pd.to_numeric(base["demands_physical"], errors="coerce")
+               + pd.to_numeric(base["demands_mental"], errors="coerce"))
     n, mean, sd = mean_sd(demands)
     rows.append(_row("work_ability_demands", baseline_wave, n=n, mean=mean, sd=sd))
-    rows.append(_share_row("job_satisfaction", baseline_wave, high, "satisfied or very satisfied", base["job_satisfaction"], high_levels))
+    rows.append(_share_row("job_satisfaction", baseline_wave, high, "satisfied or very satisfied",
+                           base["job_satisfaction"], high_levels))
 
     follow = employees.loc[employees["wave"] == followup_wave]
     if len(follow):

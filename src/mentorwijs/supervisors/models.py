@@ -455,7 +455,8 @@ def category_labels(values: pd.Series) -> pd.Series:
     return values.map(label)
 
 
-def covariate_design(data: pd.DataFrame, covariates: Mapping[str, str], *, table: str = "supervisors_long") -> pd.DataFrame:
+def covariate_design(data: pd.DataFrame, covariates: Mapping[str, str], *,
+                     table: str = "supervisors_long") -> pd.DataFrame:
     """Fixed-effect columns of baseline covariates: numeric as is, categorical as 0/1 dummies.
 
     ``covariates`` maps a column to ``numeric`` or ``categorical``; a categorical covariate's
@@ -550,7 +551,8 @@ def _modifier_analysis(data, construct, waves, reference_wave, modifier, levels,
             contrasts[f"{w} {lv} - {reference_level}"] = {f"wave[{w}]:m[{lv}]": 1.0}
             n = int((in_wave & group.isin([lv, reference_level])).sum())
             wanted[(w, f"{lv} - {reference_level}")] = (f"{w} {lv} - {reference_level}", n)
-    fitted = mixed_contrasts(data, construct, design, contrasts, post=data["wave"] != reference_wave, optimizers=optimizers)
+    fitted = mixed_contrasts(data, construct, design, contrasts, post=data["wave"] != reference_wave,
+                             optimizers=optimizers)
     return fitted, wanted
 
 
@@ -581,8 +583,8 @@ def supervisor_sensitivity(
 
     Every model has the group slope of the main model. Intervals are t-based on Satterthwaite
     df (column ``df``); for ``by_mode`` the group slope is what makes the online - on-site
-    difference honest, since mode is a property of the training group. ``n`` counts the supervisors scored at the wave in the
-    rows' subgroup(s). ``main_effects``, the table :func:`supervisor_effects` returned for the
+    difference honest, since mode is a property of the training group. ``n`` counts the supervisors scored at the wave
+    in the rows' subgroup(s). ``main_effects``, the table :func:`supervisor_effects` returned for the
     same data and level, gives the ``all_available`` rows without fitting the models again.
     """
     waves = check_supervisors_long(long, constructs, reference_wave=reference_wave)
@@ -648,7 +650,8 @@ def _subgroup_rows(data: pd.DataFrame, construct: str, waves: Sequence[str], ref
             rows.append(
                 {
                     "analysis": analysis, "construct": construct, "wave": "", "subgroup": "", "estimate": math.nan,
-                    "se": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p": math.nan, "n": int(modifier.notna().sum()),
+                    "se": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p": math.nan,
+                    "n": int(modifier.notna().sum()),
                     "n_supervisors": int(data.loc[modifier.notna(), "supervisor"].nunique()), "converged": 0,
                     "warnings": f"fewer than two subgroups ({', '.join(present) or 'none'}): not estimable",
                     "optimizer": "", "boundary": 0, "df": math.nan,

@@ -73,7 +73,8 @@ def dose_delivered(schedule: pd.DataFrame) -> pd.DataFrame:
     rows = []
     counts = schedule["mode"].astype(str).value_counts()
     for mode in sorted(counts.index, key=natural_key):
-        rows.append(_row("dose_delivered", category=mode, label=mode, n=n, count=int(counts[mode]), share=counts[mode] / n))
+        rows.append(_row("dose_delivered", category=mode, label=mode, n=n, count=int(counts[mode]),
+                         share=counts[mode] / n))
     n_meet, mean, sd = mean_sd(schedule["meetings_delivered"])
     rows.append(_row("meetings_delivered", n=n_meet, mean=mean, sd=sd))
     return pd.DataFrame(rows, columns=PROCESS_COLUMNS)
@@ -88,11 +89,13 @@ def dose_received(supervisors: pd.DataFrame, *, max_meetings: int) -> pd.DataFra
     require_range(supervisors, "meetings_attended", 1, max_meetings, table="supervisors")
     rows = []
     for wave in _answered_waves(supervisors, "meetings_attended"):
-        answers = supervisors.loc[(supervisors["wave"] == wave) & supervisors["meetings_attended"].notna(), "meetings_attended"]
+        answers = supervisors.loc[(supervisors["wave"] == wave)
+                                  & supervisors["meetings_attended"].notna(), "meetings_attended"]
         n = len(answers)
         for meetings in range(1, max_meetings + 1):
             count = int((answers == meetings).sum())
-            rows.append(_row("dose_received", wave, str(meetings), f"{meetings} meeting" + ("s" if meetings != 1 else ""), n, count, count / n))
+            rows.append(_row("dose_received", wave, str(meetings),
+                             f"{meetings} meeting" + ("s" if meetings != 1 else ""), n, count, count / n))
     return pd.DataFrame(rows, columns=PROCESS_COLUMNS)
 
 
@@ -138,12 +141,14 @@ def process_table(supervisors: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataF
     ``schedule``: one row per training group. The meetings-attended categories run from 1 to
     the most meetings any training delivered.
     """
-    require_columns(supervisors, ["supervisor", "wave", "meetings_attended", "extra_time", "extra_hours"], table="supervisors")
+    require_columns(supervisors, ["supervisor", "wave", "meetings_attended", "extra_time", "extra_hours"],
+                    table="supervisors")
     require_unique(supervisors, ["supervisor", "wave"], table="supervisors")
     supervisors = supervisors.reset_index(drop=True)
     check_schedule(schedule)
     items = sorted(c for c in supervisors.columns if c.startswith(ITEM_PREFIXES))
-    max_meetings = int(np.nanmax(pd.to_numeric(schedule["meetings_delivered"], errors="coerce"))) if len(schedule) else 0
+    max_meetings = (int(np.nanmax(pd.to_numeric(schedule["meetings_delivered"], errors="coerce"))) if len(schedule)
+                    else 0)
     parts = [
         dose_delivered(schedule),
         dose_received(supervisors, max_meetings=max_meetings),

@@ -146,7 +146,8 @@ class RemlDeviance:
         beta = np.linalg.solve(xtx, xty)
         rss = yty - float(beta @ xty)
         s2 = sigma * sigma
-        return logdet + 2.0 * float(np.sum(np.log(np.diag(chol)))) + rss / s2 + (self.n - self.p) * math.log(2 * math.pi * s2)
+        return (logdet + 2.0 * float(np.sum(np.log(np.diag(chol)))) + rss / s2
+                + (self.n - self.p) * math.log(2 * math.pi * s2))
 
     def profiled(self, theta: np.ndarray) -> float:
         """REML deviance with sigma at its optimum for ``theta`` (what lme4 minimises)."""

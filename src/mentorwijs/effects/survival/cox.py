@@ -197,7 +197,8 @@ def cox_fit(
     if ties not in ("efron", "breslow"):
         raise InputError(f"unknown ties method {ties!r}", hint="use efron or breslow")
     if np.any(entry >= stop):
-        raise InputError("a row's entry time is not before its stop time", hint="(entry, stop] intervals need entry < stop")
+        raise InputError("a row's entry time is not before its stop time",
+                         hint="(entry, stop] intervals need entry < stop")
     notes: list[str] = []
     keep = w > 0
     if not keep.all():
@@ -226,7 +227,8 @@ def cox_fit(
         notes.append("singular information matrix at the estimate")
         converged = False
     robust, score = _cox_robust(data, beta, naive, w, cluster)
-    return CoxResult(names, beta, robust, naive, loglik, loglik_null, score, n, events, iterations, converged, tuple(notes))
+    return CoxResult(names, beta, robust, naive, loglik, loglik_null, score, n, events, iterations, converged,
+                     tuple(notes))
 
 
 def _cox_newton(data: _CoxData, beta: np.ndarray, loglik: float, U: np.ndarray, info: np.ndarray, max_iter: int,
@@ -317,7 +319,8 @@ def cox_model(
     """Cox model of ``time_<outcome>`` on ``treated`` (+ ``covariates``), stratified, weighted, robust."""
     extra = [c for c in [*covariates, *([strata] if strata else [])] if c not in ("treated",)]
     data, notes = _survival_data(survival, outcome, weight, cluster, extra=extra)
-    Xc, names, complete = design_matrix(data, list(covariates), "survival") if covariates else (np.zeros((len(data), 0)), [], np.ones(len(data), bool))
+    Xc, names, complete = (design_matrix(data, list(covariates), "survival") if covariates
+                           else (np.zeros((len(data), 0)), [], np.ones(len(data), bool)))
     if not complete.all():
         notes.append(f"{int((~complete).sum())} units with a missing covariate left out")
     X = np.column_stack([data["treated"].to_numpy(dtype=float), Xc])[complete]
@@ -422,7 +425,8 @@ def ph_test(
     table = pd.DataFrame(
         {
             "outcome": outcome,
-            "term": [f"treated, months 0-{split_month}", f"treated, months {split_month + 1}-{last}", "ratio late/early"],
+            "term": [f"treated, months 0-{split_month}", f"treated, months {split_month + 1}-{last}",
+                     "ratio late/early"],
             "hr": np.exp(est),
             "ci_low": np.exp(low),
             "ci_high": np.exp(high),

@@ -51,7 +51,8 @@ def _survival_data(survival: pd.DataFrame, outcome: str, weight: str, cluster: s
     return data, notes
 
 
-def design_matrix(df: pd.DataFrame, covariates: Sequence[str], table: str = "survival") -> tuple[np.ndarray, list[str], np.ndarray]:
+def design_matrix(df: pd.DataFrame, covariates: Sequence[str],
+                  table: str = "survival") -> tuple[np.ndarray, list[str], np.ndarray]:
     """Numeric design matrix of covariates: numbers as they are, text/categories as indicators.
 
     A categorical covariate gets one 0/1 column per level except its first level in sorted order
@@ -96,9 +97,9 @@ def unit_counts(treated: np.ndarray, event: np.ndarray, cluster: np.ndarray) -> 
 
 
 #: Columns of the ``survival`` table (its contract, mentorwijs.contracts).
-SURVIVAL_TABLE_COLUMNS = ["outcome", "model", "term", "coef", "se", "hr", "ci_low", "ci_high", "p", "statistic", "test_df",
-                          "n_treated", "n_control", "n_event_treated", "n_event_control", "n_event", "n_clusters",
-                          "df_resid", "converged", "warnings"]
+SURVIVAL_TABLE_COLUMNS = ["outcome", "model", "term", "coef", "se", "hr", "ci_low", "ci_high", "p", "statistic",
+                          "test_df", "n_treated", "n_control", "n_event_treated", "n_event_control", "n_event",
+                          "n_clusters", "df_resid", "converged", "warnings"]
 
 
 def stack_rows(parts: Sequence[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:

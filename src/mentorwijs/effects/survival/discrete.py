@@ -68,7 +68,8 @@ def discrete_time_cloglog(
     """
     import statsmodels.api as sm
 
-    require_columns(periods, [period, event, weight, cluster, *covariates, *([strata] if strata else [])], "person-period")
+    require_columns(periods, [period, event, weight, cluster, *covariates, *([strata] if strata else [])],
+                    "person-period")
     y = indicator(periods, event, "person-period")
     w = weights(periods, weight, "person-period")
     Xc, names, complete = design_matrix(periods, list(covariates), "person-period")
@@ -80,7 +81,8 @@ def discrete_time_cloglog(
         notes.append("no events: the model cannot be estimated")
         return pd.DataFrame({"outcome": outcome, "model": "cloglog", "term": names, "coef": np.nan, "se": np.nan,
                              "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan, "n": int(keep.sum()),
-                             "events": 0, "converged": 0, "warnings": join_warnings(notes), "small_sample_factor": np.nan})
+                             "events": 0, "converged": 0, "warnings": join_warnings(notes),
+                             "small_sample_factor": np.nan})
     labels = periods[period].astype(str)
     if strata:
         labels = periods[strata].astype(str) + "|" + labels

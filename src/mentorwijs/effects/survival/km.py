@@ -135,7 +135,8 @@ def kaplan_meier(
         sub = data[data["treated"] == value]
         if sub.empty:
             continue
-        km = km_estimate(sub["time"].to_numpy(), sub["event"].to_numpy(), sub["w"].to_numpy(), sub["cluster"].to_numpy())
+        km = km_estimate(sub["time"].to_numpy(), sub["event"].to_numpy(), sub["w"].to_numpy(),
+                         sub["cluster"].to_numpy())
         se = km.se if variance == "robust" else np.sqrt(km.greenwood_var)
         low, high = loglog_interval(km.survival, se, level)
         parts.append(

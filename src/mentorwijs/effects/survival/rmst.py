@@ -18,7 +18,8 @@ from mentorwijs.effects.survival.km import KaplanMeier, km_estimate
 from mentorwijs.errors import InputError
 
 
-def _rmst_group(sub: pd.DataFrame, horizon: int, clusters: np.ndarray) -> tuple[float, np.ndarray, KaplanMeier, list[str]]:
+def _rmst_group(sub: pd.DataFrame, horizon: int,
+                clusters: np.ndarray) -> tuple[float, np.ndarray, KaplanMeier, list[str]]:
     notes = []
     km = km_estimate(sub["time"].to_numpy(), sub["event"].to_numpy(), sub["w"].to_numpy(), sub["cluster"].to_numpy(),
                      last=max(horizon - 1, int(sub["time"].max())))

@@ -20,7 +20,8 @@ from mentorwijs.effects.survival.km import km_estimate
 from mentorwijs.errors import InputError
 
 
-def _rmst_pseudo_group(time: np.ndarray, event: np.ndarray, w: np.ndarray, horizon: int) -> tuple[float, np.ndarray, np.ndarray]:
+def _rmst_pseudo_group(time: np.ndarray, event: np.ndarray, w: np.ndarray,
+                       horizon: int) -> tuple[float, np.ndarray, np.ndarray]:
     """RMST of one group at ``horizon``, its units' infinitesimal-jackknife pseudo-values and influences.
 
     With theta the weighted KM area to ``horizon`` and W = sum(w), pseudo_i = theta + W dtheta/dw_i
@@ -189,7 +190,8 @@ def _pseudo_values_by_group(time: np.ndarray, event: np.ndarray, treated: np.nda
         rows = np.flatnonzero(treated == value)
         means[name], pseudo[rows], plain_if[rows] = _rmst_pseudo_group(time[rows], event[rows], w[rows], horizon)
         if int(time[rows].max()) < horizon - 1:
-            notes.append(f"{name} follow-up ends before the horizon {horizon}: the last survival value is carried forward")
+            notes.append(f"{name} follow-up ends before the horizon {horizon}: the last survival "
+                         "value is carried forward")
     return means, pseudo, plain_if
 
 
