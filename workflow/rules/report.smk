@@ -29,21 +29,24 @@ from mentorwijs.report.steps import report_outputs as _report_outputs
 REPORT_OUTPUTS = _report_outputs(config)
 
 
-def _for_readers(step, names, category):
-    """The step's declared outputs, those in `names` marked for `snakemake --report`: caption
-    workflow/report/<file stem>.rst, in `category`."""
-    def marked(path):
-        return report(path, caption=f"../report/{_Path(path).stem}.rst", category=category)
-
-    return {name: ([marked(p) for p in value] if isinstance(value, list) else marked(value)) if name in names else value
-            for name, value in REPORT_STEPS[step].outputs(config).items()}
+#: The rules' outputs as declared, the files readers get marked for `snakemake --report`
+#: (caption workflow/report/<file stem>.rst): rule -> (the output's name, category).
+_FOR_READERS = {"figures": ("png", "Figures"), "provenance": ("record", "Documents"),
+                "technical_report": ("documents", "Documents"), "factsheet": ("documents", "Documents")}
+_RULE_OUTPUTS = {rule_name: REPORT_STEPS[rule_name].outputs(config) for rule_name in _FOR_READERS}
+for _reader_rule, (_reader_output, _reader_category) in _FOR_READERS.items():
+    _reader_files = _RULE_OUTPUTS[_reader_rule][_reader_output]
+    _reader_marked = [report(path, caption=f"../report/{_Path(path).stem}.rst", category=_reader_category)
+               for path in (_reader_files if isinstance(_reader_files, list) else [_reader_files])]
+    _RULE_OUTPUTS[_reader_rule][_reader_output] = (_reader_marked if isinstance(_reader_files, list)
+                                                   else _reader_marked[0])
 
 
 rule figures:
     input:
         **REPORT_STEPS["figures"].inputs(config),
     output:
-        **_for_readers("figures", ["png"], "Figures"),
+        **_RULE_OUTPUTS["figures"],
     log:
         "logs/report/figures.log",
     params:
@@ -58,7 +61,7 @@ rule provenance:
     input:
         **REPORT_STEPS["provenance"].inputs(config),
     output:
-        **_for_readers("provenance", ["record"], "Documents"),
+        **_RULE_OUTPUTS["provenance"],
     log:
         "logs/report/provenance.log",
     params:
@@ -74,7 +77,7 @@ rule technical_report:
     input:
         **REPORT_STEPS["technical_report"].inputs(config),
     output:
-        **_for_readers("technical_report", ["documents"], "Documents"),
+        **_RULE_OUTPUTS["technical_report"],
     log:
         "logs/report/technical_report.log",
     params:
@@ -89,7 +92,7 @@ rule factsheet:
     input:
         **REPORT_STEPS["factsheet"].inputs(config),
     output:
-        **_for_readers("factsheet", ["documents"], "Documents"),
+        **_RULE_OUTPUTS["factsheet"],
     log:
         "logs/report/factsheet.log",
     params:
