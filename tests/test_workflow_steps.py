@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -141,6 +144,16 @@ def test_the_power_table_is_an_input_of_the_report_only_where_it_is_there(tmp_pa
         step.outputs()
     formats = {**CONFIG, "report": {**CONFIG["report"], "formats": ["pdf"]}}
     assert step.outputs(formats) == {"documents": ["reports/report.pdf"]}
+
+
+def test_reading_the_report_declaration_loads_none_of_the_reports_libraries():
+    """Every Snakemake run reads it (report.smk), also where matplotlib and WeasyPrint are not installed."""
+    code = ("import sys, mentorwijs.report.steps; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'weasyprint', 'jinja2'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_the_exported_tables_are_the_register_tables_of_the_contracts():
