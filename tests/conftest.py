@@ -35,7 +35,8 @@ def shared_file(*parts: str) -> Path:
     """A file under ../shared/, or skip the test with the reason when it is absent."""
     path = SHARED.joinpath(*parts)
     if not path.is_file():
-        pytest.skip(f"public reference file {Path(*parts).as_posix()} is not available beside the repository (../shared/)")
+        pytest.skip(f"public reference file {Path(*parts).as_posix()} is not available beside the repository "
+                    "(../shared/)")
     return path
 
 

@@ -177,7 +177,8 @@ def _template(node: ast.AST) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}" for v in node.values)
+        return "".join(v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
+                       for v in node.values)
     return None
 
 
@@ -214,9 +215,11 @@ def literals() -> list[tuple[str, str]]:
     """(literal, file) for every string literal in src/ and workflow/ (and the Snakefile)."""
     found = []
     for path in sorted((ROOT / "src").rglob("*.py")) + sorted((ROOT / "workflow").rglob("*.py")):
-        found += [(lit, path.relative_to(ROOT).as_posix()) for lit in _python_literals(path.read_text(encoding="utf-8"))]
+        found += [(lit, path.relative_to(ROOT).as_posix())
+                  for lit in _python_literals(path.read_text(encoding="utf-8"))]
     for path in sorted((ROOT / "workflow").rglob("*.smk")) + [ROOT / "Snakefile"]:
-        found += [(lit, path.relative_to(ROOT).as_posix()) for lit in _snakemake_literals(path.read_text(encoding="utf-8"))]
+        found += [(lit, path.relative_to(ROOT).as_posix())
+                  for lit in _snakemake_literals(path.read_text(encoding="utf-8"))]
     return found
 
 
@@ -227,7 +230,8 @@ def _shape(path: str) -> str:
 
 
 def test_the_scan_finds_a_path_written_twice():
-    code = 'A = "data/processed/panel.parquet"\ndef f():\n    """data/processed/panel.parquet"""\n    return f"data/{x}/panel.parquet"\n'
+    code = ('A = "data/processed/panel.parquet"\ndef f():\n    """data/processed/panel.parquet"""\n'
+            '    return f"data/{x}/panel.parquet"\n')
     assert _python_literals(code) == ["data/processed/panel.parquet", "data/{x}/panel.parquet"]
     smk = '"""data/a.csv"""\nrule a:\n    output:\n        "data/b.csv",  # "data/c.csv"\n'
     assert _snakemake_literals(smk) == ["data/b.csv"]

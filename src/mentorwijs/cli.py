@@ -2,8 +2,9 @@
 
 Every subcommand is a thin wrapper around library functions. A problem the user can fix
 (:class:`mentorwijs.errors.InputError`) is printed as one message naming file, row, column and
-fix, on one line that starts with ``ERROR``, with exit code 1; any other exception is a bug and keeps its traceback (exit code 2 from
-Python). Exit codes: 0 success (warnings may be listed), 1 input or configuration error.
+fix, on one line that starts with ``ERROR``, with exit code 1; any other exception is a bug and keeps
+its traceback (exit code 2 from Python). Exit codes: 0 success (warnings may be listed), 1 input or
+configuration error.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         progress=_progress,
     )
     size = sum((result.out / f).stat().st_size for f in result.files)
-    _progress(f"wrote {len(result.files)} files, {size / 1e6:.1f} MB, into {result.out.as_posix()} in {result.seconds:.1f} s")
+    _progress(f"wrote {len(result.files)} files, {size / 1e6:.1f} MB, into {result.out.as_posix()} "
+              f"in {result.seconds:.1f} s")
     return EXIT_OK
 
 
@@ -69,7 +71,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     ingest = config.get("ingest") or {}
-    share = args.warn_excluded_share if args.warn_excluded_share is not None else ingest.get("warn_excluded_share", WARN_EXCLUDED_SHARE)
+    share = (args.warn_excluded_share if args.warn_excluded_share is not None
+             else ingest.get("warn_excluded_share", WARN_EXCLUDED_SHARE))
     report = check_file(
         args.file,
         source=args.source,
@@ -117,8 +120,10 @@ def _replication_counts(text: str, *, allow_list: bool) -> list[int]:
     except ValueError:
         counts = []
     if not counts or min(counts) < 1:
-        raise InputError(f"--replications {text!r} is not a positive whole number" + (" or a list of them" if allow_list else ""),
-                         hint="e.g. --replications 200, or with --chain one per scale: --replications 200,40 --scale 1,8")
+        raise InputError(f"--replications {text!r} is not a positive whole number"
+                         + (" or a list of them" if allow_list else ""),
+                         hint="e.g. --replications 200, or with --chain one per scale: "
+                              "--replications 200,40 --scale 1,8")
     return counts
 
 
@@ -309,7 +314,8 @@ def cmd_check_register(args: argparse.Namespace) -> int:
     config = load_config(args.config, overrides=args.set)
     root = _repository_root(args.config)
     reg = config["register"]
-    files = {kind: ([root / p for p in value] if isinstance(value, list) else root / value) for kind, value in reg["files"].items()}
+    files = {kind: ([root / p for p in value] if isinstance(value, list) else root / value)
+             for kind, value in reg["files"].items()}
     checks = RegisterChecks.from_config(config)
     findings = check_register(
         files=files,
@@ -363,20 +369,28 @@ def _add_simulate_command(sub: Any) -> None:
         ),
     )
     sim.add_argument("--out", required=True, type=Path, metavar="DIR",
-                     help="folder to write into: new, empty, or an earlier synthetic study (never a folder with real data)")
-    sim.add_argument("--seed", required=True, type=int, metavar="N", help="random seed; the same seed gives byte-identical files")
+                     help="folder to write into: new, empty, or an earlier synthetic study "
+                          "(never a folder with real data)")
+    sim.add_argument("--seed", required=True, type=int, metavar="N",
+                     help="random seed; the same seed gives byte-identical files")
     sim.add_argument("--scale", type=float, default=1.0, metavar="F",
-                     help="multiply the numbers of training groups, supervisors and employees (default 1: the published study)")
+                     help="multiply the numbers of training groups, supervisors and employees "
+                          "(default 1: the published study)")
     sim.add_argument("--pool-scale", type=float, default=1.0, metavar="F",
-                     help="multiply the register candidate pool in the control regions, independently of --scale (default 1)")
+                     help="multiply the register candidate pool in the control regions, independently of --scale "
+                          "(default 1)")
     sim.add_argument("--add-wave", action="append", default=[], metavar="NAME",
-                     help="also write supervisor survey wave NAME (T4, T5, ...) to demonstrate adding a wave; repeatable")
+                     help="also write supervisor survey wave NAME (T4, T5, ...) to demonstrate adding a wave; "
+                          "repeatable")
     sim.add_argument("--codebooks", type=Path, default=Path("data/codebooks"), metavar="DIR",
                      help="folder with the codebooks that name the raw items (default data/codebooks)")
     sim.add_argument("--config", type=Path, default=None, metavar="FILE",
-                     help="take the realism targets, the true effect, the region pairs and the time anchors from this config.yaml (default: built-in values, equal to the shipped config.yaml)")
+                     help="take the realism targets, the true effect, the region pairs and the time anchors "
+                          "from this config.yaml (default: built-in values, equal to the shipped config.yaml)")
     sim.add_argument("--register-only", action="store_true",
-                     help="write only what the register part reads: linkage key, register extracts and the questionnaire files the trainee hand-over is made from (schedule, invitations, Castor study export, employees' main questionnaire); used by `validate --chain`")
+                     help="write only what the register part reads: linkage key, register extracts and the "
+                          "questionnaire files the trainee hand-over is made from (schedule, invitations, "
+                          "Castor study export, employees' main questionnaire); used by `validate --chain`")
     sim.set_defaults(func=cmd_simulate)
 
 
@@ -419,7 +433,8 @@ def _add_codebook_command(sub: Any) -> None:
             "items and scales."
         ),
     )
-    cb.add_argument("file", type=Path, metavar="FILE", help="the Castor .xlsx / variable-list CSV, or the Qualtrics CSV")
+    cb.add_argument("file", type=Path, metavar="FILE",
+                    help="the Castor .xlsx / variable-list CSV, or the Qualtrics CSV")
     cb.add_argument("--source", required=True, metavar="NAME", help="the source name the codebook is for")
     cb.add_argument("--format", required=True, choices=["castor_study", "castor_survey", "qualtrics"],
                     help="the export format of the source")
@@ -442,12 +457,14 @@ def _add_validate_command(sub: Any) -> None:
         ),
     )
     val.add_argument("--replications", default=None, metavar="N",
-                     help="simulated studies per scenario (default: effects.validate.replications of --config, else 1000); "
+                     help="simulated studies per scenario "
+                          "(default: effects.validate.replications of --config, else 1000); "
                           "with --chain one number per scale may be given, e.g. 200,40 with --scale 1,8")
     val.add_argument("--seed", type=int, default=None, metavar="S",
                      help="random seed (default: effects.validate.seed of --config, else 20190501)")
     val.add_argument("--out", type=Path, default=None, metavar="FILE",
-                     help="CSV to write (default: effects.validate.out of --config, else docs/validation/montecarlo.csv)")
+                     help="CSV to write "
+                          "(default: effects.validate.out of --config, else docs/validation/montecarlo.csv)")
     val.add_argument("--config", type=Path, default=None, metavar="FILE",
                      help="take replications, seed, band draws and output file from this config.yaml "
                           "(with --chain: effects.validate.chain of it; default config.yaml in the current folder)")
@@ -542,7 +559,8 @@ def _add_check_register_command(sub: Any) -> None:
     )
     chr_.add_argument("--config", type=Path, default=Path("config.yaml"), metavar="FILE",
                      help="the study configuration (default config.yaml)")
-    chr_.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value; repeatable")
+    chr_.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="override a config value; repeatable")
     chr_.set_defaults(func=cmd_check_register)
 
 

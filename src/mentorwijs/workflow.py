@@ -31,7 +31,8 @@ def run_logged(log_file: str | Path, name: str = "mentorwijs", *, echo: bool = T
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
     formatter = logging.Formatter("%(levelname)s %(message)s")
-    handlers = [logging.FileHandler(log_file, mode="w", encoding="utf-8")] + ([logging.StreamHandler(sys.stderr)] if echo else [])
+    handlers = ([logging.FileHandler(log_file, mode="w", encoding="utf-8")]
+                + ([logging.StreamHandler(sys.stderr)] if echo else []))
     for handler in handlers:
         handler.setFormatter(formatter)
         logger.addHandler(handler)

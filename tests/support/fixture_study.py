@@ -1,8 +1,9 @@
 """The hand-made fixture study (tests/fixtures/study) laid out as a repository in a temporary folder.
 
-`make_study(dest)` writes the fixture config (see `fixture_config`), copies the codebooks and raw exports (to data/raw/fixture/)
-and, with `workflow=True`, the Snakefile and workflow/ so Snakemake can run there. The expected
-numbers below are read off the hand-written raw files (see the comments), not off the code.
+`make_study(dest)` writes the fixture config (see `fixture_config`), copies the codebooks and raw
+exports (to data/raw/fixture/) and, with `workflow=True`, the Snakefile and workflow/ so Snakemake
+can run there. The expected numbers below are read off the hand-written raw files (see the
+comments), not off the code.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ KEPT_ROWS = {
 }
 SUPERVISOR_FLOW = [("invited", 12), ("completed_T0", 9), ("completed_T1", 8), ("completed_T2", 7)]
 # 11 completed; MW00003 and MW00006 refused; MW00007 names supervisor 090009, who does not exist
-EMPLOYEE_FLOW = [("completed_questionnaire", 11), ("excluded_refused_linkage", 2), ("excluded_not_linked_to_training", 1),
-                 ("sent_to_cbs", 8)]
+EMPLOYEE_FLOW = [("completed_questionnaire", 11), ("excluded_refused_linkage", 2),
+                 ("excluded_not_linked_to_training", 1), ("sent_to_cbs", 8)]
 SENT_TO_CBS = ["MW00001", "MW00002", "MW00004", "MW00005", "MW00008", "MW00013", "MW00014", "MW00015"]
 
 

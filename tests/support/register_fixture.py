@@ -106,7 +106,8 @@ def write_register_fixture(root: Path, *, key: bytes = DEMO_KEY, payroll: pd.Dat
     persons = read_fixture("persons.csv") if persons is None else persons
     write_sav(persons, root / FILES["persons"])
     secm = read_fixture("secm.csv")
-    for column in ("SECM", "XKOPPELWERKNEMERSECM", "XKOPPELBIJSTANDSECM", "XKOPPELZIEKTEAOSECM", "XKOPPELWERKLUITKSECM"):
+    for column in ("SECM", "XKOPPELWERKNEMERSECM", "XKOPPELBIJSTANDSECM", "XKOPPELZIEKTEAOSECM",
+                   "XKOPPELWERKLUITKSECM"):
         secm[column] = secm[column].astype(float)
     write_sav(secm, root / FILES["socioeconomic"], missing_ranges={"SECM": [99]})
     for name, target in (("education.csv", "education"), ("residence.csv", "residence"), ("addresses.csv", "addresses"),

@@ -180,7 +180,8 @@ QUESTIONNAIRE_STEPS: tuple[StepSpec, ...] = (
         "tables": lambda config: [combined("interim", s) for s in wave_sources(config)],
         "codebooks": lambda config: [config["sources"][s]["codebook"] for s in wave_sources(config)],
     }, {"table": RELIABILITY},
-        lambda config: {"sources": wave_sources(config), "waves": {s: waves_of(config, s) for s in wave_sources(config)}}),
+        lambda config: {"sources": wave_sources(config),
+                        "waves": {s: waves_of(config, s) for s in wave_sources(config)}}),
     StepSpec("questionnaire_data_quality", quality_stage, {
         "fragments": lambda config: [SOURCE_FILES["quality"].format(source=s) for s in file_sources(config)]
         + _wave_list(config, "quality"),
@@ -230,7 +231,8 @@ def files_of(step: str, config: Mapping[str, Any], **wildcards: str | None) -> t
 def questionnaire_targets(config: Mapping[str, Any]) -> list[str]:
     """What the target ``questionnaires`` builds (besides the supervisors' tables)."""
     sources = sorted(config["sources"])
-    return ([STEPS["supervisors_long"].outputs()["table"], *[STEPS["trainees"].outputs()[k] for k in ("table", "identifiers")],
+    return ([STEPS["supervisors_long"].outputs()["table"],
+             *[STEPS["trainees"].outputs()[k] for k in ("table", "identifiers")],
              RELIABILITY, DATA_QUALITY]
             + [combined("interim", s) for s in sources] + [combined("missing", s) for s in sources])
 
@@ -325,9 +327,11 @@ def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key
     if handover_only:
         first_wave = _first_employees_wave(config)
         sources = {s: spec for s, spec in sources.items() if s in HANDOVER_SOURCES}
-        sources["employees"] = {**sources["employees"], "waves": {first_wave: sources["employees"]["waves"][first_wave]}}
+        sources["employees"] = {**sources["employees"],
+                                "waves": {first_wave: sources["employees"]["waves"][first_wave]}}
     config = {**config, "sources": sources}
-    codebooks = {s: load_source_codebook(root / spec["codebook"], source=s, fmt=spec["format"]) for s, spec in sources.items()}
+    codebooks = {s: load_source_codebook(root / spec["codebook"], source=s, fmt=spec["format"])
+                 for s, spec in sources.items()}
     results: dict[tuple[str, str | None], WaveTables] = {}
     for source, wave in _jobs(sources):  # 1. check and clean everything in memory
         spec = sources[source]

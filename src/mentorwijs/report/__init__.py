@@ -78,8 +78,8 @@ def _tables(tables: AggregateTables | str | Path) -> AggregateTables:
     return tables if isinstance(tables, AggregateTables) else read_aggregate_tables(tables)
 
 
-def write_document(kind: str, tables: AggregateTables | str | Path, figures_dir: str | Path, settings: ReportSettings, *,
-                   html_path: str | Path | None = None, pdf_path: str | Path | None = None,
+def write_document(kind: str, tables: AggregateTables | str | Path, figures_dir: str | Path,
+                   settings: ReportSettings, *, html_path: str | Path | None = None, pdf_path: str | Path | None = None,
                    provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Write the report or factsheet (``kind``) as HTML and/or PDF; returns what was written.
 
@@ -103,7 +103,8 @@ def write_document(kind: str, tables: AggregateTables | str | Path, figures_dir:
         html = render_html(template, context, medium="html", sources=figure_sources(figures, figures_dir, "html"))
         outputs[str(html_path)] = html.encode("utf-8")
     if pdf_path is not None:
-        pdf = render_pdf(render_html(template, context, medium="pdf", sources=figure_sources(figures, figures_dir, "pdf")))
+        pdf = render_pdf(render_html(template, context, medium="pdf",
+                                     sources=figure_sources(figures, figures_dir, "pdf")))
         outputs[str(pdf_path)] = pdf.data
         result["pages"] = pdf.pages
         result["page_texts"] = pdf.page_texts
@@ -118,7 +119,8 @@ def write_report(tables: AggregateTables | str | Path, figures_dir: str | Path, 
                  html_path: str | Path | None = None, pdf_path: str | Path | None = None,
                  provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Write ``report.html`` and/or ``report.pdf``."""
-    return write_document("report", tables, figures_dir, settings, html_path=html_path, pdf_path=pdf_path, provenance=provenance)
+    return write_document("report", tables, figures_dir, settings, html_path=html_path, pdf_path=pdf_path,
+                          provenance=provenance)
 
 
 def write_factsheet(tables: AggregateTables | str | Path, figures_dir: str | Path, settings: ReportSettings, *,
