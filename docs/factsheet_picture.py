@@ -31,7 +31,8 @@ def main(tables_dir: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         draw_figures(tables, out / "figures", load_messages("nl"), synthetic=True, names=["factsheet"])
-        write_factsheet(tables, out / "figures", ReportSettings(language="nl", synthetic=True), pdf_path=out / "factsheet.pdf")
+        write_factsheet(tables, out / "figures", ReportSettings(language="nl", synthetic=True),
+                        pdf_path=out / "factsheet.pdf")
         target = ROOT / "docs" / "factsheet-page1.png"
         subprocess.run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=png16m", "-r80", "-dTextAlphaBits=4",
                         "-dGraphicsAlphaBits=4", "-dFirstPage=1", "-dLastPage=1", f"-sOutputFile={target}",

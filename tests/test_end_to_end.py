@@ -3,7 +3,8 @@
 `snakemake all` runs once (the session fixture `synthetic_run`, in a time zone, locale and hash
 seed other than those of the committed list of output digests); the published study's numbers
 (study.md) must come out of the raw exports, nothing personal may reach a reader, and every
-output must have the bytes of tests/fixtures/default_outputs.sha256. Expected numbers are the publication's, not this code's output.
+output must have the bytes of tests/fixtures/default_outputs.sha256. Expected numbers are the
+publication's, not this code's output.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def test_the_published_flow_comes_out_of_the_raw_exports(synthetic_run):
     # no more than the published count allows.
     controls = counts[("controls", "matched_control_persons")]
     assert 10 * PUBLISHED_FLOW[("employees", "matched")] <= controls <= 1.10 * PUBLISHED_CONTROLS, controls
-    breakdown = counts[("employees", "of_which_matched_in_full_exact_cell")] + counts[("employees", "of_which_matched_after_coarsening")]
+    breakdown = (counts[("employees", "of_which_matched_in_full_exact_cell")]
+                 + counts[("employees", "of_which_matched_after_coarsening")])
     assert breakdown == counts[("employees", "matched")]
 
 
@@ -81,7 +83,8 @@ def test_published_process_and_employee_figures_are_reproduced(synthetic_run):
     assert [int(row[("dose_received", "T1", str(k))].count) for k in (5, 4, 3, 2, 1)] == [69, 17, 7, 0, 1]
     assert {int(row[("dose_received", "T1", str(k))].n) for k in range(1, 6)} == {94}
     # guidance takes more time: 24/95, 28/91, 23/87; extra hours a week 6.6 (8.3), 5.5 (4.8), 4.7 (3.9)
-    for wave, (yes, n, mean, sd) in {"T1": (24, 95, 6.6, 8.3), "T2": (28, 91, 5.5, 4.8), "T3": (23, 87, 4.7, 3.9)}.items():
+    for wave, (yes, n, mean, sd) in {"T1": (24, 95, 6.6, 8.3), "T2": (28, 91, 5.5, 4.8),
+                                     "T3": (23, 87, 4.7, 3.9)}.items():
         extra = row[("extra_time", wave, "1")]
         assert (int(extra.count), int(extra.n)) == (yes, n)
         hours = row[("extra_hours", wave, "")]
@@ -184,7 +187,8 @@ def test_nothing_personal_reaches_interim_processed_export_or_reports(synthetic_
     employees = pd.read_csv(raw / "qualtrics" / "Mentorwijs_werknemers.csv", dtype=str, skiprows=[1, 2]).fillna("")
     invitations = pd.read_csv(raw / "study" / "uitnodigingen.csv", sep=";", encoding="cp1252", dtype=str).fillna("")
     tokens = set()
-    for column in ("bsn", "achternaam", "email", "postcode", "IPAddress", "RecipientEmail", "ExternalReference", "opmerking"):
+    for column in ("bsn", "achternaam", "email", "postcode", "IPAddress", "RecipientEmail", "ExternalReference",
+                   "opmerking"):
         tokens |= {v for v in employees[column] if len(v) >= 6}
     for column in ("naam", "email"):
         tokens |= {v for v in invitations[column] if len(v) >= 6}

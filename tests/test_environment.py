@@ -63,7 +63,8 @@ def test_mentorwijs_commands_set_the_numerical_libraries_before_numpy_loads():
 
     from mentorwijs.system import _x86_64_with_avx2_and_fma
 
-    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES")
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE",
+             "NPY_DISABLE_CPU_FEATURES")
     code = ("import os, sys\n"
             "from mentorwijs import cli\n"
             "assert 'numpy' not in sys.modules\n"

@@ -22,7 +22,8 @@ from support.register_fixture import (FILES, HERE, KEY, payroll_rows, read_fixtu
 
 def test_an_extract_that_does_not_cover_the_window_is_an_error(tmp_path):
     rows = payroll_rows()  # a payroll file cut at a line end: its last months are missing
-    config = write_register_fixture(tmp_path, payroll=rows[(rows["file"] != "2020") | (rows["SDATUMAANVANGIKO"] < "20200301")])
+    config = write_register_fixture(tmp_path,
+                                    payroll=rows[(rows["file"] != "2020") | (rows["SDATUMAANVANGIKO"] < "20200301")])
     with pytest.raises(InputError, match=r"do not cover the window 2019-01\.\.2020-06.*2020-03\.\.2020-06"):
         run_steps(config, tmp_path, until="register_payroll")
 
@@ -208,36 +209,49 @@ DAMAGED = {
     "payroll-header-only": (P2019, lambda r: (r / P2019).write_bytes(_lines(r / P2019)[0]), ["no data rows"]),
     "payroll-truncated-mid-row": (P2019, _cut_mid_row, ["truncated", "row "]),
     "payroll-row-with-extra-field": (P2019, _extra_field, ["row 7", "15 field(s) where the header has 14"]),
-    "payroll-missing-column": (P2019, _rewrite(P2019, lambda f: f.drop(columns="SLNINGLD")), ["column 'SLNINGLD'", "missing"]),
+    "payroll-missing-column": (P2019, _rewrite(P2019, lambda f: f.drop(columns="SLNINGLD")),
+                               ["column 'SLNINGLD'", "missing"]),
     "payroll-renamed-column": (P2019, _rewrite(P2019, lambda f: f.rename(columns={"SDATUMEINDEIKO": "EINDDATUM"})),
                                ["column 'SDATUMEINDEIKO'", "missing"]),
     "payroll-duplicate-column": (P2019, _duplicate_column, ["column 'SBASISUREN'", "appears 2 times"]),
-    "payroll-iso-dates": (P2019, _rewrite(P2019, lambda f: f.assign(SDATUMAANVANGIKO=pd.to_datetime(f["SDATUMAANVANGIKO"], format="%Y%m%d", errors="coerce").dt.strftime("%Y-%m-%d").fillna(""))),
-                          ["row 2", "column 'SDATUMAANVANGIKO'", "not dates YYYYMMDD"]),
+    "payroll-iso-dates": (P2019, _rewrite(P2019, lambda f: f.assign(SDATUMAANVANGIKO=pd.to_datetime(
+        f["SDATUMAANVANGIKO"], format="%Y%m%d", errors="coerce").dt.strftime("%Y-%m-%d").fillna(""))),
+        ["row 2", "column 'SDATUMAANVANGIKO'", "not dates YYYYMMDD"]),
     "payroll-text-in-hours": (P2020, _rewrite(P2020, lambda f: f.assign(SBASISUREN="n.v.t.")),
                               ["row 2", "column 'SBASISUREN'", "not numbers"]),
     "payroll-year-missing": (P2020, lambda r: (r / P2020).unlink(), ["not found"]),
     "payroll-unclosed-quote": (P2019, lambda r: (r / P2019).write_bytes(b"".join(
         line.replace(b",E0", b',"E0', 1) if i == 10 else line for i, line in enumerate(_lines(r / P2019)))),
         ["row 11", "not closed"]),
-    "key-two-trainees-one-person": (KEY, lambda r: (r / KEY).write_bytes((r / KEY).read_bytes().replace(b"MW00002,R,000000102", b"MW00002,R,000000101")),
-                                    ["column 'studienummer'", "2 trainees are linked to the same register person"]),
+    "key-two-trainees-one-person": (KEY, lambda r: (r / KEY).write_bytes((r / KEY).read_bytes().replace(
+        b"MW00002,R,000000102", b"MW00002,R,000000101")),
+        ["column 'studienummer'", "2 trainees are linked to the same register person"]),
     "key-study-numbers-empty": (KEY, _rewrite(KEY, lambda f: f.assign(studienummer="")), ["no study number"]),
-    "education-sav-under-csv-name": (FILES["education"], lambda r: shutil.copyfile(r / FILES["persons"], r / FILES["education"]),
+    "education-sav-under-csv-name": (FILES["education"],
+                                     lambda r: shutil.copyfile(r / FILES["persons"], r / FILES["education"]),
                                      ["looks like an SPSS .sav file"]),
     "payroll-every-row-excluded": (P2019, _rewrite(P2019, lambda f: f.assign(RINPERSOONS="S")),
-                                   ["column 'RINPERSOONS'", "none of the 196 rows", "196 with RINPERSOONS other than R"]),
-    "persons-no-register-person": (FILES["persons"], lambda r: write_sav(read_fixture("persons.csv").assign(RINPERSOONS="S"), r / FILES["persons"]),
+                                   ["column 'RINPERSOONS'", "none of the 196 rows",
+                                    "196 with RINPERSOONS other than R"]),
+    "persons-no-register-person": (FILES["persons"],
+                                   lambda r: write_sav(read_fixture("persons.csv").assign(RINPERSOONS="S"),
+                                                       r / FILES["persons"]),
                                    ["column 'RINPERSOONS'", "none of the 18 rows"]),
-    "residence-of-another-delivery": (FILES["residence"], _rewrite(FILES["residence"], lambda f: f.assign(RINPERSOON="9" + f["RINPERSOON"].str[1:])),
+    "residence-of-another-delivery": (FILES["residence"],
+                                      _rewrite(FILES["residence"],
+                                               lambda f: f.assign(RINPERSOON="9" + f["RINPERSOON"].str[1:])),
                                       ["none of the 17 rows", "17 not in the person file"]),
-    "businesses-text-in-year": (FILES["businesses"], _rewrite(FILES["businesses"], lambda f: f.assign(JAAR="twintig")),
+    "businesses-text-in-year": (FILES["businesses"],
+                                _rewrite(FILES["businesses"], lambda f: f.assign(JAAR="twintig")),
                                 ["row 2", "column 'JAAR'", "not years"]),
     "handover-damaged": ("data/processed/trainees.parquet",
-                         lambda r: (r / "data/processed/trainees.parquet").write_bytes((r / "data/processed/trainees.parquet").read_bytes()[:300]),
+                         lambda r: (r / "data/processed/trainees.parquet").write_bytes(
+                             (r / "data/processed/trainees.parquet").read_bytes()[:300]),
                          ["cannot be read as a Parquet table"]),
-    "handover-missing": ("data/processed/trainees.parquet", lambda r: (r / "data/processed/trainees.parquet").unlink(), []),
-    "payroll-zeros-after-a-crashed-copy": (P2019, lambda r: (r / P2019).write_bytes((r / P2019).read_bytes() + bytes(5000)),
+    "handover-missing": ("data/processed/trainees.parquet",
+                         lambda r: (r / "data/processed/trainees.parquet").unlink(), []),
+    "payroll-zeros-after-a-crashed-copy": (P2019,
+                                           lambda r: (r / P2019).write_bytes((r / P2019).read_bytes() + bytes(5000)),
                                            ["row 198", "NUL bytes"]),
     "payroll-block-of-zeros-inside": (P2019, lambda r: (r / P2019).write_bytes(b"".join(
         bytes(4096) + line if i == 99 else line for i, line in enumerate(_lines(r / P2019)))),
@@ -248,30 +262,48 @@ DAMAGED = {
     "key-links-nobody": (KEY, _key_links_nobody, ["links a person"]),
     "persons-sav-truncated": (FILES["persons"], _sav_truncated, ["truncated or damaged"]),
     "persons-sav-empty": (FILES["persons"], lambda r: (r / FILES["persons"]).write_bytes(b""), ["empty"]),
-    "persons-sav-is-csv": (FILES["persons"], lambda r: (r / FILES["persons"]).write_bytes((HERE / "persons.csv").read_bytes()),
+    "persons-sav-is-csv": (FILES["persons"],
+                           lambda r: (r / FILES["persons"]).write_bytes((HERE / "persons.csv").read_bytes()),
                            ["not an SPSS .sav file"]),
     "persons-sav-no-cases": (FILES["persons"], _sav_header_only, ["no data rows"]),
-    "persons-conflicting-rows": (FILES["persons"], lambda r: write_sav(pd.concat([read_fixture("persons.csv"), read_fixture("persons.csv").iloc[[3]].assign(GBAGEBOORTEJAAR="1950")]), r / FILES["persons"]),
+    "persons-conflicting-rows": (FILES["persons"],
+                                 lambda r: write_sav(
+                                     pd.concat([read_fixture("persons.csv"),
+                                                read_fixture("persons.csv").iloc[[3]].assign(GBAGEBOORTEJAAR="1950")]),
+                                     r / FILES["persons"]),
                                  ["column 'RINPERSOON'", "more than once with different values"]),
-    "deaths-impossible-date": (FILES["deaths"], _rewrite(FILES["deaths"], lambda f: f.assign(GBADatumOverlijden="20191345")),
+    "deaths-impossible-date": (FILES["deaths"],
+                               _rewrite(FILES["deaths"], lambda f: f.assign(GBADatumOverlijden="20191345")),
                                ["row 2", "column 'GBADatumOverlijden'", "'20191345'"]),
-    "migration-missing-column": (FILES["migration"], _rewrite(FILES["migration"], lambda f: f.drop(columns="GBAVESTIGINGSTYPE")),
+    "migration-missing-column": (FILES["migration"],
+                                 _rewrite(FILES["migration"], lambda f: f.drop(columns="GBAVESTIGINGSTYPE")),
                                  ["column 'GBAVESTIGINGSTYPE'"]),
-    "education-binary": (FILES["education"], lambda r: (r / FILES["education"]).write_bytes(b"\x00\x01\x02" * 500), ["binary"]),
-    "residence-truncated": (FILES["residence"], lambda r: (r / FILES["residence"]).write_bytes((r / FILES["residence"]).read_bytes()[:-30]),
+    "education-binary": (FILES["education"], lambda r: (r / FILES["education"]).write_bytes(b"\x00\x01\x02" * 500),
+                         ["binary"]),
+    "residence-truncated": (FILES["residence"],
+                            lambda r: (r / FILES["residence"]).write_bytes((r / FILES["residence"]).read_bytes()[:-30]),
                             ["truncated"]),
-    "regions-text-year": (FILES["municipality_regions"], _rewrite(FILES["municipality_regions"], lambda f: f.assign(jaar="twintig")),
+    "regions-text-year": (FILES["municipality_regions"],
+                          _rewrite(FILES["municipality_regions"], lambda f: f.assign(jaar="twintig")),
                           ["row 2", "column 'jaar'"]),
-    "regions-conflicting": (FILES["municipality_regions"], _rewrite(FILES["municipality_regions"], lambda f: pd.concat([f, f.iloc[[0]].assign(arbeidsmarktregio="Amersfoort")])),
+    "regions-conflicting": (FILES["municipality_regions"],
+                            _rewrite(FILES["municipality_regions"],
+                                     lambda f: pd.concat([f, f.iloc[[0]].assign(arbeidsmarktregio="Amersfoort")])),
                             ["column 'gemeente'", "two labour-market regions"]),
-    "addresses-no-year-columns": (FILES["addresses"], _rewrite(FILES["addresses"], lambda f: f.rename(columns={"gem2019": "g19", "gem2020": "g20"})),
+    "addresses-no-year-columns": (FILES["addresses"],
+                                  _rewrite(FILES["addresses"],
+                                           lambda f: f.rename(columns={"gem2019": "g19", "gem2020": "g20"})),
                                   ["municipality column"]),
     "businesses-empty": (FILES["businesses"], lambda r: (r / FILES["businesses"]).write_bytes(b"\n\n"), ["is empty"]),
     "payroll-every-employer-missing": (P2020, _rewrite(P2020, lambda f: f.assign(SBEID="")),
-                                       ["no usable row", "72 rows read, 72 excluded (100.0%); 72 employer (SBEID) missing"]),
-    "migration-every-type-unknown": (FILES["migration"], _rewrite(FILES["migration"], lambda f: f.assign(GBAVESTIGINGSTYPE="X")),
+                                       ["no usable row",
+                                        "72 rows read, 72 excluded (100.0%); 72 employer (SBEID) missing"]),
+    "migration-every-type-unknown": (FILES["migration"],
+                                     _rewrite(FILES["migration"], lambda f: f.assign(GBAVESTIGINGSTYPE="X")),
                                      ["no usable row", "1 type neither emigration nor immigration"]),
-    "secm-sav-truncated": (FILES["socioeconomic"], lambda r: (r / FILES["socioeconomic"]).write_bytes((r / FILES["socioeconomic"]).read_bytes()[:-120]),
+    "secm-sav-truncated": (FILES["socioeconomic"],
+                           lambda r: (r / FILES["socioeconomic"]).write_bytes(
+                               (r / FILES["socioeconomic"]).read_bytes()[:-120]),
                            ["truncated or damaged"]),
 }
 
@@ -367,7 +399,8 @@ VARIANTS = {
     "UTF-16 (Excel 'Unicode text')": lambda t: t.replace(",", "\t").encode("utf-16"),
     "tab separated": lambda t: t.replace(",", "\t").encode(),
     "semicolon separated": lambda t: t.replace(",", ";").encode(),
-    "quoted header and values": lambda t: "\n".join(",".join(f'"{v}"' for v in line.split(",")) for line in t.splitlines()).encode(),
+    "quoted header and values": lambda t: "\n".join(",".join(f'"{v}"' for v in line.split(","))
+                                                    for line in t.splitlines()).encode(),
     "blanks and lower case in the header": lambda t: (", ".join(c.lower() for c in t.splitlines()[0].split(",")) + "\n"
                                                       + t.split("\n", 1)[1]).encode(),
     "blank lines at the end": lambda t: (t + "\n\n").encode(),
@@ -414,7 +447,8 @@ def test_a_person_number_stored_as_a_number_in_the_sav_file_still_links(tmp_path
     plain = write_register_fixture(tmp_path / "plain")
     run_steps(plain, tmp_path / "plain", until="register_persons")
     config = write_register_fixture(tmp_path / "numeric")
-    write_sav(persons.assign(RINPERSOON=persons["RINPERSOON"].astype(int), GBAGEBOORTEJAAR=persons["GBAGEBOORTEJAAR"].astype(float)),
+    write_sav(persons.assign(RINPERSOON=persons["RINPERSOON"].astype(int),
+                             GBAGEBOORTEJAAR=persons["GBAGEBOORTEJAAR"].astype(float)),
               tmp_path / "numeric" / FILES["persons"])
     run_steps(config, tmp_path / "numeric", until="register_persons")
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "plain" / PATHS["persons"]),
@@ -438,7 +472,8 @@ def test_a_snakemake_rule_on_a_damaged_key_logs_one_error_line_and_no_traceback(
     root = tmp_path / "study"
     shutil.copytree(fixture_template, root)
     shutil.copy(ROOT / "Snakefile", root / "Snakefile")
-    shutil.copytree(ROOT / "workflow", root / "workflow", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "workflow", root / "workflow", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "data" / "codebooks", root / "data" / "codebooks")
     (root / KEY).write_bytes(_lines(root / KEY)[0])
     env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "HOME": str(tmp_path)}
@@ -452,7 +487,8 @@ def test_a_snakemake_rule_on_a_damaged_key_logs_one_error_line_and_no_traceback(
 
 def test_an_impossible_date_in_a_few_rows_is_a_logged_exclusion(tmp_path):
     rows = payroll_rows()
-    rows.loc[rows.index[(rows["file"] == "2019") & (rows["RINPERSOON"] == "000000201")][:2], "SDATUMEINDEIKO"] = "20191345"
+    rows.loc[rows.index[(rows["file"] == "2019") & (rows["RINPERSOON"] == "000000201")][:2],
+             "SDATUMEINDEIKO"] = "20191345"
     config = write_register_fixture(tmp_path, payroll=rows)
     config["register"]["checks"]["max_bad_share"] = 0.05  # 3 of 196 rows (with the fixture's own bad start date)
     run_steps(config, tmp_path, until="register_payroll")
@@ -462,7 +498,8 @@ def test_an_impossible_date_in_a_few_rows_is_a_logged_exclusion(tmp_path):
 
 def test_building_the_register_plan_does_not_load_the_effects_code():
     """A run that stops at a damaged extract in its first step exits without importing scipy or statsmodels."""
-    code = ("import sys; from mentorwijs.config import load_config; from mentorwijs.register.steps import register_plan; "
+    code = ("import sys; from mentorwijs.config import load_config; "
+            "from mentorwijs.register.steps import register_plan; "
             f"plan = register_plan(load_config({str(ROOT / 'config.yaml')!r})); "
             "print(sorted(m for m in ('scipy', 'statsmodels', 'mentorwijs.effects.tables') if m in sys.modules))")
     env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
@@ -489,7 +526,8 @@ def _check_register(root, capsys, *overrides: str) -> tuple[int, list[str]]:
     for override in overrides:
         args += ["--set", override]
     code = main(args)
-    lines = [line for line in capsys.readouterr().out.splitlines() if "exclusions" in line and "SPOLISBUS2020V1.csv" in line]
+    lines = [line for line in capsys.readouterr().out.splitlines()
+             if "exclusions" in line and "SPOLISBUS2020V1.csv" in line]
     return code, lines
 
 
@@ -545,4 +583,5 @@ def test_a_share_exactly_at_the_limit_is_not_above_it_despite_rounding():
 
     # 0.29 * 100 is 28.999999999999996 in floating point: 29 of 100 rows is still at the limit
     assert many_excluded(100, [(29, "RINPERSOONS other than R")], threshold=0.29) is None
-    assert many_excluded(100, [(30, "RINPERSOONS other than R")], threshold=0.29).startswith("100 rows read, 30 excluded")
+    assert many_excluded(100, [(30, "RINPERSOONS other than R")], threshold=0.29).startswith(
+        "100 rows read, 30 excluded")

@@ -5,10 +5,10 @@ The reference digests (``tests/fixtures/register/digests_scale{1,8}.json``) were
 98234ff, the payroll files read whole), with the numerical libraries set as every test process
 sets them (mentorwijs.system.reproducible_numerics: one thread and OpenBLAS's Haswell kernels;
 with two threads, or another processor's kernels, the propensity scores differ in their last
-bits); these tests recompute them with the present code. The
-other tests compare a run in tiny pieces (batches of a few kB, two persons per part, groups of
-fifty statements, one thread) with a run at the default sizes (two threads), and the errors of a streamed file with those
-of the same file read whole.
+bits); these tests recompute them with the present code. The other tests compare a run in tiny
+pieces (batches of a few kB, two persons per part, groups of fifty statements, one thread) with a
+run at the default sizes (two threads), and the errors of a streamed file with those of the same
+file read whole.
 """
 
 from __future__ import annotations
@@ -108,7 +108,9 @@ def test_a_damaged_row_in_a_later_batch_is_named_as_when_the_file_is_read_whole(
     assert "row" in str(streamed.value) and str(path.name) in str(streamed.value)
 
 
-def test_a_windows_1252_file_found_out_after_its_first_batches_is_read_again_from_its_first_row(tmp_path, monkeypatch, caplog):
+def test_a_windows_1252_file_found_out_after_its_first_batches_is_read_again_from_its_first_row(
+    tmp_path, monkeypatch, caplog
+):
     rows = payroll_rows()
     # 70 kB of statements of a person of another delivery first (excluded and counted), so the
     # encoding is not seen in the first 64 kB, then a job number with an accented letter
@@ -154,6 +156,7 @@ def test_parquet_written_by_row_groups_from_pieces_has_the_bytes_of_the_whole_ta
                           "flag": rng.integers(0, 2, n).astype(np.int8)})
     write_parquet(frame, tmp_path / "whole.parquet")
     cuts = [0, 300_000, 1_500_007, 1_500_007, n]
-    write_parquet_pieces([frame.iloc[a:b] for a, b in zip(cuts[:-1], cuts[1:])], tmp_path / "pieces.parquet", whole_below=0)
+    write_parquet_pieces([frame.iloc[a:b] for a, b in zip(cuts[:-1], cuts[1:])], tmp_path / "pieces.parquet",
+                         whole_below=0)
     digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     assert digest(tmp_path / "pieces.parquet") == digest(tmp_path / "whole.parquet")

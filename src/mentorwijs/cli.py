@@ -290,6 +290,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         seconds = run_register(config, root=root, progress=_progress)
         _progress(f"register part done in {sum(seconds.values()):.1f} s")
+    elif args.part == "report":
+        from mentorwijs.report.steps import run_report
+
+        seconds = run_report(config, root=root, progress=_progress)
+        _progress(f"report part done in {sum(seconds.values()):.1f} s")
     return EXIT_OK
 
 
@@ -505,14 +510,18 @@ def _add_run_command(sub: Any) -> None:
         help="run a part's steps in order without Snakemake (for environments without it)",
         description=(
             "Run the steps of one part of the workflow in order, calling the same library functions as the "
-            "Snakemake rules, with every step logging to logs/<part>/<step>.log. Meant for the CBS Remote Access "
-            "environment, where Snakemake may not be available. The questionnaire part (outside CBS) runs the target "
-            "questionnaires: ingest, de-identification, the hand-over to CBS and the supervisors' tables. The register "
+            "Snakemake rules, with every step logging where its rule logs (logs/<part>/<step>.log). Meant for "
+            "environments where Snakemake may not be available, such as the CBS Remote Access environment. The "
+            "questionnaire part (outside CBS) runs the target questionnaires: ingest, de-identification, the "
+            "hand-over to CBS and the supervisors' tables. The register "
             "part runs the steps of the target register_export: register extracts to the matched panel, the effect "
-            "tables (data/processed/results/) and the disclosure-checked export (export/)."
+            "tables (data/processed/results/) and the disclosure-checked export (export/). The report part (outside "
+            "CBS again) runs the steps of the target report: the exported tables into reports/tables/, figures, "
+            "provenance, report and factsheet."
         ),
     )
-    run.add_argument("--part", required=True, choices=["questionnaires", "register"], help="the part to run")
+    run.add_argument("--part", required=True, choices=["questionnaires", "register", "report"],
+                     help="the part to run")
     run.add_argument("--config", type=Path, default=Path("config.yaml"), metavar="FILE",
                      help="the study configuration (default config.yaml); paths in it are relative to its folder")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

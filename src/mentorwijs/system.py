@@ -117,7 +117,8 @@ def check_system(part: str = "all") -> list[str]:
             try:
                 importlib.import_module(module)
             except ImportError as exc:
-                problems.append(f"{name}: Python package {module!r} is missing ({exc}); fix: pip install -r requirements.lock")
+                problems.append(f"{name}: Python package {module!r} is missing ({exc}); "
+                                "fix: pip install -r requirements.lock")
             except OSError as exc:
                 if module == "weasyprint":
                     problems.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -52,12 +53,20 @@ def run_logged(log_file: str | Path, name: str = "mentorwijs", *, echo: bool = T
 
 #: A declared file: a path (forward slashes, relative to the repository root; may hold
 #: ``{source}``/``{wave}`` wildcards), a tuple of paths, or a function of the configuration
-#: giving one path or a list of them (raw files the configuration names).
+#: giving one path or a list of them (raw files the configuration names). An output's function
+#: takes no argument, unless it is wrapped in :class:`FromConfig`.
 FileSpec = Any
 
 
 def _plain_files(value: Any) -> Any:
     return list(value) if isinstance(value, (tuple, list)) else value
+
+
+@dataclass(frozen=True)
+class FromConfig:
+    """Outputs that depend on the configuration (the report's formats): a function of it."""
+
+    files: Callable[[Mapping[str, Any]], Any]
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,8 @@ class StepSpec:
     (:data:`FileSpec`); ``settings`` gives the step's plain settings from the configuration (the
     rule's ``params:``); ``call`` turns the named files and settings into the function's keyword
     arguments where they differ (default: the same names, so an input and an output of such a
-    step never share a name).
+    step never share a name). ``optional`` names inputs read only when their file is there (as
+    the rule's input when it exists, relative to the working directory or the plan's root).
     """
 
     name: str
@@ -77,15 +87,27 @@ class StepSpec:
     output_files: Mapping[str, FileSpec]
     settings: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     call: Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]] | None = None
+    optional: frozenset[str] = frozenset()
 
-    def inputs(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        """The named inputs (paths relative to the repository root), as the rule's ``input:``."""
-        return {name: _plain_files(value(config) if callable(value) else value)
-                for name, value in self.input_files.items()}
+    def inputs(self, config: Mapping[str, Any], *, root: str | PurePath = ".") -> dict[str, Any]:
+        """The named inputs (paths relative to the repository root), as the rule's ``input:``; an
+        ``optional`` input only when its file is under ``root``."""
+        files = {name: _plain_files(value(config) if callable(value) else value)
+                 for name, value in self.input_files.items()}
+        return {name: value for name, value in files.items()
+                if name not in self.optional or os.path.isfile(PurePath(root) / value)}
 
-    def outputs(self) -> dict[str, Any]:
-        """The named outputs (paths relative to the repository root), as the rule's ``output:``."""
-        return {name: _plain_files(value() if callable(value) else value) for name, value in self.output_files.items()}
+    def outputs(self, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The named outputs (paths relative to the repository root), as the rule's ``output:``;
+        outputs declared :class:`FromConfig` need ``config``."""
+        def files(value: Any) -> Any:
+            if isinstance(value, FromConfig):
+                if config is None:
+                    raise ValueError(f"step {self.name}: its outputs depend on the configuration; pass it")
+                return value.files(config)
+            return value() if callable(value) else value
+
+        return {name: _plain_files(files(value)) for name, value in self.output_files.items()}
 
     def params(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """The step's settings from the configuration: plain values, as the rule's ``params:``."""
@@ -101,11 +123,11 @@ class StepSpec:
         return {**files, **self.params(config)}
 
 
-def output_paths(steps: Sequence[StepSpec]) -> set[str]:
-    """Every output path of ``steps`` (relative, forward slashes)."""
+def output_paths(steps: Sequence[StepSpec], config: Mapping[str, Any] | None = None) -> set[str]:
+    """Every output path of ``steps`` (relative, forward slashes); ``config`` for outputs that depend on it."""
     paths: set[str] = set()
     for step in steps:
-        for value in step.outputs().values():
+        for value in step.outputs(config).values():
             paths.update(value if isinstance(value, list) else [value])
     return paths
 
@@ -124,7 +146,7 @@ def plan_of(steps: Sequence[StepSpec], config: Mapping[str, Any], *, root: PureP
     """The declared ``steps`` in order with their arguments: a file some step of ``steps`` writes
     lies under ``out_root``, any other input (raw extracts, another part's hand-over) under ``root``.
     Paths are joined with :mod:`pathlib`, so the plan is the same on Windows."""
-    written = output_paths(steps)
+    written = output_paths(steps, config)
 
     def place(path: str, base: PurePath) -> PurePath:
         return base / PurePath(path)
@@ -136,18 +158,20 @@ def plan_of(steps: Sequence[StepSpec], config: Mapping[str, Any], *, root: PureP
 
     plan = []
     for step in steps:
-        files = {name: placed(value, False) for name, value in step.inputs(config).items()}
-        files.update({name: placed(value, True) for name, value in step.outputs().items()})
+        files = {name: placed(value, False) for name, value in step.inputs(config, root=root).items()}
+        files.update({name: placed(value, True) for name, value in step.outputs(config).items()})
         plan.append(PlannedStep(step.name, step.function, step.arguments(files, config)))
     return plan
 
 
 @contextlib.contextmanager
-def step_log(log_file: Path, name: str = "mentorwijs") -> Iterator[None]:
+def step_log(log_file: Path, name: str = "mentorwijs", *, mode: str = "w") -> Iterator[None]:
     """The package's log messages at INFO and above into ``log_file`` while one step runs
-    (``mentorwijs run``); an :class:`InputError` ends the log with its one ``ERROR`` line."""
+    (``mentorwijs run``); an :class:`InputError` ends the log with its one ``ERROR`` line.
+    ``mode="a"`` adds to the log of a step that runs in two phases (check, then write)."""
+    Path(log_file).parent.mkdir(parents=True, exist_ok=True)
     package_logger = logging.getLogger(name)
-    handler = logging.FileHandler(log_file, mode="w", encoding="utf-8")
+    handler = logging.FileHandler(log_file, mode=mode, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     previous_level = package_logger.level
     package_logger.addHandler(handler)

@@ -13,135 +13,94 @@ Files that carry a time (the run summary, `snakemake --report logs/workflow-repo
 under logs/, never under reports/.
 """
 
-import os
+from pathlib import Path as _Path
 import time as _time
 
-from mentorwijs.config import config_hash as _config_hash
-from mentorwijs.contracts import TABLE_NAMES as _TABLE_NAMES
+from mentorwijs.report.steps import STEPS as REPORT_STEPS
+from mentorwijs.report.steps import report_outputs as _report_outputs
 
-# Every aggregate table (mentorwijs.contracts): the documents read them, provenance hashes them.
-REPORT_TABLES = {name: f"reports/tables/{name}.csv" for name in _TABLE_NAMES}
-FIGURE_TABLES = ["flow", "ps_overlap", "balance", "trajectories", "did_by_month", "did_pooled", "modifiers",
-                 "sensitivity", "supervisor_means", "km"]
-FACTSHEET_TABLES = ["flow", "trajectories", "did_by_month", "did_pooled", "rmst", "supervisor_effects",
-                    "supervisor_means", "process"]
-FIGURES = ["flow", "ps_overlap", "balance", "trajectories", "did_by_month", "modifiers", "supervisor_means", "km",
-           "sensitivity", "factsheet"]
-REPORT_FORMATS = list(config["report"]["formats"])
-REPORT_SETTINGS = dict(
-    language=config["report"]["language"],
-    title=config["report"].get("title"),
-    synthetic=bool(config["study"]["synthetic"]),
-    study_name=config["study"]["name"],
-    seed=config["study"]["seed"],
-    full_report=config["report"].get("full_report"),
-    contact=config["report"].get("contact"),
-)
+# The steps are declared once, in mentorwijs.report.steps.REPORT_STEPS (in order: report_tables,
+# exclusions in report_tables.smk, then figures, provenance, technical_report, factsheet): each
+# step's named inputs, outputs, function and settings. The rules take input:, output: and params:
+# from it and call the step through workflow/scripts/report_step.py; `mentorwijs run --part
+# report` runs the same declared steps without Snakemake.
+
+#: Every file part 3 writes under reports/ besides the tables (the inputs of the target `report`).
+REPORT_OUTPUTS = _report_outputs(config)
 
 
-# The power planner's table (`mentorwijs power`, docs/validation/power.csv): the report's limitations
-# state the power a study of this size had; read when the file is there (it is committed).
-POWER_TABLE = config["effects"].get("validate", {}).get("power", {}).get("out", "docs/validation/power.csv")
-POWER_INPUT = {"power": POWER_TABLE} if os.path.isfile(POWER_TABLE) else {}
-
-
-# The analysis settings the report's methods list: the analyses' own sections, without the
-# Monte Carlo and power planner's settings (effects.validate), which no result of the report used.
-ANALYSIS_SETTINGS = {key: config[key] for key in ("matching", "effects", "supervisors", "disclosure") if key in config}
-if "effects" in ANALYSIS_SETTINGS:
-    ANALYSIS_SETTINGS["effects"] = {k: v for k, v in ANALYSIS_SETTINGS["effects"].items() if k != "validate"}
-
-
-#: Every file part 3 writes under reports/ (the inputs of a target rule for the part).
-REPORT_OUTPUTS = (
-    [f"reports/figures/{name}.{fmt}" for name in FIGURES for fmt in ("png", "svg")]
-    + ["reports/figures/figures.json", "reports/provenance.json"]
-    + [f"reports/{doc}.{fmt}" for doc in ("report", "factsheet") for fmt in REPORT_FORMATS]
-)
+#: The rules' outputs as declared, the files readers get marked for `snakemake --report`
+#: (caption workflow/report/<file stem>.rst): rule -> (the output's name, category).
+_FOR_READERS = {"figures": ("png", "Figures"), "provenance": ("record", "Documents"),
+                "technical_report": ("documents", "Documents"), "factsheet": ("documents", "Documents")}
+_RULE_OUTPUTS = {rule_name: REPORT_STEPS[rule_name].outputs(config) for rule_name in _FOR_READERS}
+for _reader_rule, (_reader_output, _reader_category) in _FOR_READERS.items():
+    _reader_files = _RULE_OUTPUTS[_reader_rule][_reader_output]
+    _reader_marked = [report(path, caption=f"../report/{_Path(path).stem}.rst", category=_reader_category)
+               for path in (_reader_files if isinstance(_reader_files, list) else [_reader_files])]
+    _RULE_OUTPUTS[_reader_rule][_reader_output] = (_reader_marked if isinstance(_reader_files, list)
+                                                   else _reader_marked[0])
 
 
 rule figures:
     input:
-        **{name: REPORT_TABLES[name] for name in FIGURE_TABLES},
+        **REPORT_STEPS["figures"].inputs(config),
     output:
-        [
-            report(f"reports/figures/{name}.png", caption=f"../report/{name}.rst", category="Figures")
-            for name in FIGURES
-        ]
-        + [f"reports/figures/{name}.svg" for name in FIGURES]
-        + ["reports/figures/figures.json"],
+        **_RULE_OUTPUTS["figures"],
     log:
         "logs/report/figures.log",
     params:
-        language=config["report"]["language"],
-        synthetic=bool(config["study"]["synthetic"]),
-        reference_month=config["anchors"]["reference_month"],
-        primary_method=config["effects"].get("primary_method", "matched"),
+        **REPORT_STEPS["figures"].params(config),
     conda:
         "../envs/mentorwijs.yaml"
     script:
-        "../scripts/figures.py"
+        "../scripts/report_step.py"
 
 
 rule provenance:
     input:
-        **REPORT_TABLES,
+        **REPORT_STEPS["provenance"].inputs(config),
     output:
-        report("reports/provenance.json", caption="../report/provenance.rst", category="Documents"),
+        **_RULE_OUTPUTS["provenance"],
     log:
         "logs/report/provenance.log",
     params:
         # the hash makes any change of the effective config (also --config) rewrite provenance.json
-        config_hash=_config_hash(config),
-        seed=config["study"]["seed"],
+        **REPORT_STEPS["provenance"].params(config),
     conda:
         "../envs/mentorwijs.yaml"
     script:
-        "../scripts/provenance.py"
+        "../scripts/report_step.py"
 
 
 rule technical_report:
     input:
-        **REPORT_TABLES,
-        manifest="reports/figures/figures.json",
-        figures=[f"reports/figures/{name}.{fmt}" for name in FIGURES for fmt in ("png", "svg")],
-        provenance="reports/provenance.json",
-        **POWER_INPUT,
+        **REPORT_STEPS["technical_report"].inputs(config),
     output:
-        [report(f"reports/report.{fmt}", caption="../report/report.rst", category="Documents") for fmt in REPORT_FORMATS],
+        **_RULE_OUTPUTS["technical_report"],
     log:
         "logs/report/technical_report.log",
     params:
-        formats=REPORT_FORMATS,
-        settings=REPORT_SETTINGS,
-        anchors=config["anchors"],
-        region_pairs=config["regions"]["pairs"],
-        analysis_settings=ANALYSIS_SETTINGS,
+        **REPORT_STEPS["technical_report"].params(config),
     conda:
         "../envs/mentorwijs.yaml"
     script:
-        "../scripts/report.py"
+        "../scripts/report_step.py"
 
 
 rule factsheet:
     input:
-        **{name: REPORT_TABLES[name] for name in FACTSHEET_TABLES},
-        manifest="reports/figures/figures.json",
-        figures=["reports/figures/factsheet.png", "reports/figures/factsheet.svg"],
+        **REPORT_STEPS["factsheet"].inputs(config),
     output:
-        [report(f"reports/factsheet.{fmt}", caption="../report/factsheet.rst", category="Documents") for fmt in REPORT_FORMATS],
+        **_RULE_OUTPUTS["factsheet"],
     log:
         "logs/report/factsheet.log",
     params:
-        formats=REPORT_FORMATS,
-        settings=REPORT_SETTINGS,
-        anchors=config["anchors"],
-        region_pairs=config["regions"]["pairs"],
-        analysis_settings={},
+        **REPORT_STEPS["factsheet"].params(config),
     conda:
         "../envs/mentorwijs.yaml"
     script:
-        "../scripts/report.py"
+        "../scripts/report_step.py"
 
 
 # The run summary for batch users (status per rule log, warnings, versions), written when a

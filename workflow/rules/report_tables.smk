@@ -12,38 +12,33 @@ The supervisors' and questionnaire tables are written to reports/tables/ by thei
 (the study's own threshold, disclosure.questionnaire).
 """
 
-from pathlib import Path
+from mentorwijs.report.steps import STEPS as REPORT_STEPS
 
-from mentorwijs.contracts import REGISTER_TABLES as _REGISTER_TABLES
-from mentorwijs.register.steps import STEPS as REGISTER_STEPS
-
-PUBLISHED_TABLES = [name for name in _REGISTER_TABLES if name != "exclusions"]
-# the rule `export`'s tables by name (declared in mentorwijs.register.steps.REGISTER_STEPS)
-EXPORTED = {Path(path).stem: path for path in REGISTER_STEPS["export"].outputs()["exported"]}
+# The steps are declared once, in mentorwijs.report.steps.REPORT_STEPS (report.smk reads the
+# rest of them); the rules call them through workflow/scripts/report_step.py.
 
 
 rule report_tables:
     input:
-        **{name: EXPORTED[name] for name in PUBLISHED_TABLES},
+        **REPORT_STEPS["report_tables"].inputs(config),
     output:
-        **{name: f"reports/tables/{name}.csv" for name in PUBLISHED_TABLES},
+        **REPORT_STEPS["report_tables"].outputs(config),
     log:
         "logs/report/report_tables.log",
     conda:
         "../envs/mentorwijs.yaml"
     script:
-        "../scripts/report_tables.py"
+        "../scripts/report_step.py"
 
 
 rule exclusions:
     input:
-        register=EXPORTED["exclusions"],
-        fragments=questionnaire_exclusion_fragments(),
+        **REPORT_STEPS["exclusions"].inputs(config),
     output:
-        "reports/tables/exclusions.csv",
+        **REPORT_STEPS["exclusions"].outputs(config),
     log:
         "logs/report/exclusions.log",
     conda:
         "../envs/mentorwijs.yaml"
     script:
-        "../scripts/report_exclusions.py"
+        "../scripts/report_step.py"

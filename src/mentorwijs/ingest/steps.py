@@ -51,7 +51,7 @@ from mentorwijs.ingest.pipeline import (
     trainees_stage,
     write_wave_outputs,
 )
-from mentorwijs.workflow import StepSpec
+from mentorwijs.workflow import StepSpec, step_log
 
 log = logging.getLogger("mentorwijs")
 
@@ -251,6 +251,37 @@ def supervisor_tables() -> list[str]:
 
 #: The sources the trainee hand-over is made from (with the employees' first wave only).
 HANDOVER_SOURCES = ("employees", "invitations", "schedule", "supervisors_study")
+#: Where each step logs in ``mentorwijs run --part questionnaires``: the ``log:`` of its rule.
+#: The run checks and cleans every source before it writes (the step ``ingest`` in two phases,
+#: both in the ingest log); its ingest does the checks of the ``check_questionnaire_*`` rules
+#: (their reports under ``logs/questionnaires/checks/`` are the rules' own).
+LOGS = {
+    "ingest_questionnaire_wave": "logs/questionnaires/ingest_{source}_{wave}.log",
+    "ingest_questionnaire_file": "logs/questionnaires/ingest_{source}.log",
+    "combine_questionnaire_waves": "logs/questionnaires/combine_{source}.log",
+    "questionnaire_reliability": "logs/questionnaires/reliability.log",
+    "questionnaire_data_quality": "logs/questionnaires/data_quality.log",
+    "supervisors_long": "logs/questionnaires/supervisors_long.log",
+    "trainees": "logs/questionnaires/trainees.log",
+    "supervisor_analyses": "logs/supervisor_analyses.log",
+}
+
+
+def _logged(root: Path, step: str, *, mode: str = "w", **wildcards: str | None) -> Any:
+    """The package's messages into the log of ``step`` (for one source and wave) under ``root``."""
+    return step_log(root / LOGS[step].format(**{k: v for k, v in wildcards.items() if v is not None}), mode=mode)
+
+
+def _log_summary(tables: WaveTables, source: str, wave: str | None, file: str,
+                 progress: Callable[[str], None]) -> None:
+    """The ingest's summary, as the rule logs it (notes as warnings), and to ``progress``."""
+    notes = {f"  warning: {note}" for note in tables.notes}  # columns not read, optional columns absent
+    for line in summarise(tables, source=source, wave=wave, file=file):
+        if line in notes:
+            log.warning("%s", line.strip()[len("warning: "):])
+        else:
+            log.info("%s", line)
+        progress(line)
 
 
 def _jobs(sources: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str | None]]:
@@ -268,16 +299,18 @@ def _ingest_step(wave: str | None) -> str:
 
 
 def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key: bytes | None = None,
-                       progress: Callable[[str], None] = log.info, handover_only: bool = False) -> dict[str, pd.DataFrame]:
+                       progress: Callable[[str], None] = lambda line: None,
+                       handover_only: bool = False) -> dict[str, pd.DataFrame]:
     """Run the questionnaire part in-process: ingest every source and wave, combine, link, hand over.
 
-    The paths are those of :data:`QUESTIONNAIRE_STEPS`. Every input is read and checked before
-    anything is written; returns the main tables. ``handover_only`` runs only what the trainee
-    hand-over (``data/processed/trainees.parquet``) needs: the ingest of :data:`HANDOVER_SOURCES`
-    (the employees' first wave only) and the stage ``trainees``, with the same functions and
-    outputs as the full part (the chain validation's replications, whose synthetic studies hold
-    only these questionnaire files). The supervisors' tables are the step
-    ``supervisor_analyses`` (:func:`run_supervisor_analyses`).
+    The paths are those of :data:`QUESTIONNAIRE_STEPS`, each step logs where its rule logs
+    (:data:`LOGS`; ``progress`` gets the ingest summaries too). Every input is read and checked
+    before anything under ``data/`` or ``reports/`` is written; returns the main tables.
+    ``handover_only`` runs only what the trainee hand-over (``data/processed/trainees.parquet``)
+    needs: the ingest of :data:`HANDOVER_SOURCES` (the employees' first wave only) and the stage
+    ``trainees``, with the same functions and outputs as the full part (the chain validation's
+    replications, whose synthetic studies hold only these questionnaire files). The supervisors'
+    tables are the step ``supervisor_analyses`` (:func:`run_supervisor_analyses`).
     """
     from mentorwijs.pseudonymise import load_key
 
@@ -299,47 +332,63 @@ def run_questionnaires(config: Mapping[str, Any], root: str | Path = ".", *, key
     for source, wave in _jobs(sources):  # 1. check and clean everything in memory
         spec = sources[source]
         inputs, _ = files_of(_ingest_step(wave), config, source=source, wave=wave)
-        results[(source, wave)] = ingest_wave(root / inputs["raw"], source=source, fmt=spec["format"],
-                                              codebook=codebooks[source], wave=wave, key=key,
-                                              separator=spec.get("separator"), options=options)
-        for line in summarise(results[(source, wave)], source=source, wave=wave, file=inputs["raw"]):
-            progress(line)
+        with _logged(root, _ingest_step(wave), source=source, wave=wave):
+            results[(source, wave)] = ingest_wave(root / inputs["raw"], source=source, fmt=spec["format"],
+                                                  codebook=codebooks[source], wave=wave, key=key,
+                                                  separator=spec.get("separator"), options=options)
+            _log_summary(results[(source, wave)], source, wave, inputs["raw"], progress)
     for (source, wave), tables in results.items():  # 2. write
-        write_wave_outputs(tables, WaveOutputs(**files_of(_ingest_step(wave), config, source=source, wave=wave)[1]),
-                           root)
+        with _logged(root, _ingest_step(wave), mode="a", source=source, wave=wave):
+            outputs = files_of(_ingest_step(wave), config, source=source, wave=wave)[1]
+            write_wave_outputs(tables, WaveOutputs(**outputs), root)
     for source in wave_sources(config):
         inputs, outputs = files_of("combine_questionnaire_waves", config, source=source)
-        combine_stage([root / p for p in inputs["interim"]], [root / p for p in inputs["missing"]], codebooks[source],
-                      root / outputs["interim"], root / outputs["missing"])
+        with _logged(root, "combine_questionnaire_waves", source=source):
+            table = combine_stage([root / p for p in inputs["interim"]], [root / p for p in inputs["missing"]],
+                                  codebooks[source], root / outputs["interim"], root / outputs["missing"])
+            log.info("%s: %d rows from %d wave(s)", source, len(table), len(inputs["interim"]))
     if handover_only:
         return {"trainees": _handover(config, root)}
     inputs, outputs = files_of("questionnaire_reliability", config)
     params = STEPS["questionnaire_reliability"].params(config)
-    reliability_stage({s: root / p for s, p in zip(params["sources"], inputs["tables"])}, codebooks,
-                      root / outputs["table"], params["waves"])
+    with _logged(root, "questionnaire_reliability"):
+        frame = reliability_stage({s: root / p for s, p in zip(params["sources"], inputs["tables"])}, codebooks,
+                                  root / outputs["table"], params["waves"])
+        log.info("Cronbach's alpha for %d scale-wave combinations", len(frame))
     inputs, outputs = files_of("questionnaire_data_quality", config)
-    quality_stage(sorted(root / p for p in inputs["fragments"]), root / outputs["table"])
+    with _logged(root, "questionnaire_data_quality"):
+        frame = quality_stage(sorted(root / p for p in inputs["fragments"]), root / outputs["table"])
+        log.info("%d data-quality rows from %d stage(s)", len(frame), len(inputs["fragments"]))
     inputs, outputs = files_of("supervisors_long", config)
-    long = supervisors_long_stage(
-        *(root / inputs[k] for k in ("survey", "study", "invitations", "schedule")), codebooks["supervisors"],
-        **{k: root / v for k, v in outputs.items() if k != "table"}, out=root / outputs["table"],
-        **STEPS["supervisors_long"].params(config))
+    with _logged(root, "supervisors_long"):
+        long = supervisors_long_stage(
+            *(root / inputs[k] for k in ("survey", "study", "invitations", "schedule")), codebooks["supervisors"],
+            **{k: root / v for k, v in outputs.items() if k != "table"}, out=root / outputs["table"],
+            **STEPS["supervisors_long"].params(config))
+        log.info("supervisors_long: %d rows, %d supervisors", len(long), long["supervisor"].nunique())
     return {"supervisors_long": long, "trainees": _handover(config, root)}
 
 
 def _handover(config: Mapping[str, Any], root: Path) -> pd.DataFrame:
     """The stage ``trainees`` on the ingested sources under ``root``: the hand-over to the register part."""
     inputs, outputs = files_of("trainees", config)
-    return trainees_stage(
-        *(root / inputs[k] for k in ("employees", "linkage", "study", "invitations", "schedule")),
-        **handover_settings(config), out=root / outputs["table"], identifiers_out=root / outputs["identifiers"],
-        exclusions=root / outputs["exclusions"], flow=root / outputs["flow"])
+    with _logged(root, "trainees"):
+        table = trainees_stage(
+            *(root / inputs[k] for k in ("employees", "linkage", "study", "invitations", "schedule")),
+            **handover_settings(config), out=root / outputs["table"], identifiers_out=root / outputs["identifiers"],
+            exclusions=root / outputs["exclusions"], flow=root / outputs["flow"])
+        log.info("trainees handed over: %d (identifier file written for CBS)", len(table))
+    return table
 
 
 def run_supervisor_analyses(config: Mapping[str, Any], root: str | Path = ".") -> dict[str, pd.DataFrame]:
     """The step ``supervisor_analyses`` under ``root`` (``mentorwijs run --part questionnaires``)."""
     root = Path(root)
     inputs, outputs = files_of("supervisor_analyses", config)
-    return supervisor_analyses_step(inputs={k: root / v for k, v in inputs.items()},
-                                    outputs={k: root / v for k, v in outputs.items()},
-                                    settings=STEPS["supervisor_analyses"].params(config))
+    with _logged(root, "supervisor_analyses"):
+        tables = supervisor_analyses_step(inputs={k: root / v for k, v in inputs.items()},
+                                          outputs={k: root / v for k, v in outputs.items()},
+                                          settings=STEPS["supervisor_analyses"].params(config))
+        for name, table in tables.items():
+            log.info("%s: %d rows", name, len(table))
+    return tables

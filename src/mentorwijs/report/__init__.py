@@ -23,73 +23,44 @@ section, the factsheet), :mod:`.render` (HTML and PDF); writing the files is her
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from mentorwijs.aggregates import AggregateTables, read_aggregate_tables
-from mentorwijs.figures import read_manifest
-from mentorwijs.report.blocks import (
-    FORMATS,
-    Numbering,
-    ReportSettings,
-    code,
-    group_row,
-)
-from mentorwijs.report.render import (
-    FONT_SCHEME,
-    FONTS,
-    MARGIN_TOLERANCE_PT,
-    PX_PER_PT,
-    SOURCE_DATE_EPOCH,
-    RenderedPdf,
-    data_uri,
-    figure_sources,
-    font_css,
-    render_html,
-    render_pdf,
-)
-from mentorwijs.report.rows import (
-    ESTIMAND_DID,
-    KEY_LABELS,
-    MODEL_ORDER,
-    TERM_ORDER,
-    attrition_rows,
-    baseline_variable_label,
-    category_label,
-    column_label,
-    confounding_rows,
-    convergence_rows,
-    data_quality_rows,
-    described_rows,
-    estimand_value,
-    exclusion_rows,
-    flow_rows,
-    matched_controls,
-    matched_employees,
-    methods_blocks,
-    modifier_table_rows,
-    months_text,
-    other_method_rows,
-    other_rmst_rows,
-    ph_test_rows,
-    placebo_rows,
-    power_paragraph,
-    primary_method,
-    primary_rows_of_method,
-    process_statement,
-    provenance_blocks,
-    sensitivity_table_rows,
-    source_label,
-    stage_label,
-    suppressed_rows,
-    survival_rows,
-    wave_cell,
-)
-from mentorwijs.report.sections import (
-    REPORT_SECTIONS,
-    factsheet_context,
-    report_context,
-)
+if TYPE_CHECKING:
+    from mentorwijs.aggregates import AggregateTables
+    from mentorwijs.report.blocks import ReportSettings
+
+#: The names the package re-exports, by the module that defines them. They load on first use,
+#: so that importing ``mentorwijs.report.steps`` (the declaration the rules read, also where the
+#: report's libraries, matplotlib and WeasyPrint, are not installed) loads none of them.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "blocks": ("FORMATS", "Numbering", "ReportSettings", "code", "group_row"),
+    "render": ("FONT_SCHEME", "FONTS", "MARGIN_TOLERANCE_PT", "PX_PER_PT", "SOURCE_DATE_EPOCH", "RenderedPdf",
+            "data_uri", "figure_sources", "font_css", "render_html", "render_pdf"),
+    "rows": ("ESTIMAND_DID", "KEY_LABELS", "MODEL_ORDER", "TERM_ORDER", "attrition_rows", "baseline_variable_label",
+            "category_label", "column_label", "confounding_rows", "convergence_rows", "data_quality_rows",
+            "described_rows", "estimand_value", "exclusion_rows", "flow_rows", "matched_controls", "matched_employees",
+            "methods_blocks", "modifier_table_rows", "months_text", "other_method_rows", "other_rmst_rows",
+            "ph_test_rows", "placebo_rows", "power_paragraph", "primary_method", "primary_rows_of_method",
+            "process_statement", "provenance_blocks", "sensitivity_table_rows", "source_label", "stage_label",
+            "suppressed_rows", "survival_rows", "wave_cell"),
+    "sections": ("REPORT_SECTIONS", "factsheet_context", "report_context"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MODULE_OF))
 
 
 def _write(path: str | Path, data: bytes) -> None:
@@ -102,6 +73,8 @@ def _write(path: str | Path, data: bytes) -> None:
 
 
 def _tables(tables: AggregateTables | str | Path) -> AggregateTables:
+    from mentorwijs.aggregates import AggregateTables, read_aggregate_tables
+
     return tables if isinstance(tables, AggregateTables) else read_aggregate_tables(tables)
 
 
@@ -112,6 +85,10 @@ def write_document(kind: str, tables: AggregateTables | str | Path, figures_dir:
 
     Everything is rendered before anything is written, so an error leaves no partial output.
     """
+    from mentorwijs.figures import read_manifest
+    from mentorwijs.report.render import figure_sources, render_html, render_pdf
+    from mentorwijs.report.sections import factsheet_context, report_context
+
     tables = _tables(tables)
     figures = read_manifest(figures_dir, settings.language)
     if kind == "report":

@@ -127,7 +127,8 @@ def _page_texts(document: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     for page in document.pages:
         root = page._page_box
         pages.append(" ".join(walk(root)))
-        margins.append(" ".join(text for child in root.children if isinstance(child, boxes.MarginBox) for text in walk(child)))
+        margins.append(" ".join(text for child in root.children if isinstance(child, boxes.MarginBox)
+                                for text in walk(child)))
     return tuple(pages), tuple(margins)
 
 

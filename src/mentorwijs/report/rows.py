@@ -29,7 +29,8 @@ def flow_rows(flow: pd.DataFrame, m: Messages) -> list[list[str]]:
     order = {"supervisors": 0, "employees": 1, "controls": 2}
     rows = flow.assign(_p=flow["population"].map(lambda p: order.get(p, 9)), _o=numeric(flow, "order"))
     rows = rows.sort_values(["_p", "_o"], kind="mergesort")
-    return [[m.label("population", r.population), m.label("flow_step", r.step), m.count(r.n)] for r in rows.itertuples(index=False)]
+    return [[m.label("population", r.population), m.label("flow_step", r.step), m.count(r.n)]
+            for r in rows.itertuples(index=False)]
 
 
 def _value_cell(m: Messages, row: Any) -> str:
@@ -161,7 +162,8 @@ def ph_test_rows(ph_test: pd.DataFrame, m: Messages) -> list[Any]:
         if r.outcome != previous:
             rows.append(group_row(m.label("outcome", r.outcome)))
             previous = r.outcome
-        rows.append([m.label("term", r.term), m.num(r.hr, 2), m.ci(r.ci_low, r.ci_high, 2), m.p(r.p), m.count(r.n_event)])
+        rows.append([m.label("term", r.term), m.num(r.hr, 2), m.ci(r.ci_low, r.ci_high, 2), m.p(r.p),
+                     m.count(r.n_event)])
     return rows
 
 
@@ -179,7 +181,8 @@ def survival_rows(survival: pd.DataFrame, m: Messages) -> list[Any]:
         _t=survival["term"].map(lambda v: TERM_ORDER.index(v) if v in TERM_ORDER else len(TERM_ORDER)),
         _r=range(len(survival)))
     rows: list[Any] = []
-    for _, part in df.sort_values(["_o", "_m", "_t", "_r"], kind="mergesort").groupby(["_o", "_m", "model"], sort=False):
+    for _, part in (df.sort_values(["_o", "_m", "_t", "_r"], kind="mergesort")
+                    .groupby(["_o", "_m", "model"], sort=False)):
         first = part.iloc[0]
         converged = {str(v).strip() for v in part.get("converged", pd.Series(dtype=str))}
         rows.append(group_row(m.t("sections.survival.model_group", outcome=m.label("outcome", first["outcome"]),
@@ -187,7 +190,8 @@ def survival_rows(survival: pd.DataFrame, m: Messages) -> list[Any]:
                                   events=m.count(first["n_event"]))
                               + ("" if converged <= {"1", ""} else f" ({m.t('sections.survival.not_converged')})")))
         for r in part.itertuples(index=False):
-            rows.append([m.label("term", r.term), m.num(r.hr, 2), m.ci(r.ci_low, r.ci_high, 2), m.p(getattr(r, "p", None))])
+            rows.append([m.label("term", r.term), m.num(r.hr, 2), m.ci(r.ci_low, r.ci_high, 2),
+                         m.p(getattr(r, "p", None))])
     return rows
 
 
@@ -224,8 +228,9 @@ def other_method_rows(did_pooled: pd.DataFrame | None, m: Messages, method: str)
         if str(r.outcome) != "employed_1h":
             continue
         value, interval = estimand_value(m, ESTIMAND_DID, r.estimate, r.ci_low, r.ci_high)
-        rows.append([m.label("analysis", f"method_{other}"), m.label("outcome", r.outcome), m.label("estimand", ESTIMAND_DID),
-                     value, interval, m.count(getattr(r, "n_treated", None)), _converged(m, getattr(r, "converged", ""))])
+        rows.append([m.label("analysis", f"method_{other}"), m.label("outcome", r.outcome),
+                     m.label("estimand", ESTIMAND_DID), value, interval, m.count(getattr(r, "n_treated", None)),
+                     _converged(m, getattr(r, "converged", ""))])
     return rows
 
 
@@ -236,7 +241,8 @@ def primary_rows_of_method(sensitivity: pd.DataFrame, method: str) -> pd.DataFra
     if method == PRIMARY_METHOD or "analysis" not in sensitivity.columns or "estimand" not in sensitivity.columns:
         return sensitivity
     estimand = sensitivity["estimand"].astype(str)
-    matched = (sensitivity["analysis"].astype(str) == "primary") & ((estimand == ESTIMAND_DID) | estimand.str.startswith("RMST"))
+    matched = ((sensitivity["analysis"].astype(str) == "primary")
+               & ((estimand == ESTIMAND_DID) | estimand.str.startswith("RMST")))
     return sensitivity[~matched]
 
 
@@ -253,8 +259,9 @@ def other_rmst_rows(rmst: pd.DataFrame | None, m: Messages, method: str, outcome
             continue
         estimand = f"RMST difference at {int(float(r.horizon))} months"
         value, interval = estimand_value(m, estimand, r.difference, r.ci_low, r.ci_high)
-        rows.append([m.label("analysis", f"rmst_{other}"), m.label("outcome", r.outcome), m.label("estimand", estimand),
-                     value, interval, m.count(getattr(r, "n_treated", None)), _converged(m, getattr(r, "converged", ""))])
+        rows.append([m.label("analysis", f"rmst_{other}"), m.label("outcome", r.outcome),
+                     m.label("estimand", estimand), value, interval, m.count(getattr(r, "n_treated", None)),
+                     _converged(m, getattr(r, "converged", ""))])
     return rows
 
 
@@ -264,8 +271,9 @@ def sensitivity_table_rows(sensitivity: pd.DataFrame, m: Messages) -> list[list[
     for r in sensitivity.itertuples(index=False):
         estimand = str(getattr(r, "estimand", ESTIMAND_DID) or ESTIMAND_DID)
         value, interval = estimand_value(m, estimand, r.estimate, r.ci_low, r.ci_high)
-        rows.append([m.label("analysis", r.analysis), m.label("outcome", r.outcome), m.label("estimand", estimand), value,
-                     interval, m.count(getattr(r, "n_treated", None)), _converged(m, getattr(r, "converged", ""))])
+        rows.append([m.label("analysis", r.analysis), m.label("outcome", r.outcome), m.label("estimand", estimand),
+                     value, interval, m.count(getattr(r, "n_treated", None)),
+                     _converged(m, getattr(r, "converged", ""))])
     return rows
 
 
@@ -315,7 +323,8 @@ def methods_blocks(settings: ReportSettings, m: Messages, numbering: Numbering) 
     """The methods, written from the effective configuration's values."""
     a = dict(settings.anchors)
     blocks = []
-    needed = ("reference_month", "covariate_window_months", "marker_window_months", "panel_first_month", "followup_months")
+    needed = ("reference_month", "covariate_window_months", "marker_window_months", "panel_first_month",
+              "followup_months")
     if all(k in a for k in needed):
         blocks.append(_p(m.t("methods.anchors", **{k: _signed(a[k]) for k in needed})))
     if "placebo_reference_month" in a and len(a.get("placebo_post_months", ())) == 2:
@@ -325,7 +334,8 @@ def methods_blocks(settings: ReportSettings, m: Messages, numbering: Numbering) 
     if "job_gap_months" in a:
         blocks.append(_p(m.t("methods.survival", job_gap_months=_signed(a["job_gap_months"]))))
     if settings.region_pairs:
-        pairs = "; ".join(f"{region} \u2194 {', '.join(controls)}" for region, controls in sorted(settings.region_pairs.items()))
+        pairs = "; ".join(f"{region} \u2194 {', '.join(controls)}"
+                          for region, controls in sorted(settings.region_pairs.items()))
         blocks.append(_p(m.t("methods.regions", pairs=pairs)))
     blocks.append(_p(m.t("methods.matching")))
     if m.has(f"methods.estimator.{primary_method(settings)}"):
@@ -426,7 +436,8 @@ def exclusion_rows(exclusions: pd.DataFrame, m: Messages) -> list[Any]:
     previous = None
     for key, group in exclusions.groupby(keys, sort=True, dropna=False):
         if key[:3] != previous:
-            parts = [stage_label(m, key[0]), source_label(m, key[1])] + ([wave_cell(m, key[2])] if str(key[2]).strip() else [])
+            parts = ([stage_label(m, key[0]), source_label(m, key[1])]
+                     + ([wave_cell(m, key[2])] if str(key[2]).strip() else []))
             out.append(group_row(" \u00b7 ".join(dict.fromkeys(parts))))  # a source named as its stage once
             previous = key[:3]
         known = numeric(group, "n").sum()
@@ -462,13 +473,17 @@ def provenance_blocks(provenance: Mapping[str, Any] | None, m: Messages, numberi
         [m.t("provenance.package"), str(versions.get("mentorwijs", __version__))],
         [m.t("provenance.python"), str(versions.get("python", MISSING))],
     ]
-    blocks = [_table(numbering, m, m.t("tables.provenance"), [m.t("columns.item"), m.t("columns.value")], summary, "ll")]
-    packages = [[code(name), str(version)] for name, version in sorted(versions.items()) if name not in ("python", "mentorwijs")]
+    blocks = [_table(numbering, m, m.t("tables.provenance"), [m.t("columns.item"), m.t("columns.value")],
+                     summary, "ll")]
+    packages = [[code(name), str(version)] for name, version in sorted(versions.items())
+                if name not in ("python", "mentorwijs")]
     if packages:
-        blocks.append(_table(numbering, m, m.t("tables.versions"), [m.t("columns.package"), m.t("columns.version")], packages, "ll"))
+        blocks.append(_table(numbering, m, m.t("tables.versions"), [m.t("columns.package"), m.t("columns.version")],
+                             packages, "ll"))
     inputs = [[code(name), code(str(digest)[:16])] for name, digest in sorted(provenance.get("inputs", {}).items())]
     if inputs:
-        blocks.append(_table(numbering, m, m.t("tables.inputs"), [m.t("columns.file"), m.t("columns.sha256")], inputs, "ll"))
+        blocks.append(_table(numbering, m, m.t("tables.inputs"), [m.t("columns.file"), m.t("columns.sha256")],
+                             inputs, "ll"))
     return blocks
 
 
@@ -484,7 +499,8 @@ def matched_controls(flow: pd.DataFrame) -> Any:
 
 
 def _last_step(flow: pd.DataFrame, population: str) -> Any:
-    rows = flow[(flow["population"] == population) & ~flow["step"].astype(str).str.startswith(("excluded_", "of_which_"))]
+    rows = flow[(flow["population"] == population)
+                & ~flow["step"].astype(str).str.startswith(("excluded_", "of_which_"))]
     if rows.empty:
         return None
     return rows.assign(_o=numeric(rows, "order")).sort_values("_o").iloc[-1]["n"]
@@ -495,7 +511,8 @@ def _step(flow: pd.DataFrame, population: str, step: str) -> Any:
     return rows.iloc[0]["n"] if len(rows) else None
 
 
-def power_paragraph(power: Sequence[Mapping[str, Any]], trainees: Any, method: str, m: Messages) -> dict[str, Any] | None:
+def power_paragraph(power: Sequence[Mapping[str, Any]], trainees: Any, method: str,
+                    m: Messages) -> dict[str, Any] | None:
     """The power this study's size had to detect the synthetic study's planted effect on the primary
     outcome (the power planner's row at exactly this many matched trainees), else None."""
     if not power:
@@ -510,7 +527,8 @@ def power_paragraph(power: Sequence[Mapping[str, Any]], trainees: Any, method: s
         return None
     r = rows[0]
     return _p(m.t("power.sentence", n=m.count(n), effect=m.points(r["mean_truth"], 1), power=m.pct(r["power"], 0),
-                  low=m.pct(r["power_low"], 0), high=m.pct(r["power_high"], 0), replications=m.count(r["replications"])))
+                  low=m.pct(r["power_low"], 0), high=m.pct(r["power_high"], 0),
+                  replications=m.count(r["replications"])))
 
 
 def process_statement(process: pd.DataFrame | None, m: Messages) -> Statement | None:

@@ -100,7 +100,8 @@ def _flow_section(b: _ReportBuild) -> dict[str, Any]:
     m = b.m
     flow = b.tables.get("flow")
     flow_fig = b.fig("flow")
-    flow_table = b.table(m.t("tables.flow"), [m.t("columns.population"), m.t("columns.step"), m.t("columns.n")], flow_rows(flow, m), "llr")
+    flow_table = b.table(m.t("tables.flow"), [m.t("columns.population"), m.t("columns.step"), m.t("columns.n")],
+                         flow_rows(flow, m), "llr")
     return b.section("flow", [flow_fig, flow_table], figure=flow_fig["number"] if flow_fig else MISSING,
                      table=flow_table["number"])
 
@@ -109,10 +110,14 @@ def _characteristics_section(b: _ReportBuild) -> dict[str, Any]:
     m, tables = b.m, b.tables
     blocks: list[dict[str, Any] | None] = []
     if "employees_baseline" in tables:
-        blocks.append(b.table(m.t("tables.employees_baseline"), [m.t("columns.characteristic"), m.t("columns.wave"), m.t("columns.category"), m.t("columns.n"), m.t("columns.value")],
+        blocks.append(b.table(m.t("tables.employees_baseline"),
+                              [m.t("columns.characteristic"), m.t("columns.wave"), m.t("columns.category"),
+                               m.t("columns.n"), m.t("columns.value")],
                               described_rows(tables.get("employees_baseline"), m), "lllrr"))
     balance = tables.get("balance")
-    blocks.append(b.table(m.t("tables.balance"), [m.t("columns.covariate"), m.t("columns.smd_before"), m.t("columns.smd_after"), m.t("columns.vr_before"), m.t("columns.vr_after")],
+    blocks.append(b.table(m.t("tables.balance"),
+                          [m.t("columns.covariate"), m.t("columns.smd_before"), m.t("columns.smd_after"),
+                           m.t("columns.vr_before"), m.t("columns.vr_after")],
                           [[m.label("covariate", r.covariate), m.num(r.smd_before, 2), m.num(r.smd_after, 2),
                             m.num(getattr(r, "variance_ratio_before", None), 2),
                             m.num(getattr(r, "variance_ratio_after", None), 2)]
@@ -127,15 +132,19 @@ def _employment_section(b: _ReportBuild) -> dict[str, Any]:
     by_month = method_rows(tables.get("did_by_month"), method)
     blocks = [
         b.table(m.t("tables.did_pooled_method", method=m.label("did_method", method)),
-                [m.t("columns.outcome"), m.t("columns.months"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.p")],
-                [[m.label("outcome", r.outcome), months_text(r.months), _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high),
-                  m.p(getattr(r, "p", None))] for r in pooled.itertuples(index=False)], "llrrr"),
+                [m.t("columns.outcome"), m.t("columns.months"), m.t("columns.estimate"), m.t("columns.ci"),
+                 m.t("columns.p")],
+                [[m.label("outcome", r.outcome), months_text(r.months), _pp(m, r.estimate),
+                  _pp_ci(m, r.ci_low, r.ci_high), m.p(getattr(r, "p", None))]
+                 for r in pooled.itertuples(index=False)], "llrrr"),
         b.fig("trajectories"), b.fig("did_by_month"),
     ]
     for outcome in dict.fromkeys(by_month["outcome"]):
         blocks.append(_month_table(b, by_month, outcome))
     if "placebo" in tables:
-        blocks.append(b.table(m.t("tables.placebo"), [m.t("columns.outcome"), m.t("columns.months"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.p")],
+        blocks.append(b.table(m.t("tables.placebo"),
+                              [m.t("columns.outcome"), m.t("columns.months"), m.t("columns.estimate"),
+                               m.t("columns.ci"), m.t("columns.p")],
                               placebo_rows(method_rows(tables.get("placebo"), method), m), "llrrr"))
     return b.section("employment", blocks)
 
@@ -146,9 +155,11 @@ def _month_table(b: _ReportBuild, by_month: pd.DataFrame, outcome: Any) -> dict[
     rows = by_month[(by_month["outcome"] == outcome) & (numeric(by_month, "month") >= 1)]
     rows = rows.assign(_m=numeric(rows, "month")).sort_values("_m")
     return b.table(m.t("sections.employment.outcome_table", outcome=m.label("outcome", outcome)),
-                   [m.t("columns.month"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.band"), m.t("columns.p"), m.t("columns.n_treated"), m.t("columns.n_control")],
+                   [m.t("columns.month"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.band"),
+                    m.t("columns.p"), m.t("columns.n_treated"), m.t("columns.n_control")],
                    [[m.num(r.month, 0), _pp(m, r.estimate), _pp_ci(m, r.ci_low, r.ci_high),
-                     _pp_ci(m, getattr(r, "band_low", None), getattr(r, "band_high", None)), m.p(getattr(r, "p", None)),
+                     _pp_ci(m, getattr(r, "band_low", None), getattr(r, "band_high", None)),
+                     m.p(getattr(r, "p", None)),
                      m.count(getattr(r, "n_treated", None)), m.count(getattr(r, "n_control", None))]
                     for r in rows.itertuples(index=False)], "rrrrrrr")
 
@@ -158,7 +169,9 @@ def _modifiers_section(b: _ReportBuild) -> dict[str, Any]:
     n_trained = m.count(matched_employees(b.tables.get("flow")))
     if "modifiers" in b.tables:
         blocks = [b.fig("modifiers"),
-                  b.table(m.t("tables.modifiers"), [m.t("columns.level"), m.t("columns.n_treated"), m.t("columns.estimate"), m.t("columns.ci"), m.t("columns.interaction"), m.t("columns.ci")],
+                  b.table(m.t("tables.modifiers"),
+                          [m.t("columns.level"), m.t("columns.n_treated"), m.t("columns.estimate"),
+                           m.t("columns.ci"), m.t("columns.interaction"), m.t("columns.ci")],
                           modifier_table_rows(method_rows(b.tables.get("modifiers"), b.method), m), "lrrrrr")]
     else:
         blocks = [_p(m.t("warnings.table_missing", table="modifiers.csv"))]
@@ -169,7 +182,9 @@ def _supervisors_section(b: _ReportBuild) -> dict[str, Any]:
     m, tables = b.m, b.tables
     effects = tables.get("supervisor_effects")
     blocks = [
-        b.table(m.t("tables.supervisor_effects"), [m.t("columns.construct"), m.t("columns.wave"), m.t("columns.change"), m.t("columns.ci"), m.t("columns.p"), m.t("columns.p_holm"), m.t("columns.effect_size"), m.t("columns.n")],
+        b.table(m.t("tables.supervisor_effects"),
+                [m.t("columns.construct"), m.t("columns.wave"), m.t("columns.change"), m.t("columns.ci"),
+                 m.t("columns.p"), m.t("columns.p_holm"), m.t("columns.effect_size"), m.t("columns.n")],
                 [[m.label("construct", r.construct), m.label("wave", r.wave), m.num(r.estimate, 2, sign=True),
                   m.ci(r.ci_low, r.ci_high, 2), m.p(getattr(r, "p", None)), m.p(r.p_holm),
                   m.num(getattr(r, "effect_size", None), 2), m.count(getattr(r, "n", None))]
@@ -177,11 +192,16 @@ def _supervisors_section(b: _ReportBuild) -> dict[str, Any]:
         b.fig("supervisor_means"),
     ]
     if "reliability" in tables:
-        blocks.append(b.table(m.t("tables.reliability"), [m.t("columns.scale"), m.t("columns.wave"), m.t("columns.alpha"), m.t("columns.n"), m.t("columns.n_items")],
-                              [[m.label("construct", r.scale), m.label("wave", r.wave), m.num(r.alpha, 2), m.count(r.n),
-                                m.num(r.n_items, 0)] for r in tables.get("reliability").itertuples(index=False)], "llrrr"))
+        blocks.append(b.table(m.t("tables.reliability"),
+                              [m.t("columns.scale"), m.t("columns.wave"), m.t("columns.alpha"), m.t("columns.n"),
+                               m.t("columns.n_items")],
+                              [[m.label("construct", r.scale), m.label("wave", r.wave), m.num(r.alpha, 2),
+                                m.count(r.n), m.num(r.n_items, 0)]
+                               for r in tables.get("reliability").itertuples(index=False)], "llrrr"))
     if "attrition" in tables:
-        blocks.append(b.table(m.t("tables.attrition"), [m.t("columns.variable"), m.t("columns.stayed"), m.t("columns.dropped"), m.t("columns.std_diff")],
+        blocks.append(b.table(m.t("tables.attrition"),
+                              [m.t("columns.variable"), m.t("columns.stayed"), m.t("columns.dropped"),
+                               m.t("columns.std_diff")],
                               attrition_rows(tables.get("attrition"), m), "lrrr",
                               notes=[m.t("sections.supervisors.attrition_note")]))
     return b.section("supervisors", blocks)
@@ -190,7 +210,9 @@ def _supervisors_section(b: _ReportBuild) -> dict[str, Any]:
 def _process_section(b: _ReportBuild) -> dict[str, Any]:
     m = b.m
     if "process" in b.tables:
-        blocks = [b.table(m.t("tables.process"), [m.t("columns.measure"), m.t("columns.wave"), m.t("columns.category"), m.t("columns.n"), m.t("columns.value")],
+        blocks = [b.table(m.t("tables.process"),
+                          [m.t("columns.measure"), m.t("columns.wave"), m.t("columns.category"), m.t("columns.n"),
+                           m.t("columns.value")],
                           described_rows(b.tables.get("process"), m), "lllrr")]
     else:
         blocks = [_p(m.t("warnings.table_missing", table="process.csv"))]
@@ -204,16 +226,23 @@ def _survival_section(b: _ReportBuild) -> dict[str, Any]:
                   if "method" in tables.get("rmst").columns else m.t("tables.rmst"))
     blocks = [
         b.fig("km"),
-        b.table(rmst_title, [m.t("columns.outcome"), m.t("columns.horizon"), m.t("columns.rmst_treated"), m.t("columns.rmst_control"), m.t("columns.difference"), m.t("columns.ci"), m.t("columns.p")],
-                [[m.label("outcome", r.outcome), m.num(r.horizon, 0), m.num(r.rmst_treated, 2), m.num(r.rmst_control, 2),
-                  m.num(r.difference, 2, sign=True), m.ci(r.ci_low, r.ci_high, 2), m.p(getattr(r, "p", None))]
+        b.table(rmst_title,
+                [m.t("columns.outcome"), m.t("columns.horizon"), m.t("columns.rmst_treated"),
+                 m.t("columns.rmst_control"), m.t("columns.difference"), m.t("columns.ci"), m.t("columns.p")],
+                [[m.label("outcome", r.outcome), m.num(r.horizon, 0), m.num(r.rmst_treated, 2),
+                  m.num(r.rmst_control, 2), m.num(r.difference, 2, sign=True), m.ci(r.ci_low, r.ci_high, 2),
+                  m.p(getattr(r, "p", None))]
                  for r in rmst.itertuples(index=False)], "lrrrrrr"),
     ]
     if "survival" in tables:
-        blocks.append(b.table(m.t("tables.survival"), [m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"), m.t("columns.p")], survival_rows(tables.get("survival"), m),
-                              "lrrr", notes=[m.t("sections.survival.model_note")]))
+        blocks.append(b.table(m.t("tables.survival"),
+                              [m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"), m.t("columns.p")],
+                              survival_rows(tables.get("survival"), m), "lrrr",
+                              notes=[m.t("sections.survival.model_note")]))
     if "ph_test" in tables:
-        blocks.append(b.table(m.t("tables.ph_test"), [m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"), m.t("columns.p"), m.t("columns.events")],
+        blocks.append(b.table(m.t("tables.ph_test"),
+                              [m.t("columns.term"), m.t("columns.hr"), m.t("columns.ci"), m.t("columns.p"),
+                               m.t("columns.events")],
                               ph_test_rows(tables.get("ph_test"), m), "lrrrr"))
     return b.section("survival", blocks)
 
@@ -226,12 +255,17 @@ def _sensitivity_section(b: _ReportBuild) -> dict[str, Any]:
                 + other_rmst_rows(tables.get("rmst"), m, method))
         blocks = [b.fig("sensitivity"),
                   b.table(m.t("tables.sensitivity"),
-                          [m.t("columns.analysis"), m.t("columns.outcome"), m.t("columns.estimand"), m.t("columns.value"), m.t("columns.ci"), m.t("columns.n_treated"), m.t("columns.converged")], rows, "lllrrrl")]
+                          [m.t("columns.analysis"), m.t("columns.outcome"), m.t("columns.estimand"),
+                           m.t("columns.value"), m.t("columns.ci"), m.t("columns.n_treated"),
+                           m.t("columns.converged")],
+                          rows, "lllrrrl")]
     else:
         blocks = [_p(m.t("warnings.table_missing", table="sensitivity.csv"))]
     if "confounding" in tables:
         blocks.append(b.table(m.t("tables.confounding"),
-                              [m.t("columns.estimand"), m.t("columns.outcome"), m.t("columns.value"), m.t("columns.ci"), m.t("columns.evalue"), m.t("columns.evalue_ci"), m.t("columns.bias_to_null")],
+                              [m.t("columns.estimand"), m.t("columns.outcome"), m.t("columns.value"),
+                               m.t("columns.ci"), m.t("columns.evalue"), m.t("columns.evalue_ci"),
+                               m.t("columns.bias_to_null")],
                               confounding_rows(tables.get("confounding"), m), "llrrrrr"))
     return b.section("sensitivity", blocks)
 
@@ -260,18 +294,24 @@ def _warnings_section(b: _ReportBuild) -> dict[str, Any]:
     blocks.append(b.table(m.t("tables.missing"), [m.t("columns.table")], [[t] for t in missing_items], "l")
                   if missing_items else _p(m.t("warnings.none_missing")))
     conv = convergence_rows(tables, m)
-    blocks.append(b.table(m.t("tables.convergence"), [m.t("columns.table"), m.t("columns.row"), m.t("columns.converged"), m.t("columns.warnings")], conv, "llll")
+    blocks.append(b.table(m.t("tables.convergence"),
+                          [m.t("columns.table"), m.t("columns.row"), m.t("columns.converged"),
+                           m.t("columns.warnings")],
+                          conv, "llll")
                   if conv else _p(m.t("warnings.none_convergence")))
     supp = suppressed_rows(tables, m)
     blocks.append(b.table(m.t("tables.suppressed"), [m.t("columns.table"), m.t("columns.cells")], supp, "lr")
                   if supp else _p(m.t("warnings.none_suppressed")))
     if "exclusions" in tables:
-        blocks.append(b.table(m.t("tables.exclusions"), [m.t("columns.reason"), m.t("columns.n")], exclusion_rows(tables.get("exclusions"), m), "lr",
+        blocks.append(b.table(m.t("tables.exclusions"), [m.t("columns.reason"), m.t("columns.n")],
+                              exclusion_rows(tables.get("exclusions"), m), "lr",
                               notes=[m.t("sections.warnings.exclusions_note")]))
     else:
         blocks.append(_p(m.t("warnings.none_exclusions")))
     if "data_quality" in tables:
-        blocks.append(b.table(m.t("tables.data_quality"), [m.t("columns.source"), m.t("columns.wave"), m.t("columns.column"), m.t("columns.check"), m.t("columns.n")],
+        blocks.append(b.table(m.t("tables.data_quality"),
+                              [m.t("columns.source"), m.t("columns.wave"), m.t("columns.column"),
+                               m.t("columns.check"), m.t("columns.n")],
                               data_quality_rows(tables.get("data_quality"), m), "llllr"))
     return b.section("warnings", blocks, appendix=True)
 
@@ -326,7 +366,8 @@ def report_context(tables: AggregateTables, figures: Sequence[FigureRecord], set
     }
 
 
-def factsheet_context(tables: AggregateTables, figures: Sequence[FigureRecord], settings: ReportSettings) -> dict[str, Any]:
+def factsheet_context(tables: AggregateTables, figures: Sequence[FigureRecord],
+                      settings: ReportSettings) -> dict[str, Any]:
     """Everything the two-page factsheet shows: who took part, key findings, one figure, meaning."""
     m = load_messages(settings.language)
     flow = tables.get("flow")
@@ -351,11 +392,14 @@ def factsheet_context(tables: AggregateTables, figures: Sequence[FigureRecord], 
     controls = matched_controls(flow)
     if controls is not None:
         tiles.append({"n": m.count(controls), "text": m.t("factsheet.who_controls")})
-    followup = followup_months(findings.employment.details.get("months", "")) or settings.anchors.get("followup_months")
+    followup = (followup_months(findings.employment.details.get("months", ""))
+                or settings.anchors.get("followup_months"))
     figure = {f.name: f for f in figures}.get("factsheet")
     if figure is None:
-        raise InputError("the factsheet figure is missing from the figure manifest", hint="draw the figures first (rule figures)")
-    where = m.t("factsheet.where_given", where=settings.full_report) if settings.full_report else m.t("factsheet.where_default")
+        raise InputError("the factsheet figure is missing from the figure manifest",
+                         hint="draw the figures first (rule figures)")
+    where = (m.t("factsheet.where_given", where=settings.full_report) if settings.full_report
+             else m.t("factsheet.where_default"))
     verdict = findings.employment.verdict
     return {
         "kind": "factsheet",
@@ -365,12 +409,14 @@ def factsheet_context(tables: AggregateTables, figures: Sequence[FigureRecord], 
         "synthetic": settings.synthetic,
         "tiles": tiles,
         "statements": said,
-        "figure": {"kind": "figure", "id": "figure-factsheet", "name": "factsheet", "title": figure.title, "caption": figure.caption, "alt": figure.alt},
+        "figure": {"kind": "figure", "id": "figure-factsheet", "name": "factsheet", "title": figure.title,
+                   "caption": figure.caption, "alt": figure.alt},
         "followup": m.num(followup, 0),
         "means": m.t(f"factsheet.means_{verdict}"),
         "caveat": m.t("factsheet.caveat", n=m.count(trained)),
         "where": where,
-        "where_url": settings.full_report if settings.full_report and re.match(r"^https?://", settings.full_report) else None,
+        "where_url": (settings.full_report
+                      if settings.full_report and re.match(r"^https?://", settings.full_report) else None),
         "contact": m.t("factsheet.contact", contact=settings.contact) if settings.contact else None,
         "citation": m.t("document.citation"),
         "m": m,
