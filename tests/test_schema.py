@@ -28,7 +28,6 @@ try:
     import jsonschema
 except ImportError:  # the CBS package set: only the comparisons need it
     jsonschema = None
-needs_jsonschema = pytest.mark.skipif(jsonschema is None, reason="jsonschema (the reference) is not installed")
 
 SCHEMA_PATH = ROOT / "workflow" / "schemas" / "config.schema.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -46,15 +45,21 @@ def _config(path):
 REFERENCE = jsonschema.Draft202012Validator(SCHEMA) if jsonschema is not None else None
 
 
-def _reference_message(config) -> str | None:
-    """The ConfigError text validate_config gave when it called jsonschema (kept verbatim)."""
-    errors = sorted(REFERENCE.iter_errors(config), key=lambda e: list(e.absolute_path))
+def _reference_errors(config) -> list[tuple[list, str]]:
+    """jsonschema's errors of ``config`` as (path, message), in the order it yields them."""
+    return [(list(e.absolute_path), e.message) for e in REFERENCE.iter_errors(config)]
+
+
+def _reference_message(errors: list[tuple[list, str]]) -> str | None:
+    """The ConfigError text validate_config gave when it called jsonschema (kept verbatim), from
+    jsonschema's errors (:func:`_reference_errors`)."""
+    errors = sorted(errors, key=lambda e: e[0])
     if not errors:
         return None
-    err = errors[0]
-    where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+    path, message = errors[0]
+    where = ".".join(str(p) for p in path) or "(top level)"
     more = f" ({len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-    return f"key {where}: {err.message}{more}"
+    return f"key {where}: {message}{more}"
 
 
 def _own_message(config) -> str | None:
@@ -179,10 +184,16 @@ CORPUS = _corpus()
 
 
 @pytest.fixture(scope="module")
-def reference_messages():
+def reference_errors():
+    """jsonschema's errors of every config of the corpus, computed once (the slow part)."""
     if jsonschema is None:
         pytest.skip("jsonschema (the reference) is not installed")
-    return [_reference_message(c) for c in CORPUS]
+    return [_reference_errors(c) for c in CORPUS]
+
+
+@pytest.fixture(scope="module")
+def reference_messages(reference_errors):
+    return [_reference_message(errors) for errors in reference_errors]
 
 
 def test_the_corpus_is_large_and_almost_all_invalid(reference_messages):
@@ -203,11 +214,9 @@ def test_every_broken_config_gets_jsonschemas_first_error_and_count(reference_me
     assert not mismatches, f"{len(mismatches)} differ, e.g. {mismatches[:3]}"
 
 
-@needs_jsonschema
-def test_every_error_in_order_equals_jsonschemas_not_only_the_first():
-    for config in CORPUS[::7]:
-        theirs = sorted(((list(e.absolute_path), e.message) for e in REFERENCE.iter_errors(config)),
-                        key=lambda pm: [str(p) for p in pm[0]])
+def test_every_error_in_order_equals_jsonschemas_not_only_the_first(reference_errors):
+    for config, errors in list(zip(CORPUS, reference_errors))[::7]:
+        theirs = sorted(errors, key=lambda pm: [str(p) for p in pm[0]])
         ours = sorted(((list(e.path), e.message) for e in iter_errors(config, SCHEMA)),
                       key=lambda pm: [str(p) for p in pm[0]])
         assert ours == theirs

@@ -25,9 +25,13 @@ from mentorwijs.pseudonymise import DEMO_KEY
 
 
 def make_repository(dest: Path, *, scale: float | None = None, pool_scale: float | None = None,
-                    log_hr_peak: float | None = None) -> Path:
-    """A repository layout in `dest`: config.yaml (shipped, with the given settings), schema, codebooks."""
+                    log_hr_peak: float | None = None, effects: dict[str, Any] | None = None) -> Path:
+    """A repository layout in `dest`: config.yaml (shipped, with the given settings), schema, codebooks.
+
+    ``effects`` replaces keys of the config's ``effects`` section (e.g. fewer analyses for a study
+    whose tests read only the primary estimates)."""
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    config["effects"].update(effects or {})
     if scale is not None:
         config["synthetic"]["scale"] = scale
     if pool_scale is not None:

@@ -246,9 +246,15 @@ def select_records(data: WaveData, codebook: Codebook, options: CleaningOptions)
     rec["exclusion"] = pd.Series(reason, dtype="string")
     # records that reach the per-respondent rules: checked at the input boundary (data quality)
     rec["candidate"] = rec["exclusion"].isna()
-    candidates = rec.index[rec["exclusion"].isna()]
+    candidates = rec.loc[rec["exclusion"].isna(), ["id", "complete"]]
+    submissions = candidates.groupby("id", sort=True)["id"].transform("size").to_numpy()
+    # a respondent with one submission keeps it, unless it is incomplete and incomplete ones are
+    # not kept (the rule below for a group of one, without a group per respondent: most are)
+    if not options.keep_incomplete:
+        for i in candidates.index[(submissions == 1) & ~candidates["complete"].to_numpy(dtype=bool)]:
+            rec.at[i, "exclusion"] = _incomplete_reason(rec.loc[i], data.format)
     items = analysis_columns(data)
-    for ident, group in rec.loc[candidates].groupby("id", sort=True):
+    for ident, group in rec.loc[candidates.index[submissions > 1]].groupby("id", sort=True):
         complete = group[group["complete"]]
         pool = complete if len(complete) or not options.keep_incomplete else group
         if len(pool) == 0:
