@@ -180,15 +180,18 @@ def _corpus():
     return configs
 
 
-CORPUS = _corpus()
+@pytest.fixture(scope="module")
+def corpus():
+    """The broken configurations, built when a test asks (not when every worker collects)."""
+    return _corpus()
 
 
 @pytest.fixture(scope="module")
-def reference_errors():
+def reference_errors(corpus):
     """jsonschema's errors of every config of the corpus, computed once (the slow part)."""
     if jsonschema is None:
         pytest.skip("jsonschema (the reference) is not installed")
-    return [_reference_errors(c) for c in CORPUS]
+    return [_reference_errors(c) for c in corpus]
 
 
 @pytest.fixture(scope="module")
@@ -196,10 +199,10 @@ def reference_messages(reference_errors):
     return [_reference_message(errors) for errors in reference_errors]
 
 
-def test_the_corpus_is_large_and_almost_all_invalid(reference_messages):
+def test_the_corpus_is_large_and_almost_all_invalid(corpus, reference_messages):
     invalid = [m for m in reference_messages if m is not None]
     assert len(invalid) >= 1000
-    assert len(invalid) >= 0.75 * len(CORPUS)  # the rest probe values on the valid side of a bound
+    assert len(invalid) >= 0.75 * len(corpus)  # the rest probe values on the valid side of a bound
     several = [m for m in invalid if "more problem" in m]
     assert len(several) >= 200  # the count of further problems is exercised too
     for text in ("is not of type", "is a required property", "is not one of", "is less than the minimum",
@@ -208,14 +211,14 @@ def test_the_corpus_is_large_and_almost_all_invalid(reference_messages):
         assert any(text in m for m in invalid), text  # every kind of message occurs
 
 
-def test_every_broken_config_gets_jsonschemas_first_error_and_count(reference_messages):
-    mismatches = [(expected, got) for expected, got in zip(reference_messages, map(_own_message, CORPUS))
+def test_every_broken_config_gets_jsonschemas_first_error_and_count(corpus, reference_messages):
+    mismatches = [(expected, got) for expected, got in zip(reference_messages, map(_own_message, corpus))
                   if expected != got]
     assert not mismatches, f"{len(mismatches)} differ, e.g. {mismatches[:3]}"
 
 
-def test_every_error_in_order_equals_jsonschemas_not_only_the_first(reference_errors):
-    for config, errors in list(zip(CORPUS, reference_errors))[::7]:
+def test_every_error_in_order_equals_jsonschemas_not_only_the_first(corpus, reference_errors):
+    for config, errors in list(zip(corpus, reference_errors))[::7]:
         theirs = sorted(errors, key=lambda pm: [str(p) for p in pm[0]])
         ours = sorted(((list(e.path), e.message) for e in iter_errors(config, SCHEMA)),
                       key=lambda pm: [str(p) for p in pm[0]])
