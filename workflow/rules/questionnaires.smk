@@ -24,7 +24,8 @@ Gathered:
 The steps are declared once, in mentorwijs.ingest.steps.QUESTIONNAIRE_STEPS (named inputs and
 outputs as {source}/{wave} patterns, the stage function, the plain settings): every rule here
 takes its input:, output: and params: from it, and `mentorwijs run --part questionnaires` fills
-in the same patterns.
+in the same patterns. The rules' logs are mentorwijs.ingest.steps.LOGS (QUESTIONNAIRE_LOGS), where
+`mentorwijs run --part questionnaires` logs too; the check rules' logs are the rules' own.
 
 A new wave is a new file plus one entry under `sources.<name>.waves`: only its own jobs and what
 depends on them run. No rule receives the whole config.
@@ -73,7 +74,7 @@ rule ingest_questionnaire_wave:
     output:
         **QUESTIONNAIRE_STEPS["ingest_questionnaire_wave"].outputs(),
     log:
-        "logs/questionnaires/ingest_{source}_{wave}.log",
+        QUESTIONNAIRE_LOGS["ingest_questionnaire_wave"],
     wildcard_constraints:
         source="|".join(QN_WAVE_SOURCES),
         wave="T[0-9]+",
@@ -91,7 +92,7 @@ rule ingest_questionnaire_file:
     output:
         **QUESTIONNAIRE_STEPS["ingest_questionnaire_file"].outputs(),
     log:
-        "logs/questionnaires/ingest_{source}.log",
+        QUESTIONNAIRE_LOGS["ingest_questionnaire_file"],
     wildcard_constraints:
         source="|".join(QN_FILE_SOURCES),
     params:
@@ -108,7 +109,7 @@ rule combine_questionnaire_waves:
     output:
         **QUESTIONNAIRE_STEPS["combine_questionnaire_waves"].outputs(),
     log:
-        "logs/questionnaires/combine_{source}.log",
+        QUESTIONNAIRE_LOGS["combine_questionnaire_waves"],
     wildcard_constraints:
         source="|".join(QN_WAVE_SOURCES),
         wave="T[0-9]+",
@@ -124,7 +125,7 @@ rule questionnaire_reliability:
     output:
         **QUESTIONNAIRE_STEPS["questionnaire_reliability"].outputs(),
     log:
-        "logs/questionnaires/reliability.log",
+        QUESTIONNAIRE_LOGS["questionnaire_reliability"],
     params:
         **QUESTIONNAIRE_STEPS["questionnaire_reliability"].params(config),
     conda:
@@ -139,7 +140,7 @@ rule questionnaire_data_quality:
     output:
         **QUESTIONNAIRE_STEPS["questionnaire_data_quality"].outputs(),
     log:
-        "logs/questionnaires/data_quality.log",
+        QUESTIONNAIRE_LOGS["questionnaire_data_quality"],
     conda:
         "../envs/mentorwijs.yaml"
     script:
@@ -152,7 +153,7 @@ rule supervisors_long:
     output:
         **QUESTIONNAIRE_STEPS["supervisors_long"].outputs(),
     log:
-        "logs/questionnaires/supervisors_long.log",
+        QUESTIONNAIRE_LOGS["supervisors_long"],
     params:
         **QUESTIONNAIRE_STEPS["supervisors_long"].params(config),
     conda:
@@ -167,7 +168,7 @@ rule trainees:
     output:
         **QUESTIONNAIRE_STEPS["trainees"].outputs(),
     log:
-        "logs/questionnaires/trainees.log",
+        QUESTIONNAIRE_LOGS["trainees"],
     params:
         **QUESTIONNAIRE_STEPS["trainees"].params(config),
     conda:

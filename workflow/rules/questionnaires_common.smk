@@ -8,6 +8,7 @@ No function hands the whole config to a rule.
 from mentorwijs.ingest import steps as _qn_steps
 
 QUESTIONNAIRE_STEPS = _qn_steps.STEPS
+QUESTIONNAIRE_LOGS = _qn_steps.LOGS  # the rules' logs, where `mentorwijs run --part questionnaires` logs too
 QN_WAVE_SOURCES = _qn_steps.wave_sources(config)
 QN_FILE_SOURCES = _qn_steps.file_sources(config)
 

@@ -20,7 +20,7 @@ rule supervisor_analyses:
     output:
         **QUESTIONNAIRE_STEPS["supervisor_analyses"].outputs(),
     log:
-        "logs/supervisor_analyses.log",
+        QUESTIONNAIRE_LOGS["supervisor_analyses"],
     params:
         **QUESTIONNAIRE_STEPS["supervisor_analyses"].params(config),
     conda:
