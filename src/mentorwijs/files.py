@@ -166,8 +166,8 @@ def _questionnaire_files() -> list[FileContract]:
     ]
 
 
-def _register_files() -> list[FileContract]:
-    """The register part's files between its rules and to the effects."""
+def _matching_files() -> list[FileContract]:
+    """The register part's files up to the matching: the candidates and the matched sample."""
     return [
         FileContract(
             "candidates", "data/processed/candidates.parquet",
@@ -220,6 +220,12 @@ def _register_files() -> list[FileContract]:
                   "the re-matched control's unit (missing with weight 0: no control in the level)", nullable=True),
              _col("weight", "number", "the control's weight within the level", low=0)),
         ),
+    ]
+
+
+def _panel_files() -> list[FileContract]:
+    """The register part's files to the effects: the event-time panel and the survival view."""
+    return [
         FileContract(
             "panel", "data/processed/panel.parquet",
             "the event-time panel: one row per analysed unit per month relative to the end of the training",
@@ -260,7 +266,7 @@ def _register_files() -> list[FileContract]:
 
 
 def _contracts() -> dict[str, FileContract]:
-    return {f.name: f for f in (*_questionnaire_files(), *_register_files())}
+    return {f.name: f for f in (*_questionnaire_files(), *_matching_files(), *_panel_files())}
 
 
 #: Every file that crosses a rule boundary, by name.
