@@ -16,7 +16,8 @@ Gathered:
   questionnaire_reliability         -> reports/tables/reliability.csv
   questionnaire_data_quality        -> reports/tables/data_quality.csv
   supervisors_long                  -> data/processed/supervisors_long.parquet,
-                                       data/interim/exclusions/supervisors_long.csv, data/interim/flow/supervisors_long.csv
+                                       data/interim/exclusions/supervisors_long.csv,
+                                       data/interim/flow/supervisors_long.csv
   trainees                          -> data/processed/trainees.parquet (hand-over to the register part),
                                        data/linkage/cbs_identifiers.csv (the file sent to CBS),
                                        data/interim/exclusions/trainees.csv, data/interim/flow/trainees.csv
