@@ -65,18 +65,18 @@ def reproducible_numerics(environ: MutableMapping[str, str] = os.environ) -> Non
       last bits (measured: up to 8.3e-17, pair distances 5.3e-15, in 792 of 1,086 matched units
       of the default study between one and two threads), and so do the bytes of ``matched``,
       ``pairs`` and ``survival``.
-    - **One set of kernels.** OpenBLAS and numpy choose their vector code per processor, and
-      kernels of another width add in another order. Measured on the default study: an AMD
-      processor with AVX2 (OpenBLAS's Haswell kernels) and an Intel one with AVX-512 wrote other
-      bytes for ``matched``, ``pairs``, ``survival`` and the supervisors' mixed-model tables; with
-      OpenBLAS's Prescott or Sandybridge kernels the same AMD processor wrote a third and a fourth
-      version. On an x86-64 processor with AVX2 and FMA, OpenBLAS is pinned to :data:`BLAS_CORE`
-      and numpy's dispatch to AVX2 (:data:`NUMPY_DISABLED_TARGETS`), so every such processor runs
-      the same code. Other processors (ARM, x86-64 without AVX2) keep their own kernels: their
-      results agree to rounding, not to the byte (measured with OpenBLAS's Sandybridge kernels:
-      propensity scores within 1e-16; the supervisors' mixed models within their optimiser's
-      tolerance, estimates within 6e-7 and Satterthwaite df within 0.002). A value the user set
-      is kept.
+    - **One set of kernels.** OpenBLAS and numpy choose their vector code per processor, and kernels
+      of another width add in another order. Measured on the default study: an AMD processor with
+      AVX2 (OpenBLAS's Haswell kernels) and the machine the earlier digest lists were made on wrote
+      other bytes for ``matched``, ``pairs``, ``survival`` and the supervisors' mixed-model tables;
+      with OpenBLAS's Prescott or Sandybridge kernels the same AMD processor wrote a third and a
+      fourth version. On an x86-64 processor with AVX2 and FMA, OpenBLAS is pinned to
+      :data:`BLAS_CORE` and numpy's dispatch to AVX2 (:data:`NUMPY_DISABLED_TARGETS`), so every such
+      processor runs the same code. Other processors (ARM, x86-64 without AVX2) keep their own
+      kernels: their results agree to rounding, not to the byte (measured with OpenBLAS's
+      Sandybridge kernels: propensity scores within 1e-16; the supervisors' mixed models within
+      their optimiser's tolerance, estimates within 6e-7 and Satterthwaite df within 0.002). A value
+      the user set is kept.
 
     Snakemake's script jobs and every process started afterwards inherit the settings; the
     Snakefiles, ``mentorwijs`` commands and the tests call this before numpy is first imported
