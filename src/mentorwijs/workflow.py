@@ -142,11 +142,18 @@ class PlannedStep:
     arguments: dict[str, Any]
 
 
-def plan_of(steps: Sequence[StepSpec], config: Mapping[str, Any], *, root: PurePath,
-            out_root: PurePath) -> list[PlannedStep]:
+def _as_path(path: str | PurePath) -> PurePath:
+    return path if isinstance(path, PurePath) else Path(path)
+
+
+def plan_of(steps: Sequence[StepSpec], config: Mapping[str, Any], *, root: str | PurePath,
+            out_root: str | PurePath | None = None) -> list[PlannedStep]:
     """The declared ``steps`` in order with their arguments: a file some step of ``steps`` writes
-    lies under ``out_root``, any other input (raw extracts, another part's hand-over) under ``root``.
-    Paths are joined with :mod:`pathlib`, so the plan is the same on Windows."""
+    lies under ``out_root`` (default ``root``), any other input (raw extracts, another part's
+    hand-over) under ``root``. Paths are joined with :mod:`pathlib`, so the plan is the same on
+    Windows; a :class:`~pathlib.PurePath` root (e.g. ``PurePosixPath``) keeps its flavour."""
+    root = _as_path(root)
+    out_root = root if out_root is None else _as_path(out_root)
     written = output_paths(steps, config)
 
     def place(path: str, base: PurePath) -> PurePath:
@@ -186,6 +193,15 @@ def step_log(log_file: Path, name: str = "mentorwijs", *, mode: str = "w") -> It
         package_logger.removeHandler(handler)
         package_logger.setLevel(previous_level)
         handler.close()
+
+
+def part_log_folder(part: str, *, root: str | PurePath, out_root: str | PurePath | None = None,
+                    log_folder: str | PurePath | None = None) -> Path:
+    """Where ``mentorwijs run --part <part>`` logs: ``log_folder``, or ``logs/<part>`` under
+    ``out_root`` (default ``root``), as the part's rules log."""
+    if log_folder is not None:
+        return Path(log_folder)
+    return Path(out_root if out_root is not None else root) / "logs" / part
 
 
 def run_plan(plan: Sequence[PlannedStep], log_folder: Path, *, progress: Callable[[str], None] = lambda m: None,

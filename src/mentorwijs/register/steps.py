@@ -47,7 +47,7 @@ from mentorwijs.register.check import RegisterChecks
 from mentorwijs.handover import SUPERVISORS_LONG_FLOW, TRAINEES, TRAINEES_FLOW
 from mentorwijs.flow import Exclusions, write_exclusions, write_exclusions_table, write_flow, write_flow_fragment
 from mentorwijs.tables import read_parquet, write_csv_table, write_parquet
-from mentorwijs.workflow import PlannedStep, StepSpec, plan_of, run_plan
+from mentorwijs.workflow import PlannedStep, StepSpec, part_log_folder, plan_of, run_plan
 
 log = logging.getLogger(__name__)
 
@@ -644,8 +644,6 @@ def register_plan(config: Mapping[str, Any], *, root: PathLike = Path("."),
     """
     from mentorwijs.errors import ConfigError
 
-    root = root if isinstance(root, PurePath) else Path(root)
-    out_root = root if out_root is None else (out_root if isinstance(out_root, PurePath) else Path(out_root))
     for section in ("candidates", "matching", "effects", "disclosure"):
         if section not in config:
             raise ConfigError(f"config.yaml has no {section!r} section",
@@ -663,10 +661,6 @@ def run_register(config: Mapping[str, Any], *, root: PathLike = Path("."), out_r
     Returns the seconds each step took. An :class:`~mentorwijs.errors.InputError` stops the run.
     ``skip`` names steps not to run (the chain validation skips ``export``: nothing leaves).
     """
-    out_base = Path(out_root) if out_root is not None else Path(root)
-    folder = Path(log_folder) if log_folder is not None else out_base / "logs" / "register"
+    folder = part_log_folder("register", root=root, out_root=out_root, log_folder=log_folder)
     plan = register_plan(config, root=root, out_root=out_root)
-    unknown = sorted(set(skip) - {step.name for step in plan})
-    if unknown:
-        raise ValueError(f"no register step named {unknown[0]!r}")
     return run_plan(plan, folder, progress=progress, skip=skip, after_step=_release_memory)

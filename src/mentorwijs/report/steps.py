@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping, Sequence
 from mentorwijs.contracts import REGISTER_TABLES, TABLE_NAMES
 from mentorwijs.ingest.steps import questionnaire_exclusion_fragments
 from mentorwijs.register.steps import STEPS as REGISTER_STEPS
-from mentorwijs.workflow import FromConfig, PlannedStep, StepSpec, plan_of, run_plan
+from mentorwijs.workflow import FromConfig, PlannedStep, StepSpec, part_log_folder, plan_of, run_plan
 
 log = logging.getLogger(__name__)
 
@@ -273,8 +273,6 @@ def report_plan(config: Mapping[str, Any], *, root: PathLike = Path("."),
                 out_root: PathLike | None = None) -> list[PlannedStep]:
     """The report part's steps (:data:`REPORT_STEPS`) in order, with inputs under ``root`` and
     outputs under ``out_root`` (default ``root``). Paths are built with :mod:`pathlib`."""
-    root = root if isinstance(root, PurePath) else Path(root)
-    out_root = root if out_root is None else (out_root if isinstance(out_root, PurePath) else Path(out_root))
     return plan_of(REPORT_STEPS, config, root=root, out_root=out_root)
 
 
@@ -286,6 +284,5 @@ def run_report(config: Mapping[str, Any], *, root: PathLike = Path("."), out_roo
     Each step logs to ``<log_folder>/<step>.log`` (default ``logs/report`` under ``out_root``).
     Returns the seconds each step took. An :class:`~mentorwijs.errors.InputError` stops the run.
     """
-    out_base = Path(out_root) if out_root is not None else Path(root)
-    folder = Path(log_folder) if log_folder is not None else out_base / "logs" / "report"
+    folder = part_log_folder("report", root=root, out_root=out_root, log_folder=log_folder)
     return run_plan(report_plan(config, root=root, out_root=out_root), folder, progress=progress, skip=skip)
