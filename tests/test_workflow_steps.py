@@ -93,6 +93,13 @@ def test_every_declared_step_is_a_rule_with_exactly_the_declared_inputs_and_outp
     assert checked == sum(job["rule"] in DECLARED for job in jobs) > len(DECLARED)
 
 
+def _planned_files(planned, root: PurePosixPath, besides: tuple[str, ...] = ()) -> set[str]:
+    """The files a planned step reads and writes, relative to the plan's root (arguments named
+    in ``besides`` are folders, not files)."""
+    return {p.relative_to(root).as_posix() for name, value in planned.arguments.items() if name not in besides
+            for p in (value if isinstance(value, list) else [value]) if isinstance(p, PurePosixPath)}
+
+
 def test_the_run_plan_runs_the_declared_register_steps_on_the_rules_files(jobs):
     """``mentorwijs run --part register``: the same steps in order, on the same files as the rules."""
     root = PurePosixPath("/study")
@@ -103,8 +110,7 @@ def test_the_run_plan_runs_the_declared_register_steps_on_the_rules_files(jobs):
         assert planned.function is declared.function
         if declared.call is not None:  # effects, export: folders derived from the declared files
             continue
-        paths = {str(p.relative_to(root)) for value in planned.arguments.values()
-                 for p in (value if isinstance(value, list) else [value]) if isinstance(p, PurePosixPath)}
+        paths = _planned_files(planned, root)
         job = by_rule[planned.name]
         assert paths == set(job["input"]) | set(job["output"]), planned.name
         assert {k: v for k, v in planned.arguments.items() if not isinstance(v, (PurePosixPath, list))} \
@@ -125,8 +131,7 @@ def test_the_report_plan_runs_the_declared_report_steps_on_the_rules_files(jobs)
     by_rule = {job["rule"]: job for job in jobs}
     for planned, declared in zip(plan, REPORT_STEPS):
         assert planned.function is declared.function
-        paths = {p.relative_to(root).as_posix() for name, value in planned.arguments.items() if name != "root"
-                 for p in (value if isinstance(value, list) else [value]) if isinstance(p, PurePosixPath)}
+        paths = _planned_files(planned, root, besides=("root",))
         job = by_rule[planned.name]
         assert paths == set(job["input"]) | set(job["output"]), planned.name
         files = set(declared.inputs(CONFIG, root=root)) | set(declared.outputs(CONFIG))
