@@ -125,9 +125,11 @@ def compare(expected: dict[str, str], found: dict[str, str], *, skip_pdf: bool, 
     return problems
 
 
-def check(expected: dict[str, str], made_with: Environment, run: Path) -> tuple[list[str], list[str]]:
-    """(problems, notes): :func:`compare` of the run with the list, leaving out what this
-    machine cannot reproduce (the notes say what and why)."""
+def check(expected: dict[str, str], made_with: Environment, run: Path,
+          found: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+    """(problems, notes): :func:`compare` of the run (its :func:`digests`, ``found`` when already
+    computed) with the list, leaving out what this machine cannot reproduce (the notes say what
+    and why)."""
     here = Environment(pdf_libraries(), run_numerics(run))
     notes = []
     names_only = here.numerics != made_with.numerics
@@ -137,7 +139,8 @@ def check(expected: dict[str, str], made_with: Environment, run: Path) -> tuple[
                      f"this run used {here.numerics!r}")
     elif skip_pdf:
         notes.append(f"PDFs not compared: the list was made with {made_with.pdf}, this machine has {here.pdf}")
-    return compare(expected, digests(run), skip_pdf=skip_pdf, names_only=names_only), notes
+    found = digests(run) if found is None else found
+    return compare(expected, found, skip_pdf=skip_pdf, names_only=names_only), notes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no output files under {args.run}")
     if args.check:
         expected, made_with = parse(args.check.read_text(encoding="utf-8"))
-        problems, notes = check(expected, made_with, args.run)
+        problems, notes = check(expected, made_with, args.run, found)
         print("\n".join(notes + problems) if problems or notes else f"{len(found)} outputs identical")
         return 1 if problems else 0
     text = render(found, Environment(pdf_libraries(), run_numerics(args.run)))

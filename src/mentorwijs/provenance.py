@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from mentorwijs.config import config_hash
+from mentorwijs.system import numerics_setting
 
 #: Packages whose versions the provenance records (those that shape an output's bytes).
 PACKAGES = (
@@ -99,8 +100,6 @@ def provenance_record(config: Mapping[str, Any], inputs: Mapping[str, str], *, s
     ``numerics`` is the numerical libraries' setting (default: this process's,
     :func:`mentorwijs.system.numerics_setting`): machine, OpenBLAS kernels, numpy's dispatch.
     """
-    from mentorwijs.system import numerics_setting
-
     return {
         "config": json.loads(json.dumps(config, sort_keys=True)),
         "config_hash": config_hash(config),
